@@ -1,0 +1,29 @@
+"""The `gridgov` command line: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="gridgov",
+    help="gridgov: grid-based city governance (网格化管理) spatial core and services.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from gis_core.cli import spatial
+
+    spatial.register(app)
+    try:
+        from gis_core.cli import db
+    except ImportError:  # storage commands arrive with gis_core.storage
+        return
+    db.register(app)
+
+
+def main() -> None:
+    _register()
+    app()
