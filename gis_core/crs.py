@@ -61,13 +61,23 @@ def _gcj_offset(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArra
     pi = math.pi
     common = (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
     dlat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
         + common
         + (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
         + (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
     )
     dlon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
         + common
         + (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
         + (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
@@ -194,9 +204,7 @@ def parse_crs(name: str | int | None) -> InputCRS:
         return InputCRS(text.replace("-", "").replace(" ", ""), _ALIASES[text])
     match = re.fullmatch(r"(?:epsg:)?(\d{4,6})", text)
     if not match:
-        raise CRSError(
-            f"unknown CRS {name!r}: use wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>"
-        )
+        raise CRSError(f"unknown CRS {name!r}: use wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>")
     code = int(match.group(1))
     try:
         CRS.from_epsg(code)

@@ -1,0 +1,270 @@
+"""Spatial commands: locate, assign, export and sample-data."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gis_core.assign import InputSpec
+from gis_core.crs import CRSError
+from gis_core.datasource import (
+    DataSource,
+    DirectorySource,
+    MissingLayerError,
+    build_locator,
+    sample_source,
+)
+from gis_core.io import LayerError, write_layer
+from gis_core.locator import CoordinateError, Locator
+
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+USER_ERRORS = (
+    LayerError,
+    CRSError,
+    CoordinateError,
+    MissingLayerError,
+    FileNotFoundError,
+    ValueError,
+)
+
+GridsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--grids",
+        help="Folder of layer files (grids.geojson ...) or one grid file, instead of the database.",
+    ),
+]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url", help="Database URL (default: $GRIDGOV_DATABASE_URL or the embedded SQLite file)."
+    ),
+]
+CrsOpt = Annotated[
+    str, typer.Option("--crs", help="Input CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>.")
+]
+
+
+def user_errors(func: F) -> F:
+    """Turn bad input into a one-line message and exit status 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_source(grids: Path | None, url: str | None) -> DataSource:
+    """Explicit files, else the database's active generation, else the sample district."""
+    if grids is not None:
+        if grids.is_dir():
+            return DirectorySource(grids)
+        if grids.is_file():
+            return _SingleGridFile(grids)
+        raise FileNotFoundError(f"no such file or folder: {grids}")
+    store_source = _store_source(url)
+    if store_source is not None:
+        return store_source
+    if url is not None:
+        raise MissingLayerError(f"no active boundary generation with grids in {url}")
+    err.print(
+        "[dim]no grids loaded in the database yet: using the sample district "
+        "(run `gridgov demo` or `gridgov import grids FILE` to load one)[/]"
+    )
+    return sample_source()
+
+
+def _store_source(url: str | None) -> DataSource | None:
+    try:
+        from gis_core.datasource import StoreSource
+        from gis_core.storage import Store
+    except ImportError:
+        return None
+    store = Store(url)
+    try:
+        if store.active_generation() is None:
+            return None
+    except Exception:  # an empty or not yet migrated database holds no grids
+        return None
+    return StoreSource(store)
+
+
+class _SingleGridFile(DirectorySource):
+    def layer(self, name: str):  # type: ignore[no-untyped-def]
+        if name == "grids":
+            from gis_core.io import read_layer
+
+            return read_layer(self.path)
+        raise MissingLayerError(f"{self.path} holds only grids")
+
+
+def _locator(grids: Path | None, url: str | None) -> tuple[Locator, DataSource]:
+    source = resolve_source(grids, url)
+    return build_locator(source), source
+
+
+def answer_json(answer: dict[str, Any], locator: Locator) -> dict[str, Any]:
+    """The JSON shape of one lookup, shared by the CLI (and later the API)."""
+    record = locator.grid_record(answer["grid_code"]) or {}
+    out: dict[str, Any] = {
+        level: {"code": answer[f"{level}_code"], "name": answer[f"{level}_name"]}
+        for level in ("grid", "community", "street", "district")
+    }
+    if record.get("unit_name") is not None:
+        out["grid"]["unit_name"] = record["unit_name"]
+    staff = record.get("staff")
+    if isinstance(staff, str) and staff:
+        out["grid"]["staff"] = json.loads(staff)
+    out["wgs84"] = {"lon": round(answer["lon"], 8), "lat": round(answer["lat"], 8)}
+    return out
+
+
+def locate(
+    lon: Annotated[float, typer.Argument(help="Longitude (or x in a projected CRS).")],
+    lat: Annotated[float, typer.Argument(help="Latitude (or y in a projected CRS).")],
+    crs: CrsOpt = "wgs84",
+    grids: GridsOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Which grid owns this coordinate: grid, community, street and district as JSON."""
+    locator, source = _locator(grids, url)
+    answer = locator.locate_one(lon, lat, crs)
+    if answer is None:
+        err.print(f"({lon}, {lat}) [{crs}] is outside every grid of {source.description}")
+        raise typer.Exit(1)
+    out = answer_json(answer, locator)
+    out["input"] = {"x": lon, "y": lat, "crs": crs}
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+def assign(
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT", help="CSV, GeoJSON, GeoPackage or (Geo)Parquet file of points."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output file; format from its suffix.")],
+    crs: Annotated[
+        str | None,
+        typer.Option("--crs", help="Input CRS (default: the file's, or wgs84 for tables)."),
+    ] = None,
+    lon_col: Annotated[str, typer.Option("--lon-col")] = "lon",
+    lat_col: Annotated[str, typer.Option("--lat-col")] = "lat",
+    engine: Annotated[Engine, typer.Option("--engine")] = Engine.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster)."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="LocalCluster workers.")] = None,
+    grids: GridsOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Add grid, community, street and district codes to every row; bad rows are flagged."""
+    if input_path.resolve() == out.resolve():
+        raise LayerError("--out must differ from the input file")
+    spec = InputSpec(crs=crs or "wgs84", lon_col=lon_col, lat_col=lat_col)
+    locator, _ = _locator(grids, url)
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]assigning[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("assign", total=None)
+
+        def on_chunk(rows: int, total: int | None) -> None:
+            progress.update(task, advance=rows, total=total)
+
+        if engine is Engine.dask:
+            from gis_core.assign_dask import assign_file_dask
+
+            summary = assign_file_dask(
+                input_path,
+                out,
+                locator,
+                spec,
+                crs_given=crs is not None,
+                scheduler=scheduler,
+                n_workers=workers,
+                on_chunk=on_chunk,
+            )
+        else:
+            from gis_core.assign import assign_file
+
+            summary = assign_file(
+                input_path, out, locator, spec, crs_given=crs is not None, on_chunk=on_chunk
+            )
+    elapsed = time.perf_counter() - started
+    report = summary.as_dict() | {"output": str(out), "seconds": round(elapsed, 2)}
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+class ExportLayer(StrEnum):
+    grids = "grids"
+    communities = "communities"
+    streets = "streets"
+    districts = "districts"
+    buildings = "buildings"
+    components = "components"
+
+
+def export(
+    layer: Annotated[ExportLayer, typer.Argument(help="Layer to write.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output file: .geojson, .gpkg, .parquet, .shp.")
+    ],
+    grids: GridsOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Write a layer with its codes and names."""
+    source = resolve_source(grids, url)
+    gdf = source.layer(layer.value)
+    write_layer(gdf, out)
+    err.print(f"wrote {len(gdf)} {layer.value} to {out}")
+
+
+def sample_data(
+    district: Annotated[
+        str, typer.Argument(help="District code: 340111 (Baohe) or 330109 (Xiaoshan).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    grids: Annotated[int | None, typer.Option("--grids", help="Number of grids.")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 20260701,
+) -> None:
+    """Generate a sample district (streets, communities, grids, buildings, components)."""
+    from gis_core.sample_data import generate
+
+    counts = generate(district, out, seed=seed, grids=grids, progress=True)
+    typer.echo(json.dumps(counts, ensure_ascii=False))
+
+
+def register(app: typer.Typer) -> None:
+    for func in (locate, assign, export):
+        app.command(func.__name__)(user_errors(func))
+    app.command("sample-data")(user_errors(sample_data))

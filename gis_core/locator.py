@@ -1,0 +1,168 @@
+"""From a coordinate in any CRS to its grid, community, street and district.
+
+`Locator` joins the pure `GridIndex` to the administrative hierarchy (codes and names of
+the parents of every grid) and to coordinate conversion. It is what the CLI, the API
+and batch assignment call; it reads no files and knows no database: build it from
+GeoDataFrames, from a directory of layer files, or from the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from gis_core.crs import parse_crs, to_wgs84, valid_lonlat
+from gis_core.index import GridIndex
+from gis_core.io import read_layer
+
+LEVELS = ("grid", "community", "street", "district")
+RESULT_COLUMNS = [f"{level}_{part}" for level in LEVELS for part in ("code", "name")]
+
+# Standard code lengths (GB/T 47678.3 unit grid identifier = 6 + 3 + 3 + 3).
+CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
+
+
+class CoordinateError(ValueError):
+    """Coordinates that are missing, not numbers, or out of range."""
+
+
+@dataclass(frozen=True)
+class LayerSet:
+    """The four administrative layers of one boundary generation."""
+
+    grids: gpd.GeoDataFrame
+    communities: pd.DataFrame | None = None
+    streets: pd.DataFrame | None = None
+    districts: pd.DataFrame | None = None
+
+    @classmethod
+    def from_directory(cls, path: str | Path) -> LayerSet:
+        """Read grids.geojson (required) and its parent layers (optional) from a folder."""
+        path = Path(path)
+        layers: dict[str, gpd.GeoDataFrame | None] = {}
+        for name in ("grids", "communities", "streets", "districts"):
+            files = sorted(path.glob(f"{name}.*"))
+            layers[name] = read_layer(files[0]) if files else None
+        if layers["grids"] is None:
+            raise FileNotFoundError(f"no grids layer (grids.geojson, .gpkg, ...) in {path}")
+        return cls(**layers)  # type: ignore[arg-type]
+
+
+def _names(df: pd.DataFrame | None) -> dict[str, str]:
+    if df is None or "code" not in df.columns or "name" not in df.columns:
+        return {}
+    return dict(zip(df["code"].astype(str), df["name"].astype(str), strict=True))
+
+
+class Locator:
+    """Grid lookup with the full administrative answer, in any supported input CRS."""
+
+    def __init__(self, layers: LayerSet, *, generation: str | None = None, **index_kw: float):
+        grids = layers.grids.reset_index(drop=True)
+        self.generation = generation
+        self.index = GridIndex.from_geodataframe(grids, "code", **index_kw)
+        codes = grids["code"].astype(str)
+        parent = {
+            "community": grids["community_code"].astype(str)
+            if "community_code" in grids
+            else codes.str[: CODE_LENGTH["community"]],
+            "street": grids["street_code"].astype(str)
+            if "street_code" in grids
+            else codes.str[: CODE_LENGTH["street"]],
+            "district": grids["district_code"].astype(str)
+            if "district_code" in grids
+            else codes.str[: CODE_LENGTH["district"]],
+        }
+        names = {
+            "grid": dict(
+                zip(codes, grids.get("name", pd.Series([None] * len(grids))), strict=True)
+            ),
+            "community": _names(layers.communities),
+            "street": _names(layers.streets),
+            "district": _names(layers.districts),
+        }
+        # One row per grid, aligned with the index's polygon order, plus a final all-None
+        # row that index -1 (no grid) selects.
+        table: dict[str, NDArray[np.object_]] = {}
+        for level in LEVELS:
+            level_codes = codes if level == "grid" else parent[level]
+            table[f"{level}_code"] = np.append(level_codes.to_numpy(dtype=object), None)
+            table[f"{level}_name"] = np.append(
+                np.array([names[level].get(c) for c in level_codes], dtype=object), None
+            )
+        self._table = table
+        self.grids = grids
+
+    @classmethod
+    def from_directory(cls, path: str | Path, **kw: float) -> Locator:
+        return cls(LayerSet.from_directory(path), **kw)
+
+    # --------------------------------------------------------------- bulk
+
+    def locate(self, x: ArrayLike, y: ArrayLike, crs: str | int | None = "wgs84") -> pd.DataFrame:
+        """Administrative answer for every point; rows of None where no grid covers it.
+
+        Invalid coordinates (NaN, out of range) also get None rows: callers that must
+        report why use `validate` first.
+        """
+        lon, lat = self.to_wgs84(x, y, crs)
+        idx = self.index.locate_index(lon, lat)
+        return pd.DataFrame({col: arr[idx] for col, arr in self._table.items()})
+
+    def to_wgs84(
+        self, x: ArrayLike, y: ArrayLike, crs: str | int | None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        xs = np.asarray(x, dtype=np.float64)
+        ys = np.asarray(y, dtype=np.float64)
+        parsed = parse_crs(crs)
+        if parsed.is_geographic:
+            # Out-of-range input must not be pushed through a projection into range.
+            bad = ~valid_lonlat(xs, ys)
+            xs = np.where(bad, np.nan, xs)
+            ys = np.where(bad, np.nan, ys)
+        return to_wgs84(xs, ys, parsed.name if parsed.epsg is None else parsed.epsg)
+
+    # --------------------------------------------------------------- single point
+
+    def locate_one(self, x: float, y: float, crs: str | int | None = "wgs84") -> dict | None:
+        """One point: the administrative answer as a dict, or None outside coverage.
+
+        Raises CoordinateError for coordinates that are not finite or out of range.
+        """
+        lon, lat = self.point_to_wgs84(x, y, crs)
+        i = self.index.locate_one_index(lon, lat)
+        if i < 0:
+            return None
+        answer = {col: arr[i] for col, arr in self._table.items()}
+        answer["lon"], answer["lat"] = lon, lat
+        return answer
+
+    def point_to_wgs84(self, x: float, y: float, crs: str | int | None) -> tuple[float, float]:
+        try:
+            fx, fy = float(x), float(y)
+        except (TypeError, ValueError) as exc:
+            raise CoordinateError(f"coordinates must be numbers, got {x!r}, {y!r}") from exc
+        parsed = parse_crs(crs)
+        if parsed.is_geographic and not valid_lonlat(fx, fy):
+            raise CoordinateError(
+                f"coordinates out of range: lon {x} must be within ±180 and lat {y} within ±90"
+            )
+        if parsed.epsg == 4326:
+            return fx, fy
+        lon, lat = to_wgs84(fx, fy, crs)
+        lon_f, lat_f = float(lon), float(lat)
+        if not valid_lonlat(lon_f, lat_f):
+            raise CoordinateError(f"coordinates ({x}, {y}) in {crs} do not map to a valid lon/lat")
+        return lon_f, lat_f
+
+    def grid_record(self, code: str) -> dict | None:
+        """Attributes of one grid (name, parents, unit, staff), without geometry."""
+        rows = self.grids[self.grids["code"].astype(str) == code]
+        if rows.empty:
+            return None
+        return rows.drop(columns=rows.geometry.name).iloc[0].to_dict()
