@@ -124,8 +124,10 @@ def _invert(
     Both obfuscations are a small smooth offset (Jacobian close to the identity), so
     subtracting the residual converges in a handful of steps.
     """
-    x = x.copy()
-    y = y.copy()
+    shape = np.shape(tx)
+    tx, ty = np.atleast_1d(tx), np.atleast_1d(ty)
+    x = np.array(x, dtype=np.float64, ndmin=1)
+    y = np.array(y, dtype=np.float64, ndmin=1)
     active = np.isfinite(tx) & np.isfinite(ty)
     for _ in range(_INVERSE_MAX_ITER):
         if not active.any():
@@ -138,7 +140,7 @@ def _invert(
         done = (np.abs(ex) < _INVERSE_TOL) & (np.abs(ey) < _INVERSE_TOL)
         idx = np.flatnonzero(active)
         active[idx[done]] = False
-    return x, y
+    return x.reshape(shape), y.reshape(shape)
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
