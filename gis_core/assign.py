@@ -74,6 +74,18 @@ class AssignSummary:
         }
 
 
+def as_geometries(values: pd.Series) -> NDArray[np.object_]:
+    """Shapely geometries from a column of geometries, WKB bytes (Parquet) or nulls."""
+    arr = values.to_numpy(dtype=object)
+    is_wkb = np.fromiter(
+        (isinstance(v, bytes | bytearray | memoryview) for v in arr), dtype=np.bool_, count=len(arr)
+    )
+    if is_wkb.any():
+        arr = arr.copy()
+        arr[is_wkb] = shapely.from_wkb(arr[is_wkb])
+    return np.where(pd.isna(arr), None, arr)
+
+
 def _parse_number_column(raw: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
     """Numbers from a column of text or numbers, with a reason for each unusable value."""
     reason = np.full(len(raw), None, dtype=object)
@@ -97,10 +109,7 @@ def _coordinates(
     df: pd.DataFrame, spec: InputSpec
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.object_]]:
     if spec.geometry_col is not None:
-        geoms = df[spec.geometry_col].to_numpy(dtype=object)
-        if len(geoms) and isinstance(geoms[0], bytes | bytearray | memoryview):
-            geoms = shapely.from_wkb(geoms)
-        geoms = np.asarray(geoms, dtype=object)
+        geoms = as_geometries(df[spec.geometry_col])
         reason = np.full(len(df), None, dtype=object)
         missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         not_point = ~missing & (shapely.get_type_id(geoms) != 0)
@@ -228,7 +237,7 @@ class OutputWriter:
         if self.kind == "csv":
             frame = pd.DataFrame(chunk)
             if self.geometry_col is not None:
-                frame[self.geometry_col] = shapely.to_wkt(self._geoms(frame))
+                frame[self.geometry_col] = shapely.to_wkt(self._geoms(frame), rounding_precision=-1)
             frame.to_csv(
                 self.path,
                 mode="a" if self._csv_started else "w",
@@ -240,10 +249,7 @@ class OutputWriter:
             self._parts.append(chunk)
 
     def _geoms(self, frame: pd.DataFrame) -> NDArray[np.object_]:
-        values = frame[self.geometry_col].to_numpy(dtype=object)
-        if len(values) and isinstance(values[0], bytes | bytearray | memoryview):
-            return shapely.from_wkb(values)
-        return np.asarray(values, dtype=object)
+        return as_geometries(frame[self.geometry_col])
 
     def close(self) -> None:
         if self.kind == "csv":
@@ -252,10 +258,14 @@ class OutputWriter:
             return
         frame = pd.concat(self._parts, ignore_index=True) if self._parts else pd.DataFrame()
         if self.geometry_col is not None:
+            geoms = gpd.GeoSeries(self._geoms(frame), crs=self.geo_crs, name=self.geometry_col)
             gdf = gpd.GeoDataFrame(
-                frame.drop(columns=[self.geometry_col]),
-                geometry=gpd.GeoSeries(self._geoms(frame), crs=self.geo_crs),
-            ).rename_geometry(self.geometry_col)
+                pd.DataFrame(frame)
+                .drop(columns=[self.geometry_col])
+                .assign(**{self.geometry_col: geoms.values}),
+                geometry=self.geometry_col,
+                crs=self.geo_crs,
+            )
         elif self.kind == "parquet":
             frame.to_parquet(self.path, index=False)
             return

@@ -43,8 +43,12 @@ def hand_coverage() -> tuple[list, list[str]]:
     geoms[0] = Polygon(geoms[0].exterior.coords, [lake.exterior.coords])
     # A multipolygon grid east of the block: two separate squares.
     geoms.append(
-        MultiPolygon([box(ox + 3.5 * s, oy, ox + 4 * s, oy + s), box(ox + 3.5 * s, oy + 2 * s,
-                                                                     ox + 4 * s, oy + 3 * s)])
+        MultiPolygon(
+            [
+                box(ox + 3.5 * s, oy, ox + 4 * s, oy + s),
+                box(ox + 3.5 * s, oy + 2 * s, ox + 4 * s, oy + 3 * s),
+            ]
+        )
     )
     codes.append("340111001002001")
     # An overlapping polygon (bad input): both it and grid 009 cover the overlap.
@@ -61,8 +65,9 @@ def special_points(geoms: list) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
     b = shapely.total_bounds(geoms)
     pad = 0.002
-    rand = np.column_stack([rng.uniform(b[0] - pad, b[2] + pad, 20_000),
-                            rng.uniform(b[1] - pad, b[3] + pad, 20_000)])
+    rand = np.column_stack(
+        [rng.uniform(b[0] - pad, b[2] + pad, 20_000), rng.uniform(b[1] - pad, b[3] + pad, 20_000)]
+    )
     eps = 1e-12
     pts = np.vstack([coords, coords + eps, coords - eps, mids, rand])
     return pts[:, 0], pts[:, 1]
@@ -76,8 +81,9 @@ def test_hand_coverage_matches_oracle(cell_m: float | None) -> None:
     expected = oracle(geoms, codes, x, y)
     got = index.locate(x, y)
     assert (got == expected).all()
-    single = np.array([index.locate_one(a, b) for a, b in zip(x[:3000], y[:3000], strict=True)],
-                      dtype=object)
+    single = np.array(
+        [index.locate_one(a, b) for a, b in zip(x[:3000], y[:3000], strict=True)], dtype=object
+    )
     assert (single == expected[:3000]).all()
 
 
@@ -147,8 +153,9 @@ def test_nearest_grids_match_brute_force() -> None:
     proj = Projector.for_lon(117.3)
     coords = shapely.get_coordinates(geoms)
     mx, my = proj.to_metres(coords[:, 0], coords[:, 1])
-    metric = shapely.set_coordinates(np.array(geoms, dtype=object).copy(),
-                                     np.column_stack([mx, my]))
+    metric = shapely.set_coordinates(
+        np.array(geoms, dtype=object).copy(), np.column_stack([mx, my])
+    )
     for lon, lat in [(117.25, 31.75), (117.40, 31.90), (117.2, 31.7)]:
         px, py = proj.to_metres(lon, lat)
         d = shapely.distance(metric, shapely.Point(float(px), float(py)))

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gis_core.assign import InputSpec
@@ -64,7 +65,7 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except USER_ERRORS as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -146,7 +147,10 @@ def locate(
     locator, source = _locator(grids, url)
     answer = locator.locate_one(lon, lat, crs)
     if answer is None:
-        err.print(f"({lon}, {lat}) [{crs}] is outside every grid of {source.description}")
+        err.print(
+            f"({lon}, {lat}) in {crs} is outside every grid of {source.description}",
+            markup=False,
+        )
         raise typer.Exit(1)
     out = answer_json(answer, locator)
     out["input"] = {"x": lon, "y": lat, "crs": crs}
