@@ -16,7 +16,6 @@ import os
 import platform
 import time
 import tracemalloc
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np

@@ -85,5 +85,5 @@ def test_gauss_kruger_zone_and_metric_areas() -> None:
     proj = Projector.for_lon(117.3)
     x, y = proj.to_metres([117.3, 117.31], [31.8, 31.8])
     assert x[1] - x[0] == pytest.approx(946.0, rel=0.01)  # 0.01 degree of longitude at 31.8N
-    lon, lat = proj.to_lonlat(x, y)
+    lon, _ = proj.to_lonlat(x, y)
     assert lon[1] == pytest.approx(117.31, abs=1e-9)
