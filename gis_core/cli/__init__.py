@@ -14,9 +14,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from gis_core.cli import spatial
+    from gis_core.cli import demo, spatial
 
     spatial.register(app)
+    demo.register(app)
     try:
         from gis_core.cli import db
     except ImportError:  # storage commands arrive with gis_core.storage
