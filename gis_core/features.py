@@ -71,7 +71,7 @@ class ComponentIndex:
         return len(self._slot_of)
 
     def classes(self) -> list[str]:
-        return sorted(c for c, t in self._trees.items() if t.get_size() > 0)
+        return sorted(c for c, t in self._trees.items() if len(t) > 0)
 
     def nearest(
         self, lon: ArrayLike, lat: ArrayLike, class_code: str, max_distance_m: float
@@ -81,7 +81,7 @@ class ComponentIndex:
         lat_arr = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         out: list[NearestComponent | None] = [None] * len(lon_arr)
         tree = self._trees.get(str(class_code))
-        if tree is None or tree.get_size() == 0 or len(lon_arr) == 0:
+        if tree is None or len(tree) == 0 or len(lon_arr) == 0:
             return out
         x, y = self.projector.to_metres(lon_arr, lat_arr)
         ok = np.isfinite(x) & np.isfinite(y)
