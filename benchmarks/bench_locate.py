@@ -16,6 +16,7 @@ import os
 import platform
 import time
 import tracemalloc
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +29,7 @@ from gis_core.io import read_layer
 from gis_core.paths import CACHE_DIR, SAMPLE_DIR
 
 
-def grids_for(district: str) -> gpd.GeoDataFrame:
+def district_folder(district: str) -> Path:
     """The sample district ships with the repo; others are generated once into the cache."""
     folder = SAMPLE_DIR if district == "340111" else CACHE_DIR / district
     if not (folder / "grids.geojson").exists():
@@ -36,14 +37,25 @@ def grids_for(district: str) -> gpd.GeoDataFrame:
 
         print(f"generating sample district {district} into {folder} (once) ...", flush=True)
         generate(district, folder, progress=True)
-    return read_layer(folder / "grids.geojson")
+    return folder
 
 
-def random_points(grids: gpd.GeoDataFrame, n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform in the coverage's bounding box: a realistic mix of inside and outside."""
-    minx, miny, maxx, maxy = grids.total_bounds
+def random_points(
+    bounds: np.ndarray, n: int, inside: shapely.Geometry | None = None, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform in the bounding box, or (with `inside`) uniform inside the district outline."""
+    minx, miny, maxx, maxy = bounds
     rng = np.random.default_rng(seed)
-    return rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)
+    xs, ys, have = [], [], 0
+    while have < n:
+        x, y = rng.uniform(minx, maxx, 2 * n), rng.uniform(miny, maxy, 2 * n)
+        if inside is not None:
+            keep = shapely.contains_xy(inside, x, y)
+            x, y = x[keep], y[keep]
+        xs.append(x)
+        ys.append(y)
+        have += len(x)
+    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
 
 
 def best_of(fn, repeat: int = 3) -> tuple[float, object]:
@@ -56,8 +68,25 @@ def best_of(fn, repeat: int = 3) -> tuple[float, object]:
     return best, result
 
 
+def compare_bulk(
+    index: GridIndex, grids: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray
+) -> tuple[float, float, int, np.ndarray]:
+    """Seconds for gridgov and for sjoin on the same points, and answer mismatches."""
+    n = len(x)
+    ours_s, ours = best_of(lambda: index.locate(x, y))
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=4326)
+    right = grids[["code", "geometry"]]
+    sjoin_s, joined = best_of(lambda: gpd.sjoin(pts, right, how="left", predicate="intersects"))
+    # sjoin returns one row per (point, covering grid); apply the same smallest-code rule.
+    ref = joined["code"].groupby(level=0).min().reindex(range(n))
+    ref_arr = ref.astype(object).where(ref.notna(), None).to_numpy()
+    return ours_s, sjoin_s, int((ref_arr != ours).sum()), ours
+
+
 def bench_district(district: str, n: int) -> dict[str, object]:
-    grids = grids_for(district)
+    folder = district_folder(district)
+    grids = read_layer(folder / "grids.geojson")
+    outline = shapely.union_all(read_layer(folder / "districts.geojson").geometry.values)
     proc = psutil.Process()
     gc.collect()
     rss0 = proc.memory_info().rss
@@ -68,17 +97,10 @@ def bench_district(district: str, n: int) -> dict[str, object]:
     _, peak_traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_delta = proc.memory_info().rss - rss0
-    x, y = random_points(grids, n)
-
-    ours_s, ours = best_of(lambda: index.locate(x, y))
-
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=4326)
-    right = grids[["code", "geometry"]]
-    sjoin_s, joined = best_of(lambda: gpd.sjoin(pts, right, how="left", predicate="intersects"))
-    # sjoin returns one row per (point, covering grid); apply the same smallest-code rule.
-    ref = joined["code"].groupby(level=0).min().reindex(range(n))
-    ref_arr = ref.astype(object).where(ref.notna(), None).to_numpy()
-    mismatches = int((ref_arr != ours).sum())
+    x, y = random_points(grids.total_bounds, n)
+    ours_s, sjoin_s, mismatches, ours = compare_bulk(index, grids, x, y)
+    ix, iy = random_points(grids.total_bounds, n, inside=outline, seed=2)
+    in_ours_s, in_sjoin_s, in_mismatches, _ = compare_bulk(index, grids, ix, iy)
 
     tree = shapely.STRtree(grids.geometry.values)
     m = min(20_000, n)
@@ -104,6 +126,10 @@ def bench_district(district: str, n: int) -> dict[str, object]:
         "sjoin pts/s": f"{n / sjoin_s:,.0f}",
         "ratio": f"{sjoin_s / ours_s:.1f}x",
         "mismatches vs sjoin": mismatches,
+        "inside-only: gridgov pts/s": f"{n / in_ours_s:,.0f}",
+        "inside-only: sjoin pts/s": f"{n / in_sjoin_s:,.0f}",
+        "inside-only: ratio": f"{in_sjoin_s / in_ours_s:.1f}x",
+        "inside-only: mismatches": in_mismatches,
         "STRtree loop µs/pt": f"{loop_us:.1f}",
         "single p50 µs": f"{np.percentile(lat_ns, 50) / 1e3:.2f}",
         "single p99 µs": f"{np.percentile(lat_ns, 99) / 1e3:.2f}",

@@ -67,6 +67,14 @@ class CellRaster:
         return self.nx * self.ny
 
 
+def _sorted_unique(values: IntArray) -> IntArray:
+    """np.unique by sorting: numpy 2's hash-based unique is several times slower here."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=np.bool_)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
 def _polygon_edges(geoms: NDArray[np.object_]) -> tuple[NDArray[np.float64], IntArray]:
     """All ring edges of (multi)polygons as (x1, y1, x2, y2) rows and their polygon index."""
     parts, part_owner = shapely.get_parts(geoms, return_index=True)
@@ -79,8 +87,11 @@ def _polygon_edges(geoms: NDArray[np.object_]) -> tuple[NDArray[np.float64], Int
     return edges, owner
 
 
-def _mark_touched_cells(raster: CellRaster, edges: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Boolean mask of every cell that some edge passes through or touches.
+def _touched_cells(
+    raster: CellRaster, edges: NDArray[np.float64], owner: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Every (cell, polygon) pair where the polygon's boundary passes through or touches
+    the cell, deduplicated.
 
     Each edge is cut into pieces shorter than a cell in both axes, so a piece can only
     cross the 2x2 block of cells spanned by its ends; marking that block (widened by a
@@ -90,31 +101,33 @@ def _mark_touched_cells(raster: CellRaster, edges: NDArray[np.float64]) -> NDArr
     fy1 = (edges[:, 1] - raster.y0) / raster.dy
     fx2 = (edges[:, 2] - raster.x0) / raster.dx
     fy2 = (edges[:, 3] - raster.y0) / raster.dy
-    steps = np.maximum(np.ceil(np.maximum(np.abs(fx2 - fx1), np.abs(fy2 - fy1))), 1).astype(
-        np.int64
-    )
+    steps = np.maximum(np.ceil(np.maximum(np.abs(fx2 - fx1), np.abs(fy2 - fy1))), 1)
+    steps = steps.astype(np.int64)
     edge_of_piece = np.repeat(np.arange(len(edges)), steps)
-    first_piece = np.cumsum(steps) - steps
-    k = np.arange(len(edge_of_piece)) - np.repeat(first_piece, steps)
+    k = np.arange(len(edge_of_piece)) - np.repeat(np.cumsum(steps) - steps, steps)
     n = steps[edge_of_piece]
-    t0 = k / n
-    t1 = (k + 1) / n
-    ax = fx1[edge_of_piece] + (fx2 - fx1)[edge_of_piece] * t0
-    ay = fy1[edge_of_piece] + (fy2 - fy1)[edge_of_piece] * t0
-    bx = fx1[edge_of_piece] + (fx2 - fx1)[edge_of_piece] * t1
-    by = fy1[edge_of_piece] + (fy2 - fy1)[edge_of_piece] * t1
+    ddx = (fx2 - fx1)[edge_of_piece]
+    ddy = (fy2 - fy1)[edge_of_piece]
+    ax = fx1[edge_of_piece] + ddx * (k / n)
+    ay = fy1[edge_of_piece] + ddy * (k / n)
+    bx = fx1[edge_of_piece] + ddx * ((k + 1) / n)
+    by = fy1[edge_of_piece] + ddy * ((k + 1) / n)
     ix_lo = np.floor(np.minimum(ax, bx) - _EDGE_EPS).astype(np.int64)
     ix_hi = np.floor(np.maximum(ax, bx) + _EDGE_EPS).astype(np.int64)
     iy_lo = np.floor(np.minimum(ay, by) - _EDGE_EPS).astype(np.int64)
     iy_hi = np.floor(np.maximum(ay, by) + _EDGE_EPS).astype(np.int64)
-    touched = np.zeros(raster.size, dtype=np.bool_)
+    piece_owner = owner[edge_of_piece]
     width = ix_hi - ix_lo
     height = iy_hi - iy_lo
+    keys = []
+    n_poly = int(owner.max()) + 1
     for ox in range(int(width.max(initial=0)) + 1):
         for oy in range(int(height.max(initial=0)) + 1):
             sel = (width >= ox) & (height >= oy)
-            touched[(iy_lo[sel] + oy) * raster.nx + ix_lo[sel] + ox] = True
-    return touched
+            cell = (iy_lo[sel] + oy) * raster.nx + ix_lo[sel] + ox
+            keys.append(cell * n_poly + piece_owner[sel])
+    pairs = _sorted_unique(np.concatenate(keys))
+    return pairs // n_poly, pairs % n_poly
 
 
 def _fill_cell_centres(
@@ -146,14 +159,15 @@ def _fill_cell_centres(
     c_hi = np.clip(np.ceil((end_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
     stride = raster.nx + 1
     count = np.zeros(raster.ny * stride, dtype=np.int32)
-    label = np.zeros(raster.ny * stride, dtype=np.int64)
+    label = np.zeros(raster.ny * stride, dtype=np.int32)
     np.add.at(count, span_row * stride + c_lo, 1)
     np.add.at(count, span_row * stride + c_hi, -1)
     np.add.at(label, span_row * stride + c_lo, span_poly + 1)
     np.add.at(label, span_row * stride + c_hi, -(span_poly + 1))
-    count = np.cumsum(count.reshape(raster.ny, stride), axis=1)[:, :-1].ravel()
-    label = np.cumsum(label.reshape(raster.ny, stride), axis=1)[:, :-1].ravel() - 1
-    return count, label.astype(np.int32)
+    count = np.cumsum(count.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
+    label = np.cumsum(label.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
+    label -= 1
+    return count, label
 
 
 class GridIndex:
@@ -224,37 +238,48 @@ class GridIndex:
     def _build(self) -> None:
         r = self.raster
         edges, owner = _polygon_edges(self.geoms)
-        touched = _mark_touched_cells(r, edges)
+        edge_cell, edge_poly = _touched_cells(r, edges, owner)
         count, label = _fill_cell_centres(r, edges, owner)
-        # Overlapping input (count > 1) is not trusted to the raster either.
-        boundary = touched | (count > 1)
-        cells = np.where(count == 1, label, EMPTY).astype(np.int32)
-        bcells = np.flatnonzero(boundary)
-        iy, ix = np.divmod(bcells, r.nx)
-        boxes = shapely.box(
-            r.x0 + ix * r.dx, r.y0 + iy * r.dy, r.x0 + (ix + 1) * r.dx, r.y0 + (iy + 1) * r.dy
-        )
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
-        cell_k, poly = self.tree.query(boxes, predicate="intersects")
-        # Candidates of a cell sorted by rank, so the first hit obeys the tie rule.
-        order = np.lexsort((self._rank[poly], cell_k))
-        cell_k, poly = cell_k[order], poly[order]
-        counts = np.bincount(cell_k, minlength=len(bcells))
-        has_cand = counts > 0
-        # A touched cell no polygon intersects (only possible through the epsilon) is empty.
-        cells[bcells[~has_cand]] = EMPTY
-        kept = bcells[has_cand]
-        cells[kept] = -2 - np.arange(len(kept), dtype=np.int32)
-        self._cand_ptr = np.concatenate([[0], np.cumsum(counts[has_cand])]).astype(np.int64)
-        self._cand = poly.astype(np.int64)
+        # A cell needs an exact test if an edge touches it, or if input polygons overlap
+        # at its centre (count > 1: bad input is never trusted to the raster).
+        overlap_cells = np.flatnonzero(count > 1)
+        boundary = _sorted_unique(np.concatenate([edge_cell, overlap_cells]))
+        # Candidates: the polygons whose edges touch the cell, plus the one polygon that
+        # contains the cell's centre. A polygon meeting the cell without an edge in it
+        # contains the whole cell, so it is that centre polygon: the list is complete.
+        centre_cells = boundary[count[boundary] == 1]
+        cand_cell = [edge_cell, centre_cells]
+        cand_poly = [edge_poly, label[centre_cells].astype(np.int64)]
+        if len(overlap_cells):
+            iy, ix = np.divmod(overlap_cells, r.nx)
+            boxes = shapely.box(
+                r.x0 + ix * r.dx, r.y0 + iy * r.dy, r.x0 + (ix + 1) * r.dx, r.y0 + (iy + 1) * r.dy
+            )
+            k, poly = self.tree.query(boxes, predicate="intersects")
+            cand_cell.append(overlap_cells[k])
+            cand_poly.append(poly)
+        n_poly = len(self.codes)
+        # Sorted by (cell, rank), so the first hit of a point obeys the tie rule.
+        key = _sorted_unique(
+            np.concatenate(cand_cell) * n_poly + self._rank[np.concatenate(cand_poly)]
+        )
+        cell_of, rank_of = np.divmod(key, n_poly)
+        by_rank = np.argsort(self._rank)
+        cells = np.where(count == 1, label, EMPTY).astype(np.int32)
+        first = np.flatnonzero(np.r_[True, cell_of[1:] != cell_of[:-1]])
+        uniq_cells = cell_of[first]
+        cells[uniq_cells] = -2 - np.arange(len(uniq_cells), dtype=np.int32)
+        self._cand_ptr = np.append(first, len(cell_of)).astype(np.int64)
+        self._cand = by_rank[rank_of].astype(np.int64)
         self._cells = cells
         self._cells_mv = memoryview(cells)
         self._cand_list: list[int] = self._cand.tolist()
         self._ptr_list: list[int] = self._cand_ptr.tolist()
         self._codes_list: list[str] = self.codes.tolist()
         self._geoms_list: list[shapely.Geometry] = self.geoms.tolist()
-        self.n_boundary_cells = len(kept)
+        self.n_boundary_cells = len(uniq_cells)
 
     # ------------------------------------------------------------------ lookups
 
