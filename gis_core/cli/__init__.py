@@ -14,15 +14,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from gis_core.cli import demo, spatial
+    from gis_core.cli import db, demo, spatial
 
     spatial.register(app)
-    demo.register(app)
-    try:
-        from gis_core.cli import db
-    except ImportError:  # storage commands arrive with gis_core.storage
-        return
     db.register(app)
+    demo.register(app)
 
 
 def main() -> None:

@@ -30,7 +30,12 @@ from gis_core.locator import CoordinateError, Locator
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
+class SourceError(RuntimeError):
+    """The database named for the layers cannot be read."""
+
+
 USER_ERRORS = (
+    SourceError,
     LayerError,
     CRSError,
     CoordinateError,
@@ -92,17 +97,22 @@ def resolve_source(grids: Path | None, url: str | None) -> DataSource:
 
 
 def _store_source(url: str | None) -> DataSource | None:
-    try:
-        from gis_core.datasource import StoreSource
-        from gis_core.storage import Store
-    except ImportError:
-        return None
+    """The database's active generation; None when the database holds no grids yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gis_core.datasource import StoreSource
+    from gis_core.storage import Store
+
     store = Store(url)
-    try:
-        if store.active_generation() is None:
-            return None
-    except Exception:  # an empty or not yet migrated database holds no grids
+    database = store.url.database
+    in_file = store.dialect == "sqlite" and database and database != ":memory:"
+    if in_file and not Path(database).exists():
         return None
+    try:
+        if store.current_revision() is None or store.active_generation() is None:
+            return None
+    except SQLAlchemyError as exc:
+        raise SourceError(f"cannot read the database {store.url}: {exc.orig or exc}") from exc
     return StoreSource(store)
 
 

@@ -1,0 +1,115 @@
+"""Which database, and a correctly configured SQLAlchemy engine for it.
+
+URL precedence: an explicit URL, then ``GRIDGOV_DATABASE_URL``, then a SQLite file
+``gridgov.sqlite`` in the current directory (needs no server and no system packages).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+ENV_URL = "GRIDGOV_DATABASE_URL"
+DEFAULT_URL = "sqlite:///gridgov.sqlite"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+SQLITE_BEGIN_OPTION = "gridgov_sqlite_begin"
+"""Execution option: 'IMMEDIATE' makes SQLite take the write lock at BEGIN (see
+``Store.session(write=True)``); other dialects ignore it."""
+
+_may_create_sqlite: ContextVar[bool] = ContextVar("gridgov_may_create_sqlite", default=False)
+
+
+class DatabaseMissing(FileNotFoundError):
+    """A SQLite database file that does not exist (yet): only an upgrade creates it."""
+
+
+@contextmanager
+def creating_allowed() -> Iterator[None]:
+    """Within this block a missing SQLite file may be created (``Store.upgrade`` uses it)."""
+    token = _may_create_sqlite.set(True)
+    try:
+        yield
+    finally:
+        _may_create_sqlite.reset(token)
+
+
+def resolve_url(url: str | URL | None = None) -> URL:
+    """The database URL to use, normalised.
+
+    ``postgresql://`` / ``postgres://`` get the psycopg 3 driver (SQLAlchemy would pick
+    psycopg2 otherwise), and a relative SQLite path is made absolute so that a later
+    ``chdir`` cannot silently switch databases.
+    """
+    raw = url if url is not None else (os.environ.get(ENV_URL) or DEFAULT_URL)
+    parsed = make_url(raw) if isinstance(raw, str) else raw
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not parsed.query.get("uri") and not Path(db).is_absolute():
+            parsed = parsed.set(database=str(Path(db).resolve()))
+    return parsed
+
+
+def display_url(url: URL) -> str:
+    """The URL as safe to print: password masked."""
+    return url.render_as_string(hide_password=True)
+
+
+def _configure_sqlite(engine: Engine, path: str | None) -> None:
+    """WAL, enforced foreign keys, a busy timeout, and real transactions.
+
+    pysqlite by default neither emits BEGIN before DDL nor lets SAVEPOINT work; taking
+    over BEGIN (SQLAlchemy's documented recipe) makes migrations atomic on SQLite too.
+    Connecting never creates a missing file except during an upgrade: a mistyped path or
+    a read-only command run in the wrong directory fails clearly instead of leaving an
+    empty database behind.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _refuse_silent_create(*_args: Any) -> None:
+        if path and not _may_create_sqlite.get() and not os.path.exists(path):
+            raise DatabaseMissing(f"no database at {path}: run `gridgov db upgrade` to create it")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (resolved as in :func:`resolve_url`)."""
+    resolved = resolve_url(url)
+    backend = resolved.get_backend_name()
+    if backend == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+    elif backend != "sqlite":
+        raise ValueError(
+            f"unsupported database {backend!r}: gridgov runs on SQLite or PostgreSQL/PostGIS"
+        )
+    engine = create_engine(resolved, **kwargs)
+    if backend == "sqlite":
+        db = resolved.database
+        is_file = bool(db) and db != ":memory:" and not resolved.query.get("uri")
+        _configure_sqlite(engine, db if is_file else None)
+    return engine
