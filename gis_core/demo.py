@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pandas as pd
+import shapely
 
 from gis_core.crs import from_wgs84
 from gis_core.datasource import DirectorySource, StoreSource, build_locator
@@ -81,13 +82,9 @@ def demo_lookups(services: DemoServices) -> list[dict[str, Any]]:
             ans = loc.locate_one(float(x), float(y), crs)
             rows.append(_row(f"grid interior ({crs})", float(x), float(y), ans))
     # A vertex shared by several grids: the smallest code wins, by the documented rule.
-    first = grids.geometry.iloc[0]
-    vx, vy = (
-        np.asarray(first.exterior.coords[0])
-        if first.geom_type == "Polygon"
-        else np.asarray(first.geoms[0].exterior.coords[0])
-    )
-    rows.append(_row("shared vertex", float(vx), float(vy), loc.locate_one(vx, vy)))
+    vx, vy = _most_shared_vertex(grids)
+    sharing = loc.index.covering_all(vx, vy)
+    rows.append(_row(f"vertex shared by {', '.join(sharing)}", vx, vy, loc.locate_one(vx, vy)))
     rows.append(
         _row("outside (上海 People's Square)", 121.4737, 31.2304, loc.locate_one(121.4737, 31.2304))
     )
@@ -101,23 +98,28 @@ def demo_lookups(services: DemoServices) -> list[dict[str, Any]]:
             loc.locate_one(c.x, c.y),
         )
     )
-    near = services.components.nearest(c.x, c.y, _common_class(services), 500.0)[0]
-    if near is not None:
-        rows.append(
-            {
-                "case": f"nearest {near.class_code} within 500 m",
-                "x": c.x,
-                "y": c.y,
-                "grid": near.component_id,
-                "where": f"{near.distance_m:.1f} m",
-            }
-        )
+    for cls in services.components.classes():
+        near = services.components.nearest(c.x, c.y, cls, 300.0)[0]
+        if near is not None:
+            rows.append(
+                {
+                    "case": f"nearest component of class {cls} within 300 m",
+                    "x": c.x,
+                    "y": c.y,
+                    "grid": near.component_id,
+                    "where": f"{near.distance_m:.1f} m",
+                }
+            )
+            break
     return rows
 
 
-def _common_class(services: DemoServices) -> str:
-    classes = services.components.classes()
-    return "01001" if "01001" in classes else classes[0]
+def _most_shared_vertex(grids: Any) -> tuple[float, float]:
+    coords, owner = shapely.get_coordinates(grids.geometry.values, return_index=True)
+    frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "grid": owner})
+    sharing = frame.drop_duplicates().groupby(["x", "y"])["grid"].nunique()
+    x, y = sharing.idxmax()
+    return float(x), float(y)
 
 
 def _row(case: str, x: float, y: float, ans: dict[str, Any] | None) -> dict[str, Any]:

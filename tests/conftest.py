@@ -12,6 +12,8 @@ from shapely.geometry import box
 
 from gis_core.paths import SAMPLE_DIR
 
+pytest_plugins = ["tests.db_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def small_grids_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

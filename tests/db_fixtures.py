@@ -1,4 +1,4 @@
-"""Storage fixtures: every ``store`` test runs on SQLite AND on PostGIS.
+"""Database fixtures: every test using ``store`` or ``db_url`` runs on SQLite AND PostGIS.
 
 PostGIS: one fresh database per test session (``CREATE EXTENSION postgis``), dropped at
 the end; each test gets its own schema in it (search_path), so tests are isolated and
