@@ -8,8 +8,10 @@ GeoDataFrames, from a directory of layer files, or from the store.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -97,6 +99,11 @@ class Locator:
             )
         self._table = table
         self.grids = grids
+        extra = [c for c in ("unit_name", "staff") if c in grids.columns]
+        self._records: dict[str, dict] = {
+            code: {c: _json_or_value(v) for c, v in zip(extra, values, strict=True)}
+            for code, *values in zip(codes, *(grids[c] for c in extra), strict=True)
+        }
 
     @classmethod
     def from_directory(cls, path: str | Path, **kw: float) -> Locator:
@@ -160,9 +167,28 @@ class Locator:
             raise CoordinateError(f"coordinates ({x}, {y}) in {crs} do not map to a valid lon/lat")
         return lon_f, lat_f
 
-    def grid_record(self, code: str) -> dict | None:
-        """Attributes of one grid (name, parents, unit, staff), without geometry."""
-        rows = self.grids[self.grids["code"].astype(str) == code]
-        if rows.empty:
-            return None
-        return rows.drop(columns=rows.geometry.name).iloc[0].to_dict()
+    def grid_extra(self, code: str) -> dict:
+        """The grid's unit name and staff (parsed), where the layer has them."""
+        return self._records.get(code, {})
+
+    def document(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The JSON shape of one lookup, shared by the CLI and the HTTP API."""
+        out: dict[str, Any] = {
+            level: {"code": answer[f"{level}_code"], "name": answer[f"{level}_name"]}
+            for level in LEVELS
+        }
+        out["grid"].update(self.grid_extra(answer["grid_code"]))
+        out["wgs84"] = {"lon": round(answer["lon"], 8), "lat": round(answer["lat"], 8)}
+        return out
+
+
+def _json_or_value(value: Any) -> Any:
+    """Staff lists travel as JSON text in flat layers; hand them out parsed."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value

@@ -130,22 +130,6 @@ def _locator(grids: Path | None, url: str | None) -> tuple[Locator, DataSource]:
     return build_locator(source), source
 
 
-def answer_json(answer: dict[str, Any], locator: Locator) -> dict[str, Any]:
-    """The JSON shape of one lookup, shared by the CLI (and later the API)."""
-    record = locator.grid_record(answer["grid_code"]) or {}
-    out: dict[str, Any] = {
-        level: {"code": answer[f"{level}_code"], "name": answer[f"{level}_name"]}
-        for level in ("grid", "community", "street", "district")
-    }
-    if record.get("unit_name") is not None:
-        out["grid"]["unit_name"] = record["unit_name"]
-    staff = record.get("staff")
-    if isinstance(staff, str) and staff:
-        out["grid"]["staff"] = json.loads(staff)
-    out["wgs84"] = {"lon": round(answer["lon"], 8), "lat": round(answer["lat"], 8)}
-    return out
-
-
 def locate(
     lon: Annotated[float, typer.Argument(help="Longitude (or x in a projected CRS).")],
     lat: Annotated[float, typer.Argument(help="Latitude (or y in a projected CRS).")],
@@ -162,7 +146,7 @@ def locate(
             markup=False,
         )
         raise typer.Exit(1)
-    out = answer_json(answer, locator)
+    out = locator.document(answer)
     out["input"] = {"x": lon, "y": lat, "crs": crs}
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
 

@@ -1,0 +1,41 @@
+"""The FastAPI application factory: configuration, state and routers, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from api.errors import register_error_handlers
+from api.routers import health, locate
+from api.settings import ApiSettings, get_settings
+from gis_core.lookup import LookupService
+from gis_core.storage import Store
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.database_url)
+        store.ensure_current()
+        app.state.store = store
+        app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
+        with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
+            app.state.lookup.locator()  # build the active generation's index before serving
+        yield
+        store.dispose()
+
+    app = FastAPI(
+        title=settings.title,
+        summary="Grid-based city governance: which grid owns a coordinate, events, map layers.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    register_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(locate.router)
+    return app

@@ -1,0 +1,108 @@
+"""Map exceptions to RFC 9457 problem details (application/problem+json).
+
+Routes raise domain exceptions (or `Problem`); this module alone decides status codes, so
+no route formats an error body itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gis_core.crs import CRSError
+from gis_core.locator import CoordinateError
+from gis_core.lookup import GenerationNotFound, NoActiveGeneration
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error with its HTTP status, a short title, detail, and the offending field."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.field = field
+        self.headers = headers
+        self.extra = extra
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str = "",
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title}
+    if detail:
+        body["detail"] = detail
+    if field is not None:
+        body["field"] = field
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# Domain exception -> (status, title, field)
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
+    CoordinateError: (422, "Invalid coordinates", "lon"),
+    CRSError: (422, "Unknown coordinate reference system", "crs"),
+    GenerationNotFound: (404, "Boundary generation not found", "generation"),
+    NoActiveGeneration: (503, "No boundary generation loaded", None),
+}
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.title, exc.detail, exc.field, exc.headers, **exc.extra
+        )
+
+    for exc_type, (status, title, field) in DOMAIN_ERRORS.items():
+
+        async def _domain(
+            _: Request,
+            exc: Exception,
+            status: int = status,
+            title: str = title,
+            field: str | None = field,
+        ) -> JSONResponse:
+            return problem_response(status, title, str(exc), field)
+
+        app.add_exception_handler(exc_type, _domain)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path")]
+        return problem_response(
+            422,
+            "Invalid request",
+            first.get("msg", "invalid input"),
+            ".".join(loc) or None,
+            errors=[
+                {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e["msg"]}
+                for e in errors
+            ],
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)

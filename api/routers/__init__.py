@@ -1,0 +1,1 @@
+"""One router per endpoint group; `api.app` includes them."""

@@ -1,0 +1,159 @@
+"""Grid lookup against the store, generation-aware (MapIt-style) and cached.
+
+A `Locator` is built once per boundary generation and kept in memory; a lookup can name a
+generation (by id or name) or a moment (`at`): the generation that was active then. The
+active generation is re-read at most every `active_ttl` seconds, so a planner activating
+a new generation in another process is picked up without a database query per lookup.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from gis_core.datasource import StoreSource, build_locator
+from gis_core.locator import Locator
+
+
+class GenerationNotFound(LookupError):
+    """A named generation that does not exist, or no generation active at a moment."""
+
+
+class NoActiveGeneration(LookupError):
+    """The store has no active boundary generation to answer from."""
+
+
+@dataclass(frozen=True)
+class GenerationInfo:
+    id: int
+    name: str
+    active: bool
+    activated_at: datetime | None
+
+
+class LookupService:
+    """Locators per generation over one `Store`, plus the units responsible for each area."""
+
+    def __init__(self, store: Any, *, active_ttl: float = 5.0) -> None:
+        self.store = store
+        self.active_ttl = active_ttl
+        self._locators: dict[int, Locator] = {}
+        self._units: pd.DataFrame | None = None
+        self._active: tuple[float, GenerationInfo | None] | None = None
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- generations
+
+    def active_generation(self) -> GenerationInfo | None:
+        now = time.monotonic()
+        cached = self._active
+        if cached is not None and now - cached[0] < self.active_ttl:
+            return cached[1]
+        gen = self.store.active_generation()
+        info = None if gen is None else _info(gen)
+        self._active = (now, info)
+        return info
+
+    def generations(self) -> list[GenerationInfo]:
+        return [_info(g) for g in self.store.list_generations()]
+
+    def resolve(self, generation: int | str | None = None, at: datetime | None = None
+                ) -> GenerationInfo:
+        """The generation a request asks about: by id/name, by moment, or the active one."""
+        if generation is not None:
+            key: int | str = generation
+            if isinstance(generation, str) and generation.isdigit():
+                key = int(generation)
+            gen = self.store.get_generation(key)
+            if gen is None:
+                raise GenerationNotFound(f"no boundary generation {generation!r}")
+            return _info(gen)
+        if at is not None:
+            return self._active_at(at)
+        info = self.active_generation()
+        if info is None:
+            raise NoActiveGeneration(
+                "no active boundary generation: import grids with `gridgov import grids FILE "
+                "--activate` or run `gridgov demo`"
+            )
+        return info
+
+    def _active_at(self, at: datetime) -> GenerationInfo:
+        """Generations replace each other on activation: the last one activated before `at`."""
+        if at.tzinfo is None:
+            raise ValueError("`at` needs a timezone (e.g. 2026-07-01T08:00:00+08:00)")
+        candidates = [g for g in self.generations()
+                      if g.activated_at is not None and g.activated_at <= at]
+        if not candidates:
+            raise GenerationNotFound(f"no boundary generation was active at {at.isoformat()}")
+        return max(candidates, key=lambda g: (g.activated_at, g.id))
+
+    def locator(self, generation: int | str | None = None, at: datetime | None = None
+                ) -> tuple[Locator, GenerationInfo]:
+        info = self.resolve(generation, at)
+        loc = self._locators.get(info.id)
+        if loc is None:
+            with self._lock:
+                loc = self._locators.get(info.id)
+                if loc is None:
+                    loc = build_locator(StoreSource(self.store, info.id))
+                    loc.generation = info.name
+                    self._locators[info.id] = loc
+        return loc, info
+
+    def invalidate(self) -> None:
+        """Forget cached locators and units (after boundaries or units change)."""
+        with self._lock:
+            self._locators.clear()
+            self._units = None
+            self._active = None
+
+    # ---------------------------------------------------------------- lookups
+
+    def locate(self, x: float, y: float, crs: str = "wgs84", *,
+               generation: int | str | None = None, at: datetime | None = None
+               ) -> dict[str, Any] | None:
+        """One point: administrative answer, grid unit and staff, responsible units; None
+        outside coverage. Raises CoordinateError/CRSError for bad input."""
+        loc, info = self.locator(generation, at)
+        answer = loc.locate_one(x, y, crs)
+        if answer is None:
+            return None
+        answer["generation"] = info.name
+        answer["units"] = self.units_for(answer)
+        return answer
+
+    def locate_many(self, x: ArrayLike, y: ArrayLike, crs: str = "wgs84", *,
+                    generation: int | str | None = None, at: datetime | None = None
+                    ) -> tuple[pd.DataFrame, GenerationInfo]:
+        loc, info = self.locator(generation, at)
+        return loc.locate(np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs), info
+
+    def units(self) -> pd.DataFrame:
+        if self._units is None:
+            self._units = self.store.read_units()
+        return self._units
+
+    def units_for(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        """Units whose area is the point's grid, community, street or district, nearest first."""
+        units = self.units()
+        if units.empty:
+            return []
+        out: list[dict[str, Any]] = []
+        for level in ("grid", "community", "street", "district"):
+            code = answer.get(f"{level}_code")
+            rows = units[units["area_code"] == code]
+            out.extend({"code": r.code, "name": r.name, "kind": r.kind, "level": level,
+                        "phone": r.phone} for r in rows.itertuples())
+        return out
+
+
+def _info(gen: Any) -> GenerationInfo:
+    return GenerationInfo(gen.id, gen.name, gen.active, gen.activated_at)
