@@ -28,8 +28,13 @@ LEVEL_FILES = {
 }
 
 
-def seed_store(store: Any, sample_dir: Path = SAMPLE_DIR) -> dict[str, int] | None:
-    """Load the sample district into an empty store; None when it already holds grids."""
+def seed_store(
+    store: Any, sample_dir: Path = SAMPLE_DIR, *, components: bool = True
+) -> dict[str, int] | None:
+    """Load the sample district into an empty store; None when it already holds grids.
+
+    `components=False` skips the 10,000 component points (tests that do not need them).
+    """
     store.upgrade()
     if store.active_generation() is not None:
         return None
@@ -43,11 +48,12 @@ def seed_store(store: Any, sample_dir: Path = SAMPLE_DIR) -> dict[str, int] | No
     store.load_admin_units(generation, layers)
     store.activate_generation(generation)
     buildings = files.layer("buildings")
-    components = files.layer("components")
     store.replace_buildings(buildings)
-    store.replace_components(components)
+    components_gdf = files.layer("components") if components else buildings.iloc[:0]
+    if components:
+        store.replace_components(components_gdf)
     counts = {f"{name}": len(layers[level]) for level, name in LEVEL_FILES.items()}
-    counts |= {"buildings": len(buildings), "components": len(components)}
+    counts |= {"buildings": len(buildings), "components": len(components_gdf)}
     return counts
 
 

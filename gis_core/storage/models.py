@@ -362,6 +362,16 @@ class Event(Base):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    # Case-loop fields (migration 0002): the queryable part of gis_core.cases.CaseState.
+    level: Mapped[str] = mapped_column(String(16), default="community", server_default="community")
+    rework_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    supervise_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    score: Mapped[int | None] = mapped_column(Integer)
+    time_limit_value: Mapped[float | None] = mapped_column(Float)
+    time_limit_unit: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=_now_default()
     )
@@ -384,6 +394,8 @@ class Event(Base):
         Index("ix_events_reported_at", "reported_at"),
         Index("ix_events_unit_id_status", "unit_id", "status"),
         Index("ix_events_category_code", "category_code"),
+        Index("ix_events_street_code", "street_code"),
+        Index("ix_events_deadline_at", "deadline_at"),
         Index("ix_events_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_events_lon_lat", "lon", "lat").ddl_if(dialect="sqlite"),
     )
@@ -444,3 +456,4 @@ TABLES = (
     "event_history",
     "attachments",
 )
+from gis_core.storage import auth_models as auth_models  # noqa: E402  (access-control tables, same Base)

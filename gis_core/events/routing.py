@@ -1,0 +1,250 @@
+"""Routing: from a located point and an event class to the responsible unit, explained.
+
+Dispatch "by the location of the event and the duty of the unit": the point's grid gives
+the area codes; the rule table maps category x area (x responsibility layer x priority)
+to a unit. Precedence among the rules that match:
+
+1. a rule for a responsibility layer the point falls in (main road, river, park, market
+   owned by a bureau) beats every area rule: the layer overrides the grid's owner;
+2. then the more specific category: a 5-digit class beats a 2-digit major beats any;
+3. then the smaller area: a longer area-code prefix (grid 15 > community 12 > street 9 >
+   district 6) beats a shorter one or none;
+4. then a rule for the event's priority beats a rule for any priority;
+5. then the rule's explicit `precedence` (higher wins), then the lower rule id.
+
+A point outside every grid, or an event no rule matches, goes to the district command
+centre's queue with the reason. Every decision says which polygon, which rule and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis_core.cases.deadlines import TimeLimit, default_limit
+
+CENTRE_KIND = "district_centre"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    unit_id: int
+    unit_code: str
+    category_code: str | None
+    area_code: str | None
+    layer_kind: str | None
+    priority: str | None
+    precedence: int
+    time_limit: TimeLimit | None
+    note: str | None
+
+    def matches(
+        self, category: str, priority: str, area: str | None, layer_kinds: set[str]
+    ) -> bool:
+        if self.category_code is not None and not category.startswith(self.category_code):
+            return False
+        if self.priority is not None and self.priority != priority:
+            return False
+        if self.area_code is not None and (area is None or not area.startswith(self.area_code)):
+            return False
+        return self.layer_kind is None or self.layer_kind in layer_kinds
+
+    def rank(self) -> tuple[int, int, int, int, int, int]:
+        """Sort key of the precedence model above: larger wins."""
+        return (
+            1 if self.layer_kind is not None else 0,
+            len(self.category_code or ""),
+            len(self.area_code or ""),
+            1 if self.priority is not None else 0,
+            self.precedence,
+            -self.id,
+        )
+
+    def describe(self) -> str:
+        parts = [f"rule #{self.id}:"]
+        parts.append(f"class {self.category_code}" if self.category_code else "any class")
+        parts.append(f"in area {self.area_code}" if self.area_code else "anywhere")
+        if self.layer_kind:
+            parts.append(f"inside a {self.layer_kind} layer")
+        if self.priority:
+            parts.append(f"priority {self.priority}")
+        return " ".join(parts) + f" -> unit {self.unit_code}"
+
+
+@dataclass
+class RoutingDecision:
+    """Where an event goes and why; `explanation` is stored with the event."""
+
+    unit_id: int | None
+    unit_code: str | None
+    unit_name: str | None
+    queue: str  # "unit" or "district_centre"
+    reason: str
+    time_limit: TimeLimit
+    rule_id: int | None = None
+    layer: dict[str, Any] | None = None
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+class Router:
+    """Rules, units and responsibility layers held in memory for fast decisions."""
+
+    def __init__(
+        self, rules: pd.DataFrame, units: pd.DataFrame, layers: gpd.GeoDataFrame | None = None
+    ) -> None:
+        self.units = {int(r.id): r for r in units.itertuples()} if len(units) else {}
+        centres = [u for u in self.units.values() if u.kind == CENTRE_KIND]
+        self.centre = min(centres, key=lambda u: len(u.area_code or "")) if centres else None
+        self.rules = [self._rule(r) for r in rules.itertuples()] if len(rules) else []
+        if layers is not None and len(layers):
+            self.layers = layers.reset_index(drop=True)
+            self._layer_geoms = np.asarray(self.layers.geometry.values, dtype=object)
+            shapely.prepare(self._layer_geoms)
+            self._layer_tree: shapely.STRtree | None = shapely.STRtree(self._layer_geoms)
+        else:
+            self.layers = None
+            self._layer_tree = None
+
+    @classmethod
+    def from_store(cls, store: Any) -> Router:
+        return cls(store.read_rules(), store.read_units(), store.read_responsibility_layers())
+
+    @staticmethod
+    def _rule(r: Any) -> Rule:
+        limit = None
+        if getattr(r, "time_limit_value", None) is not None and not pd.isna(r.time_limit_value):
+            limit = TimeLimit(float(r.time_limit_value), r.time_limit_unit or "working_hours")
+
+        def opt(value: Any) -> str | None:
+            return (
+                None
+                if value is None or (isinstance(value, float) and np.isnan(value))
+                else str(value)
+            )
+
+        return Rule(
+            id=int(r.id),
+            unit_id=int(r.unit_id),
+            unit_code=str(r.unit_code),
+            category_code=opt(r.category_code),
+            area_code=opt(r.area_code),
+            layer_kind=opt(r.layer_kind),
+            priority=opt(r.priority),
+            precedence=int(r.precedence or 0),
+            time_limit=limit,
+            note=opt(r.note),
+        )
+
+    def layers_at(self, lon: float, lat: float) -> list[dict[str, Any]]:
+        if self._layer_tree is None or self.layers is None:
+            return []
+        hits = self._layer_tree.query(shapely.Point(lon, lat), predicate="intersects")
+        return [
+            {
+                "id": int(self.layers.at[i, "id"]),
+                "name": self.layers.at[i, "name"],
+                "kind": self.layers.at[i, "kind"],
+                "unit_code": self.layers.at[i, "unit_code"],
+            }
+            for i in sorted(hits)
+        ]
+
+    def route(
+        self,
+        located: dict[str, Any] | None,
+        lon: float | None,
+        lat: float | None,
+        category_code: str,
+        priority: str = "normal",
+    ) -> RoutingDecision:
+        """Decide the unit for an event at (lon, lat) already located to `located`."""
+        limit = default_limit(category_code, priority)
+        if located is None:
+            where = "no location" if lon is None else f"({lon:.6f}, {lat:.6f})"
+            return self._to_centre(
+                f"outside every grid: {where} is not covered by the boundary generation",
+                limit,
+                {"polygon": None},
+            )
+        grid = {
+            "code": located["grid_code"],
+            "name": located.get("grid_name"),
+            "generation": located.get("generation"),
+        }
+        polygon = (
+            f"grid {grid['code']} ({grid['name']}) of generation {grid['generation']} "
+            "covers the point"
+        )
+        layers = self.layers_at(lon, lat) if lon is not None else []
+        kinds = {layer["kind"] for layer in layers}
+        matching = [
+            r for r in self.rules if r.matches(category_code, priority, located["grid_code"], kinds)
+        ]
+        explanation: dict[str, Any] = {"polygon": polygon, "grid": grid, "layers": layers}
+        if not matching:
+            explanation["rules_considered"] = len(self.rules)
+            return self._to_centre(
+                f"no routing rule for class {category_code} (priority {priority}) in grid "
+                f"{grid['code']}",
+                limit,
+                explanation,
+            )
+        matching.sort(key=Rule.rank, reverse=True)
+        best = matching[0]
+        unit = self.units.get(best.unit_id)
+        layer = next((x for x in layers if x["kind"] == best.layer_kind), None)
+        why = best.describe()
+        if layer is not None:
+            why += f"; the point lies in {layer['kind']} layer '{layer['name']}'"
+        if len(matching) > 1:
+            why += f"; it outranks {len(matching) - 1} other matching rule(s): " + ", ".join(
+                f"#{r.id}" for r in matching[1:6]
+            )
+        if best.time_limit is not None:
+            limit = (
+                best.time_limit.halved()
+                if (priority == "urgent" and best.priority is None)
+                else best.time_limit
+            )
+        explanation |= {
+            "rule": {"id": best.id, "description": best.describe(), "note": best.note},
+            "outranked": [r.id for r in matching[1:]],
+            "why": why,
+            "time_limit": limit.as_dict(),
+        }
+        return RoutingDecision(
+            unit_id=best.unit_id,
+            unit_code=best.unit_code,
+            unit_name=None if unit is None else unit.name,
+            queue="unit",
+            reason=why,
+            time_limit=limit,
+            rule_id=best.id,
+            layer=layer,
+            explanation=explanation,
+        )
+
+    def _to_centre(
+        self, reason: str, limit: TimeLimit, explanation: dict[str, Any]
+    ) -> RoutingDecision:
+        centre = self.centre
+        explanation = explanation | {
+            "why": reason,
+            "time_limit": limit.as_dict(),
+            "queue": "district_centre",
+        }
+        return RoutingDecision(
+            unit_id=None if centre is None else int(centre.id),
+            unit_code=None if centre is None else centre.code,
+            unit_name=None if centre is None else centre.name,
+            queue="district_centre",
+            reason=reason,
+            time_limit=limit,
+            explanation=explanation,
+        )
