@@ -14,10 +14,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from gis_core.cli import db, demo, spatial
+    from gis_core.cli import db, demo, events, spatial
 
     spatial.register(app)
     db.register(app)
+    events.register(app)
     demo.register(app)
 
 

@@ -26,15 +26,18 @@ from gis_core.datasource import (
 )
 from gis_core.io import LayerError, write_layer
 from gis_core.locator import CoordinateError, Locator
+from gis_core.storage.store import SchemaNotCurrent
 
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
 
 class SourceError(RuntimeError):
     """The database named for the layers cannot be read."""
 
 
 USER_ERRORS = (
+    SchemaNotCurrent,
     SourceError,
     LayerError,
     CRSError,

@@ -75,6 +75,21 @@ class SubmitResult:
 
 
 @dataclass
+class BatchResult:
+    created: list[int] = field(default_factory=list)
+    retries: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Prepared:
+    event: Event
+    history: dict[str, Any]
+    photos: list[str]
+    decision: RoutingDecision
+
+
+@dataclass
 class EventFilter:
     """List filters; every field is optional. `area` is a code prefix (jurisdiction)."""
 
@@ -133,24 +148,87 @@ class EventService:
     # ------------------------------------------------------------------ intake
 
     def submit(self, report: EventReport, *, actor: Actor | None = None) -> SubmitResult:
-        """Accept one report; IntakeRejected (field, reason) when it cannot be accepted."""
+        """Accept one report; IntakeRejected (field, reason) when it cannot be accepted.
+
+        The event and its first history entry are committed before this returns.
+        """
         report = validate(report)
         if report.external_id is not None:
             existing = self._find_external(report.source, report.external_id)
             if existing is not None:
                 return SubmitResult(self.get(existing), created=False)
-        lon, lat, located_by = self._resolve_location(report)
-        answer = None
-        if lon is not None:
+        prepared = self._prepare(report, actor)
+        try:
+            with self._session() as session:
+                event_id = self._persist(session, prepared)
+        except IntegrityError:
+            # A retry racing the original: the unique (source, external_id) kept one.
+            existing = self._find_external(report.source, report.external_id or "")
+            if existing is None:
+                raise
+            return SubmitResult(self.get(existing), created=False)
+        return SubmitResult(self.get(event_id), created=True, decision=prepared.decision)
+
+    def submit_many(
+        self, reports: Sequence[EventReport], *, actor: Actor | None = None
+    ) -> BatchResult:
+        """Bulk intake for loaders: one transaction for the batch, same rules as `submit`.
+
+        Rejected reports are listed with their index and reason; retries (known source +
+        external id, also within the batch) count as duplicates, not new events.
+        """
+        result = BatchResult()
+        prepared: list[_Prepared] = []
+        seen: set[tuple[str, str]] = set()
+        valid: list[tuple[int, EventReport]] = []
+        for i, raw in enumerate(reports):
             try:
-                answer = self.lookup.locate(lon, lat, "wgs84")
-            except CoordinateError as exc:
-                raise IntakeRejected("lon", str(exc)) from None
+                valid.append((i, validate(raw)))
+            except IntakeRejected as exc:
+                result.rejected.append((i, exc.field, exc.reason))
+        known = self._known_external(
+            {(r.source, r.external_id) for _, r in valid if r.external_id is not None}
+        )
+        for i, report in valid:
+            key = (report.source, report.external_id or "")
+            if report.external_id is not None and (key in known or key in seen):
+                result.retries += 1
+                continue
+            seen.add(key)
+            try:
+                prepared.append(self._prepare(report, actor))
+            except IntakeRejected as exc:
+                result.rejected.append((i, exc.field, exc.reason))
+        with self._session() as session:
+            for item in prepared:
+                result.created.append(self._persist(session, item))
+        return result
+
+    def _known_external(self, keys: set[tuple[str, str | None]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        found: set[tuple[str, str]] = set()
+        by_source: dict[str, list[str]] = {}
+        for source, ext in keys:
+            by_source.setdefault(source, []).append(str(ext))
+        with self._session(write=False) as session:
+            for source, exts in by_source.items():
+                for start in range(0, len(exts), 500):
+                    rows = session.execute(
+                        select(Event.external_id).where(
+                            Event.source == source, Event.external_id.in_(exts[start : start + 500])
+                        )
+                    ).scalars()
+                    found.update((source, str(r)) for r in rows)
+        return found
+
+    def _prepare(self, report: EventReport, actor: Actor | None) -> _Prepared:
+        """Everything decided before touching the database: location, grid, unit, history."""
+        lon, lat, located_by = self._resolve_location(report)
+        answer = self.lookup.locate(lon, lat, "wgs84") if lon is not None else None
         decision = self.router.route(answer, lon, lat, report.category_code, report.priority)
         at = report.reported_at or _now()
-        actor = actor or Actor(
-            id=f"{report.source}", role="system", name=SOURCE_LABELS[report.source]
-        )
+        actor = actor or Actor(id=report.source, role="system", name=SOURCE_LABELS[report.source])
         transition = open_case(
             actor,
             at,
@@ -161,12 +239,12 @@ class EventService:
         )
         routing = decision.explanation | {
             "located_by": located_by,
+            "queue": decision.queue,
             "unit": {
                 "id": decision.unit_id,
                 "code": decision.unit_code,
                 "name": decision.unit_name,
             },
-            "queue": decision.queue,
         }
         event = Event(
             source=report.source,
@@ -195,26 +273,23 @@ class EventService:
             time_limit_value=decision.time_limit.value,
             time_limit_unit=decision.time_limit.unit.value,
         )
-        try:
-            with self._session() as session:
-                if lon is not None:
-                    dup = self._duplicate_candidates(session, report.category_code, lon, lat, at)
-                    if dup:
-                        event.duplicate_of = dup[0]
-                        event.routing = routing | {"possible_duplicates": dup}
-                session.add(event)
-                session.flush()
-                session.add(_history_row(event.id, 1, transition.entry.as_row()))
-                for url in report.photos:
-                    session.add(Attachment(event_id=event.id, kind="photo", url=url))
-                event_id = event.id
-        except IntegrityError:
-            # A retry racing the original: the unique (source, external_id) kept one.
-            existing = self._find_external(report.source, report.external_id or "")
-            if existing is None:
-                raise
-            return SubmitResult(self.get(existing), created=False)
-        return SubmitResult(self.get(event_id), created=True, decision=decision)
+        return _Prepared(event, transition.entry.as_row(), report.photos, decision)
+
+    def _persist(self, session: Session, item: _Prepared) -> int:
+        event = item.event
+        if event.lon is not None and event.category_code is not None:
+            dup = self._duplicate_candidates(
+                session, event.category_code, event.lon, event.lat, event.reported_at
+            )
+            if dup:
+                event.duplicate_of = dup[0]
+                event.routing = (event.routing or {}) | {"possible_duplicates": dup}
+        session.add(event)
+        session.flush()
+        session.add(_history_row(event.id, 1, item.history))
+        for url in item.photos:
+            session.add(Attachment(event_id=event.id, kind="photo", url=url))
+        return int(event.id)
 
     def _find_external(self, source: str, external_id: str) -> int | None:
         with self._session(write=False) as session:

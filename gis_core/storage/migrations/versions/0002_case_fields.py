@@ -37,9 +37,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("time_limit_unit", sa.String(16), nullable=True))
     op.create_index("ix_events_street_code", "events", ["street_code"])
     op.create_index("ix_events_deadline_at", "events", ["deadline_at"])
+    # The duplicate linker asks: same class, reported within two hours.
+    op.create_index(
+        "ix_events_category_code_reported_at", "events", ["category_code", "reported_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_category_code_reported_at", table_name="events")
     op.drop_index("ix_events_deadline_at", table_name="events")
     op.drop_index("ix_events_street_code", table_name="events")
     with op.batch_alter_table("events") as batch:
