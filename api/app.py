@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.errors import register_error_handlers
-from api.routers import health, locate
+from api.routers import auth, health, locate
+from api.security import install_security, lookup_access
 from api.settings import ApiSettings, get_settings
 from gis_core.lookup import LookupService
 from gis_core.storage import Store
@@ -36,6 +37,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     register_error_handlers(app)
+    install_security(app)
     app.include_router(health.router)
-    app.include_router(locate.router)
+    app.include_router(auth.router)
+    app.include_router(locate.router, dependencies=[Depends(lookup_access)])
     return app

@@ -14,11 +14,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from gis_core.cli import db, demo, events, spatial
+    from gis_core.cli import db, demo, events, serve, spatial, users
 
     spatial.register(app)
     db.register(app)
     events.register(app)
+    serve.register(app)
+    users.register(app)
     demo.register(app)
 
 

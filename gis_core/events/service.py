@@ -376,7 +376,8 @@ class EventService:
                     )
                 state = self._state(session, event_id)
                 if action == "dispatch":
-                    params.setdefault("unit_id", event.unit_id)
+                    if event.unit_id is not None:
+                        params.setdefault("unit_id", event.unit_id)
                     if "limit" not in params and event.time_limit_value is not None:
                         params["limit"] = TimeLimit(
                             event.time_limit_value, event.time_limit_unit or "working_hours"

@@ -12,6 +12,7 @@ from storage_data import make_grids
 from typer.testing import CliRunner
 
 from gis_core.cli import db
+from gis_core.storage import Store
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def test_upgrade_info_and_import(cli: typer.Typer, db_url: URL, tmp_path: Path) 
     url = _url(db_url)
     result = runner.invoke(cli, ["db", "upgrade", "--url", url])
     assert result.exit_code == 0, result.output
-    assert "0001_initial" in result.output
+    assert Store(url).head_revision() in result.output  # it names the revision reached
     result = runner.invoke(cli, ["db", "upgrade", "--url", url])
     assert result.exit_code == 0 and "already at revision" in result.output
 

@@ -1,0 +1,339 @@
+"""Who is calling, and may they: API keys, bearer tokens, scopes, roles, rate limits.
+
+Routes say what they need with ``Depends(require("events:read"))`` (any of the named
+scopes or roles) and receive a :class:`Principal`. Credentials, in order of precedence:
+
+1. ``Authorization: Bearer <token>`` from ``POST /v1/auth/token`` (a user), or a bearer
+   value that is an API key (``gg_...``) for clients that only speak bearer;
+2. ``X-API-Key: <key>`` header;
+3. ``api_key`` query parameter, then ``api_key`` form field (Open311 clients send these).
+
+A key is rate-limited on every request that presents it, public routes included; a key
+that is presented but unknown or revoked is refused even where no key is needed, so a
+misconfigured client learns about it. Errors are problem+json: 401 with a
+``WWW-Authenticate`` challenge, 403 naming what was needed, 429 with ``Retry-After``.
+Rate limits are per process (see ``gis_core.auth.ratelimit``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import Problem
+from gis_core.auth import (
+    ROLE_SCOPES,
+    ROLES,
+    SCOPES,
+    Accounts,
+    KeyInfo,
+    Rate,
+    RateLimiter,
+    TokenError,
+    TokenService,
+    UserInfo,
+)
+from gis_core.auth import can_access as _can_access
+from gis_core.auth.accounts import KEY_PREFIX
+from gis_core.auth.ratelimit import retry_after_header
+from gis_core.auth.tokens import MIN_SECRET_LENGTH
+
+TOKEN_URL = "/v1/auth/token"
+API_KEY_HEADER = "X-API-Key"
+API_KEY_PARAM = "api_key"
+REALM = "gridgov"
+CHALLENGE = f'Bearer realm="{REALM}", APIKey realm="{REALM}"'
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_UNSET = object()
+
+
+class AuthSettings(BaseSettings):
+    """Access-control settings, from the same GRIDGOV_ environment as ``ApiSettings``."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
+
+    secret_key: SecretStr | None = None
+    """Token-signing secret (32+ characters). Unset: one is generated and kept in the
+    database (table auth_secrets), fine for the embedded demo; set it in production so a
+    database dump does not carry the signing key."""
+    token_ttl_minutes: int = 480
+    """Bearer-token lifetime: a dispatcher's shift."""
+    login_rate: str = "10/min"
+    """Login attempts allowed per username (per process), against password guessing."""
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"GRIDGOV_SECRET_KEY needs at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("login_rate")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        Rate.parse(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: an API key (``kind="key"``, no role) or a user."""
+
+    kind: Literal["key", "user"]
+    id: int
+    name: str
+    role: str | None
+    scopes: frozenset[str]
+    jurisdiction: str | None
+    """Admin-area code prefix the caller is limited to; None = everywhere."""
+    unit_id: int | None = None
+    """The user's responsible unit (handlers), for the case workflow."""
+    display_name: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def satisfies(self, needs: tuple[str, ...]) -> bool:
+        """Any of ``needs`` (scope or role) held; admin holds all; no needs = anyone."""
+        if not needs or self.is_admin:
+            return True
+        return any(n in self.scopes or n == self.role for n in needs)
+
+    def can_access(self, area_code: str | None) -> bool:
+        return _can_access(self, area_code)
+
+    @classmethod
+    def from_user(cls, user: UserInfo) -> Principal:
+        return cls(
+            "user",
+            user.id,
+            user.username,
+            user.role,
+            ROLE_SCOPES[user.role],
+            user.area_code,
+            user.unit_id,
+            user.display_name,
+        )
+
+    @classmethod
+    def from_key(cls, key: KeyInfo) -> Principal:
+        return cls("key", key.id, key.name, None, key.scopes, key.area_code)
+
+
+class Security:
+    """Per-app access-control state: settings, limiters, and the token service (built on
+    first use, because the generated secret lives in the app's store)."""
+
+    def __init__(self, settings: AuthSettings | None = None) -> None:
+        self.settings = settings or AuthSettings()
+        self.limiter = RateLimiter()
+        self.login_limiter = RateLimiter()
+        self.login_rate = Rate.parse(self.settings.login_rate)
+        self.token_clock: Callable[[], Any] | None = None
+        """Set (before the first request) to issue tokens at another time, in tests."""
+        self._tokens: TokenService | None = None
+        self._lock = threading.Lock()
+
+    def accounts(self, request: Request) -> Accounts:
+        return Accounts(request.app.state.store)
+
+    def tokens(self, accounts: Accounts) -> TokenService:
+        """The token service; resolving the secret may touch the database (sync)."""
+        with self._lock:
+            if self._tokens is None:
+                configured = self.settings.secret_key
+                secret = (
+                    configured.get_secret_value()
+                    if configured is not None
+                    else accounts.signing_secret()
+                )
+                ttl = timedelta(minutes=self.settings.token_ttl_minutes)
+                kwargs = {"clock": self.token_clock} if self.token_clock else {}
+                self._tokens = TokenService(secret, ttl, **kwargs)
+            return self._tokens
+
+
+def install_security(app: FastAPI, settings: AuthSettings | None = None) -> Security:
+    """Attach access control to ``app`` (``create_app`` calls it; tests may again)."""
+    app.state.security = Security(settings)
+    return app.state.security
+
+
+def get_security(request: Request) -> Security:
+    security = getattr(request.app.state, "security", None)
+    if security is None:  # an app built without create_app: default settings
+        security = install_security(request.app)
+    return security
+
+
+# -- credentials --------------------------------------------------------------------------
+
+_bearer = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    description="A user's token from POST /v1/auth/token (or an API key as bearer).",
+)
+_key_header = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="An API key created by an admin."
+)
+_key_query = APIKeyQuery(
+    name=API_KEY_PARAM, auto_error=False, description="An API key (Open311 style)."
+)
+
+
+def _unauthorized(title: str, detail: str, error: str | None = None) -> Problem:
+    challenge = CHALLENGE
+    if error is not None:
+        said = "".join(c for c in detail if c.isprintable() and c not in '"\\')
+        challenge = f'Bearer realm="{REALM}", error="{error}", error_description="{said}"'
+    return Problem(401, title, detail, headers={"WWW-Authenticate": challenge})
+
+
+async def _form_key(request: Request) -> str | None:
+    content_type = request.headers.get("content-type", "").lower()
+    if not content_type.startswith(FORM_TYPES):
+        return None
+    # Cache the raw body first so a route reading it raw still can; if the route declares
+    # Form fields, FastAPI has parsed the form already (the stream is gone, the form kept).
+    with suppress(RuntimeError):
+        await request.body()
+    value = (await request.form()).get(API_KEY_PARAM)
+    return value if isinstance(value, str) and value else None
+
+
+def _user_principal(security: Security, accounts: Accounts, token: str) -> Principal:
+    try:
+        claims = security.tokens(accounts).verify(token)
+    except TokenError as exc:
+        raise _unauthorized("Invalid token", str(exc), "invalid_token") from None
+    user = accounts.get_user_by_id(claims.user_id)
+    if (
+        user is None
+        or not user.active
+        or user.token_version != claims.version
+        or user.username != claims.username
+    ):
+        raise _unauthorized("Invalid token", "token no longer valid: log in again", "invalid_token")
+    return Principal.from_user(user)
+
+
+def _key_principal(security: Security, accounts: Accounts, key: str) -> Principal:
+    info = accounts.find_key(key)
+    if info is None:
+        raise _unauthorized("Invalid API key", "the API key is not known")
+    if not info.active:
+        raise _unauthorized("API key revoked", f"the API key {info.prefix}... was revoked")
+    if info.rate is not None:
+        wait = security.limiter.hit(("key", info.id), info.rate)
+        if wait is not None:
+            raise Problem(
+                429,
+                "Rate limit exceeded",
+                f"API key {info.name!r} is limited to {info.rate}; retry later",
+                headers={"Retry-After": retry_after_header(wait)},
+                retry_after=int(retry_after_header(wait)),
+            )
+    return Principal.from_key(info)
+
+
+async def current_principal(
+    request: Request,
+    token: Annotated[str | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_key_header)],
+    query_key: Annotated[str | None, Depends(_key_query)],
+) -> Principal | None:
+    """The caller, or None when no credentials were sent (then nothing is checked).
+
+    Presented credentials are always verified (401 when bad), and a key is charged one
+    request against its rate (429 when over). Cached per request.
+    """
+    cached = getattr(request.state, "principal", _UNSET)
+    if cached is None or isinstance(cached, Principal):
+        return cached
+    security = get_security(request)
+    accounts = security.accounts(request)
+    principal: Principal | None = None
+    if token and not token.startswith(KEY_PREFIX):
+        principal = await run_in_threadpool(_user_principal, security, accounts, token)
+    else:
+        key = token or header_key or query_key or await _form_key(request)
+        if key:
+            principal = await run_in_threadpool(_key_principal, security, accounts, key)
+    request.state.principal = principal
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(current_principal)]
+
+
+def _check(principal: Principal | None, needs: tuple[str, ...]) -> Principal:
+    if principal is None:
+        raise _unauthorized(
+            "Authentication required",
+            "send an API key (X-API-Key) or a bearer token from POST " + TOKEN_URL,
+        )
+    if not principal.satisfies(needs):
+        wanted = " or ".join(needs)
+        holder = f"role {principal.role}" if principal.role else f"API key {principal.name!r}"
+        headers = None
+        if principal.kind == "user":
+            headers = {
+                "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope",'
+                f' scope="{" ".join(n for n in needs if n in SCOPES)}"'
+            }
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{holder} does not grant {wanted}",
+            headers=headers,
+            required=list(needs),
+        )
+    return principal
+
+
+def require(*needs: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting a caller that holds ANY of ``needs`` (scopes or roles).
+
+    ``require()`` admits any authenticated caller; admin users pass every check. API
+    keys hold scopes only, so a role requirement (``require("dispatcher")``) is for
+    users. Unknown names raise ValueError at once (a typo must not open or close a
+    route silently). Use: ``p: Annotated[Principal, Depends(require("events:read"))]``.
+    """
+    unknown = [n for n in needs if n not in SCOPES and n not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown scope or role {', '.join(unknown)}")
+
+    async def dependency(principal: OptionalPrincipal) -> Principal:
+        return _check(principal, needs)
+
+    dependency.__name__ = f"require_{'_'.join(needs) or 'login'}"
+    return dependency
+
+
+async def lookup_access(request: Request, principal: OptionalPrincipal) -> Principal | None:
+    """Lookups (/v1/locate, /point): open when ``lookups_public`` (a key, if sent, is
+    still checked and rate-limited), else they need the ``locate`` scope."""
+    if request.app.state.settings.lookups_public:
+        return principal
+    return _check(principal, ("locate",))
+
+
+def jurisdiction_filter(principal: Principal | None) -> str | None:
+    """Code prefix limiting what ``principal`` sees (None = no limit); see gis_core.auth."""
+    return None if principal is None else principal.jurisdiction
+
+
+def can_access(principal: Principal | None, area_code: str | None) -> bool:
+    """Whether ``principal`` may see and act on ``area_code``; see gis_core.auth."""
+    return _can_access(principal, area_code)
