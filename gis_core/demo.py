@@ -7,6 +7,7 @@ running the demo twice never duplicates data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import shapely
 from gis_core.crs import from_wgs84
 from gis_core.datasource import DirectorySource, StoreSource, build_locator
 from gis_core.features import BuildingIndex, ComponentIndex
+from gis_core.io import read_layer
 from gis_core.locator import Locator
 from gis_core.paths import SAMPLE_DIR
 
@@ -54,7 +56,87 @@ def seed_store(
         store.replace_components(components_gdf)
     counts = {f"{name}": len(layers[level]) for level, name in LEVEL_FILES.items()}
     counts |= {"buildings": len(buildings), "components": len(components_gdf)}
+    counts |= seed_duties(store, sample_dir)
     return counts
+
+
+def seed_duties(store: Any, sample_dir: Path = SAMPLE_DIR) -> dict[str, int]:
+    """Responsible units, their members, duty layers and routing rules, where shipped."""
+    counts: dict[str, int] = {}
+    units_csv = sample_dir / "units.csv"
+    if not units_csv.exists():
+        return counts
+
+    def table(name: str) -> pd.DataFrame:
+        return pd.read_csv(sample_dir / name, dtype=str, keep_default_na=False).replace({"": None})
+
+    counts["units"] = sum(store.add_units(table("units.csv")).values())
+    if (sample_dir / "members.csv").exists():
+        counts["members"] = store.add_members(table("members.csv"))
+    if (sample_dir / "duty_layers.geojson").exists():
+        counts["duty_layers"] = store.add_responsibility_layers(
+            read_layer(sample_dir / "duty_layers.geojson")
+        )
+    if (sample_dir / "rules.csv").exists():
+        rules = table("rules.csv")
+        rules["precedence"] = pd.to_numeric(rules["precedence"]).fillna(0).astype(int)
+        rules["time_limit_value"] = pd.to_numeric(rules["time_limit_value"])
+        counts["rules"] = store.add_rules(rules)
+    return counts
+
+
+def seed_live_events(
+    store: Any, *, days: int = 3, now: datetime | None = None, seed: int = 20261122
+) -> dict[str, int]:
+    """A recent week of sample reports, moved through the loop as a centre would have.
+
+    The sample year is generated for the current year; reports from the last `days`
+    days are submitted, then older ones are filed and dispatched, and the oldest handled,
+    verified and closed, so that lights, overdue cases and every status are on screen.
+    """
+    from gis_core.cases import TZ, Actor
+    from gis_core.events.loader import reports_from_frame
+    from gis_core.events.service import EventService
+    from gis_core.sample_data.events import generate_events
+
+    now = now or datetime.now(TZ)
+    frame = generate_events(n=250_000, year=now.year, seed=seed)
+    recent = frame[
+        (frame["reported_at"] > now - timedelta(days=days)) & (frame["reported_at"] <= now)
+    ]
+    service = EventService(store)
+    result = service.submit_many(list(reports_from_frame(recent)))
+    dispatcher = Actor("demo-dispatcher", "dispatcher", name="演示派遣员")
+    verifier = Actor("demo-verifier", "verifier", name="演示核查员")
+    moved = 0
+    for event_id in result.created:
+        event = service.get(event_id, with_history=False)
+        if event["routing"].get("queue") != "unit":
+            continue
+        reported = datetime.fromisoformat(event["reported_at"])
+        age = now - reported
+        step = min(timedelta(minutes=20), age / 6)
+        if age < timedelta(hours=2):
+            continue
+        t = reported + step
+        try:
+            quick = {"with_history": False}
+            service.act(event_id, "file", dispatcher, at=t, **quick)
+            service.act(event_id, "dispatch", dispatcher, at=t + step, **quick)
+            if age > timedelta(days=1) and event_id % 3:
+                handler = Actor("demo-handler", "handler", unit_id=event["unit_id"])
+                service.act(event_id, "handle", handler, "已处置", at=t + 2 * step, **quick)
+                service.act(event_id, "verify_pass", verifier, at=t + 3 * step, **quick)
+                service.act(event_id, "close", dispatcher, at=t + 4 * step, **quick)
+        except ValueError:
+            continue  # a combination the loop refuses stays where it is
+        moved += 1
+    return {
+        "events": len(result.created),
+        "retries": result.retries,
+        "rejected": len(result.rejected),
+        "progressed": moved,
+    }
 
 
 @dataclass

@@ -360,9 +360,14 @@ class EventService:
         *,
         expected_version: int | None = None,
         at: datetime | None = None,
+        with_history: bool = True,
         **params: Any,
     ) -> dict[str, Any]:
-        """Apply one action; TransitionError subclasses explain refusals, Conflict races."""
+        """Apply one action; TransitionError subclasses explain refusals, Conflict races.
+
+        Returns the event after the action, with its history unless `with_history=False`
+        (which saves a read for bulk work).
+        """
         at = at or _now()
         try:
             with self._session() as session:
@@ -392,13 +397,14 @@ class EventService:
                 session.add(
                     _history_row(event_id, transition.state.version, transition.entry.as_row())
                 )
+                view = None if with_history else _view(event, _now())
         except StaleDataError:
             raise Conflict(
                 f"event {event_id} was changed by someone else: reload it and try again"
             ) from None
         except IntegrityError as exc:
             raise Conflict(f"event {event_id} was changed by someone else ({exc.orig})") from None
-        return self.get(event_id)
+        return view if view is not None else self.get(event_id)
 
     def relocate(
         self,

@@ -27,6 +27,7 @@ from gis_core.crs import Projector, gcj02_to_wgs84
 from . import buildings as buildings_mod
 from . import components as components_mod
 from . import names
+from . import units as units_mod
 from .assemble import dissolve, node, reading_order, to_metres
 from .config import (
     DEFAULT_SEED,
@@ -502,6 +503,8 @@ def generate(
             },
         )
         step_w()
+    # Responsible units, members, duty layers and routing rules (not in the manifest).
+    counts.update(units_mod.write(out, spec, seed))
     return counts
 
 

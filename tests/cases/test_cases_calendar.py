@@ -10,6 +10,7 @@ from gis_core.cases.calendar import (
     TZ,
     CalendarRangeWarning,
     WorkingHours,
+    _warn_missing_year,
     add_working_time,
     is_workday,
     supported_years,
@@ -51,6 +52,7 @@ def test_years_without_holiday_data_fall_back_to_weekdays() -> None:
     first, last = supported_years()
     assert first <= 2025 <= last
     is_workday.cache_clear()
+    _warn_missing_year.cache_clear()  # the warning is given once per year per process
     with pytest.warns(CalendarRangeWarning, match=r"no Chinese holiday data for 2099"):
         assert is_workday(date(2099, 1, 5)) is True  # a Monday
     assert is_workday(date(2099, 1, 3)) is False  # a Saturday
