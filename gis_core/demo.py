@@ -31,11 +31,16 @@ LEVEL_FILES = {
 
 
 def seed_store(
-    store: Any, sample_dir: Path = SAMPLE_DIR, *, components: bool = True
+    store: Any,
+    sample_dir: Path = SAMPLE_DIR,
+    *,
+    components: bool = True,
+    duties: bool = True,
 ) -> dict[str, int] | None:
     """Load the sample district into an empty store; None when it already holds grids.
 
-    `components=False` skips the 10,000 component points (tests that do not need them).
+    `components=False` skips the 10,000 component points and `duties=False` the units,
+    duty layers and routing rules (for tests that bring their own).
     """
     store.upgrade()
     if store.active_generation() is not None:
@@ -56,7 +61,8 @@ def seed_store(
         store.replace_components(components_gdf)
     counts = {f"{name}": len(layers[level]) for level, name in LEVEL_FILES.items()}
     counts |= {"buildings": len(buildings), "components": len(components_gdf)}
-    counts |= seed_duties(store, sample_dir)
+    if duties:
+        counts |= seed_duties(store, sample_dir)
     return counts
 
 

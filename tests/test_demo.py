@@ -32,9 +32,25 @@ def test_seed_is_idempotent_and_lookups_come_from_the_store(db_url: URL) -> None
 
 def test_demo_command_then_locate_reads_the_store(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    result = CliRunner().invoke(app, ["demo", "--url", url], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["demo", "--url", url, "--no-serve", "--no-events"], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     assert "包河区" in result.output and "outside coverage" in result.output
     result = CliRunner().invoke(app, ["locate", "117.30", "31.80", "--url", url])
     assert result.exit_code == 0, result.output
     assert '"code": "340111' in result.output
+
+
+def test_live_events_cover_the_loop(tmp_path) -> None:
+    from gis_core.demo import seed_live_events
+    from gis_core.events import EventFilter, EventService
+
+    store = Store(f"sqlite:///{tmp_path / 'live.sqlite'}")
+    seed_store(store, components=False)
+    loaded = seed_live_events(store, days=1)
+    assert loaded["events"] > 200 and loaded["rejected"] > 0  # bad sample records refused
+    counts = EventService(store).status_counts(EventFilter())
+    assert counts.get("reported", 0) > 0 and counts.get("dispatched", 0) > 0
+    assert sum(v for k, v in counts.items() if k != "overdue") == loaded["events"]
+    store.dispose()

@@ -1,21 +1,42 @@
-"""`gridgov demo`: load the sample district into the embedded store and answer lookups."""
+"""`gridgov demo`: the sample district in the embedded store, real lookups, then the API."""
 
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from gis_core.cli.serve import HostOpt, PortOpt, run_server
 from gis_core.cli.spatial import UrlOpt, user_errors
 
 out = Console()
 
 
-def demo(url: UrlOpt = None) -> None:
-    """Load the sample district (包河区) into the embedded store and show lookups."""
-    from gis_core.demo import DemoServices, demo_lookups, seed_store
+def demo(
+    url: UrlOpt = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Start the HTTP API after loading (default) or just show lookups.",
+        ),
+    ] = True,
+    events: Annotated[
+        bool,
+        typer.Option(
+            "--events/--no-events",
+            help="Load the last three days of sample events, moved through the loop.",
+        ),
+    ] = True,
+) -> None:
+    """Load the sample district (包河区), show lookups, and serve the API."""
+    from gis_core.auth import ensure_demo_accounts
+    from gis_core.demo import DemoServices, demo_lookups, seed_live_events, seed_store
     from gis_core.storage import Store
 
     store = Store(url)
@@ -25,6 +46,10 @@ def demo(url: UrlOpt = None) -> None:
         out.print(f"store {store.url} already holds an active generation; using it")
     else:
         out.print(f"loaded into {store.url}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        if events:
+            with out.status("submitting the last three days of sample events ..."):
+                loaded = seed_live_events(store)
+            out.print("events: " + ", ".join(f"{v} {k}" for k, v in loaded.items()))
     t0 = time.perf_counter()
     services = DemoServices.from_store(store)
     out.print(f"index built in {time.perf_counter() - t0:.2f} s: {services.locator.index.stats()}")
@@ -34,7 +59,23 @@ def demo(url: UrlOpt = None) -> None:
     for row in demo_lookups(services):
         table.add_row(row["case"], f"{row['x']:.6f}", f"{row['y']:.6f}", row["grid"], row["where"])
     out.print(table)
-    out.print("try: gridgov locate 117.30 31.80   |   gridgov locate 117.31 31.79 --crs gcj02")
+    accounts = ensure_demo_accounts(store)
+    logins = Table(title="demo logins (demo only: change or remove them in production)")
+    for col in ("user / key", "password / key", "role", "area"):
+        logins.add_column(col)
+    for account in accounts:
+        logins.add_row(account.username, account.password, account.role, account.area or "")
+    out.print(logins)
+    store.dispose()
+    if not serve:
+        out.print("try: gridgov locate 117.30 31.80   |   gridgov locate 117.31 31.79 --crs gcj02")
+        return
+    base = f"http://{host}:{port}"
+    out.print(
+        f"serving gridgov at [bold]{base}/[/]  (API docs {base}/docs, "
+        f"lookup {base}/v1/locate?lon=117.30&lat=31.80) — Ctrl+C to stop"
+    )
+    run_server(host, port, url)
 
 
 def register(app: typer.Typer) -> None:

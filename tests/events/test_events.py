@@ -28,7 +28,7 @@ def at(day: int, hour: int, minute: int = 0, month: int = 10, year: int = 2025) 
 @pytest.fixture
 def service(store: Store) -> EventService:
     """The sample district plus a small hand-made rule table (values checked below)."""
-    seed_store(store, components=False)
+    seed_store(store, components=False, duties=False)
     grids = store.read_admin_layer("grid")
     grid = grids.iloc[0]
     street, community = grid["street_code"], grid["community_code"]
