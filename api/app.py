@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import Depends, FastAPI
 
 from api.errors import register_error_handlers
-from api.routers import auth, health, locate
+from api.routers import auth, features, health, locate, tiles
 from api.security import install_security, lookup_access
 from api.settings import ApiSettings, get_settings
 from gis_core.lookup import LookupService
@@ -41,4 +41,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(locate.router, dependencies=[Depends(lookup_access)])
+    app.include_router(features.router)
+    app.include_router(tiles.router)
     return app

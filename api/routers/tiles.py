@@ -1,0 +1,135 @@
+"""Mapbox Vector Tiles of the map layers, their TileJSON 3.0 and MapLibre styles.
+
+* ``/tiles/{layer}/{z}/{x}/{y}.mvt`` — Web Mercator XYZ, extent 4096, buffer 64. An empty
+  tile is **204 No Content** (no body; MapLibre and Leaflet.VectorGrid draw nothing). A
+  tile outside the layer's zoom range or an x/y outside the zoom's grid is 404; a z that
+  is not an integer in 0..24 is 422. Responses carry an ETag (``If-None-Match`` gives 304)
+  and ``Cache-Control`` by layer (events: ``no-cache``, their lights change with time).
+* ``/tiles/{layer}.json`` — TileJSON 3.0; the tile template keeps the request's filters.
+* ``/tiles/{layer}/style.json`` and ``/tiles/style.json`` — MapLibre styles (spec v8).
+
+Filters are the layer's properties (``class_code=01001``), ``datetime`` where the layer
+has a time, and ``generation`` for admin layers, as in the OGC API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.errors import Problem
+from gis_core.lookup import NoActiveGeneration
+from gis_core.storage import features as store_features
+from gis_core.storage.features import FeatureQuery, FilterError
+from layers.model import MAX_ZOOM, Layer
+from layers.mvt import MVT_MEDIA_TYPE, Tile, TileError, render_tile
+from layers.query import parse_layer_request
+from layers.registry import LAYERS
+from layers.tilejson import style_document, tilejson
+
+LayerId = Annotated[str, Path(alias="layer", description="Layer id, e.g. grids.", max_length=64)]
+
+
+class TileEndpoints:
+    """Vector tile, TileJSON and style endpoints for ``layers``."""
+
+    def __init__(self, layers: Mapping[str, Layer]) -> None:
+        self.layers = layers
+        self.router = APIRouter(prefix="/tiles", tags=["vector tiles"])
+        self._register()
+
+    def layer(self, layer_id: str) -> Layer:
+        layer = self.layers.get(layer_id)
+        if layer is None:
+            raise Problem(404, "Layer not found", f"no map layer {layer_id!r}", "layer")
+        return layer
+
+    @staticmethod
+    def query(request: Request, layer: Layer) -> FeatureQuery:
+        """The request's filters, with the boundary generation resolved to an id."""
+        try:
+            req = parse_layer_request(layer, request.query_params.multi_items(), paging=False)
+        except FilterError as exc:
+            raise Problem(400, "Invalid parameter", str(exc), exc.field) from None
+        gen = request.app.state.lookup.resolve(req.generation).id if layer.versioned else None
+        return replace(req.query, generation_id=gen)
+
+    @staticmethod
+    def cache_headers(layer: Layer) -> dict[str, str]:
+        if layer.cache_seconds <= 0:
+            return {"Cache-Control": "no-cache"}
+        return {"Cache-Control": f"public, max-age={layer.cache_seconds}"}
+
+    def _register(self) -> None:
+        router = self.router
+
+        @router.get("/style.json", summary="MapLibre style drawing every layer")
+        def style_all(request: Request) -> JSONResponse:
+            return JSONResponse(style_document(self.layers.values(), str(request.base_url)))
+
+        @router.get("/{layer}.json", summary="TileJSON 3.0 of a layer")
+        def layer_tilejson(request: Request, layer_id: LayerId) -> JSONResponse:
+            layer = self.layer(layer_id)
+            query = self.query(request, layer)
+            try:
+                ext = store_features.extent(
+                    request.app.state.store, layer.source, query.generation_id
+                )
+            except (LookupError, NoActiveGeneration):
+                ext = None
+            doc = tilejson(layer, str(request.base_url), ext, request.url.query)
+            return JSONResponse(doc)
+
+        @router.get("/{layer}/style.json", summary="MapLibre style of one layer")
+        def layer_style(request: Request, layer_id: LayerId) -> JSONResponse:
+            layer = self.layer(layer_id)
+            self.query(request, layer)  # reject bad filters here, not on every tile
+            doc = style_document([layer], str(request.base_url), {layer.id: request.url.query})
+            return JSONResponse(doc)
+
+        @router.get(
+            "/{layer}/{z}/{x}/{y}.mvt",
+            summary="A Mapbox Vector Tile (204 when empty)",
+            response_class=Response,
+            responses={
+                200: {"content": {MVT_MEDIA_TYPE: {}}},
+                204: {"description": "No features in this tile"},
+                304: {"description": "Not modified (If-None-Match)"},
+            },
+        )
+        def tile(
+            request: Request,
+            layer_id: LayerId,
+            z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
+            x: Annotated[int, Path(ge=0)],
+            y: Annotated[int, Path(ge=0)],
+        ) -> Response:
+            layer = self.layer(layer_id)
+            try:
+                where = Tile(z, x, y)
+            except TileError as exc:
+                raise Problem(404, "Tile not found", str(exc), "z") from None
+            if not layer.minzoom <= z <= layer.maxzoom:
+                raise Problem(
+                    404,
+                    "Tile not found",
+                    f"{layer.id} has tiles at zoom {layer.minzoom}-{layer.maxzoom} only",
+                    "z",
+                )
+            data = render_tile(request.app.state.store, layer, where, self.query(request, layer))
+            headers = self.cache_headers(layer)
+            if not data:
+                return Response(status_code=204, headers=headers)
+            etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+            headers["ETag"] = etag
+            if etag in request.headers.get("if-none-match", ""):
+                return Response(status_code=304, headers=headers)
+            return Response(data, media_type=MVT_MEDIA_TYPE, headers=headers)
+
+
+router = TileEndpoints(LAYERS).router

@@ -1,0 +1,187 @@
+"""HTTP API under load: /v1/locate next to /healthz, batch locate, tile render times.
+
+Starts `uvicorn api.app:create_app --factory --workers 2` on a seeded SQLite database,
+then drives it from a second process with wrk (Debian package `wrk`):
+
+- /healthz (the framework floor) and /v1/locate with random points in the district:
+  requests/s and p50/p99 latency under the same load (connections, threads, duration);
+- POST /v1/locate with 100,000 points: points/s end to end (JSON in and out);
+- vector tiles of grids and events at z12-16 around the district: render ms p50/p99.
+
+    apt-get install -y wrk
+    python benchmarks/bench_api.py [--duration 10] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from gis_core.demo import seed_live_events, seed_store
+from gis_core.storage import Store
+
+LUA = """
+math.randomseed(42)
+local minx, miny, maxx, maxy = {minx}, {miny}, {maxx}, {maxy}
+request = function()
+  local lon = minx + math.random() * (maxx - minx)
+  local lat = miny + math.random() * (maxy - miny)
+  return wrk.format("GET", string.format("/v1/locate?lon=%.6f&lat=%.6f", lon, lat))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    text = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
+        if m is None:
+            return math.nan
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {
+        "req/s": rps,
+        "p50 ms": ms("50"),
+        "p99 ms": ms("99"),
+        "non-2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="gridgov-api-bench-"))
+    url = f"sqlite:///{tmp / 'bench.sqlite'}"
+    store = Store(url)
+    seed_store(store)
+    seed_live_events(store, days=2)
+    grids = store.read_admin_layer("grid")
+    minx, miny, maxx, maxy = grids.total_bounds
+    store.dispose()
+    script = tmp / "locate.lua"
+    script.write_text(LUA.format(minx=minx, miny=miny, maxx=maxx, maxy=maxy))
+
+    port = free_port()
+    env = os.environ | {"GRIDGOV_DATABASE_URL": url}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        wrk(f"{base}/healthz", 2, args.connections)  # warm-up
+        rows = {
+            "/healthz": wrk(f"{base}/healthz", args.duration, args.connections),
+            "/v1/locate (random points)": wrk(base, args.duration, args.connections, script),
+        }
+        print(
+            f"\nload: wrk -t2 -c{args.connections} -d{args.duration}s, uvicorn "
+            f"{args.workers} workers, SQLite, {len(grids)} grids\n"
+        )
+        print(pd.DataFrame(rows).T.to_markdown(floatfmt=".2f"))
+
+        rng = np.random.default_rng(1)
+        n = 100_000
+        body = {
+            "points": np.column_stack([rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
+            .round(6)
+            .tolist()
+        }
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            r = httpx.post(f"{base}/v1/locate", json=body, timeout=120)
+            times.append(time.perf_counter() - t0)
+            r.raise_for_status()
+        print(
+            f"\nbatch POST /v1/locate, {n:,} points: {n / min(times):,.0f} points/s "
+            f"(best of 3, {min(times):.2f} s incl. JSON)\n"
+        )
+
+        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+        tile_rows = []
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for layer in ("grids", "events"):
+                for z in range(12, 17):
+                    x0, y0 = tile_xy(cx, cy, z)
+                    lat_ms, sizes = [], []
+                    for dx in range(-2, 3):
+                        for dy in range(-2, 3):
+                            t0 = time.perf_counter()
+                            r = client.get(f"/tiles/{layer}/{z}/{x0 + dx}/{y0 + dy}.mvt")
+                            lat_ms.append((time.perf_counter() - t0) * 1000)
+                            sizes.append(len(r.content) if r.status_code == 200 else 0)
+                    tile_rows.append(
+                        {
+                            "layer": layer,
+                            "z": z,
+                            "tiles": len(lat_ms),
+                            "p50 ms": np.percentile(lat_ms, 50),
+                            "p99 ms": np.percentile(lat_ms, 99),
+                            "mean KB": np.mean(sizes) / 1024,
+                        }
+                    )
+        print("vector tiles (25 tiles around the district centre per zoom, first request):\n")
+        print(pd.DataFrame(tile_rows).to_markdown(index=False, floatfmt=".2f"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""OGC API – Features Part 1 documents built from the layer registry (no web framework here).
+
+Every function takes absolute URLs from the caller (the request's base URL) and returns
+plain JSON-ready data, so the router only chooses JSON or HTML. Item bodies are
+assembled as bytes with GEOS writing the geometries (``shapely.to_geojson``): a page of
+10,000 features serialises in tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import shapely
+
+from gis_core.storage.features import Extent, Feature
+from layers.model import Layer
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+]
+
+
+def link(href: str, rel: str, type: str, title: str | None = None) -> dict[str, str]:
+    out = {"href": href, "rel": rel, "type": type}
+    if title:
+        out["title"] = title
+    return out
+
+
+def with_query(url: str, **changes: Any) -> str:
+    """``url`` with query parameters set (None removes one); others are kept in order."""
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return urlunsplit(parts._replace(query=urlencode(params)))
+
+
+def json_value(value: Any) -> Any:
+    """RFC 3339 UTC text for times, ISO dates; everything else unchanged."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def rfc3339_now() -> str:
+    return json_value(datetime.now(UTC).replace(microsecond=0))
+
+
+def landing(base: str, title: str, description: str, openapi_version: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": description,
+        "links": [
+            link(base, "self", JSON, "本页 (this document)"),
+            link(with_query(base, f="html"), "alternate", HTML, "网页版 (HTML)"),
+            link(
+                f"{base}openapi.json",
+                "service-desc",
+                f"application/vnd.oai.openapi+json;version={openapi_version[:3]}",
+                "API 定义 (OpenAPI)",
+            ),
+            link(f"{base}docs", "service-doc", HTML, "API 文档"),
+            link(f"{base}conformance", "conformance", JSON, "符合的标准 (conformance)"),
+            link(f"{base}collections", "data", JSON, "数据集合 (collections)"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": list(CONFORMANCE)}
+
+
+def _extent(layer: Layer, ext: Extent | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if ext is not None and ext.bbox is not None:
+        out["spatial"] = {"bbox": [list(ext.bbox)], "crs": CRS84}
+    if layer.datetime_field is not None:
+        low, high = ext.interval if ext is not None and ext.interval else (None, None)
+        out["temporal"] = {"interval": [[json_value(low), json_value(high)]], "trs": GREGORIAN}
+    return out
+
+
+def collection(layer: Layer, base: str, ext: Extent | None) -> dict[str, Any]:
+    """Collection metadata: extent, CRS, the items/tiles/style links and the properties."""
+    here = f"{base}collections/{layer.id}"
+    doc: dict[str, Any] = {
+        "id": layer.id,
+        "title": layer.title,
+        "description": f"{layer.title_en}. {layer.description}",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": _extent(layer, ext),
+        "links": [
+            link(here, "self", JSON, layer.title),
+            link(with_query(here, f="html"), "alternate", HTML, f"{layer.title} (网页)"),
+            link(f"{here}/items", "items", GEOJSON, f"{layer.title}要素 (GeoJSON)"),
+            link(with_query(f"{here}/items", f="html"), "items", HTML, f"{layer.title}要素 (网页)"),
+            link(f"{base}tiles/{layer.id}.json", "describedby", JSON, "矢量瓦片 (TileJSON)"),
+            link(f"{base}tiles/{layer.id}/style.json", "describedby", JSON, "样式 (MapLibre)"),
+        ],
+        "gridgov:titleEn": layer.title_en,
+        "gridgov:geometryType": layer.geometry_type,
+        "gridgov:properties": [
+            {"name": p.name, "title": p.title, "type": p.json_type, "filter": not p.computed}
+            for p in layer.properties
+        ],
+    }
+    if layer.datetime_field:
+        doc["gridgov:datetimeProperty"] = layer.datetime_field
+    return doc
+
+
+def collections(
+    layers: Iterable[Layer], base: str, extents: Mapping[str, Extent | None]
+) -> dict[str, Any]:
+    return {
+        "links": [
+            link(f"{base}collections", "self", JSON, "数据集合"),
+            link(with_query(f"{base}collections", f="html"), "alternate", HTML, "数据集合 (网页)"),
+        ],
+        "collections": [collection(layer, base, extents.get(layer.id)) for layer in layers],
+    }
+
+
+def feature_properties(layer: Layer, feature: Feature, now: datetime) -> dict[str, Any]:
+    return {k: json_value(v) for k, v in layer.exposed(feature, now).items()}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _feature_json(
+    layer: Layer, feature: Feature, geometry: str, now: datetime, extra: str = ""
+) -> str:
+    return (
+        f'{{"type":"Feature","id":{_dumps(feature.id)},"geometry":{geometry},'
+        f'"properties":{_dumps(feature_properties(layer, feature, now))}{extra}}}'
+    )
+
+
+def _geometries(features: Sequence[Feature]) -> list[str]:
+    geoms = [f.geometry for f in features]
+    texts = shapely.to_geojson(geoms) if geoms else []
+    return ["null" if t is None else t for t in texts]
+
+
+def item_url(base: str, layer: Layer, fid: Any) -> str:
+    return f"{base}collections/{layer.id}/items/{fid}"
+
+
+def feature_body(layer: Layer, feature: Feature, base: str, now: datetime) -> bytes:
+    """One feature as GeoJSON with its self/alternate/collection links."""
+    here = item_url(base, layer, feature.id)
+    links = [
+        link(here, "self", GEOJSON, "本要素"),
+        link(with_query(here, f="html"), "alternate", HTML, "网页版"),
+        link(f"{base}collections/{layer.id}", "collection", JSON, layer.title),
+    ]
+    text = _feature_json(
+        layer, feature, _geometries([feature])[0], now, f',"links":{_dumps(links)}'
+    )
+    return text.encode()
+
+
+def page_links(
+    url: str, base: str, layer: Layer, offset: int, limit: int, returned: int, matched: int
+) -> list[dict[str, str]]:
+    """self/alternate/next/prev/collection links of one items page (``url`` = this request)."""
+    self_url = with_query(url, f=None)
+    links = [
+        link(self_url, "self", GEOJSON, "本页"),
+        link(with_query(url, f="html"), "alternate", HTML, "网页版"),
+    ]
+    if offset + returned < matched or (matched < 0 and returned == limit):
+        links.append(
+            link(
+                with_query(self_url, offset=offset + limit, limit=limit), "next", GEOJSON, "下一页"
+            )
+        )
+    if offset > 0:
+        links.append(
+            link(
+                with_query(self_url, offset=max(0, offset - limit) or None, limit=limit),
+                "prev",
+                GEOJSON,
+                "上一页",
+            )
+        )
+    links.append(link(f"{base}collections/{layer.id}", "collection", JSON, layer.title))
+    return links
+
+
+def items_body(
+    layer: Layer,
+    features: Sequence[Feature],
+    matched: int,
+    links: list[dict[str, str]],
+    now: datetime,
+) -> bytes:
+    """A FeatureCollection page: features, links, numberMatched/Returned, timeStamp."""
+    parts = [
+        _feature_json(layer, f, g, now)
+        for f, g in zip(features, _geometries(features), strict=True)
+    ]
+    meta = {
+        "links": links,
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": rfc3339_now(),
+    }
+    if matched < 0:
+        del meta["numberMatched"]
+    head = '{"type":"FeatureCollection","features":['
+    return (head + ",".join(parts) + "]," + _dumps(meta)[1:]).encode()

@@ -1,0 +1,155 @@
+"""API test fixtures: the seeded sample district on both backends, served in and out of process.
+
+* ``seeded_db_url`` — one database per backend per test session holding the sample district
+  (包河区, loaded once: ~2 s). Tests must not change it; a test that writes uses the
+  function-scoped ``store`` fixture and ``make_client`` instead.
+* ``api_client`` — a TestClient over ``seeded_db_url`` (lifespan run once per backend).
+* ``make_client`` — ``with make_client(url) as client:`` for any other database.
+* ``live_server`` — the app under uvicorn in a subprocess on a free 127.0.0.1 port, for
+  real clients such as GDAL (pyogrio holds the GIL while GDAL waits for HTTP, so an
+  in-process server would deadlock).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import URL, create_engine
+
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_core.demo import seed_store
+from gis_core.storage import Store
+from gis_core.storage.engine import resolve_url
+
+REPO = Path(__file__).resolve().parents[2]
+SERVER_START_TIMEOUT = 60.0
+
+ClientFactory = Callable[[URL | str], AbstractContextManager[TestClient]]
+
+
+def url_text(url: URL | str) -> str:
+    """A database URL as an operator would configure it (password visible)."""
+    return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgis"])
+def seeded_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[URL]:
+    """A migrated database holding the sample district (read-only for tests)."""
+    if request.param == "sqlite":
+        url = resolve_url(f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'gridgov.sqlite'}")
+        with Store(url) as store:
+            seed_store(store)
+        yield url
+        return
+    base: URL = request.getfixturevalue("postgis_url")
+    schema = f"api_{uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = base.update_query_dict({"options": f"-csearch_path={schema},public"})
+    try:
+        with Store(url) as store:
+            seed_store(store)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_store(seeded_db_url: URL) -> Iterator[Store]:
+    """A Store on ``seeded_db_url``, for comparing API answers with direct queries."""
+    with Store(seeded_db_url) as store:
+        yield store
+
+
+@contextmanager
+def _client(url: URL | str) -> Iterator[TestClient]:
+    app = create_app(ApiSettings(_env_file=None, database_url=url_text(url)))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def make_client() -> ClientFactory:
+    """``with make_client(db_url) as client:`` — the app over any migrated database."""
+    return _client
+
+
+@pytest.fixture(scope="session")
+def api_client(seeded_db_url: URL) -> Iterator[TestClient]:
+    with _client(seeded_db_url) as client:
+        yield client
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(url: URL | str, log: Path) -> Iterator[str]:
+    """Run the app under uvicorn in a subprocess; yields its base URL (no trailing /)."""
+    port = _free_port()
+    env = {**os.environ, "GRIDGOV_DATABASE_URL": url_text(url)}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn did not answer /healthz in time:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(seeded_db_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on ``seeded_db_url`` under uvicorn in a subprocess: its base URL."""
+    log = tmp_path_factory.mktemp("uvicorn") / "server.log"
+    with serve(seeded_db_url, log) as base:
+        yield base
