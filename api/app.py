@@ -8,9 +8,21 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import Depends, FastAPI
 
 from api.errors import register_error_handlers
-from api.routers import auth, features, health, locate, tiles
+from api.routers import (
+    auth,
+    catalog,
+    events,
+    features,
+    grids,
+    health,
+    locate,
+    open311,
+    stream,
+    tiles,
+)
 from api.security import install_security, lookup_access
 from api.settings import ApiSettings, get_settings
+from gis_core.events import EventService
 from gis_core.lookup import LookupService
 from gis_core.storage import Store
 
@@ -24,6 +36,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         store.ensure_current()
         app.state.store = store
         app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
+        app.state.events = EventService(store, app.state.lookup)
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
         yield
@@ -41,6 +54,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(locate.router, dependencies=[Depends(lookup_access)])
+    app.include_router(grids.router, dependencies=[Depends(lookup_access)])
     app.include_router(features.router)
     app.include_router(tiles.router)
+    app.include_router(stream.router)
+    app.include_router(events.router)
+    app.include_router(catalog.router)
+    app.include_router(open311.router)
     return app

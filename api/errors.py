@@ -13,7 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_core.areas import AreaNotFound
+from gis_core.cases.workflow import RoleError, StatusError, TransitionError
 from gis_core.crs import CRSError
+from gis_core.events import Conflict, EventNotFound, IntakeRejected
 from gis_core.locator import CoordinateError
 from gis_core.lookup import GenerationNotFound, NoActiveGeneration
 
@@ -64,6 +67,16 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     CRSError: (422, "Unknown coordinate reference system", "crs"),
     GenerationNotFound: (404, "Boundary generation not found", "generation"),
     NoActiveGeneration: (503, "No boundary generation loaded", None),
+    # Events. Handlers are found along the exception's MRO, so each subclass of
+    # TransitionError is listed with its own status. IntakeRejected's field varies per
+    # report: the events routes raise it as a Problem with the field (api.events_deps).
+    IntakeRejected: (422, "Report rejected", None),
+    AreaNotFound: (404, "Grid not found", "code"),
+    EventNotFound: (404, "Event not found", None),
+    Conflict: (409, "Conflict: the event changed", "expected_version"),
+    StatusError: (409, "Action not possible in this status", "action"),
+    RoleError: (403, "Action not allowed for this role", "action"),
+    TransitionError: (422, "Invalid action", "action"),
 }
 
 
@@ -83,7 +96,8 @@ def register_error_handlers(app: FastAPI) -> None:
             title: str = title,
             field: str | None = field,
         ) -> JSONResponse:
-            return problem_response(status, title, str(exc), field)
+            # An exception that knows the offending field (IntakeRejected) says so.
+            return problem_response(status, title, str(exc), getattr(exc, "field", None) or field)
 
         app.add_exception_handler(exc_type, _domain)
 

@@ -104,6 +104,27 @@ class ComponentIndex:
             out[i] = NearestComponent(self._ids[slot], self._classes[slot], float(dists[j]))
         return out
 
+    def within(
+        self, lon: float, lat: float, class_code: str, max_distance_m: float, n: int = 5
+    ) -> list[NearestComponent]:
+        """Up to `n` components of `class_code` within the radius of one point, nearest
+        first (ties by id)."""
+        tree = self._trees.get(str(class_code))
+        if tree is None or len(tree) == 0 or n <= 0:
+            return []
+        x, y = (float(v) for v in self.projector.to_metres(lon, lat))
+        if not (np.isfinite(x) and np.isfinite(y)):
+            return []
+        r = float(max_distance_m)
+        found = []
+        for slot in tree.intersection((x - r, y - r, x + r, y + r)):
+            px, py = self._positions[slot]
+            d = float(np.hypot(px - x, py - y))
+            if d <= r:
+                found.append((d, self._ids[slot], slot))
+        found.sort()
+        return [NearestComponent(cid, self._classes[s], d) for d, cid, s in found[:n]]
+
     def add(self, component_id: str, class_code: str, lon: float, lat: float) -> None:
         """Insert or move a component (a newly surveyed one, or a corrected position)."""
         self.remove(component_id)

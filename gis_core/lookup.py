@@ -64,8 +64,9 @@ class LookupService:
     def generations(self) -> list[GenerationInfo]:
         return [_info(g) for g in self.store.list_generations()]
 
-    def resolve(self, generation: int | str | None = None, at: datetime | None = None
-                ) -> GenerationInfo:
+    def resolve(
+        self, generation: int | str | None = None, at: datetime | None = None
+    ) -> GenerationInfo:
         """The generation a request asks about: by id/name, by moment, or the active one."""
         if generation is not None:
             key: int | str = generation
@@ -89,14 +90,16 @@ class LookupService:
         """Generations replace each other on activation: the last one activated before `at`."""
         if at.tzinfo is None:
             raise ValueError("`at` needs a timezone (e.g. 2026-07-01T08:00:00+08:00)")
-        candidates = [g for g in self.generations()
-                      if g.activated_at is not None and g.activated_at <= at]
+        candidates = [
+            g for g in self.generations() if g.activated_at is not None and g.activated_at <= at
+        ]
         if not candidates:
             raise GenerationNotFound(f"no boundary generation was active at {at.isoformat()}")
         return max(candidates, key=lambda g: (g.activated_at, g.id))
 
-    def locator(self, generation: int | str | None = None, at: datetime | None = None
-                ) -> tuple[Locator, GenerationInfo]:
+    def locator(
+        self, generation: int | str | None = None, at: datetime | None = None
+    ) -> tuple[Locator, GenerationInfo]:
         info = self.resolve(generation, at)
         loc = self._locators.get(info.id)
         if loc is None:
@@ -117,9 +120,15 @@ class LookupService:
 
     # ---------------------------------------------------------------- lookups
 
-    def locate(self, x: float, y: float, crs: str = "wgs84", *,
-               generation: int | str | None = None, at: datetime | None = None
-               ) -> dict[str, Any] | None:
+    def locate(
+        self,
+        x: float,
+        y: float,
+        crs: str = "wgs84",
+        *,
+        generation: int | str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any] | None:
         """One point: administrative answer, grid unit and staff, responsible units; None
         outside coverage. Raises CoordinateError/CRSError for bad input."""
         loc, info = self.locator(generation, at)
@@ -130,9 +139,15 @@ class LookupService:
         answer["units"] = self.units_for(answer)
         return answer
 
-    def locate_many(self, x: ArrayLike, y: ArrayLike, crs: str = "wgs84", *,
-                    generation: int | str | None = None, at: datetime | None = None
-                    ) -> tuple[pd.DataFrame, GenerationInfo]:
+    def locate_many(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        crs: str = "wgs84",
+        *,
+        generation: int | str | None = None,
+        at: datetime | None = None,
+    ) -> tuple[pd.DataFrame, GenerationInfo]:
         loc, info = self.locator(generation, at)
         return loc.locate(np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs), info
 
@@ -150,8 +165,10 @@ class LookupService:
         for level in ("grid", "community", "street", "district"):
             code = answer.get(f"{level}_code")
             rows = units[units["area_code"] == code]
-            out.extend({"code": r.code, "name": r.name, "kind": r.kind, "level": level,
-                        "phone": r.phone} for r in rows.itertuples())
+            out.extend(
+                {"code": r.code, "name": r.name, "kind": r.kind, "level": level, "phone": r.phone}
+                for r in rows.itertuples()
+            )
         return out
 
 

@@ -9,6 +9,7 @@ import math
 from typing import Annotated, Any
 
 import numpy as np
+import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
@@ -225,10 +226,10 @@ async def locate_batch(
             item["error"] = "missing or non-numeric coordinate"
         elif out_of_range[i]:
             item["error"] = "coordinate out of range"
-        elif row["grid_code"] is None:
+        elif pd.isna(row["grid_code"]):
             item["error"] = "outside coverage"
         else:
-            item |= row
+            item |= {k: (None if pd.isna(v) else v) for k, v in row.items()}
         results.append(item)
     found = int(table["grid_code"].notna().sum())
     return {

@@ -41,6 +41,7 @@ from gis_core.cases.workflow import (
     replay,
 )
 from gis_core.crs import Projector
+from gis_core.events.access import jurisdiction_clause
 from gis_core.events.intake import (
     SOURCE_LABELS,
     EventReport,
@@ -106,6 +107,8 @@ class EventFilter:
     overdue: bool | None = None
     bbox: tuple[float, float, float, float] | None = None
     unit_id: int | None = None
+    jurisdiction: str | None = None
+    """The caller's area-code prefix (None = everywhere); see gis_core.events.access."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -671,6 +674,8 @@ def _conditions(flt: EventFilter, now: datetime) -> list[Any]:
         value = getattr(flt, name)
         if value is not None:
             cond.append(getattr(Event, name) == value)
+    if flt.jurisdiction is not None:
+        cond.append(jurisdiction_clause(flt.jurisdiction))
     if flt.area:
         cond.append(or_(Event.grid_code.startswith(flt.area), Event.district_code == flt.area))
     if flt.reported_from is not None:

@@ -1,0 +1,330 @@
+"""Events: report, list, read and act on cases; indicators of the loop.
+
+Every read is limited to the caller's jurisdiction (``gis_core.events.access``): a street
+dispatcher lists, reads and acts on the events in that street's grids only, and an event
+outside it answers 404 like an unknown id. Actions are the case workflow's
+(``gis_core.cases.workflow``): the caller acts with the account's role; an API key acts
+as the ``system`` role. Errors are problem+json (see ``api.errors.DOMAIN_ERRORS``):
+422 for a rejected report or action parameter (with ``field``), 404 unknown or invisible
+event, 403 a role (or a handler's unit) the workflow does not allow, 409 an action not
+possible from the event's status or a stale ``expected_version``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.errors import Problem
+from api.events_deps import (
+    EventsDep,
+    NearbyDep,
+    actor_for,
+    allowed_actions,
+    area_code_param,
+    caller_filter,
+    comma_list,
+    local_time,
+    visible_event,
+)
+from api.security import Principal, require
+from gis_core.cases.calendar import TZ
+from gis_core.cases.indicators import GROUP_COLUMNS
+from gis_core.cases.workflow import Status
+from gis_core.events import EventFilter, EventReport
+from gis_core.events.access import event_visible
+from gis_core.events.related import duplicates
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+Reader = Annotated[Principal, Depends(require("events:read"))]
+Writer = Annotated[Principal, Depends(require("events:write"))]
+EventId = Annotated[int, Path(ge=1, description="Event id.")]
+STATUSES = tuple(s.value for s in Status)
+DEFAULT_INDICATOR_DAYS = 30
+
+
+class EventIn(BaseModel):
+    """A report; coordinates in any supported CRS, or an address / building id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="12345, 110, 12315, grid_member, resident_app, iot, ...")
+    external_id: str | None = Field(
+        None, description="The source's own id: a retry with the same one is not a new event."
+    )
+    category_code: str = Field(description="5-digit event class (GET /v1/categories).")
+    description: str | None = None
+    lon: float | str | None = None
+    lat: float | str | None = None
+    crs: str = Field("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>.")
+    address: str | None = None
+    building_id: str | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    priority: str = Field("normal", description="normal or urgent.")
+    photos: list[str] = Field(default_factory=list, description="Photo URLs (at most 20).")
+    reported_at: datetime | None = Field(None, description="ISO 8601 with offset; default now.")
+
+
+class ActionIn(BaseModel):
+    """One action of the case loop; only the parameters the action takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(description="file, dispatch, handle, verify_pass, close, ...")
+    note: str = ""
+    expected_version: int | None = Field(
+        None, description="The version the caller saw: 409 if the event changed since."
+    )
+    unit_id: int | None = Field(None, description="dispatch / reroute: the unit.")
+    score: int | None = Field(None, description="evaluate: 1-5.")
+    to_level: str | None = Field(None, description="escalate / delegate: community|street|district")
+    value: float | None = Field(None, description="extend: the extension's amount.")
+    unit: str | None = Field(None, description="extend: working_hours or working_days.")
+    into: int | None = Field(None, description="merge: the event this one duplicates.")
+
+
+class RelocateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lon: float
+    lat: float
+    crs: str = "wgs84"
+    note: str = ""
+    expected_version: int | None = None
+
+
+ACTION_PARAMS = ("unit_id", "score", "to_level", "value", "unit", "into")
+
+
+class EventQuery:
+    """The list filters of GET /v1/events (also used for its counts)."""
+
+    def __init__(
+        self,
+        status: Annotated[
+            list[str] | None, Query(description="Status; repeat or comma-separate.")
+        ] = None,
+        category_code: Annotated[str | None, Query(max_length=5)] = None,
+        source: Annotated[str | None, Query(max_length=16)] = None,
+        grid_code: Annotated[str | None, Query(max_length=15)] = None,
+        community_code: Annotated[str | None, Query(max_length=12)] = None,
+        street_code: Annotated[str | None, Query(max_length=9)] = None,
+        area: Annotated[str | None, Query(description="Area-code prefix.", max_length=15)] = None,
+        unit_id: Annotated[int | None, Query(description="Responsible unit id.")] = None,
+        priority: Annotated[Literal["normal", "urgent"] | None, Query()] = None,
+        from_: Annotated[
+            datetime | None,
+            Query(alias="from", description="reported_at >= this (no offset: Asia/Shanghai)."),
+        ] = None,
+        to: Annotated[
+            datetime | None, Query(description="reported_at < this (no offset: Asia/Shanghai).")
+        ] = None,
+        overdue: Annotated[bool | None, Query(description="Only (or no) overdue events.")] = None,
+        bbox: Annotated[
+            str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84).", max_length=100)
+        ] = None,
+    ) -> None:
+        statuses = comma_list(status)
+        unknown = [s for s in statuses if s not in STATUSES]
+        if unknown:
+            raise Problem(
+                422,
+                "Invalid status",
+                f"unknown status {', '.join(unknown)}; expected {', '.join(STATUSES)}",
+                "status",
+            )
+        self.filter = EventFilter(
+            status=statuses,
+            category_code=category_code,
+            source=source,
+            area=area_code_param(area, "area"),
+            grid_code=grid_code,
+            community_code=community_code,
+            street_code=street_code,
+            priority=priority,
+            reported_from=local_time(from_),
+            reported_to=local_time(to),
+            overdue=overdue,
+            bbox=_bbox(bbox),
+            unit_id=unit_id,
+        )
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in text.split(","))
+    except ValueError:
+        raise Problem(
+            422, "Invalid bbox", "expected minlon,minlat,maxlon,maxlat numbers", "bbox"
+        ) from None
+    if not (minx <= maxx and miny <= maxy):
+        raise Problem(422, "Invalid bbox", "min must not exceed max", "bbox")
+    return minx, miny, maxx, maxy
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    summary="Report an event (idempotent per source + external_id)",
+    responses={
+        200: {"description": "A retry: the event already reported, `created` false"},
+        201: {"description": "Created, routed and stored; `routing` explains the decision"},
+        422: {"description": "Rejected report (problem+json with `field`)"},
+    },
+)
+def create_event(body: EventIn, principal: Writer, service: EventsDep) -> JSONResponse:
+    """Durable when answered: the event and its first history entry are committed."""
+    values = body.model_dump()
+    values["description"] = values["description"] or ""
+    result = service.submit(EventReport(**values), actor=actor_for(principal))
+    event = result.event
+    if not result.created and not event_visible(principal.jurisdiction, event.get("grid_code")):
+        # A retry naming another area's event: confirm it, show nothing of it.
+        event = {"id": event["id"], "public_id": event["public_id"]}
+    return JSONResponse(
+        {**event, "created": result.created},
+        status_code=201 if result.created else 200,
+        headers={"Location": f"/v1/events/{event['id']}"},
+    )
+
+
+@router.get("/events", summary="Events in the caller's jurisdiction, filtered and paged")
+def list_events(
+    principal: Reader,
+    service: EventsDep,
+    query: Annotated[EventQuery, Depends()],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    order: Annotated[
+        Literal["urgency", "reported"],
+        Query(description="urgency: overdue, urgent, nearest deadline first; reported: newest"),
+    ] = "urgency",
+) -> dict[str, Any]:
+    """`counts` has every status and `overdue` for the same filters except `status` and
+    `overdue` (the numbers for a console's status tabs)."""
+    flt = caller_filter(query.filter, principal)
+    items, total = service.list(flt, limit=limit, offset=offset, order=order)
+    counts = service.status_counts(caller_filter(query.filter, principal, status=(), overdue=None))
+    return {
+        "items": items,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "counts": {s: counts.get(s, 0) for s in STATUSES} | {"overdue": counts["overdue"]},
+    }
+
+
+@router.get(
+    "/events/{event_id:int}",
+    summary="One event with history, attachments, allowed actions, nearby components",
+    responses={404: {"description": "No such event in the caller's jurisdiction"}},
+)
+def get_event(
+    event_id: EventId, principal: Reader, service: EventsDep, nearby: NearbyDep
+) -> dict[str, Any]:
+    event = visible_event(service, principal, event_id)
+    event["allowed_actions"] = allowed_actions(principal, event)
+    event["nearby_components"] = nearby.for_event(event)
+    event["duplicates"] = duplicates(service.store, event, principal.jurisdiction)
+    return event
+
+
+@router.post(
+    "/events/{event_id:int}/actions",
+    summary="Apply one action of the case loop",
+    responses={
+        403: {"description": "The caller's role (or unit) may not take this action"},
+        404: {"description": "No such event in the caller's jurisdiction"},
+        409: {"description": "Not possible from the status, or expected_version is stale"},
+        422: {"description": "Bad parameters for the action"},
+    },
+)
+def act(event_id: EventId, body: ActionIn, principal: Writer, service: EventsDep) -> dict:
+    """The caller acts with the account's role (`allowed_actions` in GET /v1/events/{id}
+    lists what it may do now); an API key acts as the workflow's `system` role (file,
+    dispatch by rule, close, evaluate, escalate, urge), on record under the key's name."""
+    visible_event(service, principal, event_id, with_history=False)
+    params = {k: getattr(body, k) for k in ACTION_PARAMS if getattr(body, k) is not None}
+    if body.into is not None:
+        if body.into == event_id:
+            raise Problem(422, "Invalid action", "an event cannot be merged into itself", "into")
+        visible_event(service, principal, body.into, with_history=False)
+    event = service.act(
+        event_id,
+        body.action,
+        actor_for(principal),
+        body.note,
+        expected_version=body.expected_version,
+        **params,
+    )
+    event["allowed_actions"] = allowed_actions(principal, event)
+    return event
+
+
+@router.post(
+    "/events/{event_id:int}/relocate",
+    summary="Correct an event's location: located and routed again, on record",
+    responses={404: {"description": "No such event in the caller's jurisdiction"}},
+)
+def relocate(event_id: EventId, body: RelocateIn, principal: Writer, service: EventsDep) -> dict:
+    visible_event(service, principal, event_id, with_history=False)
+    event = service.relocate(
+        event_id,
+        body.lon,
+        body.lat,
+        body.crs,
+        actor_for(principal),
+        body.note,
+        expected_version=body.expected_version,
+    )
+    event["allowed_actions"] = allowed_actions(principal, event)
+    return event
+
+
+@router.get("/indicators", summary="Closure, on-time and rework rates of the loop")
+def indicators(
+    principal: Annotated[Principal, Depends(require("indicators"))],
+    service: EventsDep,
+    from_: Annotated[
+        datetime | None,
+        Query(
+            alias="from",
+            description=f"Period start (default: {DEFAULT_INDICATOR_DAYS} "
+            "days before `to`); no offset: Asia/Shanghai.",
+        ),
+    ] = None,
+    to: Annotated[
+        datetime | None, Query(description="Period end, exclusive (default now).")
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        Query(description=f"Group by any of {', '.join(GROUP_COLUMNS)} (comma or repeat)."),
+    ] = None,
+) -> dict[str, Any]:
+    """Rows of `gis_core.cases.indicators` for the caller's jurisdiction; rates are
+    fractions, null where undefined."""
+    end = local_time(to) or datetime.now(TZ)
+    start = local_time(from_) or end - timedelta(days=DEFAULT_INDICATOR_DAYS)
+    if start >= end:
+        raise Problem(422, "Invalid period", "`from` must be before `to`", "from")
+    keys = comma_list(by)
+    bad = [k for k in keys if k not in GROUP_COLUMNS]
+    if bad:
+        raise Problem(
+            422,
+            "Invalid grouping",
+            f"cannot group by {', '.join(bad)}; choose from " + ", ".join(GROUP_COLUMNS),
+            "by",
+        )
+    table = service.indicators(start, end, keys or None, caller_filter(EventFilter(), principal))
+    rows = json.loads(table.reset_index().to_json(orient="records", force_ascii=False))
+    return {"from": start.isoformat(), "to": end.isoformat(), "by": keys, "items": rows}

@@ -1,0 +1,26 @@
+"""A grid by its 15-character code: geometry, parents, staff, units and counts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from api.dependencies import GenerationDep, LookupDep
+from gis_core.areas import grid_detail
+
+router = APIRouter(tags=["locate"])
+
+
+@router.get("/v1/grids/{code}", summary="One grid in full (geometry, parents, staff, units)")
+def get_grid(
+    lookup: LookupDep,
+    gen: GenerationDep,
+    code: Annotated[
+        str,
+        Path(
+            min_length=15, max_length=15, pattern=r"^\d{15}$", description="15-digit unit grid code"
+        ),
+    ],
+) -> dict[str, Any]:
+    return grid_detail(lookup, code, gen.generation, gen.at)

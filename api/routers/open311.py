@@ -1,0 +1,317 @@
+"""Open311 GeoReport v2 under ``/open311/v2/``, JSON (``.json``) and XML (``.xml``).
+
+* ``discovery``, ``services``, ``services/{service_code}``: the event classes;
+* ``POST requests``: a resident's report (form fields or a JSON object), needs an API key
+  with the ``open311`` scope (``api_key`` form field or query parameter, ``X-API-Key``);
+  recorded as source ``resident_app`` (居民随手拍), located, routed and stored before the
+  answer ``[{"service_request_id", "service_notice", "token"}]``;
+* ``GET requests``, ``requests/{id}``, ``tokens/{token}``: status of requests.
+
+Reads are public, as GeoReport clients expect (they send no key to read), unless
+``GRIDGOV_OPEN311_PUBLIC_READS=false``, which makes them need the ``open311`` scope; a
+caller who sends a key or token anyway sees only its jurisdiction. Request documents
+never carry the reporter's name or phone. The field mapping and the status words are
+:mod:`gis_core.events.open311`'s. ``jurisdiction_id`` is accepted and ignored (one
+jurisdiction per server).
+
+Errors are GeoReport's ``[{"code": <HTTP status>, "description": ...}]`` (XML:
+``<errors><error>``) with the same HTTP status: 400 for bad input, 401/403 for a missing,
+wrong or insufficient key, 404 for an unknown service, request or token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import Problem
+from api.events_deps import EventsDep, actor_for, comma_list, local_time
+from api.security import OptionalPrincipal, Principal, _check, require
+from gis_core.events import EventNotFound, IntakeRejected
+from gis_core.events import open311 as o311
+
+CHANGESET = "2026-06-01T00:00:00+08:00"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+FORMATS = {"json": "application/json", "xml": "text/xml"}
+PLURALS = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "attributes": "attribute",
+    "values": "value",
+}
+
+
+class Open311Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDGOV_OPEN311_", env_file=".env", extra="ignore"
+    )
+
+    public_reads: bool = True
+    """Whether GET services/requests need no key (GeoReport clients read without one)."""
+    contact: str = "12345政务服务便民热线"
+
+
+@lru_cache(maxsize=1)
+def get_open311_settings() -> Open311Settings:
+    return Open311Settings()
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+def _fmt(request: Request) -> str:
+    return "xml" if request.url.path.endswith(".xml") else "json"
+
+
+def _xml_value(parent: ET.Element, name: str, value: Any) -> None:
+    node = ET.SubElement(parent, name)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _xml_value(node, key, item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _xml_value(node, PLURALS.get(name, "item"), item)
+    elif isinstance(value, bool):
+        node.text = "true" if value else "false"
+    elif value is not None:
+        node.text = str(value)
+
+
+def _xml(root: str, body: Any) -> bytes:
+    """GeoReport XML: ``<services><service>...`` for a list, ``<root>...`` for an object."""
+    element = ET.Element(root)
+    items = body if isinstance(body, list) else None
+    if items is None:
+        for key, value in body.items():
+            _xml_value(element, key, value)
+    else:
+        for item in items:
+            _xml_value(element, PLURALS[root], item)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="utf-8")
+
+
+def _answer(
+    request: Request,
+    root: str,
+    body: Any,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    if _fmt(request) == "xml":
+        return Response(_xml(root, body), status, headers, media_type=FORMATS["xml"])
+    return JSONResponse(body, status, headers)
+
+
+def _error(request: Request, status: int, description: str, headers: Any = None) -> Response:
+    return _answer(
+        request, "errors", [{"code": status, "description": description}], status, headers
+    )
+
+
+class Open311Route(APIRoute):
+    """Routes whose errors (auth, validation, domain) come out as GeoReport error lists."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Problem as exc:
+                return _error(request, exc.status, exc.detail or exc.title, exc.headers)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ())[1:])
+                return _error(request, 400, f"{where}: {first.get('msg', 'invalid input')}")
+            except IntakeRejected as exc:
+                return _error(request, 400, f"{o311.open311_field(exc.field)}: {exc.reason}")
+            except EventNotFound as exc:
+                return _error(request, 404, str(exc))
+
+        return route
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+Format = Annotated[str, Path(pattern="^(json|xml)$", description="json or xml")]
+
+
+async def reader(request: Request, principal: OptionalPrincipal) -> Principal | None:
+    """Anyone when reads are public (a sent key is still checked), else scope open311."""
+    settings = getattr(request.app.state, "open311_settings", None) or get_open311_settings()
+    if settings.public_reads:
+        return principal
+    return _check(principal, ("open311",))
+
+
+Reader = Annotated[Principal | None, Depends(reader)]
+
+
+def _jurisdiction(principal: Principal | None) -> str | None:
+    return None if principal is None else principal.jurisdiction
+
+
+# -- services ---------------------------------------------------------------------------
+
+
+@router.get("/discovery.{fmt}", summary="GeoReport discovery document")
+def discovery(request: Request, fmt: Format) -> Response:
+    settings = getattr(request.app.state, "open311_settings", None) or get_open311_settings()
+    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    body = {
+        "changeset": CHANGESET,
+        "contact": settings.contact,
+        "key_service": "API keys with the open311 scope: ask the city's platform operator",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": list(FORMATS.values()),
+            }
+        ],
+    }
+    return _answer(request, "discovery", body)
+
+
+@router.get("/services.{fmt}", summary="Service list: the event classes")
+def services(request: Request, fmt: Format, _: Reader) -> Response:
+    return _answer(request, "services", list(o311.services()))
+
+
+@router.get("/services/{service_code}.{fmt}", summary="Service definition (no attributes)")
+def service_definition(
+    request: Request,
+    service_code: Annotated[str, Path(max_length=16)],
+    fmt: Format,
+    _: Reader,
+) -> Response:
+    definition = o311.service_definition(service_code)
+    if definition is None:
+        raise Problem(404, "Unknown service", f"no service {service_code!r}")
+    return _answer(request, "service_definition", definition)
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    """The posted fields: a form (GeoReport's way) or a JSON object."""
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("application/json"):
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError as exc:
+            raise Problem(400, "Malformed JSON", f"malformed JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise Problem(400, "Invalid body", "expected a JSON object of request fields")
+        return body
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post("/requests.{fmt}", summary="Report (create a service request); API key needed")
+async def create_request(
+    request: Request,
+    fmt: Format,
+    principal: Annotated[Principal, Depends(require("open311"))],
+    service: EventsDep,
+) -> Response:
+    """Form fields (or a JSON object): service_code, lat + long (WGS84) or address_string /
+    address_id, description, media_url, first_name, last_name, phone. Recorded as source
+    `resident_app`, located, routed and stored before the answer."""
+    fields = await _fields(request)
+    if not str(fields.get("service_code") or "").strip():
+        raise Problem(400, "Missing service_code", "service_code: required")
+    report = o311.report_from_fields(fields)
+    result = await run_in_threadpool(service.submit, report, actor=actor_for(principal))
+    event = result.event
+    body = [
+        {
+            "service_request_id": str(event["id"]),
+            "service_notice": o311.service_notice(event),
+            "token": event["public_id"],
+        }
+    ]
+    return _answer(request, "service_requests", body)
+
+
+@router.get("/requests.{fmt}", summary="Service requests (default: the last 90 days)")
+def list_requests(
+    request: Request,
+    fmt: Format,
+    principal: Reader,
+    service: EventsDep,
+    service_request_id: Annotated[
+        str | None, Query(description="Comma-separated ids; overrides the other filters.")
+    ] = None,
+    service_code: Annotated[str | None, Query(description="Comma-separated codes.")] = None,
+    start_date: datetime | None = None,
+    end_date: datetime | None = None,
+    status: Annotated[str | None, Query(description="open, closed or both (commas).")] = None,
+    jurisdiction_id: Annotated[str | None, Query(description="Ignored.")] = None,
+) -> Response:
+    ids = comma_list([service_request_id] if service_request_id else None)
+    if any(not i.isdigit() for i in ids):
+        raise Problem(400, "Invalid id", "service_request_id: comma-separated numbers")
+    statuses = comma_list([status] if status else None)
+    if any(s not in ("open", "closed") for s in statuses):
+        raise Problem(400, "Invalid status", "status: open, closed or open,closed")
+    documents = o311.Open311Requests(service).search(
+        ids=[int(i) for i in ids],
+        service_codes=comma_list([service_code] if service_code else None),
+        start=local_time(start_date),
+        end=local_time(end_date),
+        status=statuses,
+        jurisdiction=_jurisdiction(principal),
+    )
+    return _answer(request, "service_requests", documents)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+def get_request(
+    request: Request,
+    service_request_id: Annotated[str, Path(max_length=20)],
+    fmt: Format,
+    principal: Reader,
+    service: EventsDep,
+) -> Response:
+    if not service_request_id.isdigit():
+        raise EventNotFound(f"no service request {service_request_id}")
+    documents = o311.Open311Requests(service).search(
+        ids=[int(service_request_id)], jurisdiction=_jurisdiction(principal)
+    )
+    if not documents:
+        raise EventNotFound(f"no service request {service_request_id}")
+    return _answer(request, "service_requests", documents)
+
+
+@router.get("/tokens/{token}.{fmt}", summary="The service request id of a token")
+def get_token(
+    request: Request,
+    token: Annotated[str, Path(max_length=64)],
+    fmt: Format,
+    principal: Reader,
+    service: EventsDep,
+) -> Response:
+    event_id = o311.Open311Requests(service).by_token(token, _jurisdiction(principal))
+    if event_id is None:
+        raise EventNotFound(f"no token {token}")
+    return _answer(
+        request, "service_requests", [{"service_request_id": str(event_id), "token": token}]
+    )

@@ -1,0 +1,80 @@
+"""Which events a caller may see, and which actions to offer them: one rule, Python and SQL.
+
+A caller's jurisdiction is an area-code prefix (``gis_core.auth.jurisdiction``; None =
+everywhere). An event belongs to the area of its grid, so a street dispatcher (9 digits)
+sees the events in that street's grids. An event in no grid (outside the coverage, or
+without a location) has no area: it goes to the district command centre's queue, so
+district-level callers (a prefix of 6 digits or fewer) and unrestricted callers see it;
+street, community and grid-level callers do not.
+
+The events API answers 404, never 403, for an event the caller may not see, so that ids
+cannot be probed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, true
+
+from gis_core.cases.workflow import Role, allowed_actions
+from gis_core.storage.models import Event
+
+DISTRICT_CODE_LENGTH = 6
+
+
+def sees_gridless(jurisdiction: str | None) -> bool:
+    """Whether a caller with this jurisdiction sees events that are in no grid."""
+    return jurisdiction is None or len(jurisdiction) <= DISTRICT_CODE_LENGTH
+
+
+def event_visible(jurisdiction: str | None, grid_code: str | None) -> bool:
+    """Whether a caller limited to ``jurisdiction`` may see an event in ``grid_code``."""
+    if jurisdiction is None:
+        return True
+    if grid_code is None:
+        return sees_gridless(jurisdiction)
+    return grid_code.startswith(jurisdiction)
+
+
+def jurisdiction_clause(jurisdiction: str | None) -> ColumnElement[bool]:
+    """The SQL form of :func:`event_visible` over the events table."""
+    if jurisdiction is None:
+        return true()
+    inside = Event.grid_code.startswith(jurisdiction, autoescape=True)
+    if sees_gridless(jurisdiction):
+        return or_(inside, Event.grid_code.is_(None))
+    return inside
+
+
+def workflow_role(role: str | None) -> Role | None:
+    """The case-workflow role of an account role; None = an API key, which acts as the
+    ``system`` role. Account roles outside the workflow (analyst, planner) give None too,
+    so callers must tell the two apart by ``role``."""
+    if role is None:
+        return Role.SYSTEM
+    try:
+        return Role(role)
+    except ValueError:
+        return None
+
+
+def actions_for(event: Mapping[str, Any], role: str | None, unit_id: Any = None) -> list[str]:
+    """Actions to offer a caller on this event: the workflow's table for the status and
+    role, minus what the workflow would refuse anyway (a handler of another unit)."""
+    wf_role = workflow_role(role)
+    if wf_role is None:
+        return []
+    if wf_role is Role.HANDLER and (unit_id is None or unit_id != event.get("unit_id")):
+        return []
+    return [a.value for a in allowed_actions(event["status"], wf_role)]
+
+
+__all__ = [
+    "actions_for",
+    "event_visible",
+    "jurisdiction_clause",
+    "sees_gridless",
+    "workflow_role",
+]

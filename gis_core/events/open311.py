@@ -1,0 +1,263 @@
+"""Open311 GeoReport v2 on gridgov's events: services, service requests, status words.
+
+GeoReport v2 (https://wiki.open311.org/GeoReport_v2) is the resident-app protocol; this
+module maps it to gridgov's model and back, without HTTP:
+
+* services = the event classes of GB/T 47678.5 (``service_code`` = the 5-digit class,
+  ``group`` = the major class's name, ``type`` realtime, no extra attributes);
+* a posted request = an :class:`~gis_core.events.EventReport` from source
+  ``resident_app`` (居民随手拍): ``lat``/``long`` are WGS84 (the spec says so);
+  ``address_id`` is a building id; the reporter's name is ``last_name`` + ``first_name``
+  (surname first, as names are written in Chinese); ``email``, ``device_id``,
+  ``account_id`` and ``attribute[...]`` are accepted and not stored;
+* a request document = an event as GeoReport shows it, never with the reporter's name or
+  phone. ``status`` is ``open`` or ``closed`` (:data:`OPEN311_STATUS`); ``status_notes``
+  the latest note in the event's history; ``agency_responsible`` the name of the unit
+  the event is with (or was routed to); ``updated_datetime`` the time of the last history
+  entry; ``expected_datetime`` the deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+
+from gis_core.cases.calendar import TZ
+from gis_core.cases.workflow import Status
+from gis_core.events.access import event_visible
+from gis_core.events.intake import EventReport
+from gis_core.events.service import EventFilter, EventService, _conditions, _now, _view
+from gis_core.standards import event_classes
+from gis_core.storage.models import Attachment, Event, EventHistory
+
+SOURCE = "resident_app"
+OPEN311_STATUS: dict[str, str] = {
+    Status.REPORTED: "open",
+    Status.FILED: "open",
+    Status.DISPATCHED: "open",
+    Status.HANDLED: "open",
+    Status.VERIFIED: "open",
+    Status.PARKED: "open",
+    Status.CLOSED: "closed",
+    Status.EVALUATED: "closed",
+    Status.REJECTED: "closed",
+    Status.MERGED: "closed",
+}
+"""gridgov status -> GeoReport status."""
+DEFAULT_WINDOW = timedelta(days=90)
+"""GET requests without dates: the last 90 days (the spec's default)."""
+MAX_REQUESTS = 1000
+FIELD_NAMES = {
+    "lon": "long",
+    "location": "lat",
+    "address": "address_string",
+    "building_id": "address_id",
+    "category_code": "service_code",
+    "photos": "media_url",
+}
+"""gridgov intake field -> the GeoReport parameter a client sent."""
+
+assert set(OPEN311_STATUS) == set(Status), "every status needs an Open311 status"
+
+
+def statuses(open311_status: str) -> list[str]:
+    """gridgov statuses of a GeoReport status (``open`` or ``closed``)."""
+    return [s for s, o in OPEN311_STATUS.items() if o == open311_status]
+
+
+@lru_cache(maxsize=1)
+def services() -> tuple[dict[str, Any], ...]:
+    """The service list: one service per event class."""
+    return tuple(
+        {
+            "service_code": r.code,
+            "service_name": r.name,
+            "description": f"{r.major_name} / {r.name}",
+            "metadata": False,
+            "type": "realtime",
+            "keywords": r.major_name,
+            "group": r.major_name,
+        }
+        for r in event_classes().itertuples()
+    )
+
+
+def service(code: str) -> dict[str, Any] | None:
+    return next((s for s in services() if s["service_code"] == code), None)
+
+
+def service_definition(code: str) -> dict[str, Any] | None:
+    """The definition of a service (no attributes: ``metadata`` is false), or None."""
+    return None if service(code) is None else {"service_code": code, "attributes": []}
+
+
+def report_from_fields(fields: Mapping[str, Any]) -> EventReport:
+    """The EventReport of a posted request (validation is the intake's: IntakeRejected)."""
+
+    def text(name: str) -> str | None:
+        value = fields.get(name)
+        value = None if value is None else str(value).strip()
+        return value or None
+
+    name = "".join(p for p in (text("last_name"), text("first_name")) if p) or None
+    media = text("media_url")
+    return EventReport(
+        source=SOURCE,
+        category_code=text("service_code") or "",
+        description=text("description") or "",
+        lon=text("long"),
+        lat=text("lat"),
+        crs="wgs84",
+        address=text("address_string"),
+        building_id=text("address_id"),
+        reporter_name=name,
+        reporter_phone=text("phone"),
+        photos=[media] if media else [],
+    )
+
+
+def open311_field(field: str) -> str:
+    """The GeoReport parameter name of an intake field (for error messages)."""
+    return FIELD_NAMES.get(field, field)
+
+
+def service_notice(event: Mapping[str, Any]) -> str:
+    unit = ((event.get("routing") or {}).get("unit") or {}).get("name")
+    return f"已受理，承办单位：{unit}" if unit else "已受理"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(TZ).isoformat()
+
+
+class Open311Requests:
+    """Request documents read from the events store (with batched notes and photos)."""
+
+    def __init__(self, events: EventService) -> None:
+        self.events = events
+
+    def _unit_name(self, event: Mapping[str, Any]) -> str | None:
+        unit = self.events.router.units.get(event.get("unit_id") or -1)
+        if unit is not None:
+            return str(unit.name)
+        return ((event.get("routing") or {}).get("unit") or {}).get("name")
+
+    def documents(self, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        ids = [int(e["id"]) for e in events]
+        last: dict[int, tuple[str | None, datetime]] = {}
+        photos: dict[int, str] = {}
+        with self.events.store.session(write=False) as session:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for row in session.execute(
+                    select(EventHistory.event_id, EventHistory.note, EventHistory.at)
+                    .where(EventHistory.event_id.in_(chunk))
+                    .order_by(EventHistory.event_id, EventHistory.seq)
+                ):
+                    note = row.note or last.get(int(row.event_id), (None, None))[0]
+                    last[int(row.event_id)] = (note, row.at)
+                for row in session.execute(
+                    select(Attachment.event_id, Attachment.url)
+                    .where(Attachment.event_id.in_(chunk), Attachment.kind == "photo")
+                    .order_by(Attachment.event_id, Attachment.id.desc())
+                ):
+                    photos[int(row.event_id)] = row.url  # the lowest id wins (desc order)
+        out = []
+        for event in events:
+            note, updated = last.get(int(event["id"]), (None, None))
+            code = event.get("category_code") or ""
+            known = service(code)
+            out.append(
+                {
+                    "service_request_id": str(event["id"]),
+                    "status": OPEN311_STATUS[Status(event["status"])],
+                    "status_notes": note or None,
+                    "service_name": None if known is None else known["service_name"],
+                    "service_code": code or None,
+                    "description": event.get("description") or None,
+                    "agency_responsible": self._unit_name(event),
+                    "service_notice": service_notice(event),
+                    "requested_datetime": event.get("reported_at"),
+                    "updated_datetime": _iso(updated),
+                    "expected_datetime": event.get("deadline_at"),
+                    "address": event.get("address"),
+                    "address_id": event.get("building_id"),
+                    "zipcode": None,
+                    "lat": event.get("lat"),
+                    "long": event.get("lon"),
+                    "media_url": photos.get(int(event["id"])),
+                }
+            )
+        return out
+
+    def by_token(self, token: str, jurisdiction: str | None = None) -> int | None:
+        """The event id of a token (the event's ``public_id``), if the caller sees it."""
+        with self.events.store.session(write=False) as session:
+            row = session.execute(
+                select(Event.id, Event.grid_code).where(Event.public_id == token)
+            ).first()
+        if row is None or not event_visible(jurisdiction, row.grid_code):
+            return None
+        return int(row.id)
+
+    def search(
+        self,
+        *,
+        ids: Iterable[int] = (),
+        service_codes: Sequence[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+        status: Sequence[str] = (),
+        jurisdiction: str | None = None,
+        limit: int = MAX_REQUESTS,
+    ) -> list[dict[str, Any]]:
+        """GET requests: by ids (which overrides everything else but the jurisdiction), or
+        by service codes, a period of ``requested_datetime`` (default: the last 90 days,
+        or 90 days either side of the one date given) and GeoReport statuses; newest
+        first, at most ``limit``."""
+        wanted = sorted({int(i) for i in ids})
+        now = _now()
+        if wanted:
+            flt = EventFilter(jurisdiction=jurisdiction)
+            extra: list[Any] = [Event.id.in_(wanted)]
+        else:
+            if start is None and end is None:
+                end = now
+            if start is None:
+                start = (end or now) - DEFAULT_WINDOW
+            if end is None:
+                end = start + DEFAULT_WINDOW
+            flt = EventFilter(
+                status=[s for o in status for s in statuses(o)],
+                reported_from=start,
+                reported_to=end,
+                jurisdiction=jurisdiction,
+            )
+            extra = [Event.category_code.in_(list(service_codes))] if service_codes else []
+        with self.events.store.session(write=False) as session:
+            rows = session.scalars(
+                select(Event)
+                .where(*_conditions(flt, now), *extra)
+                .order_by(Event.reported_at.desc(), Event.id.desc())
+                .limit(limit)
+            ).all()
+            views = [_view(e, now) for e in rows]
+        return self.documents(views)
+
+
+__all__ = [
+    "MAX_REQUESTS",
+    "OPEN311_STATUS",
+    "SOURCE",
+    "Open311Requests",
+    "open311_field",
+    "report_from_fields",
+    "service",
+    "service_definition",
+    "services",
+    "statuses",
+]
