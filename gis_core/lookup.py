@@ -46,6 +46,7 @@ class LookupService:
         self.active_ttl = active_ttl
         self._locators: dict[int, Locator] = {}
         self._units: pd.DataFrame | None = None
+        self._units_index: dict[str, list[dict[str, Any]]] | None = None
         self._active: tuple[float, GenerationInfo | None] | None = None
         self._lock = threading.Lock()
 
@@ -116,6 +117,7 @@ class LookupService:
         with self._lock:
             self._locators.clear()
             self._units = None
+            self._units_index = None
             self._active = None
 
     # ---------------------------------------------------------------- lookups
@@ -156,19 +158,30 @@ class LookupService:
             self._units = self.store.read_units()
         return self._units
 
+    def _units_by_area(self) -> dict[str, list[dict[str, Any]]]:
+        """Units grouped by the area they answer for: a dict read per lookup, not a scan."""
+        if self._units_index is None:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for r in self.units().itertuples():
+                if isinstance(r.area_code, str):
+                    index.setdefault(r.area_code, []).append(
+                        {
+                            "code": r.code,
+                            "name": r.name,
+                            "kind": r.kind,
+                            "phone": None if pd.isna(r.phone) else r.phone,
+                        }
+                    )
+            self._units_index = index
+        return self._units_index
+
     def units_for(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
         """Units whose area is the point's grid, community, street or district, nearest first."""
-        units = self.units()
-        if units.empty:
-            return []
+        index = self._units_by_area()
         out: list[dict[str, Any]] = []
         for level in ("grid", "community", "street", "district"):
-            code = answer.get(f"{level}_code")
-            rows = units[units["area_code"] == code]
-            out.extend(
-                {"code": r.code, "name": r.name, "kind": r.kind, "level": level, "phone": r.phone}
-                for r in rows.itertuples()
-            )
+            for unit in index.get(answer.get(f"{level}_code") or "", ()):
+                out.append(unit | {"level": level})
         return out
 
 

@@ -13,7 +13,7 @@ counter makes a concurrent second action on the same version fail with `Conflict
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -364,12 +364,14 @@ class EventService:
         expected_version: int | None = None,
         at: datetime | None = None,
         with_history: bool = True,
+        also: Callable[[Event], None] | None = None,
         **params: Any,
     ) -> dict[str, Any]:
         """Apply one action; TransitionError subclasses explain refusals, Conflict races.
 
         Returns the event after the action, with its history unless `with_history=False`
-        (which saves a read for bulk work).
+        (which saves a read for bulk work). `also` changes the row in the same
+        transaction (relocate uses it, so a correction is one atomic, versioned step).
         """
         at = at or _now()
         try:
@@ -392,8 +394,12 @@ class EventService:
                         )
                 if action == "merge" and "into" in params:
                     params["into"] = int(params["into"])
+                    if params["into"] != event_id and session.get(Event, params["into"]) is None:
+                        raise EventNotFound(f"no event {params['into']} to merge into")
                 transition = apply(state, action, actor, at, note, **params)
                 self._write_state(event, transition.state)
+                if also is not None:
+                    also(event)
                 if action == "merge":
                     event.duplicate_of = transition.state.merged_into
                 session.flush()  # the version check happens here
@@ -437,6 +443,7 @@ class EventService:
                 "lat": event.lat,
                 "grid_code": event.grid_code,
                 "unit_id": event.unit_id,
+                "status": event.status,
             }
         decision = self.router.route(answer, wlon, wlat, category, priority)
         params: dict[str, Any] = {
@@ -446,17 +453,10 @@ class EventService:
         }
         if decision.unit_id is not None and decision.unit_id != old["unit_id"]:
             params["unit_id"] = decision.unit_id
-        view = self.act(
-            event_id,
-            "reroute",
-            actor,
-            note or "位置更正",
-            expected_version=expected_version,
-            **params,
-        )
-        with self._session() as session:
-            event = session.get(Event, event_id)
-            assert event is not None
+            if old["status"] == "dispatched":
+                params["limit"] = decision.time_limit  # a new unit gets its own clock
+
+        def move(event: Event) -> None:
             event.lon, event.lat = wlon, wlat
             event.geom = shapely.Point(wlon, wlat)
             event.input_crs = crs
@@ -474,8 +474,16 @@ class EventService:
             }
             event.time_limit_value = decision.time_limit.value
             event.time_limit_unit = decision.time_limit.unit.value
-        del view
-        return self.get(event_id)
+
+        return self.act(
+            event_id,
+            "reroute",
+            actor,
+            note or "位置更正",
+            expected_version=expected_version,
+            also=move,
+            **params,
+        )
 
     def _state(self, session: Session, event_id: int) -> CaseState:
         rows = (

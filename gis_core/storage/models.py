@@ -397,6 +397,7 @@ class Event(Base):
         Index("ix_events_street_code", "street_code"),
         Index("ix_events_deadline_at", "deadline_at"),
         Index("ix_events_category_code_reported_at", "category_code", "reported_at"),
+        Index("ix_events_updated_at_id", "updated_at", "id"),
         Index("ix_events_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_events_lon_lat", "lon", "lat").ddl_if(dialect="sqlite"),
     )

@@ -133,8 +133,8 @@ def test_auth_migration_downgrades_and_upgrades(store: Store) -> None:
     cfg = store.alembic_config()
     with store.connection() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")
+        command.downgrade(cfg, "0002_case_fields")  # to just before the auth revision
     assert not set(AUTH_TABLES) & set(inspect(store.engine).get_table_names())
     store.upgrade()
     assert set(AUTH_TABLES) <= set(inspect(store.engine).get_table_names())
-    assert store.current_revision() == "0002_auth" == store.head_revision()
+    assert store.current_revision() == store.head_revision()
