@@ -203,8 +203,7 @@ class EventService:
             except IntakeRejected as exc:
                 result.rejected.append((i, exc.field, exc.reason))
         with self._session() as session:
-            for item in prepared:
-                result.created.append(self._persist(session, item))
+            result.created.extend(self._persist_batch(session, prepared))
         return result
 
     def _known_external(self, keys: set[tuple[str, str | None]]) -> set[tuple[str, str]]:
@@ -293,6 +292,90 @@ class EventService:
         for url in item.photos:
             session.add(Attachment(event_id=event.id, kind="photo", url=url))
         return int(event.id)
+
+    def _persist_batch(self, session: Session, items: list[_Prepared]) -> list[int]:
+        """Insert a batch with one duplicate query and one INSERT round, not one per event.
+
+        Duplicates are linked exactly as `submit` would, one report after the other: the
+        candidates are stored open events plus the earlier reports of the same batch.
+        """
+        if not items:
+            return []
+        events = [it.event for it in items]
+        located = [i for i, e in enumerate(events) if e.lon is not None and e.category_code]
+        links: dict[int, list[tuple[str, int]]] = {}  # item -> [("db", id) | ("batch", j)]
+        if located:
+            links = self._batch_duplicates(session, events, located)
+        session.add_all(events)
+        session.flush()  # ids for the whole batch in one round
+        for i, found in links.items():
+            ids = [ref if kind == "db" else int(events[ref].id) for kind, ref in found]
+            events[i].duplicate_of = ids[0]
+            events[i].routing = (events[i].routing or {}) | {"possible_duplicates": ids}
+        for item in items:
+            session.add(_history_row(item.event.id, 1, item.history))
+            session.add_all(
+                Attachment(event_id=item.event.id, kind="photo", url=url) for url in item.photos
+            )
+        return [int(e.id) for e in events]
+
+    def _batch_duplicates(
+        self, session: Session, events: list[Event], located: list[int]
+    ) -> dict[int, list[tuple[str, int]]]:
+        lon = np.array([events[i].lon for i in located], dtype=float)
+        lat = np.array([events[i].lat for i in located], dtype=float)
+        when = [events[i].reported_at for i in located]
+        dlat = DUPLICATE_RADIUS_M / _DEG_LAT_M
+        dlon = dlat / max(float(np.cos(np.radians(lat.mean()))), 0.01)
+        rows = session.execute(
+            select(Event.id, Event.category_code, Event.lon, Event.lat, Event.reported_at)
+            .where(
+                Event.category_code.in_({events[i].category_code for i in located}),
+                Event.status.in_(OPEN_STATUSES),
+                Event.reported_at >= min(when) - DUPLICATE_WINDOW,
+                Event.reported_at <= max(when) + DUPLICATE_WINDOW,
+                Event.lon.between(lon.min() - dlon, lon.max() + dlon),
+                Event.lat.between(lat.min() - dlat, lat.max() + dlat),
+            )
+            .order_by(Event.reported_at, Event.id)
+        ).all()
+        if self._projector is None:
+            self._projector = Projector.for_lon(float(lon.mean()))
+        bx, by = self._projector.to_metres(lon, lat)
+        bt = np.array([t.timestamp() for t in when])
+        window = DUPLICATE_WINDOW.total_seconds()
+        # Stored candidates per class: ids, seconds, metres (rows come sorted by time, id).
+        stored: dict[str, tuple[list[int], np.ndarray, np.ndarray, np.ndarray]] = {}
+        if rows:
+            sx, sy = self._projector.to_metres([r.lon for r in rows], [r.lat for r in rows])
+            st = np.array([r.reported_at.timestamp() for r in rows])
+            cats = np.array([r.category_code for r in rows], dtype=object)
+            for cat in set(cats.tolist()):
+                sel = np.flatnonzero(cats == cat)
+                stored[cat] = ([int(rows[j].id) for j in sel], st[sel], sx[sel], sy[sel])
+        links: dict[int, list[tuple[str, int]]] = {}
+        earlier: dict[str, list[int]] = {}  # class -> positions k of earlier batch reports
+        for k, i in enumerate(located):
+            cat = events[i].category_code or ""
+            found: list[tuple[float, int, tuple[str, int]]] = []
+            if cat in stored:
+                ids, st_c, sx_c, sy_c = stored[cat]
+                near = (np.abs(st_c - bt[k]) <= window) & (
+                    np.hypot(sx_c - bx[k], sy_c - by[k]) <= DUPLICATE_RADIUS_M
+                )
+                found += [(float(st_c[j]), ids[j], ("db", ids[j])) for j in np.flatnonzero(near)]
+            prev = earlier.setdefault(cat, [])
+            if prev:
+                pk = np.array(prev)
+                near = (np.abs(bt[pk] - bt[k]) <= window) & (
+                    np.hypot(bx[pk] - bx[k], by[pk] - by[k]) <= DUPLICATE_RADIUS_M
+                )
+                found += [(float(bt[m]), 2**62 + m, ("batch", located[m])) for m in pk[near]]
+            prev.append(k)
+            if found:
+                found.sort(key=lambda f: (f[0], f[1]))
+                links[i] = [f[2] for f in found]
+        return links
 
     def _find_external(self, source: str, external_id: str) -> int | None:
         with self._session(write=False) as session:

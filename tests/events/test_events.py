@@ -349,3 +349,25 @@ def test_list_filters_and_indicators(service: EventService) -> None:
     # dispatched one whose deadline (09-class default) falls in October.
     assert (ind["reported"], ind["filed"], ind["dispatched"], ind["closed"]) == (3, 2, 2, 1)
     assert ind["closure_rate"] == pytest.approx(ind["closed"] / ind["due_to_close"])
+
+
+def test_bulk_intake_links_duplicates_like_single_intake(service: EventService) -> None:
+    p = service.grid.geometry.representative_point()  # type: ignore[attr-defined]
+    stored = service.submit(
+        EventReport("iot", "01037", "S-1", lon=p.x, lat=p.y, reported_at=at(9, 10))
+    ).event["id"]
+    reports = [
+        EventReport("12345", "01037", "B-1", lon=p.x + 0.0001, lat=p.y, reported_at=at(9, 11)),
+        EventReport("12345", "09010", "B-2", lon=p.x, lat=p.y, reported_at=at(9, 11)),
+        EventReport("12345", "09010", "B-3", lon=p.x, lat=p.y + 0.0002, reported_at=at(9, 12)),
+        EventReport("12345", "09010", "B-4", lon=p.x + 0.01, lat=p.y, reported_at=at(9, 12)),
+        EventReport("12345", "09010", "B-2", lon=p.x, lat=p.y, reported_at=at(9, 11)),  # retry
+        EventReport("12345", "99999", "B-5", lon=p.x, lat=p.y),  # unknown class
+    ]
+    result = service.submit_many(reports)
+    assert result.retries == 1 and [r[0] for r in result.rejected] == [5]
+    b1, b2, b3, b4 = (service.get(i, with_history=False) for i in result.created)
+    assert b1["duplicate_of"] == stored
+    assert b2["duplicate_of"] is None and b3["duplicate_of"] == b2["id"]
+    assert b4["duplicate_of"] is None
+    assert [h["action"] for h in service.get(b3["id"])["history"]] == ["report"]
