@@ -11,6 +11,7 @@ from api.errors import register_error_handlers
 from api.routers import (
     auth,
     catalog,
+    console,
     events,
     features,
     grids,
@@ -61,4 +62,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(catalog.router)
     app.include_router(open311.router)
+    app.include_router(console.router)
     return app

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what it needs, then lint + pytest.
-# PostGIS is installed (Debian packages) when missing, because storage tests run on both
-# SQLite and PostGIS for real.
+# Storage tests run on SQLite and on a real PostGIS; console tests drive a real headless
+# Chromium (Debian's package, driven by Playwright's Python package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 bash scripts/install_postgis.sh
+if [ ! -x /usr/bin/chromium ]; then
+    echo "[test.sh] installing chromium and CJK fonts (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi
+export GRIDGOV_REQUIRE_BROWSER=1  # a missing browser fails the console tests, never skips
 python3 -m ruff check .
 python3 -m pytest "$@"
