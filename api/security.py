@@ -277,6 +277,11 @@ async def current_principal(
 OptionalPrincipal = Annotated[Principal | None, Depends(current_principal)]
 
 
+def check_access(principal: Principal | None, needs: tuple[str, ...]) -> Principal:
+    """The principal if it holds any of `needs` (401 when absent, 403 when short)."""
+    return _check(principal, needs)
+
+
 def _check(principal: Principal | None, needs: tuple[str, ...]) -> Principal:
     if principal is None:
         raise _unauthorized(

@@ -80,6 +80,10 @@ class Layer:
     """Stored columns ``compute`` reads but the layer does not expose."""
     cache_seconds: int = 300
     """How long clients may reuse a tile without asking (0: always revalidate)."""
+    scope: str | None = None
+    """Access scope needed to read the layer (None: public map data)."""
+    area_column: str | None = None
+    """Column holding the grid code that a caller's jurisdiction restricts (prefix)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.minzoom <= self.maxzoom <= MAX_ZOOM:
@@ -101,6 +105,7 @@ class Layer:
             datetime_column=self.datetime_field,
             fixed=self.fixed,
             versioned=self.versioned,
+            area_column=self.area_column,
         )
 
     def property(self, name: str) -> Property:

@@ -173,6 +173,8 @@ EVENTS = Layer(
     compute=event_light,
     inputs=LIGHT_INPUTS,
     cache_seconds=0,
+    scope="events:read",
+    area_column="grid_code",
     style=Style(
         "point",
         fill=ByProperty("light", LIGHT_COLOURS, NO_LIGHT),

@@ -26,6 +26,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.errors import Problem
+from api.layer_access import restrict, visible
+from api.security import OptionalPrincipal
 from gis_core.lookup import NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import Extent, Feature, FeaturePage, FeatureQuery, FilterError
@@ -240,13 +242,14 @@ class FeaturesEndpoints:
         )
         def items(
             request: Request,
+            principal: OptionalPrincipal,
             collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
         ) -> Response:
             layer = self.layer(collection_id)
             req = self.parse(layer, request, paging=True)
             html = wants_html(request, req.format)
             gen = self.generation_id(request, layer, req.generation)
-            query = replace(req.query, generation_id=gen)
+            query = restrict(layer, principal, replace(req.query, generation_id=gen))
             page = self._query(request, layer, query)
             base, now = str(request.base_url), datetime.now(UTC)
             limit = query.limit or DEFAULT_LIMIT
@@ -278,6 +281,7 @@ class FeaturesEndpoints:
         )
         def item(
             request: Request,
+            principal: OptionalPrincipal,
             collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
             feature_id: Annotated[str, Path(alias="featureId", max_length=128)],
         ) -> Response:
@@ -290,7 +294,7 @@ class FeaturesEndpoints:
             feature = store_features.get_feature(
                 request.app.state.store, layer.source, feature_id, gen
             )
-            if feature is None:
+            if feature is None or not visible(layer, principal, feature.properties):
                 raise Problem(
                     404,
                     "Feature not found",

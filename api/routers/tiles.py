@@ -23,6 +23,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.errors import Problem
+from api.layer_access import restrict
+from api.security import OptionalPrincipal
 from gis_core.lookup import NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import FeatureQuery, FilterError
@@ -104,6 +106,7 @@ class TileEndpoints:
         )
         def tile(
             request: Request,
+            principal: OptionalPrincipal,
             layer_id: LayerId,
             z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
             x: Annotated[int, Path(ge=0)],
@@ -121,7 +124,8 @@ class TileEndpoints:
                     f"{layer.id} has tiles at zoom {layer.minzoom}-{layer.maxzoom} only",
                     "z",
                 )
-            data = render_tile(request.app.state.store, layer, where, self.query(request, layer))
+            query = restrict(layer, principal, self.query(request, layer))
+            data = render_tile(request.app.state.store, layer, where, query)
             headers = self.cache_headers(layer)
             if not data:
                 return Response(status_code=204, headers=headers)

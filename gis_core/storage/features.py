@@ -41,6 +41,7 @@ from sqlalchemy import (
     and_,
     func,
     literal,
+    or_,
     select,
     type_coerce,
 )
@@ -85,6 +86,8 @@ class FeatureSource:
     """Equality filters always applied, e.g. ``{"level": "grid"}``."""
     versioned: bool = False
     """Rows belong to a boundary generation (admin units): read one generation only."""
+    area_column: str | None = None
+    """Grid-code column that `FeatureQuery.area_prefix` restricts (jurisdictions)."""
 
     @property
     def sql_table(self) -> Table:
@@ -101,6 +104,10 @@ class FeatureQuery:
     generation_id: int | None = None
     limit: int | None = None
     offset: int = 0
+    area_prefix: str | None = None
+    """Only rows whose area column starts with this code (a caller's jurisdiction)."""
+    area_null_visible: bool = False
+    """With `area_prefix`: rows with no area (outside every grid) are visible too."""
 
 
 @dataclass
@@ -263,6 +270,12 @@ def where_clauses(
     if query.bbox is not None:
         clauses.append(t.c.geom.isnot(None))
         clauses.append(_bbox_clause(store, t, query.bbox))
+    if query.area_prefix is not None:
+        if source.area_column is None:
+            raise FilterError("area", "this collection is not divided by area")
+        area = t.c[source.area_column]
+        inside = area.startswith(query.area_prefix, autoescape=True)
+        clauses.append(or_(inside, area.is_(None)) if query.area_null_visible else inside)
     return clauses
 
 

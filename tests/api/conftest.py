@@ -29,6 +29,8 @@ from sqlalchemy import URL, create_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
+from gis_core.auth import ensure_demo_accounts
+from gis_core.auth.demo import DEMO_KEY
 from gis_core.demo import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
@@ -53,6 +55,7 @@ def seeded_db_url(
         url = resolve_url(f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'gridgov.sqlite'}")
         with Store(url) as store:
             seed_store(store)
+            ensure_demo_accounts(store)
         yield url
         return
     base: URL = request.getfixturevalue("postgis_url")
@@ -64,6 +67,7 @@ def seeded_db_url(
     try:
         with Store(url) as store:
             seed_store(store)
+            ensure_demo_accounts(store)
         yield url
     finally:
         with admin.connect() as conn:
@@ -79,9 +83,9 @@ def seeded_store(seeded_db_url: URL) -> Iterator[Store]:
 
 
 @contextmanager
-def _client(url: URL | str) -> Iterator[TestClient]:
+def _client(url: URL | str, headers: dict[str, str] | None = None) -> Iterator[TestClient]:
     app = create_app(ApiSettings(_env_file=None, database_url=url_text(url)))
-    with TestClient(app) as client:
+    with TestClient(app, headers=headers) as client:
         yield client
 
 
@@ -93,6 +97,13 @@ def make_client() -> ClientFactory:
 
 @pytest.fixture(scope="session")
 def api_client(seeded_db_url: URL) -> Iterator[TestClient]:
+    """A GIS client holding the demo key (read scopes: locate, layers, events:read)."""
+    with _client(seeded_db_url, {"X-API-Key": DEMO_KEY}) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def anonymous_client(seeded_db_url: URL) -> Iterator[TestClient]:
     with _client(seeded_db_url) as client:
         yield client
 

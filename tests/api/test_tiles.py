@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import shape
 
+from gis_core.auth import ensure_demo_accounts
+from gis_core.auth.demo import DEMO_KEY
 from gis_core.storage import Store
 from gis_core.storage.features import FeatureQuery, query_features
 from layers import LAYERS, Tile, render_tile
@@ -147,7 +149,8 @@ def test_event_tiles_carry_lights(store: Store, make_client: Any) -> None:
     if store.dialect == "postgresql":
         python = decode(render_tile(store, layer, tile, now=now, renderer="python"), "events")
         assert {k: v[0] for k, v in python.items()} == {k: v[0] for k, v in features.items()}
-    with make_client(store.url) as client:
+    ensure_demo_accounts(store)
+    with make_client(store.url, {"X-API-Key": DEMO_KEY}) as client:
         response = client.get(url(tile, "events"), params={"status": "dispatched"})
         assert set(decode(response.content, "events")) == {ids["green"], ids["red"]}
         assert response.headers["cache-control"] == "no-cache"
