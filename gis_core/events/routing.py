@@ -29,6 +29,8 @@ import shapely
 from gis_core.cases.deadlines import TimeLimit, default_limit
 
 CENTRE_KIND = "district_centre"
+LAYER_KINDS_ZH = {"main_road": "主干道", "river": "河道", "park": "公园", "market": "农贸市场"}
+LEVELS_ZH = {6: "区", 9: "街道", 12: "社区", 15: "网格"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,20 @@ class Rule:
             self.precedence,
             -self.id,
         )
+
+    def describe_zh(self, unit_name: str | None) -> str:
+        """The rule in the dispatchers' language, for the console."""
+        what = f"类别{self.category_code}" if self.category_code else "所有类别"
+        if self.area_code:
+            where = f"{LEVELS_ZH.get(len(self.area_code), '区域')}{self.area_code}"
+        else:
+            where = "全区"
+        extra = ""
+        if self.layer_kind:
+            extra += f"，{LAYER_KINDS_ZH.get(self.layer_kind, self.layer_kind)}责任区内"
+        if self.priority:
+            extra += "，紧急事件" if self.priority == "urgent" else f"，{self.priority}"
+        return f"规则#{self.id}：{what}，{where}{extra} → {unit_name or self.unit_code}"
 
     def describe(self) -> str:
         parts = [f"rule #{self.id}:"]
@@ -167,10 +183,14 @@ class Router:
         limit = default_limit(category_code, priority)
         if located is None:
             where = "no location" if lon is None else f"({lon:.6f}, {lat:.6f})"
+            where_zh = "无位置" if lon is None else f"坐标({lon:.6f}, {lat:.6f})"
             return self._to_centre(
                 f"outside every grid: {where} is not covered by the boundary generation",
                 limit,
-                {"polygon": None},
+                {
+                    "polygon": None,
+                    "why_zh": f"不在任何网格内：{where_zh}不在边界版本覆盖范围，转区指挥中心",
+                },
             )
         grid = {
             "code": located["grid_code"],
@@ -186,9 +206,19 @@ class Router:
         matching = [
             r for r in self.rules if r.matches(category_code, priority, located["grid_code"], kinds)
         ]
-        explanation: dict[str, Any] = {"polygon": polygon, "grid": grid, "layers": layers}
+        polygon_zh = f"网格{grid['code']}（{grid['name']}）覆盖该点，边界版本{grid['generation']}"
+        explanation: dict[str, Any] = {
+            "polygon": polygon,
+            "polygon_zh": polygon_zh,
+            "grid": grid,
+            "layers": layers,
+        }
         if not matching:
             explanation["rules_considered"] = len(self.rules)
+            explanation["why_zh"] = (
+                f"无匹配的派遣规则：类别{category_code}在网格{grid['code']}无对应责任单位，"
+                "转区指挥中心"
+            )
             return self._to_centre(
                 f"no routing rule for class {category_code} (priority {priority}) in grid "
                 f"{grid['code']}",
@@ -200,6 +230,13 @@ class Router:
         unit = self.units.get(best.unit_id)
         layer = next((x for x in layers if x["kind"] == best.layer_kind), None)
         why = best.describe()
+        why_zh = best.describe_zh(None if unit is None else unit.name)
+        if layer is not None:
+            why_zh += (
+                f"；事件位于{LAYER_KINDS_ZH.get(layer['kind'], layer['kind'])}「{layer['name']}」"
+            )
+        if len(matching) > 1:
+            why_zh += f"；优先于其他{len(matching) - 1}条匹配规则"
         if layer is not None:
             why += f"; the point lies in {layer['kind']} layer '{layer['name']}'"
         if len(matching) > 1:
@@ -213,9 +250,15 @@ class Router:
                 else best.time_limit
             )
         explanation |= {
-            "rule": {"id": best.id, "description": best.describe(), "note": best.note},
+            "rule": {
+                "id": best.id,
+                "description": best.describe(),
+                "description_zh": best.describe_zh(None if unit is None else unit.name),
+                "note": best.note,
+            },
             "outranked": [r.id for r in matching[1:]],
             "why": why,
+            "why_zh": why_zh,
             "time_limit": limit.as_dict(),
         }
         return RoutingDecision(

@@ -123,6 +123,7 @@ def test_routing_precedence_and_explanations(service: EventService) -> None:
     e = service.submit(EventReport("12345", "09006", "P1", lon=park.x, lat=park.y)).event
     assert unit_code(service, e) == "B-YL"
     assert "park layer '测试公园'" in e["routing"]["why"]
+    assert "公园「测试公园」" in e["routing"]["why_zh"]  # the console shows this one
     assert e["routing"]["grid"]["code"] == grid["code"]
     # Just outside the park, same community: the class-specific community rule.
     x, y = park.x + 0.0008, park.y
@@ -139,6 +140,7 @@ def test_routing_precedence_and_explanations(service: EventService) -> None:
     e = service.submit(EventReport("grid_member", "06010", "P4", lon=x, lat=y)).event
     assert e["routing"]["queue"] == "district_centre"
     assert "no routing rule for class 06010" in e["routing"]["why"]
+    assert e["routing"]["why_zh"].startswith("无匹配的派遣规则")
     assert unit_code(service, e) == "C0"
 
 

@@ -112,7 +112,7 @@ def test_detail_file_and_dispatch(dispatcher_a: ConsolePage) -> None:
     assert page.inner_text("#detail-grid") == event["grid_code"]
     unit = event["routing"]["unit"]["name"]
     assert unit in page.inner_text("#detail-unit")
-    assert page.inner_text("#detail-why").strip() == event["routing"]["why"]
+    assert page.inner_text("#detail-why").strip() == event["routing"]["why_zh"]  # in Chinese
     page.wait_for_function(
         "code => JSON.stringify(window.gridgovConsole.state.map.map"
         ".getFilter('grid-selected')).includes(code)",

@@ -565,16 +565,16 @@ function renderDetail(ev) {
     h("section#detail-routing",
       h("h3", "派遣依据"),
       kv([
-        ["规则", rule ? `${rule.description || `#${rule.id}`}${rule.note ? `（${rule.note}）` : ""}`
+        ["规则", rule ? `${rule.description_zh || rule.description || `#${rule.id}`}${rule.note ? `（${rule.note}）` : ""}`
           : "无匹配规则"],
         ["队列", r.queue === "district_centre" ? "区指挥中心" : r.queue === "unit" ? "责任单位" : r.queue],
         r.layers && r.layers.length ? ["责任图层", r.layers.map((x) =>
           `${x.name || x.kind}${x.kind ? `（${x.kind}）` : ""}`).join("、")] : null,
-        r.polygon ? ["命中面", typeof r.polygon === "string" ? r.polygon
+        r.polygon ? ["命中面", r.polygon_zh ? r.polygon_zh : typeof r.polygon === "string" ? r.polygon
           : `${r.polygon.level || ""} ${r.polygon.code || ""}`.trim() || JSON.stringify(r.polygon)]
           : null,
       ]),
-      h("p.why#detail-why", r.why || r.reason || "—")),
+      h("p.why#detail-why", r.why_zh || r.why || r.reason || "—")),
     renderNearby(ev),
     renderDuplicates(ev),
     renderPhotos(ev),
