@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import Problem
@@ -23,6 +24,7 @@ from gis_core.cases.workflow import Actor
 from gis_core.events import EventFilter, EventNotFound, EventService
 from gis_core.events.access import actions_for, event_visible, workflow_role
 from gis_core.events.related import NearbyComponents
+from gis_core.storage.types import TIME_YEARS, plausible_time
 
 _LOCK = threading.Lock()
 
@@ -89,6 +91,17 @@ def visible_event(
     if not event_visible(principal.jurisdiction, event.get("grid_code")):
         raise EventNotFound(f"no event {event_id}")
     return event
+
+
+def _plausible(value: datetime) -> datetime:
+    if not plausible_time(value):
+        raise ValueError(f"must be in the years {TIME_YEARS.start}-{TIME_YEARS.stop - 1}")
+    return value
+
+
+QueryTime = Annotated[datetime, AfterValidator(_plausible)]
+"""A time in a query string: validated to lie in ``TIME_YEARS`` (422 otherwise), so that
+moving it to UTC or China time, or a period around it, cannot overflow."""
 
 
 def local_time(value: datetime | None) -> datetime | None:

@@ -1,6 +1,6 @@
 """HTTP API under load: /v1/locate next to /healthz, batch locate, tile render times.
 
-Starts `uvicorn api.app:create_app --factory --workers 2` on a seeded SQLite database,
+Starts `gridgov serve --workers 2` (uvicorn) on a seeded SQLite database,
 then drives it from a second process with wrk (Debian package `wrk`):
 
 - /healthz (the framework floor) and /v1/locate with random points in the district:
@@ -29,6 +29,8 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from gis_core.auth import ensure_demo_accounts
+from gis_core.auth.demo import DEMO_KEY
 from gis_core.demo import seed_live_events, seed_store
 from gis_core.storage import Store
 
@@ -91,6 +93,7 @@ def main() -> None:
     store = Store(url)
     seed_store(store)
     seed_live_events(store, days=2)
+    ensure_demo_accounts(store)  # the events layer needs a key
     grids = store.read_admin_layer("grid")
     minx, miny, maxx, maxy = grids.total_bounds
     store.dispose()
@@ -99,13 +102,13 @@ def main() -> None:
 
     port = free_port()
     env = os.environ | {"GRIDGOV_DATABASE_URL": url}
+    # `gridgov serve` binds the socket itself: uvicorn's own --workers loses TCP_NODELAY.
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "api.app:create_app",
-            "--factory",
+            "gis_core.cli",
+            "serve",
             "--port",
             str(port),
             "--workers",
@@ -163,7 +166,10 @@ def main() -> None:
                     for dx in range(-2, 3):
                         for dy in range(-2, 3):
                             t0 = time.perf_counter()
-                            r = client.get(f"/tiles/{layer}/{z}/{x0 + dx}/{y0 + dy}.mvt")
+                            r = client.get(
+                                f"/tiles/{layer}/{z}/{x0 + dx}/{y0 + dy}.mvt",
+                                headers={"X-API-Key": DEMO_KEY},
+                            )
                             lat_ms.append((time.perf_counter() - t0) * 1000)
                             sizes.append(len(r.content) if r.status_code == 200 else 0)
                     tile_rows.append(

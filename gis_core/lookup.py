@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 
 from gis_core.datasource import StoreSource, build_locator
 from gis_core.locator import Locator
+from gis_core.storage.types import fits_integer
 
 
 class GenerationNotFound(LookupError):
@@ -71,8 +72,10 @@ class LookupService:
         """The generation a request asks about: by id/name, by moment, or the active one."""
         if generation is not None:
             key: int | str = generation
-            if isinstance(generation, str) and generation.isdigit():
+            if isinstance(generation, str) and generation.isdecimal():
                 key = int(generation)
+                if not fits_integer(key):  # cannot be an id: look it up as a name
+                    key = generation
             gen = self.store.get_generation(key)
             if gen is None:
                 raise GenerationNotFound(f"no boundary generation {generation!r}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from gis_core.storage.features import FeatureQuery, FilterError, coerce, parse_interval
 from gis_core.storage.geo import BBox
+from gis_core.storage.types import INTEGER_MAX
 from layers.model import Layer
 
 DEFAULT_LIMIT = 100
@@ -63,13 +64,15 @@ def check_crs(name: str, value: str | None) -> None:
         raise FilterError(name, f"only {CRS84} is supported, got {value!r}")
 
 
-def _integer(name: str, text: str, minimum: int) -> int:
+def _integer(name: str, text: str, minimum: int, maximum: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise FilterError(name, f"{name} must be an integer, got {text!r}") from None
     if value < minimum:
         raise FilterError(name, f"{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise FilterError(name, f"{name} must be at most {maximum}")
     return value
 
 
@@ -116,7 +119,7 @@ def parse_layer_request(
     generation = seen.pop("generation", None)
     bbox = parse_bbox(seen.pop("bbox")) if "bbox" in seen else None
     limit = parse_limit(seen.pop("limit", None)) if paging else None
-    offset = _integer("offset", seen.pop("offset"), 0) if "offset" in seen else 0
+    offset = _integer("offset", seen.pop("offset"), 0, INTEGER_MAX) if "offset" in seen else 0
     interval = parse_interval(seen.pop("datetime")) if "datetime" in seen else None
     equals = {name: coerce(layer.source, name, value) for name, value in seen.items()}
     query = FeatureQuery(bbox=bbox, equals=equals, interval=interval, limit=limit, offset=offset)

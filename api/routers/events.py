@@ -24,6 +24,7 @@ from api.errors import Problem
 from api.events_deps import (
     EventsDep,
     NearbyDep,
+    QueryTime,
     actor_for,
     allowed_actions,
     area_code_param,
@@ -39,12 +40,13 @@ from gis_core.cases.workflow import Status
 from gis_core.events import EventFilter, EventReport
 from gis_core.events.access import event_visible
 from gis_core.events.related import duplicates
+from gis_core.storage.types import INTEGER_MAX
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 Reader = Annotated[Principal, Depends(require("events:read"))]
 Writer = Annotated[Principal, Depends(require("events:write"))]
-EventId = Annotated[int, Path(ge=1, description="Event id.")]
+EventId = Annotated[int, Path(ge=1, le=INTEGER_MAX, description="Event id.")]
 STATUSES = tuple(s.value for s in Status)
 DEFAULT_INDICATOR_DAYS = 30
 
@@ -82,12 +84,16 @@ class ActionIn(BaseModel):
     expected_version: int | None = Field(
         None, description="The version the caller saw: 409 if the event changed since."
     )
-    unit_id: int | None = Field(None, description="dispatch / reroute: the unit.")
+    unit_id: int | None = Field(
+        None, ge=1, le=INTEGER_MAX, description="dispatch / reroute: the unit."
+    )
     score: int | None = Field(None, description="evaluate: 1-5.")
     to_level: str | None = Field(None, description="escalate / delegate: community|street|district")
     value: float | None = Field(None, description="extend: the extension's amount.")
     unit: str | None = Field(None, description="extend: working_hours or working_days.")
-    into: int | None = Field(None, description="merge: the event this one duplicates.")
+    into: int | None = Field(
+        None, ge=1, le=INTEGER_MAX, description="merge: the event this one duplicates."
+    )
 
 
 class RelocateIn(BaseModel):
@@ -117,14 +123,16 @@ class EventQuery:
         community_code: Annotated[str | None, Query(max_length=12)] = None,
         street_code: Annotated[str | None, Query(max_length=9)] = None,
         area: Annotated[str | None, Query(description="Area-code prefix.", max_length=15)] = None,
-        unit_id: Annotated[int | None, Query(description="Responsible unit id.")] = None,
+        unit_id: Annotated[
+            int | None, Query(ge=1, le=INTEGER_MAX, description="Responsible unit id.")
+        ] = None,
         priority: Annotated[Literal["normal", "urgent"] | None, Query()] = None,
         from_: Annotated[
-            datetime | None,
+            QueryTime | None,
             Query(alias="from", description="reported_at >= this (no offset: Asia/Shanghai)."),
         ] = None,
         to: Annotated[
-            datetime | None, Query(description="reported_at < this (no offset: Asia/Shanghai).")
+            QueryTime | None, Query(description="reported_at < this (no offset: Asia/Shanghai).")
         ] = None,
         overdue: Annotated[bool | None, Query(description="Only (or no) overdue events.")] = None,
         bbox: Annotated[
@@ -203,7 +211,7 @@ def list_events(
     service: EventsDep,
     query: Annotated[EventQuery, Depends()],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INTEGER_MAX)] = 0,
     order: Annotated[
         Literal["urgency", "reported"],
         Query(description="urgency: overdue, urgent, nearest deadline first; reported: newest"),
@@ -295,7 +303,7 @@ def indicators(
     principal: Annotated[Principal, Depends(require("indicators"))],
     service: EventsDep,
     from_: Annotated[
-        datetime | None,
+        QueryTime | None,
         Query(
             alias="from",
             description=f"Period start (default: {DEFAULT_INDICATOR_DAYS} "
@@ -303,7 +311,7 @@ def indicators(
         ),
     ] = None,
     to: Annotated[
-        datetime | None, Query(description="Period end, exclusive (default now).")
+        QueryTime | None, Query(description="Period end, exclusive (default now).")
     ] = None,
     by: Annotated[
         list[str] | None,

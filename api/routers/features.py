@@ -31,6 +31,7 @@ from api.security import OptionalPrincipal
 from gis_core.lookup import NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import Extent, Feature, FeaturePage, FeatureQuery, FilterError
+from gis_core.storage.types import INTEGER_MAX
 from layers import ogc
 from layers.model import Layer
 from layers.preview import svg_preview
@@ -84,7 +85,7 @@ ITEMS_PARAMETERS = [
     _param(
         "offset",
         "Features to skip (follow the `next` link).",
-        {"type": "integer", "minimum": 0, "default": 0},
+        {"type": "integer", "minimum": 0, "maximum": INTEGER_MAX, "default": 0},
     ),
     _param(
         "datetime",

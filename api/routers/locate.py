@@ -13,7 +13,7 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.dependencies import CrsDep, GenerationDep, LookupDep, crs_param
+from api.dependencies import CrsDep, GenerationDep, LookupDep, check_crs
 from api.errors import Problem
 from gis_core.crs import parse_crs, valid_lonlat
 
@@ -74,7 +74,7 @@ def _locate_document(lookup: Any, x: float, y: float, crs: str, gen: Any) -> dic
     summary="Grid, community, street and district of one coordinate",
     responses={404: {"description": "Outside coverage"}, 422: {"description": "Bad input"}},
 )
-def locate_point(
+async def locate_point(
     lookup: LookupDep,
     crs: CrsDep,
     gen: GenerationDep,
@@ -89,7 +89,7 @@ def locate_point(
     response_model=LocateAnswer,
     summary="MapIt-compatible form: /point/4326/117.29,31.81 (x,y = lon,lat for 4326)",
 )
-def mapit_point(
+async def mapit_point(
     lookup: LookupDep,
     gen: GenerationDep,
     srid: Annotated[int, Path(ge=1, le=999_999, description="EPSG code of x,y.")],
@@ -102,7 +102,7 @@ def mapit_point(
         raise Problem(
             422, "Invalid coordinates", f"expected x,y numbers, got {coords!r}", "coords"
         ) from None
-    return _locate_document(lookup, x, y, crs_param(f"EPSG:{srid}"), gen)
+    return _locate_document(lookup, x, y, check_crs(f"EPSG:{srid}"), gen)
 
 
 class BatchPoint(BaseModel):
@@ -172,6 +172,24 @@ def _parse_batch(
     return lons, lats, ids, crs
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its ``$defs`` inlined: placed inside the OpenAPI document,
+    ``#/$defs/...`` references would point at the document's root, where nothing is."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
@@ -188,7 +206,7 @@ def _number(value: Any) -> float | None:
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": BatchRequest.model_json_schema()},
+                "application/json": {"schema": _inlined(BatchRequest.model_json_schema())},
                 "text/csv": {"schema": {"type": "string"}},
             },
             "required": True,
@@ -206,7 +224,7 @@ async def locate_batch(
     if len(lons) > limit:
         raise Problem(413, "Batch too large", f"{len(lons)} points; the limit is {limit}", "body")
     if body_crs is not None:
-        crs = crs_param(str(body_crs))
+        crs = check_crs(str(body_crs))
     x = np.array([_number(v) if _number(v) is not None else np.nan for v in lons], dtype=float)
     y = np.array([_number(v) if _number(v) is not None else np.nan for v in lats], dtype=float)
     table, info = lookup.locate_many(x, y, crs, generation=gen.generation, at=gen.at)

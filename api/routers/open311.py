@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
@@ -36,7 +35,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import Problem
-from api.events_deps import EventsDep, actor_for, comma_list, local_time
+from api.events_deps import EventsDep, QueryTime, actor_for, comma_list, local_time
 from api.security import OptionalPrincipal, Principal, _check, require
 from gis_core.events import EventNotFound, IntakeRejected
 from gis_core.events import open311 as o311
@@ -261,13 +260,13 @@ def list_requests(
         str | None, Query(description="Comma-separated ids; overrides the other filters.")
     ] = None,
     service_code: Annotated[str | None, Query(description="Comma-separated codes.")] = None,
-    start_date: datetime | None = None,
-    end_date: datetime | None = None,
+    start_date: QueryTime | None = None,
+    end_date: QueryTime | None = None,
     status: Annotated[str | None, Query(description="open, closed or both (commas).")] = None,
     jurisdiction_id: Annotated[str | None, Query(description="Ignored.")] = None,
 ) -> Response:
     ids = comma_list([service_request_id] if service_request_id else None)
-    if any(not i.isdigit() for i in ids):
+    if any(not i.isdecimal() for i in ids):
         raise Problem(400, "Invalid id", "service_request_id: comma-separated numbers")
     statuses = comma_list([status] if status else None)
     if any(s not in ("open", "closed") for s in statuses):
@@ -291,7 +290,7 @@ def get_request(
     principal: Reader,
     service: EventsDep,
 ) -> Response:
-    if not service_request_id.isdigit():
+    if not service_request_id.isdecimal():
         raise EventNotFound(f"no service request {service_request_id}")
     documents = o311.Open311Requests(service).search(
         ids=[int(service_request_id)], jurisdiction=_jurisdiction(principal)

@@ -28,6 +28,7 @@ from sqlalchemy import and_, or_, select
 
 from gis_core.events.service import EventFilter, EventService, _conditions, _now, _view
 from gis_core.storage.models import Event
+from gis_core.storage.types import fits_integer
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_LAG = timedelta(seconds=10)
@@ -51,7 +52,9 @@ class Cursor:
         if not text:
             return None
         micros, sep, ident = text.strip().partition("-")
-        if not sep or not micros.isdigit() or not ident.isdigit():
+        if not sep or not micros.isdecimal() or not ident.isdecimal():
+            return None
+        if not fits_integer(int(ident)):  # no event has that id: malformed
             return None
         try:
             return cls(EPOCH + timedelta(microseconds=int(micros)), int(ident))

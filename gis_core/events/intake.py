@@ -17,6 +17,7 @@ from typing import Any
 from gis_core.crs import CRSError, parse_crs
 from gis_core.standards import event_classes
 from gis_core.storage.models import EVENT_SOURCES
+from gis_core.storage.types import TIME_YEARS, plausible_time
 
 PRIORITIES = ("normal", "urgent")
 SOURCE_LABELS = {
@@ -116,6 +117,9 @@ def validate(report: EventReport) -> EventReport:
         )
     if report.reported_at is not None and report.reported_at.tzinfo is None:
         raise IntakeRejected("reported_at", "needs a UTC offset (e.g. +08:00)")
+    if report.reported_at is not None and not plausible_time(report.reported_at):
+        years = f"{TIME_YEARS.start}-{TIME_YEARS.stop - 1}"
+        raise IntakeRejected("reported_at", f"must be in the years {years}")
     photos = [str(p) for p in (report.photos or [])]
     if len(photos) > 20:
         raise IntakeRejected("photos", "at most 20 attachments per report")

@@ -33,6 +33,7 @@ from gis_core.events.intake import EventReport
 from gis_core.events.service import EventFilter, EventService, _conditions, _now, _view
 from gis_core.standards import event_classes
 from gis_core.storage.models import Attachment, Event, EventHistory
+from gis_core.storage.types import fits_integer
 
 SOURCE = "resident_app"
 OPEN311_STATUS: dict[str, str] = {
@@ -223,7 +224,7 @@ class Open311Requests:
         now = _now()
         if wanted:
             flt = EventFilter(jurisdiction=jurisdiction)
-            extra: list[Any] = [Event.id.in_(wanted)]
+            extra: list[Any] = [Event.id.in_([i for i in wanted if fits_integer(i)])]
         else:
             if start is None and end is None:
                 end = now

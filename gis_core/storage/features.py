@@ -49,7 +49,7 @@ from sqlalchemy import (
 from gis_core.crs import STORAGE_EPSG
 from gis_core.storage import geo
 from gis_core.storage.models import Base, BoundaryGeneration
-from gis_core.storage.types import UTCDateTime
+from gis_core.storage.types import TIME_YEARS, UTCDateTime, fits_integer, plausible_time
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 """The zone a bare date (``2026-03-01``) is read in: gridgov serves Chinese cities."""
@@ -140,6 +140,7 @@ def parse_instant(text: str, name: str = "datetime") -> TimeInterval:
             day = date.fromisoformat(text)
         except ValueError:
             raise FilterError(name, f"not an RFC 3339 date: {text!r}") from None
+        _check_year(day, text, name)
         start = datetime.combine(day, time(0), LOCAL_TZ)
         return TimeInterval(start, start + timedelta(days=1), end_exclusive=True)
     try:
@@ -148,7 +149,14 @@ def parse_instant(text: str, name: str = "datetime") -> TimeInterval:
         raise FilterError(name, f"not an RFC 3339 date-time: {text!r}") from None
     if moment.tzinfo is None:
         raise FilterError(name, f"{text!r} needs a UTC offset, e.g. Z or +08:00")
+    _check_year(moment, text, name)
     return TimeInterval(moment, moment)
+
+
+def _check_year(moment: date, text: str, name: str) -> None:
+    if not plausible_time(moment):
+        years = f"{TIME_YEARS.start}-{TIME_YEARS.stop - 1}"
+        raise FilterError(name, f"{text!r} is outside the years {years}")
 
 
 def parse_interval(text: str, name: str = "datetime") -> TimeInterval:
@@ -180,7 +188,10 @@ def coerce(source: FeatureSource, column: str, text: str) -> Any:
     kind = source.sql_table.c[column].type
     try:
         if isinstance(kind, Integer):
-            return int(text)
+            value = int(text)
+            if not fits_integer(value):
+                raise ValueError(text)
+            return value
         if isinstance(kind, Float):
             return float(text)
         if isinstance(kind, UTCDateTime):
@@ -392,6 +403,8 @@ def get_feature(
         try:
             fid = int(fid)
         except (TypeError, ValueError):
+            return None
+        if not fits_integer(fid):
             return None
     with store.engine.connect() as conn:
         gen_id = resolve_generation(conn, source, generation_id)

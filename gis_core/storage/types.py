@@ -8,7 +8,7 @@ time. That is what lets one set of models and one migration serve both backends.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import shapely
@@ -28,6 +28,26 @@ GEOMETRY_TYPES = {
     "GEOMETRY": (),
 }
 """PostGIS typmod name -> shapely geom_type values accepted (empty = any)."""
+
+INTEGER_MAX = 2**31 - 1
+"""The largest value an ``Integer`` column holds on both backends (PostgreSQL ``integer``;
+SQLite's limit is 2**63 - 1). An id from outside beyond it names no row, and binding it
+makes the driver fail: check with :func:`fits_integer` first."""
+
+TIME_YEARS = range(1900, 3000)
+"""Years of the times gridgov takes from outside (reports, filters). Anything else is a
+typo, and near Python's limits (years 1 and 9999) converting a time to UTC or China time,
+or widening a period around it, overflows: check with :func:`plausible_time` first."""
+
+
+def fits_integer(value: int) -> bool:
+    """Whether ``value`` can be bound to an ``Integer`` column on both backends."""
+    return -INTEGER_MAX - 1 <= value <= INTEGER_MAX
+
+
+def plausible_time(moment: date) -> bool:
+    """Whether ``moment`` (a date or datetime, aware or naive) falls in :data:`TIME_YEARS`."""
+    return moment.year in TIME_YEARS
 
 
 class _PostGISWKB(_GA2Geometry):

@@ -1,0 +1,5 @@
+"""`python -m gis_core.cli` runs the gridgov command."""
+
+from gis_core.cli import main
+
+main()
