@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -306,18 +306,37 @@ class EventService:
         links: dict[int, list[tuple[str, int]]] = {}  # item -> [("db", id) | ("batch", j)]
         if located:
             links = self._batch_duplicates(session, events, located)
+        later: dict[int, list[tuple[str, int]]] = {}
+        for i, found in links.items():
+            if all(kind == "db" for kind, _ in found):  # stored events: ids known now
+                self._link(events[i], [ref for _, ref in found])
+            else:
+                later[i] = found
         session.add_all(events)
         session.flush()  # ids for the whole batch in one round
-        for i, found in links.items():
+        table = Event.__table__
+        for i, found in later.items():
             ids = [ref if kind == "db" else int(events[ref].id) for kind, ref in found]
-            events[i].duplicate_of = ids[0]
-            events[i].routing = (events[i].routing or {}) | {"possible_duplicates": ids}
+            # A Core UPDATE: linking is part of the insert, not a new version of the event.
+            session.execute(
+                update(table)
+                .where(table.c.id == events[i].id)
+                .values(
+                    duplicate_of=ids[0],
+                    routing=(events[i].routing or {}) | {"possible_duplicates": ids},
+                )
+            )
         for item in items:
             session.add(_history_row(item.event.id, 1, item.history))
             session.add_all(
                 Attachment(event_id=item.event.id, kind="photo", url=url) for url in item.photos
             )
         return [int(e.id) for e in events]
+
+    @staticmethod
+    def _link(event: Event, ids: list[int]) -> None:
+        event.duplicate_of = ids[0]
+        event.routing = (event.routing or {}) | {"possible_duplicates": ids}
 
     def _batch_duplicates(
         self, session: Session, events: list[Event], located: list[int]
@@ -459,7 +478,9 @@ class EventService:
         at = at or _now()
         try:
             with self._session() as session:
-                event = session.get(Event, event_id)
+                # Row lock on PostgreSQL (SQLite's write transaction is already exclusive):
+                # a second actor waits here and then sees the first one's version.
+                event = session.get(Event, event_id, with_for_update=True)
                 if event is None:
                     raise EventNotFound(f"no event {event_id}")
                 if expected_version is not None and expected_version != event.version:
@@ -468,6 +489,8 @@ class EventService:
                         f"{expected_version}: reload it and try again"
                     )
                 state = self._state(session, event_id)
+                if state.version != event.version:  # history moved on since the row was read
+                    raise Conflict(f"event {event_id} was changed by someone else: reload it")
                 if action == "dispatch":
                     if event.unit_id is not None:
                         params.setdefault("unit_id", event.unit_id)
