@@ -39,6 +39,8 @@ from gis_core.storage.models import (
     ResponsibleUnit,
     RoutingRule,
 )
+from gis_core.storage.store import BUILDING_COLUMNS as STORE_BUILDING_COLUMNS
+from gis_core.storage.store import COMPONENT_COLUMNS as STORE_COMPONENT_COLUMNS
 from gis_core.storage.store import Store
 
 KINDS = ("grids", "buildings", "components", "units", "rules")
@@ -396,42 +398,8 @@ GRID_COLUMNS = (
     "street_name",
     "district_name",
 )
-BUILDING_COLUMNS = (
-    "building_id",
-    "address",
-    "name",
-    "floors",
-    "households",
-    "use",
-    "grid_code",
-    "community_code",
-    "street_code",
-)
-COMPONENT_COLUMNS = (
-    "component_id",
-    "class_code",
-    "class_name",
-    "major_code",
-    "major_name",
-    "department_code",
-    "department_name",
-    "owner_code",
-    "owner_name",
-    "maintainer_code",
-    "maintainer_name",
-    "status",
-    "initial_date",
-    "change_date",
-    "data_source",
-    "note",
-    "grid_code",
-    "street_code",
-    "street_name",
-    "community_code",
-    "community_name",
-    "lon",
-    "lat",
-)
+BUILDING_COLUMNS = STORE_BUILDING_COLUMNS
+COMPONENT_COLUMNS = (*STORE_COMPONENT_COLUMNS, "lon", "lat")  # CSV files may give points
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "area_code", "phone")
 RULE_COLUMNS = (
     "category_code",
