@@ -13,16 +13,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from uuid import uuid4
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import URL, create_engine
@@ -34,6 +29,7 @@ from gis_core.auth.demo import DEMO_KEY
 from gis_core.demo import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
+from tests.live_server import serve as serve_subprocess
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_START_TIMEOUT = 60.0
@@ -108,54 +104,9 @@ def anonymous_client(seeded_db_url: URL) -> Iterator[TestClient]:
         yield client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve(url: URL | str, log: Path) -> Iterator[str]:
+def serve(url: URL | str, log: Path) -> AbstractContextManager[str]:
     """Run the app under uvicorn in a subprocess; yields its base URL (no trailing /)."""
-    port = _free_port()
-    env = {**os.environ, "GRIDGOV_DATABASE_URL": url_text(url)}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer /healthz in time:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return serve_subprocess({**os.environ, "GRIDGOV_DATABASE_URL": url_text(url)}, log)
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,14 @@ The helpers at the top (``seeded_database``, ``serve_app``, ``Env``) are shared 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
@@ -38,6 +33,7 @@ from gis_core.cases.calendar import TZ
 from gis_core.demo import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
+from tests import live_server
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "long enough pw"
@@ -132,60 +128,14 @@ def seeded_database(
             admin.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve_app(env: Env, log: Path, **settings: str) -> Iterator[str]:
+def serve_app(env: Env, log: Path, **settings: str) -> AbstractContextManager[str]:
     """The app under uvicorn in a subprocess on ``env``'s database; yields its base URL.
 
     ``settings`` become GRIDGOV_<NAME> environment variables of the server.
     """
-    port = _free_port()
     environ = {**os.environ, "GRIDGOV_DATABASE_URL": env.url_text}
     environ |= {f"GRIDGOV_{k.upper()}": v for k, v in settings.items()}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command, cwd=REPO, env=environ, stdout=out, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer /healthz in time:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return live_server.serve(environ, log)
 
 
 def login(client: Any, env: Env, username: str) -> dict[str, str]:

@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +26,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tests import live_server
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GRIDGOV_CHROMIUM", "/usr/bin/chromium")
@@ -58,12 +56,6 @@ except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None  # type: ignore[assignment]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     base: str
@@ -89,10 +81,8 @@ class Server:
         )
 
 
-@contextmanager
-def run_server(db_url: str, log: Path, **settings: str) -> Iterator[str]:
+def run_server(db_url: str, log: Path, **settings: str) -> AbstractContextManager[str]:
     """The app (``api.app:create_app``) under uvicorn in a subprocess; yields its base URL."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDGOV_")}
     env |= {
         "GRIDGOV_DATABASE_URL": db_url,
@@ -100,33 +90,7 @@ def run_server(db_url: str, log: Path, **settings: str) -> Iterator[str]:
         "GRIDGOV_LOGIN_RATE": "1000/min",
     }
     env |= {f"GRIDGOV_{k.upper()}": v for k, v in settings.items()}
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not start:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return live_server.serve(env, log)
 
 
 @pytest.fixture(scope="session")
