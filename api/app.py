@@ -23,8 +23,8 @@ from api.routers import (
 )
 from api.security import install_security, lookup_access
 from api.settings import ApiSettings, get_settings
+from gis_core.boundaries.generations import LookupService
 from gis_core.events import EventService
-from gis_core.lookup import LookupService
 from gis_core.storage import Store
 
 

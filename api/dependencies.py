@@ -9,8 +9,8 @@ from fastapi import Depends, Query, Request
 
 from api.errors import Problem
 from api.settings import ApiSettings
-from gis_core.crs import CRSError, parse_crs
-from gis_core.lookup import LookupService
+from gis_core.boundaries.generations import LookupService
+from gis_core.spatial.crs import CRSError, parse_crs
 
 
 async def get_settings_dep(request: Request) -> ApiSettings:

@@ -13,12 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gis_core.areas import AreaNotFound
+from gis_core.boundaries.generations import GenerationNotFound, NoActiveGeneration
+from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.workflow import RoleError, StatusError, TransitionError
-from gis_core.crs import CRSError
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
-from gis_core.locator import CoordinateError
-from gis_core.lookup import GenerationNotFound, NoActiveGeneration
+from gis_core.spatial.crs import CRSError
+from gis_core.spatial.locator import CoordinateError
 
 PROBLEM_JSON = "application/problem+json"
 

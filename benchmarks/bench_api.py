@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.demo import DEMO_KEY
-from gis_core.demo import seed_live_events, seed_store
+from gis_core.auth.demo_accounts import DEMO_KEY
+from gis_core.sample_data.seeding import seed_live_events, seed_store
 from gis_core.storage import Store
 
 LUA = """

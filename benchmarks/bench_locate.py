@@ -24,9 +24,9 @@ import pandas as pd
 import psutil
 import shapely
 
-from gis_core.index import GridIndex
-from gis_core.io import read_layer
 from gis_core.paths import CACHE_DIR, SAMPLE_DIR
+from gis_core.spatial.grid_index import GridIndex
+from gis_core.spatial.io import read_layer
 
 
 def district_folder(district: str) -> Path:

@@ -28,7 +28,7 @@ from fastapi.templating import Jinja2Templates
 from api.errors import Problem
 from api.layer_access import restrict, visible
 from api.security import OptionalPrincipal
-from gis_core.lookup import NoActiveGeneration
+from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import Extent, Feature, FeaturePage, FeatureQuery, FilterError
 from gis_core.storage.types import INTEGER_MAX

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from api.dependencies import GenerationDep, LookupDep
-from gis_core.areas import grid_detail
+from gis_core.boundaries.grid_detail import grid_detail
 
 router = APIRouter(tags=["locate"])
 

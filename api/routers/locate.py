@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.dependencies import CrsDep, GenerationDep, LookupDep, check_crs
 from api.errors import Problem
-from gis_core.crs import parse_crs, valid_lonlat
+from gis_core.spatial.crs import parse_crs, valid_lonlat
 
 router = APIRouter(tags=["locate"])
 

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from api.errors import Problem
 from api.layer_access import restrict
 from api.security import OptionalPrincipal
-from gis_core.lookup import NoActiveGeneration
+from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import FeatureQuery, FilterError
 from layers.model import MAX_ZOOM, Layer

@@ -8,7 +8,7 @@ and tests use the same rules:
 * :mod:`accounts`: users and API keys in the store (hashed, never plain);
 * :mod:`tokens`: expiring signed bearer tokens;
 * :mod:`ratelimit`: ``Rate`` and the in-process token-bucket ``RateLimiter``;
-* :mod:`demo`: the fixed demo-only accounts of the sample district.
+* :mod:`demo_accounts`: the fixed demo-only accounts of the sample district.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from gis_core.auth.accounts import (
     UserInfo,
     hash_key,
 )
-from gis_core.auth.demo import DemoAccount, ensure_demo_accounts
+from gis_core.auth.demo_accounts import DemoAccount, ensure_demo_accounts
 from gis_core.auth.jurisdiction import (
     area_clause,
-    area_level,
     can_access,
     jurisdiction_filter,
-    validate_area_code,
 )
 from gis_core.auth.ratelimit import Rate, RateLimiter
 from gis_core.auth.roles import (
@@ -40,6 +38,7 @@ from gis_core.auth.roles import (
     scopes_for_role,
 )
 from gis_core.auth.tokens import TokenError, TokenService
+from gis_core.standards.codes import area_level, validate_area_code
 
 __all__ = [
     "KEY_SCOPES",

@@ -11,32 +11,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, true
 
-AREA_CODE_LENGTHS = {6: "district", 9: "street", 12: "community", 15: "grid"}
-
 
 class HasJurisdiction(Protocol):
     """Anything with a ``jurisdiction``: a ``Principal``, a ``UserInfo`` or a ``KeyInfo``."""
 
     @property
     def jurisdiction(self) -> str | None: ...
-
-
-def validate_area_code(code: str | None) -> str | None:
-    """The code stripped, or ValueError unless it is 6/9/12/15 digits (None passes)."""
-    if code is None:
-        return None
-    code = code.strip()
-    if not code.isascii() or not code.isdigit() or len(code) not in AREA_CODE_LENGTHS:
-        raise ValueError(
-            f"area code {code!r} must be 6 (district), 9 (street), 12 (community) or"
-            " 15 (grid) digits"
-        )
-    return code
-
-
-def area_level(code: str) -> str:
-    """'district', 'street', 'community' or 'grid', from the code's length."""
-    return AREA_CODE_LENGTHS[len(validate_area_code(code) or "")]
 
 
 def jurisdiction_filter(user: HasJurisdiction | None) -> str | None:

@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from gis_core.crs import CRSError
+from gis_core.spatial.crs import CRSError
 from gis_core.storage import KINDS, ImportReport, SchemaNotCurrent, Store, import_file
 from gis_core.storage.engine import DatabaseMissing, display_url
 

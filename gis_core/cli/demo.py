@@ -36,7 +36,12 @@ def demo(
 ) -> None:
     """Load the sample district (包河区), show lookups, and serve the API."""
     from gis_core.auth import ensure_demo_accounts
-    from gis_core.demo import DemoServices, demo_lookups, seed_live_events, seed_store
+    from gis_core.sample_data.seeding import (
+        DemoServices,
+        demo_lookups,
+        seed_live_events,
+        seed_store,
+    )
     from gis_core.storage import Store
 
     store = Store(url)

@@ -15,17 +15,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gis_core.assign import InputSpec
-from gis_core.crs import CRSError
-from gis_core.datasource import (
+from gis_core.batch.assign import InputSpec
+from gis_core.boundaries.sources import (
     DataSource,
     DirectorySource,
     MissingLayerError,
     build_locator,
     sample_source,
 )
-from gis_core.io import LayerError, write_layer
-from gis_core.locator import CoordinateError, Locator
+from gis_core.spatial.crs import CRSError
+from gis_core.spatial.io import LayerError, write_layer
+from gis_core.spatial.locator import CoordinateError, Locator
 from gis_core.storage.store import SchemaNotCurrent
 
 err = Console(stderr=True)
@@ -103,7 +103,7 @@ def _store_source(url: str | None) -> DataSource | None:
     """The database's active generation; None when the database holds no grids yet."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from gis_core.datasource import StoreSource
+    from gis_core.boundaries.sources import StoreSource
     from gis_core.storage import Store
 
     store = Store(url)
@@ -122,7 +122,7 @@ def _store_source(url: str | None) -> DataSource | None:
 class _SingleGridFile(DirectorySource):
     def layer(self, name: str):  # type: ignore[no-untyped-def]
         if name == "grids":
-            from gis_core.io import read_layer
+            from gis_core.spatial.io import read_layer
 
             return read_layer(self.path)
         raise MissingLayerError(f"{self.path} holds only grids")
@@ -203,7 +203,7 @@ def assign(
             progress.update(task, advance=rows, total=total)
 
         if engine is Engine.dask:
-            from gis_core.assign_dask import assign_file_dask
+            from gis_core.batch.assign_dask import assign_file_dask
 
             summary = assign_file_dask(
                 input_path,
@@ -216,7 +216,7 @@ def assign(
                 on_chunk=on_chunk,
             )
         else:
-            from gis_core.assign import assign_file
+            from gis_core.batch.assign import assign_file
 
             summary = assign_file(
                 input_path, out, locator, spec, crs_given=crs is not None, on_chunk=on_chunk

@@ -19,14 +19,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, true
 
 from gis_core.cases.workflow import Role, allowed_actions
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.models import Event
-
-DISTRICT_CODE_LENGTH = 6
 
 
 def sees_gridless(jurisdiction: str | None) -> bool:
     """Whether a caller with this jurisdiction sees events that are in no grid."""
-    return jurisdiction is None or len(jurisdiction) <= DISTRICT_CODE_LENGTH
+    return jurisdiction is None or len(jurisdiction) <= ADMIN_CODE_LENGTHS["district"]
 
 
 def event_visible(jurisdiction: str | None, grid_code: str | None) -> bool:

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from gis_core.crs import CRSError, parse_crs
+from gis_core.spatial.crs import CRSError, parse_crs
 from gis_core.standards import event_classes
 from gis_core.storage.models import EVENT_SOURCES
 from gis_core.storage.types import TIME_YEARS, plausible_time

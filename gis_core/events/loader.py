@@ -16,7 +16,7 @@ import pandas as pd
 
 from gis_core.cases.calendar import TZ
 from gis_core.events.intake import EventReport
-from gis_core.io import LayerError, file_kind
+from gis_core.spatial.io import LayerError, file_kind
 
 
 def read_event_table(path: str | Path) -> pd.DataFrame:

@@ -6,7 +6,7 @@
 * Nearby components: an event of a component class (majors 01-05: 市政公用设施 ... 其他设
   施, whose event codes equal the component class codes) is usually about one component
   (a broken manhole cover, a dark lamp). :class:`NearbyComponents` gives the components
-  of that class within 100 m, nearest first, from a :class:`~gis_core.features.
+  of that class within 100 m, nearest first, from a :class:`~gis_core.spatial.nearby.
   ComponentIndex` built from the store on first use and rebuilt after ``ttl`` seconds.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from gis_core.cases.calendar import TZ
 from gis_core.cases.workflow import Status
 from gis_core.events.access import event_visible
-from gis_core.features import ComponentIndex
+from gis_core.spatial.nearby import ComponentIndex
 from gis_core.storage.models import Event
 
 COMPONENT_MAJORS = frozenset({"01", "02", "03", "04", "05"})

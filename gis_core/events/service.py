@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import TimeLimit, light_for_deadline
 from gis_core.cases.indicators import indicators as compute_indicators
@@ -40,7 +41,6 @@ from gis_core.cases.workflow import (
     open_case,
     replay,
 )
-from gis_core.crs import Projector
 from gis_core.events.access import jurisdiction_clause
 from gis_core.events.intake import (
     SOURCE_LABELS,
@@ -50,8 +50,8 @@ from gis_core.events.intake import (
     validate,
 )
 from gis_core.events.routing import Router, RoutingDecision
-from gis_core.locator import CoordinateError
-from gis_core.lookup import LookupService
+from gis_core.spatial.crs import Projector
+from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.models import Attachment, Building, Event, EventHistory
 
 DUPLICATE_RADIUS_M = 50.0

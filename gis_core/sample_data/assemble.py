@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis_core.crs import Projector
+from gis_core.spatial.crs import Projector
 
 DECIMALS = 7
 GRID = 10.0**-DECIMALS

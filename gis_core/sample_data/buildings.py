@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis_core.crs import Projector
+from gis_core.spatial.crs import Projector
 
 from .assemble import round_coords, to_lonlat
 from .model import Grid

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis_core.crs import Projector
+from gis_core.spatial.crs import Projector
 
 from .assemble import DECIMALS
 from .departments import responsibility, uscc

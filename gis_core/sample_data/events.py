@@ -46,9 +46,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
-from gis_core.crs import Projector, from_wgs84
-from gis_core.io import read_layer
 from gis_core.paths import SAMPLE_DIR
+from gis_core.spatial.crs import Projector, from_wgs84
+from gis_core.spatial.io import read_layer
 from gis_core.standards import event_classes
 
 from . import names as _names

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from gis_core.crs import Projector, gcj02_to_wgs84
+from gis_core.spatial.crs import Projector, gcj02_to_wgs84
 
 from . import buildings as buildings_mod
 from . import components as components_mod

@@ -45,7 +45,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.cases.deadlines import DEFAULT_LIMITS, default_limit
-from gis_core.crs import Projector
+from gis_core.spatial.crs import Projector
 from gis_core.standards import event_classes
 
 from . import names

@@ -46,7 +46,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from gis_core.crs import STORAGE_EPSG
+from gis_core.spatial.crs import STORAGE_EPSG
 from gis_core.storage import geo
 from gis_core.storage.models import Base, BoundaryGeneration
 from gis_core.storage.types import TIME_YEARS, UTCDateTime, fits_integer, plausible_time

@@ -8,7 +8,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
-from gis_core.crs import STORAGE_EPSG, Projector, gauss_kruger_epsg, parse_crs, to_wgs84
+from gis_core.spatial.crs import STORAGE_EPSG, Projector, gauss_kruger_epsg, parse_crs, to_wgs84
 
 GeomArray = NDArray[np.object_]
 
@@ -18,9 +18,9 @@ BBox = tuple[float, float, float, float]
 def to_storage_crs(gdf: gpd.GeoDataFrame, source_crs: str | int | None = None) -> gpd.GeoDataFrame:
     """``gdf`` in EPSG:4326.
 
-    ``source_crs`` (any name ``gis_core.crs.parse_crs`` knows, incl. gcj02/bd09) overrides
+    ``source_crs`` (any name ``gis_core.spatial.crs.parse_crs`` knows, incl. gcj02/bd09) overrides
     what the file declares; with neither, WGS84 is assumed (the GeoJSON default).
-    GCJ-02/BD-09 are not PROJ CRSs, so they go through ``gis_core.crs.to_wgs84``.
+    GCJ-02/BD-09 are not PROJ CRSs, so they go through ``gis_core.spatial.crs.to_wgs84``.
     """
     if source_crs is not None:
         parsed = parse_crs(source_crs)

@@ -24,11 +24,12 @@ import shapely
 from sqlalchemy import String, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from gis_core.crs import CRSError
-from gis_core.io import LayerError, file_kind
-from gis_core.storage import codes, geo, rows
+from gis_core.spatial.crs import CRSError
+from gis_core.spatial.io import LayerError, file_kind
+from gis_core.standards import codes
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS
+from gis_core.storage import geo, rows
 from gis_core.storage.models import (
-    ADMIN_CODE_LENGTHS,
     TIME_LIMIT_UNITS,
     UNIT_KINDS,
     AdminUnit,

@@ -49,9 +49,6 @@ NAMING_CONVENTION = {
 }
 """Deterministic constraint names: Alembic batch mode on SQLite needs them."""
 
-ADMIN_LEVELS = ("district", "street", "community", "grid")
-ADMIN_CODE_LENGTHS = {"district": 6, "street": 9, "community": 12, "grid": 15}
-ADMIN_PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
 TIME_LIMIT_UNITS = ("working_hours", "working_days")
 EVENT_SOURCES = (
     "12345",

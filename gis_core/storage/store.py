@@ -44,8 +44,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gis_core.crs import STORAGE_EPSG
-from gis_core.storage import codes, geo, rows
+from gis_core.spatial.crs import STORAGE_EPSG
+from gis_core.standards import codes
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS, ADMIN_LEVELS, ADMIN_PARENT_LEVEL
+from gis_core.storage import geo, rows
 from gis_core.storage.engine import (
     SQLITE_BEGIN_OPTION,
     creating_allowed,
@@ -54,9 +56,6 @@ from gis_core.storage.engine import (
     resolve_url,
 )
 from gis_core.storage.models import (
-    ADMIN_CODE_LENGTHS,
-    ADMIN_LEVELS,
-    ADMIN_PARENT_LEVEL,
     TABLES,
     AdminUnit,
     Base,

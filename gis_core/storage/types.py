@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import DateTime, Dialect, Integer, LargeBinary, Text, func, literal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from gis_core.crs import STORAGE_EPSG
+from gis_core.spatial.crs import STORAGE_EPSG
 
 GEOMETRY_TYPES = {
     "POINT": ("Point",),

@@ -25,8 +25,8 @@ from sqlalchemy import URL, create_engine
 from api.app import create_app
 from api.settings import ApiSettings
 from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.demo import DEMO_KEY
-from gis_core.demo import seed_store
+from gis_core.auth.demo_accounts import DEMO_KEY
+from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
 from tests.live_server import serve as serve_subprocess

@@ -28,9 +28,9 @@ from api.app import create_app
 from api.errors import PROBLEM_JSON
 from api.settings import ApiSettings
 from gis_core.auth import Accounts, ensure_demo_accounts, passwords
-from gis_core.auth.demo import DEMO_PASSWORD
+from gis_core.auth.demo_accounts import DEMO_PASSWORD
 from gis_core.cases.calendar import TZ
-from gis_core.demo import seed_store
+from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
 from tests import live_server

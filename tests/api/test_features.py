@@ -18,7 +18,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.demo import DEMO_KEY
+from gis_core.auth.demo_accounts import DEMO_KEY
 from gis_core.storage import Store
 from gis_core.storage.models import Event
 from layers import LAYERS

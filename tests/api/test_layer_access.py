@@ -9,9 +9,9 @@ import mapbox_vector_tile
 from fastapi.testclient import TestClient
 
 from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.demo import DEMO_PASSWORD
-from gis_core.demo import seed_store
+from gis_core.auth.demo_accounts import DEMO_PASSWORD
 from gis_core.events import EventReport, EventService
+from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 
 

@@ -40,12 +40,12 @@ from api.errors import PROBLEM_JSON
 from api.routers.stream import StreamSettings
 from api.settings import ApiSettings
 from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.demo import DEMO_PASSWORD
+from gis_core.auth.demo_accounts import DEMO_PASSWORD
 from gis_core.cases import TZ, Actor
-from gis_core.demo import seed_store
 from gis_core.events.loader import reports_from_frame
 from gis_core.events.service import EventService
 from gis_core.sample_data.events import generate_events
+from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
 from tests.api.conftest import url_text

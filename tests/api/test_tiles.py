@@ -18,7 +18,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.demo import DEMO_KEY
+from gis_core.auth.demo_accounts import DEMO_KEY
 from gis_core.storage import Store
 from gis_core.storage.features import FeatureQuery, query_features
 from layers import LAYERS, Tile, render_tile

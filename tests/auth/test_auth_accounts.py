@@ -9,8 +9,8 @@ from alembic import command
 from sqlalchemy import inspect, select, text
 
 from gis_core.auth import AccountError, Accounts, NotFound, Rate, ensure_demo_accounts
-from gis_core.auth.demo import DEMO_KEY, DEMO_PASSWORD
-from gis_core.demo import seed_store
+from gis_core.auth.demo_accounts import DEMO_KEY, DEMO_PASSWORD
+from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.auth_models import AUTH_TABLES, ApiKey, User
 

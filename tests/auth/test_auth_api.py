@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Form
 from api.errors import PROBLEM_JSON
 from api.security import Principal, jurisdiction_filter, require
 from gis_core.auth import Accounts, Rate
-from gis_core.auth.demo import DEMO_KEY, DEMO_PASSWORD, ensure_demo_accounts
-from gis_core.demo import seed_store
+from gis_core.auth.demo_accounts import DEMO_KEY, DEMO_PASSWORD, ensure_demo_accounts
+from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 
 POINT = {"lon": 117.2950, "lat": 31.8105}

@@ -12,9 +12,9 @@ import shapely
 
 from gis_core.cases import TZ, Actor
 from gis_core.cases.workflow import StatusError
-from gis_core.crs import from_wgs84
-from gis_core.demo import seed_store
 from gis_core.events import Conflict, EventFilter, EventReport, EventService, IntakeRejected
+from gis_core.sample_data.seeding import seed_store
+from gis_core.spatial.crs import from_wgs84
 from gis_core.storage import Store
 
 DISPATCHER = Actor("d1", "dispatcher")

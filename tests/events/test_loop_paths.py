@@ -8,8 +8,8 @@ import pytest
 
 from gis_core.cases import TZ, Actor
 from gis_core.cases.workflow import RoleError
-from gis_core.demo import seed_store
 from gis_core.events import EventFilter, EventReport, EventService
+from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 
 D = Actor("d1", "dispatcher")

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from storage_data import X0, Y0, D, cell, make_components, make_grids
 
-from gis_core.crs import from_wgs84
+from gis_core.spatial.crs import from_wgs84
 from gis_core.storage import ImportReport, Store, import_file
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from storage_data import X0, Y0, D, cell, hole_square, make_buildings, make_components, make_grids
 
-from gis_core.crs import gauss_kruger_epsg
+from gis_core.spatial.crs import gauss_kruger_epsg
 from gis_core.storage import Store
 from gis_core.storage.models import BoundaryGeneration
 

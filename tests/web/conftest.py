@@ -97,7 +97,7 @@ def run_server(db_url: str, log: Path, **settings: str) -> AbstractContextManage
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite database with the sample district, a day of live events, demo logins."""
     from gis_core.auth import ensure_demo_accounts
-    from gis_core.demo import seed_live_events, seed_store
+    from gis_core.sample_data.seeding import seed_live_events, seed_store
     from gis_core.storage import Store
 
     path = tmp_path_factory.mktemp("console") / "gridgov.sqlite"

@@ -24,8 +24,8 @@ _serial = itertools.count(1)
 @cache
 def grid_points(street: str) -> list[tuple[str, float, float]]:
     """(grid code, lon, lat) of a point inside each sample grid of ``street``."""
-    from gis_core.io import read_layer
     from gis_core.paths import SAMPLE_DIR
+    from gis_core.spatial.io import read_layer
 
     grids = read_layer(SAMPLE_DIR / "grids.geojson")
     grids = grids[grids["code"].str.startswith(street)].sort_values("code")
@@ -306,7 +306,7 @@ def test_drag_to_relocate(dispatcher_a: ConsolePage) -> None:
 
 def test_gcj02_port_matches_python(dispatcher_a: ConsolePage) -> None:
     console = dispatcher_a
-    from gis_core.crs import gcj02_to_wgs84, wgs84_to_gcj02
+    from gis_core.spatial.crs import gcj02_to_wgs84, wgs84_to_gcj02
 
     points = [(117.29, 31.81), (121.4737, 31.2304), (116.391, 39.907), (2.35, 48.85)]
     got = console.js(
@@ -322,7 +322,7 @@ def test_gcj02_port_matches_python(dispatcher_a: ConsolePage) -> None:
 
 
 def test_gcj02_basemap(gcj_console: ConsolePage) -> None:
-    from gis_core.crs import gcj02_to_wgs84, wgs84_to_gcj02
+    from gis_core.spatial.crs import gcj02_to_wgs84, wgs84_to_gcj02
 
     console = gcj_console
     cfg = httpx.get(f"{console.server.base}/console/config.json").json()

@@ -1,5 +1,5 @@
 // GCJ-02 (the obfuscated datum of AMap/Tencent/Tianditu-in-GCJ tiles), ported from
-// gis_core/crs.py so the console can put WGS84 data on a GCJ-02 basemap and turn a click
+// gis_core/spatial/crs.py so the console can put WGS84 data on a GCJ-02 basemap and turn a click
 // on such a map back into WGS84. Same constants, same China rectangle, same inverse by
 // fixed-point iteration to 1e-9 degrees (tests/web compares this port with the Python).
 

@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 import shapely
 
-from gis_core.crs import from_wgs84
-from gis_core.datasource import DirectorySource, StoreSource, build_locator
-from gis_core.features import BuildingIndex, ComponentIndex
-from gis_core.io import read_layer
-from gis_core.locator import Locator
+from gis_core.boundaries.sources import DirectorySource, StoreSource, build_locator
 from gis_core.paths import SAMPLE_DIR
+from gis_core.spatial.crs import from_wgs84
+from gis_core.spatial.io import read_layer
+from gis_core.spatial.locator import Locator
+from gis_core.spatial.nearby import BuildingIndex, ComponentIndex
 
 SAMPLE_GENERATION = "sample-340111"
 LEVEL_FILES = {

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import shapely
 
-from gis_core.crs import Projector, from_wgs84
-from gis_core.features import BuildingIndex, ComponentIndex
-from gis_core.index import GridIndex
-from gis_core.io import read_layer
-from gis_core.locator import Locator
+from gis_core.spatial.crs import Projector, from_wgs84
+from gis_core.spatial.grid_index import GridIndex
+from gis_core.spatial.io import read_layer
+from gis_core.spatial.locator import Locator
+from gis_core.spatial.nearby import BuildingIndex, ComponentIndex
 
 
 @pytest.fixture(scope="module")

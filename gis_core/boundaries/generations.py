@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from gis_core.datasource import StoreSource, build_locator
-from gis_core.locator import Locator
+from gis_core.boundaries.sources import StoreSource, build_locator
+from gis_core.spatial.locator import Locator
 from gis_core.storage.types import fits_integer
 
 

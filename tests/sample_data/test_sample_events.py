@@ -12,8 +12,6 @@ import pytest
 import shapely
 from pandas.testing import assert_frame_equal
 
-from gis_core.crs import Projector, to_wgs84, valid_lonlat
-from gis_core.io import read_layer
 from gis_core.sample_data.events import (
     COLUMNS,
     DEFECT_KINDS,
@@ -22,6 +20,8 @@ from gis_core.sample_data.events import (
     read_events,
     write_events,
 )
+from gis_core.spatial.crs import Projector, to_wgs84, valid_lonlat
+from gis_core.spatial.io import read_layer
 from gis_core.standards import event_classes
 
 N = 20_000

@@ -6,7 +6,7 @@ from sqlalchemy import URL
 from typer.testing import CliRunner
 
 from gis_core.cli import _register, app
-from gis_core.demo import DemoServices, demo_lookups, seed_store
+from gis_core.sample_data.seeding import DemoServices, demo_lookups, seed_store
 from gis_core.storage import Store
 
 _register()
@@ -43,8 +43,8 @@ def test_demo_command_then_locate_reads_the_store(tmp_path) -> None:
 
 
 def test_live_events_cover_the_loop(tmp_path) -> None:
-    from gis_core.demo import seed_live_events
     from gis_core.events import EventFilter, EventService
+    from gis_core.sample_data.seeding import seed_live_events
 
     store = Store(f"sqlite:///{tmp_path / 'live.sqlite'}")
     seed_store(store, components=False)

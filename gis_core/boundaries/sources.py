@@ -12,9 +12,9 @@ from typing import Protocol
 
 import geopandas as gpd
 
-from gis_core.io import read_layer
-from gis_core.locator import LayerSet, Locator
 from gis_core.paths import SAMPLE_DIR
+from gis_core.spatial.io import read_layer
+from gis_core.spatial.locator import LayerSet, Locator
 
 LAYER_FILES = {
     "districts": "districts",

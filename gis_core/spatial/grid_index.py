@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from gis_core.crs import Projector
+from gis_core.spatial.crs import Projector
 
 IntArray = NDArray[np.int64]
 

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gis_core.cli import _register, app
-from gis_core.crs import from_wgs84
-from gis_core.locator import Locator
+from gis_core.spatial.crs import from_wgs84
+from gis_core.spatial.locator import Locator
 
 runner = CliRunner()
 _register()

@@ -16,11 +16,11 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from gis_core.crs import Projector
 from gis_core.sample_data import UnknownDistrictError, generate
+from gis_core.spatial.crs import Projector
 from gis_core.standards import component_classes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample_grids"
 LAYERS = ("districts", "streets", "communities", "grids", "buildings", "components")
 

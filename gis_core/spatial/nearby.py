@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from rtree import index as rtree_index
 
-from gis_core.crs import Projector
+from gis_core.spatial.crs import Projector
 
 
 @dataclass(frozen=True)

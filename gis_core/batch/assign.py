@@ -22,9 +22,9 @@ import pyarrow.parquet as pq
 import shapely
 from numpy.typing import NDArray
 
-from gis_core.crs import parse_crs, valid_lonlat
-from gis_core.io import LayerError, file_kind
-from gis_core.locator import Locator
+from gis_core.spatial.crs import parse_crs, valid_lonlat
+from gis_core.spatial.io import LayerError, file_kind
+from gis_core.spatial.locator import Locator
 
 ADDED_COLUMNS = [
     "grid_code",

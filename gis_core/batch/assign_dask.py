@@ -15,7 +15,7 @@ import dask
 import dask.dataframe as dd
 import pandas as pd
 
-from gis_core.assign import (
+from gis_core.batch.assign import (
     CHUNK_ROWS,
     AssignSummary,
     InputSpec,
@@ -23,8 +23,8 @@ from gis_core.assign import (
     assign_partition,
     open_input,
 )
-from gis_core.io import file_kind
-from gis_core.locator import Locator
+from gis_core.spatial.io import file_kind
+from gis_core.spatial.locator import Locator
 
 
 def _partitioned(input_path: Path, table_frame: pd.DataFrame | None) -> dd.DataFrame:

@@ -9,8 +9,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from gis_core.crs import Projector
-from gis_core.index import GridIndex
+from gis_core.spatial.crs import Projector
+from gis_core.spatial.grid_index import GridIndex
 
 
 def oracle(geoms: list, codes: list[str], x: np.ndarray, y: np.ndarray) -> np.ndarray:

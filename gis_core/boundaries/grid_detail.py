@@ -7,7 +7,7 @@ from typing import Any
 import shapely
 from sqlalchemy import func, select
 
-from gis_core.lookup import LookupService
+from gis_core.boundaries.generations import LookupService
 from gis_core.storage.models import Building, Component, Event
 
 OPEN = ("reported", "filed", "dispatched", "handled", "verified", "parked")

@@ -18,15 +18,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from gis_core.crs import parse_crs, to_wgs84, valid_lonlat
-from gis_core.index import GridIndex
-from gis_core.io import read_layer
+from gis_core.spatial.crs import parse_crs, to_wgs84, valid_lonlat
+from gis_core.spatial.grid_index import GridIndex
+from gis_core.spatial.io import read_layer
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 
 LEVELS = ("grid", "community", "street", "district")
 RESULT_COLUMNS = [f"{level}_{part}" for level in LEVELS for part in ("code", "name")]
 
-# Standard code lengths (GB/T 47678.3 unit grid identifier = 6 + 3 + 3 + 3).
-CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
 
 
 class CoordinateError(ValueError):
@@ -72,13 +71,13 @@ class Locator:
         parent = {
             "community": grids["community_code"].astype(str)
             if "community_code" in grids
-            else codes.str[: CODE_LENGTH["community"]],
+            else codes.str[: ADMIN_CODE_LENGTHS["community"]],
             "street": grids["street_code"].astype(str)
             if "street_code" in grids
-            else codes.str[: CODE_LENGTH["street"]],
+            else codes.str[: ADMIN_CODE_LENGTHS["street"]],
             "district": grids["district_code"].astype(str)
             if "district_code" in grids
-            else codes.str[: CODE_LENGTH["district"]],
+            else codes.str[: ADMIN_CODE_LENGTHS["district"]],
         }
         names = {
             "grid": dict(

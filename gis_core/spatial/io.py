@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from gis_core.crs import STORAGE_EPSG
+from gis_core.spatial.crs import STORAGE_EPSG
 
 GEO_SUFFIXES = {
     ".geojson": "GeoJSON",

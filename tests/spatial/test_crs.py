@@ -6,7 +6,7 @@ import numpy as np
 import prcoords
 import pytest
 
-from gis_core.crs import (
+from gis_core.spatial.crs import (
     CRSError,
     Projector,
     bd09_to_wgs84,

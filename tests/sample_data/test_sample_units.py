@@ -24,7 +24,7 @@ from gis_core.storage import importers
 from gis_core.storage.importers import import_file
 from gis_core.storage.models import TIME_LIMIT_UNITS, UNIT_KINDS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample_grids"
 FILES = ("units.csv", "members.csv", "rules.csv", "duty_layers.geojson")
 ROLES = {"坐席员", "派遣员", "处置人员", "网格长", "专职网格员", "兼职网格员", "核查员"}
