@@ -6,7 +6,7 @@ combined style (areas first, from the district down, then buildings, components,
 
 from __future__ import annotations
 
-from gis_core.cases.workflow import STATUS_LABELS
+from gis_core.cases.vocab import STATUS_LABELS
 from layers.events import LIGHT_COLOURS, LIGHT_INPUTS, LIGHT_LABELS, NO_LIGHT, event_light
 from layers.model import Layer, Property, UnknownLayer
 from layers.style import ByProperty, Style

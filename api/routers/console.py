@@ -41,7 +41,7 @@ def _labels() -> dict[str, dict[str, str]]:
     from gis_core.auth.roles import ROLE_LABELS as ACCOUNT_ROLES
     from gis_core.cases.calendar import TimeUnit
     from gis_core.cases.deadlines import Priority
-    from gis_core.cases.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS, Level
+    from gis_core.cases.vocab import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS, Level
     from gis_core.events.intake import SOURCE_LABELS
 
     return {

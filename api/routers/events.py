@@ -36,7 +36,7 @@ from api.events_deps import (
 from api.security import Principal, require
 from gis_core.cases.calendar import TZ
 from gis_core.cases.indicators import GROUP_COLUMNS
-from gis_core.cases.workflow import Status
+from gis_core.cases.vocab import Status
 from gis_core.events import EventFilter, EventReport
 from gis_core.events.access import event_visible
 from gis_core.events.related import duplicates

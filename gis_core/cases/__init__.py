@@ -1,6 +1,7 @@
 """The closed case loop (闭环管理) as pure domain logic: no database, no web.
 
-* :mod:`~gis_core.cases.workflow`: statuses, actions, roles and the state machine.
+* :mod:`~gis_core.cases.vocab`: statuses, actions, roles, levels and their Chinese labels.
+* :mod:`~gis_core.cases.workflow`: the state machine over them.
 * :mod:`~gis_core.cases.calendar`: working time on the Chinese official calendar.
 * :mod:`~gis_core.cases.deadlines`: time limits, deadlines and the traffic light.
 * :mod:`~gis_core.cases.indicators`: evaluation rates and grades with pandas.
@@ -34,16 +35,13 @@ from gis_core.cases.deadlines import (
     light_for_deadline,
 )
 from gis_core.cases.indicators import DEFAULT_WEIGHTS, event_flags, grade, indicators
+from gis_core.cases.vocab import Action, Level, Role, Status
 from gis_core.cases.workflow import (
     TRANSITIONS,
-    Action,
     Actor,
     CaseState,
     HistoryEntry,
-    Level,
-    Role,
     RoleError,
-    Status,
     StatusError,
     Transition,
     TransitionError,

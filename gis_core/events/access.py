@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_, true
 
-from gis_core.cases.workflow import Role, allowed_actions
+from gis_core.cases.vocab import Role
+from gis_core.cases.workflow import allowed_actions
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.models import Event
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gis_core.cases.calendar import TZ
-from gis_core.cases.workflow import Status
+from gis_core.cases.vocab import Status
 from gis_core.events.access import event_visible
 from gis_core.events.intake import EventReport
 from gis_core.events.service import EventFilter, EventService, _conditions, _now, _view

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from gis_core.cases.calendar import TZ
-from gis_core.cases.workflow import Status
+from gis_core.cases.vocab import Status
 from gis_core.events.access import event_visible
 from gis_core.spatial.nearby import ComponentIndex
 from gis_core.storage.models import Event

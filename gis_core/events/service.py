@@ -31,10 +31,10 @@ from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import TimeLimit, light_for_deadline
 from gis_core.cases.indicators import indicators as compute_indicators
+from gis_core.cases.vocab import Status
 from gis_core.cases.workflow import (
     Actor,
     CaseState,
-    Status,
     TransitionError,
     allowed_actions,
     apply,

@@ -11,21 +11,16 @@ import pytest
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import Light, Priority, TimeLimit
+from gis_core.cases.vocab import OPEN, TERMINAL, Action, Level, Role, Status
 from gis_core.cases.workflow import (
     CHANGES_KEY,
-    OPEN,
     PREVIOUS,
     SAME,
-    TERMINAL,
     TRANSITIONS,
-    Action,
     Actor,
     CaseState,
     HistoryEntry,
-    Level,
-    Role,
     RoleError,
-    Status,
     StatusError,
     TransitionError,
     allowed_actions,

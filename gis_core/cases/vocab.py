@@ -1,0 +1,164 @@
+"""The case vocabulary, defined once: statuses, the open and terminal sets, actions,
+roles, levels, their standard Chinese labels, and which actions need a reason.
+
+Everything that names a status or an action imports it from here: the state machine,
+storage constraints, access rules, importers, sample data, map layers and (through the
+console's config endpoint) the web console, so a new status cannot be added in one place
+and forgotten in another.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a case is in the loop; ``label`` is the standard Chinese name."""
+
+    REPORTED = "reported"
+    REJECTED = "rejected"
+    FILED = "filed"
+    DISPATCHED = "dispatched"
+    HANDLED = "handled"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    EVALUATED = "evaluated"
+    PARKED = "parked"
+    MERGED = "merged"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.REPORTED: "待受理",  # 已上报, awaiting acceptance
+    Status.REJECTED: "不予立案",
+    Status.FILED: "已立案",
+    Status.DISPATCHED: "已派遣",
+    Status.HANDLED: "已处置",
+    Status.VERIFIED: "已核查",
+    Status.CLOSED: "已结案",
+    Status.EVALUATED: "已评价",
+    Status.PARKED: "挂账",
+    Status.MERGED: "已合并",
+}
+TERMINAL = frozenset({Status.REJECTED, Status.EVALUATED, Status.MERGED})
+#: Statuses in which a case is still being worked on (not closed, not terminal).
+OPEN = frozenset(
+    {
+        Status.REPORTED,
+        Status.FILED,
+        Status.DISPATCHED,
+        Status.HANDLED,
+        Status.VERIFIED,
+        Status.PARKED,
+    }
+)
+
+
+class Action(StrEnum):
+    """What a person or the system does to a case; ``label`` is the Chinese name."""
+
+    REPORT = "report"  # creates the case: see open_case(); not in the transition table
+    FILE = "file"
+    REJECT = "reject"
+    DISPATCH = "dispatch"
+    RETURN = "return"
+    HANDLE = "handle"
+    VERIFY_PASS = "verify_pass"
+    VERIFY_FAIL = "verify_fail"
+    CLOSE = "close"
+    EVALUATE = "evaluate"
+    ESCALATE = "escalate"
+    DELEGATE = "delegate"
+    EXTEND = "extend"
+    PARK = "park"
+    RESUME = "resume"
+    SUPERVISE = "supervise"
+    URGE = "urge"
+    MERGE = "merge"
+    REROUTE = "reroute"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.REPORT: "采集上报",
+    Action.FILE: "立案",
+    Action.REJECT: "不予立案",
+    Action.DISPATCH: "派遣",
+    Action.RETURN: "退回",
+    Action.HANDLE: "处置",
+    Action.VERIFY_PASS: "核查通过",
+    Action.VERIFY_FAIL: "核查不通过（返工）",
+    Action.CLOSE: "结案",
+    Action.EVALUATE: "评价",
+    Action.ESCALATE: "上报",
+    Action.DELEGATE: "下派",
+    Action.EXTEND: "延期",
+    Action.PARK: "挂账",
+    Action.RESUME: "解除挂账",
+    Action.SUPERVISE: "督办",
+    Action.URGE: "催办",
+    Action.MERGE: "合并",
+    Action.REROUTE: "改派",
+}
+
+
+class Role(StrEnum):
+    """Who acts; ``label`` is the Chinese job title."""
+
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    VERIFIER = "verifier"
+    SUPERVISOR = "supervisor"
+    GRID_MEMBER = "grid_member"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.DISPATCHER: "派遣员/坐席员",
+    Role.HANDLER: "处置人员",
+    Role.VERIFIER: "核查员",
+    Role.SUPERVISOR: "督办员",
+    Role.GRID_MEMBER: "网格员",
+    Role.ADMIN: "管理员",
+    Role.SYSTEM: "系统",
+}
+
+
+class Level(StrEnum):
+    """The handling level of a case in the three-level command system."""
+
+    COMMUNITY = "community"
+    STREET = "street"
+    DISTRICT = "district"
+
+    @property
+    def label(self) -> str:
+        return {"community": "社区", "street": "街道", "district": "区"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        return LEVELS_BY_RANK.index(self)
+
+
+LEVELS_BY_RANK = (Level.COMMUNITY, Level.STREET, Level.DISTRICT)
+"""Handling levels from the lowest to the highest."""
+
+#: Actions that need a reason in ``note``.
+REASON_REQUIRED = frozenset(
+    {Action.REJECT, Action.RETURN, Action.VERIFY_FAIL, Action.PARK, Action.EXTEND}
+)
