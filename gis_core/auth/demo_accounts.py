@@ -14,7 +14,7 @@ from sqlalchemy import select
 from gis_core.auth.accounts import Accounts, hash_key, normalise_username
 from gis_core.auth.passwords import hash_password, verify_password
 from gis_core.auth.roles import format_scopes
-from gis_core.storage.auth_models import ApiKey, User
+from gis_core.storage.models import ApiKey, User
 
 DEMO_PASSWORD = "gridgov-demo"
 """Demo-only password of every demo account."""

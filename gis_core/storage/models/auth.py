@@ -1,7 +1,7 @@
 """Access-control tables: user accounts, API keys, and the generated token-signing secret.
 
-They share ``Base`` (``models.py`` imports this module at its end) so that one metadata
-describes the whole schema and the models-vs-migration test covers these tables too.
+They share ``Base`` with every other table so that one metadata describes the whole
+schema and the models-vs-migration test covers these tables too.
 Secrets never reach these rows in plain text: passwords are argon2 hashes, API keys are
 SHA-256 digests (see ``gis_core.auth``).
 """
@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gis_core.storage.models import Base, _now_default
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS
+from gis_core.storage.models.base import Base, now_default, sql_in
 from gis_core.storage.types import UTCDateTime, utcnow
 
 USER_ROLES = (
@@ -41,6 +42,12 @@ USER_ROLES = (
 
 AUTH_TABLES = ("users", "api_keys", "auth_secrets")
 
+_AREA_CODE_LENGTH = "area_code IS NULL OR " + sql_in(
+    "length(area_code)", ADMIN_CODE_LENGTHS.values()
+)
+"""An area is a district, street, community or grid code."""
+_AREA = ADMIN_CODE_LENGTHS["grid"]
+
 
 class User(Base):
     """A person who logs in. ``area_code`` is the jurisdiction (NULL = everywhere);
@@ -53,7 +60,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(32))
-    area_code: Mapped[str | None] = mapped_column(String(15))
+    area_code: Mapped[str | None] = mapped_column(String(_AREA))
     unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("responsible_units.id", ondelete="SET NULL")
     )
@@ -61,17 +68,15 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, server_default=_now_default()
+        UTCDateTime, default=utcnow, server_default=now_default()
     )
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("username"),
-        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in USER_ROLES) + ")", name="role"),
-        CheckConstraint(
-            "area_code IS NULL OR length(area_code) IN (6, 9, 12, 15)", name="area_code_length"
-        ),
+        CheckConstraint(sql_in("role", USER_ROLES), name="role"),
+        CheckConstraint(_AREA_CODE_LENGTH, name="area_code_length"),
     )
 
 
@@ -86,11 +91,11 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[str] = mapped_column(Text)  # space-separated, sorted (OAuth style)
-    area_code: Mapped[str | None] = mapped_column(String(15))
+    area_code: Mapped[str | None] = mapped_column(String(_AREA))
     rate_count: Mapped[int | None] = mapped_column(Integer)  # NULL = unlimited
     rate_period: Mapped[int | None] = mapped_column(Integer)  # seconds
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, server_default=_now_default()
+        UTCDateTime, default=utcnow, server_default=now_default()
     )
     created_by: Mapped[str | None] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -108,9 +113,7 @@ class ApiKey(Base):
             "(rate_count IS NULL AND rate_period IS NULL) OR (rate_count > 0 AND rate_period > 0)",
             name="rate",
         ),
-        CheckConstraint(
-            "area_code IS NULL OR length(area_code) IN (6, 9, 12, 15)", name="area_code_length"
-        ),
+        CheckConstraint(_AREA_CODE_LENGTH, name="area_code_length"),
     )
 
 
@@ -123,5 +126,5 @@ class AuthSecret(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, server_default=_now_default()
+        UTCDateTime, default=utcnow, server_default=now_default()
     )
