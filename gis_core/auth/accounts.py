@@ -24,8 +24,14 @@ from gis_core.auth import passwords
 from gis_core.auth.ratelimit import Rate
 from gis_core.auth.roles import check_role, format_scopes, parse_scopes, scopes_for_role
 from gis_core.standards.codes import validate_area_code
-from gis_core.storage.models import ApiKey, AuthSecret, User
-from gis_core.storage.models import AdminUnit, BoundaryGeneration, ResponsibleUnit
+from gis_core.storage.models import (
+    AdminUnit,
+    ApiKey,
+    AuthSecret,
+    BoundaryGeneration,
+    ResponsibleUnit,
+    User,
+)
 from gis_core.storage.types import utcnow
 
 KEY_PREFIX = "gg_"
