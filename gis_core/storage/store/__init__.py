@@ -1,0 +1,40 @@
+"""The Store: the one door to the system of record, whether SQLite or PostGIS.
+
+Bulk loads go through SQLAlchemy Core ``executemany`` in chunks (insertmanyvalues
+batches on PostgreSQL, native executemany on SQLite) inside one transaction each, so a
+failed load leaves the previous data untouched. Reads return GeoDataFrames in EPSG:4326.
+Spatial filters use ``ST_Intersects`` (GiST) on PostGIS and the bbox columns plus an
+exact shapely test on SQLite (``storage/sql_geo.py``): the same answer from both.
+
+``Store`` is one class composed by job: ``core`` (engine, sessions, schema),
+``boundaries`` (generations, admin units), ``assets`` (buildings, components),
+``responsibility`` (units, members, duty layers, rules); ``frames`` holds what they share.
+"""
+
+from __future__ import annotations
+
+from gis_core.storage.columns import BUILDING_COLUMNS, COMPONENT_COLUMNS
+from gis_core.storage.store.assets import AssetsStore
+from gis_core.storage.store.boundaries import BoundariesStore, Generation
+from gis_core.storage.store.core import SchemaNotCurrent
+from gis_core.storage.store.frames import CHUNK_ROWS, Progress
+from gis_core.storage.store.responsibility import ResponsibilityStore
+
+
+class Store(BoundariesStore, AssetsStore, ResponsibilityStore):
+    """Typed access to the gridgov database (see the module docstring).
+
+    ``Store(url)`` resolves the URL as :func:`gis_core.storage.engine.resolve_url` does;
+    nothing is created until :meth:`upgrade` runs the migrations.
+    """
+
+
+__all__ = [
+    "BUILDING_COLUMNS",
+    "CHUNK_ROWS",
+    "COMPONENT_COLUMNS",
+    "Generation",
+    "Progress",
+    "SchemaNotCurrent",
+    "Store",
+]
