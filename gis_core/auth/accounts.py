@@ -15,10 +15,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gis_core.auth import passwords
 from gis_core.auth.ratelimit import Rate
@@ -32,6 +32,7 @@ from gis_core.storage.models import (
     ResponsibleUnit,
     User,
 )
+from gis_core.storage.protocol import Database
 from gis_core.storage.types import utcnow
 
 KEY_PREFIX = "gg_"
@@ -145,7 +146,7 @@ def _key_info(k: ApiKey) -> KeyInfo:
 class Accounts:
     """User and key operations over one ``Store``."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Database) -> None:
         self.store = store
 
     # -- areas and units -------------------------------------------------------------------
@@ -168,7 +169,7 @@ class Accounts:
             raise AccountError(f"area {code} is not in the active boundary generation")
         return code
 
-    def _unit_id(self, session: Any, unit_code: str | None) -> int | None:
+    def _unit_id(self, session: Session, unit_code: str | None) -> int | None:
         if unit_code is None:
             return None
         unit_id = session.scalar(
@@ -275,7 +276,7 @@ class Accounts:
             s.flush()
             return _user_info(user)
 
-    def _user_row(self, session: Any, username: str) -> User:
+    def _user_row(self, session: Session, username: str) -> User:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
             raise NotFound(f"no user {username!r}")

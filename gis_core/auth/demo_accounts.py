@@ -7,7 +7,7 @@ who has read this file knows the passwords and the key).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from gis_core.auth.accounts import Accounts, hash_key, normalise_username
 from gis_core.auth.passwords import hash_password, verify_password
 from gis_core.auth.roles import format_scopes
 from gis_core.storage.models import ApiKey, User
+from gis_core.storage.protocol import StoreLike
 
 DEMO_PASSWORD = "gridgov-demo"
 """Demo-only password of every demo account."""
@@ -34,7 +35,7 @@ class DemoAccount(NamedTuple):
     area: str | None
 
 
-def ensure_demo_accounts(store: Any) -> list[DemoAccount]:
+def ensure_demo_accounts(store: StoreLike) -> list[DemoAccount]:
     """Create (or repair) the demo accounts and key; running it twice changes nothing.
 
     An admin, a district dispatcher, dispatchers of the first two streets of the active
@@ -60,7 +61,7 @@ def ensure_demo_accounts(store: Any) -> list[DemoAccount]:
     return [*wanted, DemoAccount(DEMO_KEY_NAME, DEMO_KEY, "api_key", None)]
 
 
-def _ensure_user(store: Any, account: DemoAccount) -> None:
+def _ensure_user(store: StoreLike, account: DemoAccount) -> None:
     name = normalise_username(account.username)
     with store.session() as s:
         user = s.scalar(select(User).where(User.username == name))
@@ -81,7 +82,7 @@ def _ensure_user(store: Any, account: DemoAccount) -> None:
         user.role, user.area_code, user.active = account.role, account.area, True
 
 
-def _ensure_key(store: Any) -> None:
+def _ensure_key(store: StoreLike) -> None:
     with store.session() as s:
         row = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(DEMO_KEY)))
         if row is not None:

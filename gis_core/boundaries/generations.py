@@ -20,6 +20,8 @@ from numpy.typing import ArrayLike
 
 from gis_core.boundaries.sources import StoreSource, build_locator
 from gis_core.spatial.locator import Locator
+from gis_core.storage.protocol import StoreLike
+from gis_core.storage.store import Generation
 from gis_core.storage.types import fits_integer
 
 
@@ -42,7 +44,7 @@ class GenerationInfo:
 class LookupService:
     """Locators per generation over one `Store`, plus the units responsible for each area."""
 
-    def __init__(self, store: Any, *, active_ttl: float = 5.0) -> None:
+    def __init__(self, store: StoreLike, *, active_ttl: float = 5.0) -> None:
         self.store = store
         self.active_ttl = active_ttl
         self._locators: dict[int, Locator] = {}
@@ -188,5 +190,5 @@ class LookupService:
         return out
 
 
-def _info(gen: Any) -> GenerationInfo:
+def _info(gen: Generation) -> GenerationInfo:
     return GenerationInfo(gen.id, gen.name, gen.active, gen.activated_at)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import geopandas as gpd
 
 from gis_core.paths import SAMPLE_DIR
 from gis_core.spatial.io import read_layer
 from gis_core.spatial.locator import LayerSet, Locator
+
+if TYPE_CHECKING:  # files-only use imports no database code
+    from gis_core.storage.protocol import StoreLike
 
 LAYER_FILES = {
     "districts": "districts",
@@ -66,23 +69,21 @@ class DirectorySource:
 class StoreSource:
     """The store's active boundary generation (or a named one) plus its features."""
 
-    store: object  # gis_core.storage.Store; kept loose so files-only use needs no DB
+    store: StoreLike
     generation_id: int | None = None
 
     @property
     def description(self) -> str:
-        return f"database {self.store.url}"  # type: ignore[attr-defined]
+        return f"database {self.store.url}"
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         store = self.store
         if name in STORE_LEVELS:
-            gdf = store.read_admin_layer(  # type: ignore[attr-defined]
-                STORE_LEVELS[name], generation_id=self.generation_id
-            )
+            gdf = store.read_admin_layer(STORE_LEVELS[name], generation_id=self.generation_id)
         elif name == "buildings":
-            gdf = store.read_buildings()  # type: ignore[attr-defined]
+            gdf = store.read_buildings()
         elif name == "components":
-            gdf = store.read_components()  # type: ignore[attr-defined]
+            gdf = store.read_components()
         else:
             raise MissingLayerError(f"unknown layer {name!r}: choose from {', '.join(LAYER_FILES)}")
         if gdf is None or len(gdf) == 0:

@@ -3,7 +3,9 @@
 The committed sample files must rebuild byte for byte, and diff well in git, so this does
 not go through GDAL: one feature per line, features sorted by their key, properties in a
 fixed order, coordinates rounded to 7 decimals (about 1 cm), UTF-8 without escapes, no
-timestamps, and a trailing newline.
+timestamps, and a trailing newline. Which columns a file of each kind carries is not
+decided here: :func:`write_layer` takes them from ``gis_core.storage.columns``, the table
+the importers and the Store read too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+from gis_core.storage.columns import SAMPLE_FILE_COLUMNS
 
 from .assemble import DECIMALS
 
@@ -62,6 +66,14 @@ def write_collection(
     text = head + ',"features":[\n' + ",\n".join(lines) + "\n]}\n"
     path.write_text(text, encoding="utf-8", newline="\n")
     return len(items)
+
+
+def write_layer(
+    path: Path, kind: str, rows: Iterable[tuple[dict[str, Any], BaseGeometry]], key: str
+) -> int:
+    """A sample layer file of ``kind`` (grids, buildings, components, duty_layers) with
+    the columns ``gis_core.storage.columns.SAMPLE_FILE_COLUMNS`` gives for it."""
+    return write_collection(path, rows, SAMPLE_FILE_COLUMNS[kind], key, kind)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

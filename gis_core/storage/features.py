@@ -25,8 +25,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     ColumnElement,
@@ -34,21 +32,17 @@ from sqlalchemy import (
     Date,
     Float,
     Integer,
-    LargeBinary,
     String,
     Table,
     Text,
-    and_,
     func,
-    literal,
     or_,
     select,
-    type_coerce,
 )
 
-from gis_core.spatial.crs import STORAGE_EPSG
-from gis_core.storage import geo
+from gis_core.storage import geo, sql_geo
 from gis_core.storage.models import Base, BoundaryGeneration
+from gis_core.storage.protocol import Database
 from gis_core.storage.types import TIME_YEARS, UTCDateTime, fits_integer, plausible_time
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -206,34 +200,11 @@ def coerce(source: FeatureSource, column: str, text: str) -> Any:
 # -- the query -----------------------------------------------------------------------
 
 
-def _geometry_wkb(store: Any, table: Table) -> ColumnElement[bytes]:
-    if store.dialect == "postgresql":
-        return func.ST_AsBinary(table.c.geom, type_=LargeBinary).label("geom_wkb")
-    return type_coerce(table.c.geom, LargeBinary).label("geom_wkb")
-
-
-def _id_order(store: Any, column: Any) -> Any:
+def _id_order(store: Database, column: Any) -> Any:
     """Byte-wise order for text ids on PostgreSQL too: the same pages on both backends."""
     if store.dialect == "postgresql" and isinstance(column.type, String | Text):
         return column.collate("C")
     return column
-
-
-def _bbox_clause(store: Any, table: Table, bbox: geo.BBox) -> ColumnElement[bool]:
-    """Exact on PostGIS; on SQLite a prefilter that :func:`_exact` completes."""
-    minx, miny, maxx, maxy = bbox
-    if store.dialect == "postgresql":
-        shape = shapely.to_wkb(geo.bbox_geometry(bbox), byte_order=1)
-        query = func.ST_GeomFromWKB(literal(shape, LargeBinary), STORAGE_EPSG)
-        envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, STORAGE_EPSG)
-        return and_(table.c.geom.op("&&")(envelope), func.ST_Intersects(table.c.geom, query))
-    if "minx" in table.c:
-        return and_(
-            table.c.maxx >= minx, table.c.minx <= maxx, table.c.maxy >= miny, table.c.miny <= maxy
-        )
-    return and_(  # events: points, indexed by lon/lat on SQLite
-        table.c.lon.between(minx, maxx), table.c.lat.between(miny, maxy)
-    )
 
 
 def resolve_generation(
@@ -251,7 +222,7 @@ def resolve_generation(
 
 
 def where_clauses(
-    store: Any, source: FeatureSource, query: FeatureQuery, generation_id: int | None = None
+    store: Database, source: FeatureSource, query: FeatureQuery, generation_id: int | None = None
 ) -> list[ColumnElement[bool]]:
     """The WHERE of ``query`` (bbox exact on PostGIS, a prefilter on SQLite).
 
@@ -280,7 +251,7 @@ def where_clauses(
                 clauses.append(when < iv.end if iv.end_exclusive else when <= iv.end)
     if query.bbox is not None:
         clauses.append(t.c.geom.isnot(None))
-        clauses.append(_bbox_clause(store, t, query.bbox))
+        clauses.append(sql_geo.bbox_clause(store.dialect, t, query.bbox))
     if query.area_prefix is not None:
         if source.area_column is None:
             raise FilterError("area", "this collection is not divided by area")
@@ -298,8 +269,7 @@ def _columns(source: FeatureSource) -> list[Any]:
 
 def _features(rows: Sequence[Any], source: FeatureSource) -> list[Feature]:
     names = [source.id_column, *(c for c in source.columns if c != source.id_column)]
-    wkb = [None if r[-1] is None else bytes(r[-1]) for r in rows]
-    geoms = shapely.from_wkb(np.array(wkb, dtype=object)) if rows else []
+    geoms = sql_geo.decode_wkb([r[-1] for r in rows])
     out = []
     for row, geom in zip(rows, geoms, strict=True):
         values = dict(zip(names, row[:-1], strict=True))
@@ -311,14 +281,13 @@ def _features(rows: Sequence[Any], source: FeatureSource) -> list[Feature]:
 def _exact(features: list[Feature], bbox: geo.BBox) -> list[Feature]:
     if not features:
         return features
-    geoms = np.array([f.geometry for f in features], dtype=object)
-    keep = shapely.intersects(geoms, geo.bbox_geometry(bbox))
+    keep = sql_geo.intersects_bbox([f.geometry for f in features], bbox)
     return [f for f, k in zip(features, keep, strict=True) if k]
 
 
 def _exact_ids(
     conn: Connection,
-    store: Any,
+    store: Database,
     source: FeatureSource,
     where: list[ColumnElement[bool]],
     bbox: geo.BBox,
@@ -326,12 +295,15 @@ def _exact_ids(
     """Ids (in order) of the prefiltered rows whose geometry really intersects ``bbox``."""
     t = source.sql_table
     idc = t.c[source.id_column]
-    stmt = select(idc, _geometry_wkb(store, t)).where(*where).order_by(_id_order(store, idc))
+    stmt = (
+        select(idc, sql_geo.wkb_column(store.dialect, t))
+        .where(*where)
+        .order_by(_id_order(store, idc))
+    )
     rows = conn.execute(stmt).all()
     if not rows:
         return []
-    geoms = shapely.from_wkb(np.array([bytes(r[1]) for r in rows], dtype=object))
-    hits = shapely.intersects(geoms, geo.bbox_geometry(bbox))
+    hits = sql_geo.intersects_bbox(sql_geo.decode_wkb([r[1] for r in rows]), bbox)
     return [r[0] for r, hit in zip(rows, hits, strict=True) if hit]
 
 
@@ -348,7 +320,7 @@ def _checked(query: FeatureQuery) -> FeatureQuery:
 
 
 def query_features(
-    store: Any, source: FeatureSource, query: FeatureQuery, *, count: bool = True
+    store: Database, source: FeatureSource, query: FeatureQuery, *, count: bool = True
 ) -> FeaturePage:
     """One page of features ordered by id, and how many match in all.
 
@@ -358,12 +330,12 @@ def query_features(
     query = _checked(query)
     t = source.sql_table
     idc = t.c[source.id_column]
-    exact_in_python = query.bbox is not None and store.dialect != "postgresql"
+    exact_in_python = query.bbox is not None and not sql_geo.exact_in_database(store.dialect)
     paged = query.limit is not None or query.offset > 0
     with store.engine.connect() as conn:
         gen_id = resolve_generation(conn, source, query.generation_id)
         where = where_clauses(store, source, query, gen_id)
-        base = select(*_columns(source), _geometry_wkb(store, t)).where(*where)
+        base = select(*_columns(source), sql_geo.wkb_column(store.dialect, t)).where(*where)
         base = base.order_by(_id_order(store, idc))
         if query.bbox is not None and exact_in_python and paged:
             # Exact matches first (ids and geometry only), then the page's rows: the id
@@ -394,7 +366,7 @@ def query_features(
 
 
 def get_feature(
-    store: Any, source: FeatureSource, fid: Any, generation_id: int | None = None
+    store: Database, source: FeatureSource, fid: Any, generation_id: int | None = None
 ) -> Feature | None:
     """One feature by id (a string from a URL is converted to the id's type), or None."""
     t = source.sql_table
@@ -409,25 +381,21 @@ def get_feature(
     with store.engine.connect() as conn:
         gen_id = resolve_generation(conn, source, generation_id)
         where = where_clauses(store, source, FeatureQuery(), gen_id)
-        stmt = select(*_columns(source), _geometry_wkb(store, t)).where(*where, idc == fid)
+        stmt = select(*_columns(source), sql_geo.wkb_column(store.dialect, t)).where(
+            *where, idc == fid
+        )
         rows = conn.execute(stmt).all()
     features = _features(rows, source)
     return features[0] if features else None
 
 
-def extent(store: Any, source: FeatureSource, generation_id: int | None = None) -> Extent:
+def extent(store: Database, source: FeatureSource, generation_id: int | None = None) -> Extent:
     """The bbox of all features (None when there are none) and their time span."""
     t = source.sql_table
     with store.engine.connect() as conn:
         gen_id = resolve_generation(conn, source, generation_id)
         where = [*where_clauses(store, source, FeatureQuery(), gen_id), t.c.geom.isnot(None)]
-        if store.dialect == "postgresql":
-            box = func.ST_Extent(t.c.geom)
-            parts = [func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box)]
-        elif "minx" in t.c:
-            parts = [func.min(t.c.minx), func.min(t.c.miny), func.max(t.c.maxx), func.max(t.c.maxy)]
-        else:
-            parts = [func.min(t.c.lon), func.min(t.c.lat), func.max(t.c.lon), func.max(t.c.lat)]
+        parts = sql_geo.extent_columns(store.dialect, t)
         row = conn.execute(select(*parts).where(*where)).one()
         bbox = None if row[0] is None else tuple(float(v) for v in row)
         interval = None
