@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gis_core.storage.auth_models import USER_ROLES
+from gis_core.storage.models import USER_ROLES
 
 SCOPES: dict[str, str] = {
     "locate": "grid lookups: /v1/locate, /point",

@@ -12,7 +12,7 @@ from gis_core.auth import AccountError, Accounts, NotFound, Rate, ensure_demo_ac
 from gis_core.auth.demo_accounts import DEMO_KEY, DEMO_PASSWORD
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.auth_models import AUTH_TABLES, ApiKey, User
+from gis_core.storage.models import AUTH_TABLES, ApiKey, User
 
 
 def _all_text(store: Store, table: str) -> str:

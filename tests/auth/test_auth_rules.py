@@ -29,7 +29,7 @@ from gis_core.auth import (
     validate_area_code,
 )
 from gis_core.auth.ratelimit import retry_after_header
-from gis_core.storage.auth_models import USER_ROLES
+from gis_core.storage.models import USER_ROLES
 
 STREET = "340111001"
 OTHER_STREET = "340111002"
