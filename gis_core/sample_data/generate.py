@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -38,6 +36,7 @@ from .config import (
     stream,
 )
 from .model import Community, Grid, Street
+from .progress import progress_bars, stepper
 from .subdivide import MAJOR_ROAD, RIVER, ROAD, CutStyle, split
 from .writer import write_collection, write_json
 
@@ -118,23 +117,6 @@ def _plan(
     starts = np.concatenate([[0], np.cumsum(per_street)])
     groups = [counts[starts[i] : starts[i + 1]].tolist() for i in range(spec.streets)]
     return groups, n_enclave, n_exclave
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress]:
-    columns = (
-        TextColumn("[bold]{task.description:<22}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, disable=not enabled) as prog:
-        yield prog
-
-
-def _stepper(prog: Progress, name: str, total: int) -> Callable[[], None]:
-    task = prog.add_task(name, total=total)
-    return lambda: prog.advance(task)
 
 
 def _rectangle(centre: np.ndarray, angle: float, hw: float, hd: float) -> BaseGeometry:
@@ -262,7 +244,7 @@ def generate(
     groups, n_enclave, n_exclave = _plan(spec, n_grids, stream(seed, "plan"))
     n_comm = sum(len(g) for g in groups)
 
-    with _progress(progress) as prog:
+    with progress_bars(progress) as prog:
         # 1. Cut the tree top-down, in metres.
         rng = stream(seed, "streets")
         street_w = [float(sum(g)) for g in groups]
@@ -271,11 +253,11 @@ def generate(
             return RIVER if k < spec.rivers else MAJOR_ROAD
 
         streets_m = split(
-            outline_m, street_w, rng, density, street_style, _stepper(prog, "streets", spec.streets)
+            outline_m, street_w, rng, density, street_style, stepper(prog, "streets", spec.streets)
         )
         rng = stream(seed, "communities")
-        step_c = _stepper(prog, "communities", n_comm)
-        step_g = _stepper(prog, "grids", n_grids - n_enclave)
+        step_c = stepper(prog, "communities", n_comm)
+        step_g = stepper(prog, "grids", n_grids - n_enclave)
         rng_g = stream(seed, "grids")
         leaves: list[_Leaf] = []
         for s, (street_m, counts) in enumerate(zip(streets_m, groups, strict=True)):
@@ -294,7 +276,7 @@ def generate(
         _carve(leaves, n_enclave, n_exclave, stream(seed, "carve"))
 
         # 2. Node into an exact WGS84 coverage and rebuild parents bottom-up.
-        step_n = _stepper(prog, "coverage", 4)
+        step_n = stepper(prog, "coverage", 4)
         grid_geoms = node([lf.geom for lf in leaves], projector)
         step_n()
         by_comm: dict[tuple[int, int], list[int]] = {}
@@ -380,7 +362,7 @@ def generate(
             projector,
             stream(seed, "buildings"),
             BUILDINGS_PER_GRID,
-            _stepper(prog, "buildings", len(grid_list)),
+            stepper(prog, "buildings", len(grid_list)),
         )
         footprints: dict[str, list[BaseGeometry]] = {}
         for props, geom in bld:
@@ -397,11 +379,11 @@ def generate(
             projector,
             stream(seed, "components"),
             COMPONENTS_PER_GRID,
-            _stepper(prog, "components", len(grid_list)),
+            stepper(prog, "components", len(grid_list)),
         )
 
         # 5. Files.
-        step_w = _stepper(prog, "writing", 7)
+        step_w = stepper(prog, "writing", 7)
         counts = {}
         counts["districts"] = write_collection(
             out / "districts.geojson",
