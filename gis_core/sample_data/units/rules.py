@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from gis_core.cases.deadlines import DEFAULT_LIMITS, default_limit
+from gis_core.cases.deadlines import DEFAULT_LIMITS, Priority, default_limit
 from gis_core.standards import event_classes
+from gis_core.standards.codes import event_major_codes
 
 from ..config import DistrictSpec
 from .source import Sample, is_town, is_village, unit_code_for
@@ -53,7 +54,8 @@ def _rule(
     if hours is not None:
         value, unit_name = hours, "working_hours"
     else:
-        limit = default_limit(category) if len(category) == 5 else DEFAULT_LIMITS[category]
+        major = category in event_major_codes()
+        limit = DEFAULT_LIMITS[category] if major else default_limit(category)
         value, unit_name = limit.value, limit.unit.value
     label = _category_names()[category]
     return {
@@ -65,7 +67,7 @@ def _rule(
         "priority": priority,
         "time_limit_value": f"{value:g}",
         "time_limit_unit": unit_name,
-        "note": f"{label}：{reason}" + ("（紧急）" if priority == "urgent" else ""),
+        "note": f"{label}：{reason}" + ("（紧急）" if priority == Priority.URGENT else ""),
     }
 
 
@@ -137,10 +139,25 @@ def build_rules(
         if target in LAYER_KINDS:
             owner = unit_code_for(d, LAYER_OWNERS[target])
             rules.append(
-                _rule(category, d, owner, reason, layer=target, priority="urgent", hours=hours)
+                _rule(
+                    category,
+                    d,
+                    owner,
+                    reason,
+                    layer=target,
+                    priority=Priority.URGENT.value,
+                    hours=hours,
+                )
             )
         else:
             rules.append(
-                _rule(category, d, unit_code_for(d, target), reason, priority="urgent", hours=hours)
+                _rule(
+                    category,
+                    d,
+                    unit_code_for(d, target),
+                    reason,
+                    priority=Priority.URGENT.value,
+                    hours=hours,
+                )
             )
     return rules

@@ -6,6 +6,8 @@ Pure data; the job modules of this package turn them into rows.
 
 from __future__ import annotations
 
+from gis_core.cases.vocab import ROLE_LABELS, Role
+
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "area_code", "phone")
 MEMBER_COLUMNS = ("unit_code", "name", "role", "phone")
 RULE_COLUMNS = (
@@ -54,13 +56,18 @@ RIVER_WIDTH_M = (30.0, 50.0)
 PARKS, MARKETS = 3, 4
 AREA_CODES = {"合肥市": "0551", "杭州市": "0571"}
 
+# Members' job titles are the Chinese labels of the case roles (the dispatcher's label
+# names both of its titles, 派遣员 and 坐席员).
+DISPATCHER, OPERATOR = ROLE_LABELS[Role.DISPATCHER].split("/")
+VERIFIER = ROLE_LABELS[Role.VERIFIER]
+HANDLER = ROLE_LABELS[Role.HANDLER]
 MEMBER_ROLES = {
-    "district_centre": ("坐席员",) * 4 + ("派遣员",) * 2 + ("核查员",) * 2,
-    "bureau": ("派遣员", "处置人员", "处置人员"),
-    "enterprise": ("派遣员", "处置人员"),
-    "street_office": ("坐席员", "派遣员", "核查员", "处置人员", "处置人员"),
-    "squad": ("处置人员", "处置人员", "处置人员"),
-    "community_office": ("派遣员", "核查员"),
+    "district_centre": (OPERATOR,) * 4 + (DISPATCHER,) * 2 + (VERIFIER,) * 2,
+    "bureau": (DISPATCHER, HANDLER, HANDLER),
+    "enterprise": (DISPATCHER, HANDLER),
+    "street_office": (OPERATOR, DISPATCHER, VERIFIER, HANDLER, HANDLER),
+    "squad": (HANDLER, HANDLER, HANDLER),
+    "community_office": (DISPATCHER, VERIFIER),
 }
 
 # District-wide rules: (category, unit suffix, reason). A major with no row here and no
