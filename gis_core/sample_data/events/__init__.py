@@ -30,7 +30,7 @@ with numpy, so the same seed and ``n`` give the same frame, and 250,000 rows tak
 The package, by job: ``tables`` and ``phrases`` hold the data; ``district`` reads the
 sample layers; ``places``, ``rhythm`` and ``sources`` make the base reports;
 ``defects`` the ground truth; ``text`` and ``reporters`` the payload; ``generator`` runs
-the stages and writes Parquet. ``gridgov sample-data events`` is its command line.
+the stages and writes Parquet. ``gridgov sample-events`` is its command line.
 """
 
 from __future__ import annotations
