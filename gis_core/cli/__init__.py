@@ -14,9 +14,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from gis_core.cli import db, demo, events, serve, spatial, users
+    from gis_core.cli import db, demo, events, sample, serve, spatial, users
 
     spatial.register(app)
+    sample.register(app)
     db.register(app)
     events.register(app)
     serve.register(app)

@@ -1,4 +1,4 @@
-"""Spatial commands: locate, assign, export and sample-data."""
+"""Spatial commands: locate, assign and export (and the shared options and error handling)."""
 
 from __future__ import annotations
 
@@ -250,22 +250,6 @@ def export(
     err.print(f"wrote {len(gdf)} {layer.value} to {out}")
 
 
-def sample_data(
-    district: Annotated[
-        str, typer.Argument(help="District code: 340111 (Baohe) or 330109 (Xiaoshan).")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    grids: Annotated[int | None, typer.Option("--grids", help="Number of grids.")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 20260701,
-) -> None:
-    """Generate a sample district (streets, communities, grids, buildings, components)."""
-    from gis_core.sample_data import generate
-
-    counts = generate(district, out, seed=seed, grids=grids, progress=True)
-    typer.echo(json.dumps(counts, ensure_ascii=False))
-
-
 def register(app: typer.Typer) -> None:
     for func in (locate, assign, export):
         app.command(func.__name__)(user_errors(func))
-    app.command("sample-data")(user_errors(sample_data))

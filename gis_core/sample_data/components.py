@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.spatial.crs import Projector
+from gis_core.standards.codes import COMPONENT_ID_LENGTH
 
 from .assemble import DECIMALS
 from .departments import responsibility, uscc
@@ -218,6 +219,12 @@ def _place(
     return np.vstack(got) if got else np.empty((0, 2))
 
 
+def component_id(district_code: str, class_code: str, serial: int) -> str:
+    """Admin code + class code + serial, zero-padded to the standard id length."""
+    width = COMPONENT_ID_LENGTH - len(district_code) - len(class_code)
+    return f"{district_code}{class_code}{serial:0{width}d}"
+
+
 def build(
     grids: Sequence[Grid],
     buildings_by_grid: dict[str, BaseGeometry],
@@ -264,7 +271,7 @@ def build(
             serial[code] = serial.get(code, 0) + 1
             day = _CENSUS_START + timedelta(days=int(days[j]))
             props = {
-                "component_id": f"{district_code}{code}{serial[code]:06d}",
+                "component_id": component_id(district_code, code, serial[code]),
                 "class_code": code,
                 "class_name": row["name"],
                 "major_code": row["major_code"],

@@ -18,8 +18,9 @@ DEFAULT_SEED = 20260701
 DISTRICTS_DIR = Path(__file__).resolve().parents[2] / "data" / "districts"
 
 
-class UnknownDistrictError(KeyError):
-    """A district code with no outline and no settings in this generator."""
+class UnknownDistrictError(KeyError, ValueError):
+    """A district code with no outline and no settings in this generator (bad input, so
+    also a ValueError: the command line reports it in one line)."""
 
     def __str__(self) -> str:  # KeyError would print the message with quotes
         return str(self.args[0])

@@ -12,6 +12,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS
+
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -23,7 +25,7 @@ def uscc(name: str, admin_code: str) -> str:
     body = f"{int(digest[:12], 16) % 10**8:08d}"
     c9 = 11 - sum(int(ch) * w for ch, w in zip(body, _ORG_WEIGHTS, strict=True)) % 11
     org = body + ("X" if c9 == 10 else "0" if c9 == 11 else str(c9))
-    head = "11" + admin_code[:6] + org
+    head = "11" + admin_code[: ADMIN_CODE_LENGTHS["district"]] + org
     total = sum(_USCC_CHARS.index(ch) * w for ch, w in zip(head, _USCC_WEIGHTS, strict=True))
     return head + _USCC_CHARS[(31 - total % 31) % 31]
 

