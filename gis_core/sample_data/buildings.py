@@ -15,6 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.spatial.crs import Projector
+from gis_core.storage.columns import BUILDING_COLUMNS
 
 from .assemble import round_coords, to_lonlat
 from .model import Grid
@@ -32,17 +33,7 @@ _OFFICE = ("大厦", "商务中心", "科技大厦", "金融中心", "办公楼"
 _SCHOOL = ("小学", "中学", "幼儿园", "实验学校")
 _INDUSTRY = ("产业园", "工业园", "科技园")
 
-PROPERTIES = (
-    "building_id",
-    "address",
-    "name",
-    "floors",
-    "households",
-    "use",
-    "grid_code",
-    "community_code",
-    "street_code",
-)
+PROPERTIES = BUILDING_COLUMNS
 
 
 def grid_direction(geom_m: BaseGeometry) -> float:

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_core.spatial.crs import Projector
 from gis_core.standards.codes import COMPONENT_ID_LENGTH
+from gis_core.storage.columns import SAMPLE_COMPONENT_COLUMNS
 
 from .assemble import DECIMALS
 from .departments import responsibility, uscc
@@ -115,25 +116,7 @@ _SOURCE = (("实测", 0.72), ("地形图", 0.14), ("基础地理数据", 0.1), (
 _CENSUS_START = date(2019, 3, 1)
 _CENSUS_DAYS = (date(2025, 12, 31) - _CENSUS_START).days
 
-PROPERTIES = (
-    "component_id",
-    "class_code",
-    "class_name",
-    "major_code",
-    "major_name",
-    "department_code",
-    "department_name",
-    "owner_name",
-    "maintainer_name",
-    "status",
-    "initial_date",
-    "data_source",
-    "grid_code",
-    "community_code",
-    "community_name",
-    "street_code",
-    "street_name",
-)
+PROPERTIES = SAMPLE_COMPONENT_COLUMNS
 
 
 def class_table(district_name: str, city: str, district_code: str) -> pd.DataFrame:

@@ -9,6 +9,8 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from gis_core.storage.columns import GRID_COLUMNS
+
 from . import buildings as buildings_mod
 from . import components as components_mod
 from .config import GENERATOR_VERSION, DistrictSpec
@@ -70,15 +72,6 @@ def write_layers(
         "communities",
     )
     step_w()
-    grid_cols = (
-        "code",
-        "name",
-        "community_code",
-        "street_code",
-        "district_code",
-        "unit_name",
-        "staff",
-    )
     counts["grids"] = write_collection(
         out / "grids.geojson",
         [
@@ -96,7 +89,7 @@ def write_layers(
             )
             for g in grid_list
         ],
-        grid_cols,
+        GRID_COLUMNS,
         "code",
         "grids",
     )

@@ -33,15 +33,14 @@ The package, by job: ``tables`` (data), ``source`` (the layers read back), ``sta
 
 from __future__ import annotations
 
+from gis_core.storage.columns import MEMBER_COLUMNS, RULE_COLUMNS, UNIT_COLUMNS
+
 from .build import write
 from .tables import (
     LAYER_KINDS,
     LAYER_OWNERS,
     LAYER_PRECEDENCE,
     LAYER_PROPERTIES,
-    MEMBER_COLUMNS,
-    RULE_COLUMNS,
-    UNIT_COLUMNS,
 )
 
 __all__ = [

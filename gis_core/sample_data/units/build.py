@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gis_core.spatial.crs import Projector
+from gis_core.storage.columns import MEMBER_COLUMNS, RULE_COLUMNS, UNIT_COLUMNS
 
 from ..config import DistrictSpec, get_spec, stream
 from ..writer import write_collection
@@ -15,7 +16,7 @@ from .layers import duty_layers
 from .rules import build_rules
 from .source import Sample
 from .staff import build_members, build_units
-from .tables import LAYER_PROPERTIES, MEMBER_COLUMNS, RULE_COLUMNS, UNIT_COLUMNS
+from .tables import LAYER_PROPERTIES
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: list[dict[str, Any]]) -> int:

@@ -1,4 +1,5 @@
-"""The tables behind the sample units and rules: file columns, the district's units,
+"""The tables behind the sample units and rules (file columns come from
+``gis_core.storage.columns``): the district's units,
 member roles, duty-layer kinds and owners, and the routing rules by category.
 
 Pure data; the job modules of this package turn them into rows.
@@ -7,21 +8,9 @@ Pure data; the job modules of this package turn them into rows.
 from __future__ import annotations
 
 from gis_core.cases.vocab import ROLE_LABELS, Role
+from gis_core.storage.columns import DUTY_LAYER_COLUMNS
 
-UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "area_code", "phone")
-MEMBER_COLUMNS = ("unit_code", "name", "role", "phone")
-RULE_COLUMNS = (
-    "category_code",
-    "area_code",
-    "layer_kind",
-    "unit_code",
-    "precedence",
-    "priority",
-    "time_limit_value",
-    "time_limit_unit",
-    "note",
-)
-LAYER_PROPERTIES = ("layer_id", "kind", "name", "unit_code", "unit_name")
+LAYER_PROPERTIES = DUTY_LAYER_COLUMNS
 LAYER_KINDS = ("main_road", "river", "park", "market")
 
 # District-level units: (code suffix, name template, kind, parent suffix). "{d}" is the
