@@ -227,8 +227,8 @@ def test_no_import_cycles() -> None:
 
 def test_one_way_package_order() -> None:
     bad = order_violations()
-    assert not bad, (
-        "imports against the package order (docs/architecture.md):\n  " + "\n  ".join(bad)
+    assert not bad, "imports against the package order (docs/architecture.md):\n  " + "\n  ".join(
+        bad
     )
 
 
@@ -239,9 +239,7 @@ def test_no_flat_modules_in_gis_core() -> None:
 
 def test_no_long_modules() -> None:
     long = long_modules()
-    assert not long, f"modules over {MAX_LINES} lines (split them by job):\n  " + "\n  ".join(
-        long
-    )
+    assert not long, f"modules over {MAX_LINES} lines (split them by job):\n  " + "\n  ".join(long)
 
 
 @pytest.mark.parametrize(
