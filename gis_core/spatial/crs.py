@@ -353,10 +353,10 @@ def parse_crs(name: str | int | None) -> InputCRS:
     InputCRS(name='epsg:4549', epsg=4549)
     >>> parse_crs(None).epsg
     4326
-    >>> parse_crs("mercator")
+    >>> parse_crs("mercator")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gis_core.spatial.crs.CRSError: unknown CRS 'mercator': use wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>
+    gis_core.spatial.crs.CRSError: unknown CRS 'mercator': use wgs84, cgcs2000, gcj02, ...
     """
     if name is None:
         return InputCRS("wgs84", 4326)
