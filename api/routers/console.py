@@ -7,8 +7,12 @@ service only, plus the configured basemap's tile host for images.
 
 * ``/console/`` — the page (``/console`` redirects there);
 * ``/console/config.json`` — what the page needs to start: the basemap (URL template and
-  CRS, from ``GRIDGOV_BASEMAP_URL`` / ``GRIDGOV_BASEMAP_CRS``), the API base, and the
-  Chinese labels of statuses, actions, roles and sources (one source of truth: gis_core);
+  CRS, from ``GRIDGOV_BASEMAP_URL`` / ``GRIDGOV_BASEMAP_CRS``), the API base, the
+  Chinese labels of statuses, actions, roles and sources, and the case vocabulary (the
+  statuses in display order, which are open and which closed, which actions need a
+  reason, the roles, the levels and the admin code lengths). One source of truth:
+  ``gis_core.cases.vocab`` and ``gis_core.standards.codes``; ``web/src`` keeps no copy,
+  only colours and styles keyed by these values;
 * ``/console/assets/{path}`` — the built scripts, styles and the vendored MapLibre GL JS.
 
 The page itself is public (it holds no data); everything it shows comes from the API with
@@ -52,6 +56,41 @@ def _labels() -> dict[str, dict[str, str]]:
         "priorities": {p.value: p.label for p in Priority},
         "levels": {lv.value: lv.label for lv in Level},
         "time_units": {u.value: u.label for u in TimeUnit},
+    }
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> dict[str, Any]:
+    """The case vocabulary as the console needs it: what exists, in order, and its sets."""
+    from gis_core.cases.vocab import (
+        LEVELS_BY_RANK,
+        OPEN,
+        REASON_REQUIRED,
+        TERMINAL,
+        Action,
+        Role,
+        Status,
+    )
+    from gis_core.standards.codes import ADMIN_CODE_LENGTHS
+
+    # Display order: the open statuses as the loop runs, then the closed ones (closed
+    # before the terminal ones), each in the vocabulary's own order.
+    order = sorted(Status, key=lambda s: (s not in OPEN, s in TERMINAL))
+    return {
+        "statuses": [
+            {"value": s.value, "label": s.label, "open": s in OPEN, "terminal": s in TERMINAL}
+            for s in order
+        ],
+        "open": [s.value for s in order if s in OPEN],
+        "closed": [s.value for s in order if s not in OPEN],
+        "actions": [
+            {"value": a.value, "label": a.label, "reason_required": a in REASON_REQUIRED}
+            for a in Action
+        ],
+        "reason_required": sorted(a.value for a in REASON_REQUIRED),
+        "roles": [{"value": r.value, "label": r.label} for r in Role],
+        "levels": [{"value": lv.value, "label": lv.label} for lv in LEVELS_BY_RANK],
+        "code_lengths": dict(ADMIN_CODE_LENGTHS),
     }
 
 
@@ -130,6 +169,7 @@ def console_config(request: Request) -> JSONResponse:
         "api_base": "",
         "basemap": basemap(request),
         "labels": _labels(),
+        "vocab": _vocab(),
     }
     return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
 

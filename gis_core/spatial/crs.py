@@ -50,7 +50,23 @@ def _as_float_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatA
 
 
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """The rectangle inside which GCJ-02 shifts points (the obfuscation's own rule)."""
+    """The rectangle inside which GCJ-02 shifts points (the obfuscation's own rule).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Longitudes and latitudes in degrees (broadcast against each other).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where the point lies in the rectangle.
+
+    Examples
+    --------
+    >>> in_china([116.4, 2.35], [39.9, 48.85]).tolist()  # Beijing, Paris
+    [True, False]
+    """
     x, y = _as_float_arrays(lon, lat)
     return (x >= 72.004) & (x <= 137.8347) & (y >= 0.8293) & (y <= 55.8271)
 
@@ -91,6 +107,30 @@ def _gcj_offset(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArra
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """WGS84 to GCJ-02 (AMap, Tencent): the forward obfuscation, closed form.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        GCJ-02 longitudes and latitudes; points outside China pass through unchanged.
+
+    See Also
+    --------
+    gcj02_to_wgs84 : the inverse (iterative, to 1e-9 degrees).
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(116.397, 39.909)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (116.403244, 39.910403)
+    >>> [float(v) for v in wgs84_to_gcj02(2.35, 48.85)]  # outside China: unchanged
+    [2.35, 48.85]
+    """
     x, y = _as_float_arrays(lon, lat)
     dlon, dlat = _gcj_offset(x, y)
     inside = in_china(x, y)
@@ -98,6 +138,24 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """GCJ-02 to BD-09 (Baidu), closed form.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        GCJ-02 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        BD-09 longitudes and latitudes.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_bd09(116.397, 39.909)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (116.403373, 39.915342)
+    """
     x, y = _as_float_arrays(lon, lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
@@ -144,6 +202,24 @@ def _invert(
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """GCJ-02 to WGS84, by fixed-point iteration on the forward transform (to 1e-9 deg).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        GCJ-02 longitudes and latitudes in degrees; NaN stays NaN.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS84 longitudes and latitudes; points outside China pass through unchanged.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02([116.397, 121.47], [39.909, 31.23]))
+    >>> lon.round(9).tolist(), lat.round(9).tolist()  # the round trip is exact
+    ([116.397, 121.47], [39.909, 31.23])
+    """
     x, y = _as_float_arrays(lon, lat)
     dlon, dlat = _gcj_offset(x, y)
     wx, wy = _invert(wgs84_to_gcj02, x, y, x - dlon, y - dlat)
@@ -152,12 +228,48 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
 
 
 def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """BD-09 to GCJ-02, by fixed-point iteration on `gcj02_to_bd09` (to 1e-9 deg).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        GCJ-02 longitudes and latitudes.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_gcj02(*gcj02_to_bd09(116.397, 39.909))
+    >>> round(float(lon), 9), round(float(lat), 9)
+    (116.397, 39.909)
+    """
     x, y = _as_float_arrays(lon, lat)
     gx, gy = _bd09_to_gcj02_approx(x, y)
     return _invert(gcj02_to_bd09, x, y, gx, gy)
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """WGS84 to BD-09 (through GCJ-02); points outside China pass through unchanged.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        BD-09 longitudes and latitudes.
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_bd09(116.397, 39.909)
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (116.409616, 39.916744)
+    """
     x, y = _as_float_arrays(lon, lat)
     bx, by = gcj02_to_bd09(*wgs84_to_gcj02(x, y))
     inside = in_china(x, y)
@@ -165,6 +277,24 @@ def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """BD-09 to WGS84 (through GCJ-02); points outside China pass through unchanged.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS84 longitudes and latitudes.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_wgs84(*wgs84_to_bd09(116.397, 39.909))
+    >>> round(float(lon), 9), round(float(lat), 9)
+    (116.397, 39.909)
+    """
     x, y = _as_float_arrays(lon, lat)
     wx, wy = gcj02_to_wgs84(*bd09_to_gcj02(x, y))
     inside = in_china(x, y)
@@ -180,6 +310,7 @@ class InputCRS:
 
     @property
     def is_geographic(self) -> bool:
+        """True for lon/lat systems (WGS84, CGCS2000, GCJ-02, BD-09), False for metres."""
         return self.epsg is None or CRS.from_epsg(self.epsg).is_geographic
 
 
@@ -194,7 +325,39 @@ _ALIASES = {
 
 @lru_cache(maxsize=64)
 def parse_crs(name: str | int | None) -> InputCRS:
-    """Parse 'wgs84', 'gcj02', 'bd09', 'cgcs2000', 'EPSG:n' or a bare EPSG number."""
+    """Parse 'wgs84', 'gcj02', 'bd09', 'cgcs2000', 'EPSG:n' or a bare EPSG number.
+
+    Parameters
+    ----------
+    name : str, int or None
+        A CRS name as users write it (case and dashes ignored: 'GCJ-02', 'bd09ll',
+        'baidu', 'CGCS2000', 'epsg:4549', 4490). None means WGS84.
+
+    Returns
+    -------
+    InputCRS
+        The normalised name and, except for GCJ-02 and BD-09, the EPSG code.
+
+    Raises
+    ------
+    CRSError
+        The name is none of these, or PROJ does not know the EPSG code.
+
+    Examples
+    --------
+    >>> parse_crs("GCJ-02")
+    InputCRS(name='gcj02', epsg=None)
+    >>> parse_crs("CGCS2000")
+    InputCRS(name='cgcs2000', epsg=4490)
+    >>> parse_crs(4549)
+    InputCRS(name='epsg:4549', epsg=4549)
+    >>> parse_crs(None).epsg
+    4326
+    >>> parse_crs("mercator")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gis_core.spatial.crs.CRSError: unknown CRS 'mercator': use wgs84, cgcs2000, gcj02, ...
+    """
     if name is None:
         return InputCRS("wgs84", 4326)
     text = str(name).strip().lower()
@@ -221,7 +384,34 @@ def _transformer(src: int, dst: int) -> Transformer:
 
 
 def to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int | None) -> tuple[FloatArray, FloatArray]:
-    """Convert coordinates in any supported CRS to WGS84 lon/lat arrays."""
+    """Convert coordinates in any supported CRS to WGS84 lon/lat arrays.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Coordinates in `crs`: lon/lat degrees, or projected metres (easting, northing).
+    crs : str, int or None
+        Anything `parse_crs` accepts.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS84 longitudes and latitudes (new arrays, also for WGS84 input).
+
+    Raises
+    ------
+    CRSError
+        `crs` is not a supported CRS.
+
+    Examples
+    --------
+    >>> lon, lat = to_wgs84([116.403244], [39.910403], "gcj02")
+    >>> lon.round(5).tolist(), lat.round(5).tolist()
+    ([116.397], [39.909])
+    >>> lon, lat = to_wgs84(500000.0, 3320113.398, "EPSG:4549")  # CGCS2000 / 3-degree GK
+    >>> round(float(lon), 6), round(float(lat), 6)
+    (120.0, 30.0)
+    """
     parsed = parse_crs(crs)
     xs, ys = _as_float_arrays(x, y)
     if parsed.name == "gcj02":
@@ -238,7 +428,34 @@ def to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int | None) -> tuple[FloatAr
 def from_wgs84(
     lon: ArrayLike, lat: ArrayLike, crs: str | int | None
 ) -> tuple[FloatArray, FloatArray]:
-    """Convert WGS84 lon/lat arrays to any supported CRS."""
+    """Convert WGS84 lon/lat arrays to any supported CRS.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 longitudes and latitudes in degrees.
+    crs : str, int or None
+        The target: anything `parse_crs` accepts.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Coordinates in `crs` (degrees, or metres for a projected CRS).
+
+    Raises
+    ------
+    CRSError
+        `crs` is not a supported CRS.
+
+    Examples
+    --------
+    >>> x, y = from_wgs84(120.0, 30.0, "EPSG:4549")
+    >>> round(float(x), 3), round(float(y), 3)
+    (500000.0, 3320113.398)
+    >>> x, y = from_wgs84(116.397, 39.909, "bd09")
+    >>> round(float(x), 6), round(float(y), 6)
+    (116.409616, 39.916744)
+    """
     parsed = parse_crs(crs)
     xs, ys = _as_float_arrays(lon, lat)
     if parsed.name == "gcj02":
@@ -253,7 +470,23 @@ def from_wgs84(
 
 
 def valid_lonlat(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """Finite coordinates inside the geographic range."""
+    """Finite coordinates inside the geographic range.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where both are finite, ``|lon| <= 180`` and ``|lat| <= 90``.
+
+    Examples
+    --------
+    >>> valid_lonlat([117.2, 200.0, float("nan")], [31.8, 31.8, 31.8]).tolist()
+    [True, False, False]
+    """
     x, y = _as_float_arrays(lon, lat)
     with np.errstate(invalid="ignore"):
         return np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
@@ -264,6 +497,28 @@ def gauss_kruger_epsg(lon: float) -> int:
 
     These zones (EPSG:4534-4554) have no zone prefix on the easting, so metres compare
     directly; they are the projection Chinese surveying and city GIS use for areas.
+
+    Parameters
+    ----------
+    lon : float
+        A longitude in degrees; outside 75E..135E the nearest zone is used.
+
+    Returns
+    -------
+    int
+        The EPSG code of the zone whose central meridian is nearest.
+
+    Raises
+    ------
+    ValueError
+        `lon` is NaN or infinite.
+
+    Examples
+    --------
+    >>> gauss_kruger_epsg(117.27)  # Hefei: central meridian 117E
+    4548
+    >>> gauss_kruger_epsg(120.0)
+    4549
     """
     if not math.isfinite(lon):
         raise ValueError("longitude must be finite")
@@ -272,7 +527,25 @@ def gauss_kruger_epsg(lon: float) -> int:
 
 
 class Projector:
-    """WGS84 <-> a metric CRS, for areas and distances in metres."""
+    """WGS84 <-> a metric CRS, for areas and distances in metres.
+
+    Parameters
+    ----------
+    epsg : int
+        The metric CRS; `for_lon` picks the CGCS2000 Gauss-Krüger zone of a longitude.
+
+    Examples
+    --------
+    >>> projector = Projector.for_lon(120.0)
+    >>> projector.epsg
+    4549
+    >>> x, y = projector.to_metres([120.0, 120.001], [30.0, 30.0])
+    >>> round(float(x[1] - x[0]), 1)  # metres in a thousandth of a degree at 30N
+    96.5
+    >>> lon, lat = projector.to_lonlat(x, y)
+    >>> lon.round(9).tolist(), lat.round(9).tolist()
+    ([120.0, 120.001], [30.0, 30.0])
+    """
 
     def __init__(self, epsg: int) -> None:
         self.epsg = epsg
@@ -281,12 +554,15 @@ class Projector:
 
     @classmethod
     def for_lon(cls, lon: float) -> Projector:
+        """The projector of the Gauss-Krüger zone of `lon` (see `gauss_kruger_epsg`)."""
         return cls(gauss_kruger_epsg(lon))
 
     def to_metres(self, lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """WGS84 lon/lat to easting and northing in metres."""
         x, y = self._fwd.transform(*_as_float_arrays(lon, lat))
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
     def to_lonlat(self, x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Easting and northing in metres back to WGS84 lon/lat."""
         lon, lat = self._inv.transform(*_as_float_arrays(x, y))
         return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)

@@ -176,6 +176,38 @@ class GridIndex:
     Build with `from_geodataframe`; polygons must be in lon/lat (EPSG:4326, the storage
     CRS). `cell_m` sets the raster cell size in metres: smaller cells mean fewer points
     need an exact test but more memory; the default adapts to the grids' size.
+
+    Parameters
+    ----------
+    geoms : array_like of shapely.Polygon or shapely.MultiPolygon
+        The grids, in lon/lat degrees.
+    codes : sequence of str
+        One unique code per grid (the answer of a lookup; also the tie rule's order).
+    cell_m : float, optional
+        Raster cell size in metres; by default about a twentieth of the median grid.
+    max_cells : int, default 12_000_000
+        Upper bound on the raster: the cell size grows until it fits.
+
+    Raises
+    ------
+    ValueError
+        No grids, lengths differ, duplicate codes, or a geometry that is not a polygon.
+
+    Examples
+    --------
+    Two grids side by side, sharing the edge at lon 120.01:
+
+    >>> import shapely
+    >>> index = GridIndex(
+    ...     [shapely.box(120.0, 30.0, 120.01, 30.01), shapely.box(120.01, 30.0, 120.02, 30.01)],
+    ...     ["g2", "g1"],
+    ... )
+    >>> index.locate([120.005, 120.015, 121.0], [30.005, 30.005, 30.005]).tolist()
+    ['g2', 'g1', None]
+    >>> index.locate_one(120.01, 30.005)  # on the shared edge: the smallest code wins
+    'g1'
+    >>> index.covering_all(120.01, 30.005)
+    ['g1', 'g2']
     """
 
     def __init__(
@@ -216,6 +248,37 @@ class GridIndex:
     def from_geodataframe(
         cls, gdf: gpd.GeoDataFrame, code_column: str = "code", **kwargs: float | int | None
     ) -> GridIndex:
+        """Index a grid layer: its polygons and the codes in `code_column`.
+
+        Parameters
+        ----------
+        gdf : geopandas.GeoDataFrame
+            The grids; reprojected to EPSG:4326 first if it has another CRS.
+        code_column : str, default "code"
+            The column holding each grid's code (read as text).
+        **kwargs
+            `cell_m` and `max_cells`, passed to the constructor.
+
+        Returns
+        -------
+        GridIndex
+
+        Raises
+        ------
+        KeyError
+            `gdf` has no column `code_column`.
+        ValueError
+            As the constructor: empty layer, duplicate codes, non-polygon geometries.
+
+        Examples
+        --------
+        >>> boxes = [shapely.box(117.0, 31, 117.01, 31.01), shapely.box(117.01, 31, 117.02, 31.01)]
+        >>> grids = gpd.GeoDataFrame({"code": ["340111001001001", "340111001001002"]},
+        ...                          geometry=boxes, crs=4326)
+        >>> index = GridIndex.from_geodataframe(grids)
+        >>> index.locate_one(117.015, 31.005)
+        '340111001001002'
+        """
         if code_column not in gdf.columns:
             raise KeyError(f"no column {code_column!r} in the grid layer")
         if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
@@ -284,7 +347,24 @@ class GridIndex:
     # ------------------------------------------------------------------ lookups
 
     def locate_index(self, lon: ArrayLike, lat: ArrayLike) -> IntArray:
-        """Index (into `codes`/`geoms`) of the grid covering each point, -1 where none."""
+        """Index (into `codes`/`geoms`) of the grid covering each point, -1 where none.
+
+        Parameters
+        ----------
+        lon, lat : array_like
+            WGS84 longitudes and latitudes (flattened); NaN finds no grid.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Position of each point's grid in `codes`, or -1 (`EMPTY`).
+
+        Examples
+        --------
+        >>> index = GridIndex([shapely.box(0.0, 0.0, 1.0, 1.0)], ["a"])
+        >>> index.locate_index([0.5, 2.0, float("nan")], [0.5, 0.5, 0.5]).tolist()
+        [0, -1, -1]
+        """
         x = np.asarray(lon, dtype=np.float64).ravel()
         y = np.asarray(lat, dtype=np.float64).ravel()
         if x.shape != y.shape:
@@ -319,17 +399,52 @@ class GridIndex:
         return out
 
     def locate(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.object_]:
-        """Grid code covering each point (None where no grid covers it)."""
+        """Grid code covering each point (None where no grid covers it): exact, tie rule.
+
+        Parameters
+        ----------
+        lon, lat : array_like
+            WGS84 longitudes and latitudes.
+
+        Returns
+        -------
+        numpy.ndarray of object
+            The covering grid's code per point, or None.
+
+        Examples
+        --------
+        >>> index = GridIndex([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], ["a", "b"])
+        >>> index.locate([0.5, 1.5, 1.0, 3.0], [0.5, 0.5, 1.0, 0.5]).tolist()
+        ['a', 'b', 'a', None]
+        """
         idx = self.locate_index(lon, lat)
         codes = np.append(self.codes, None)
         return codes[idx]  # -1 picks the trailing None
 
     def locate_one(self, lon: float, lat: float) -> str | None:
-        """Single-point fast path: no numpy, a few float operations and list reads."""
+        """Single-point fast path: no numpy, a few float operations and list reads.
+
+        Parameters
+        ----------
+        lon, lat : float
+            A WGS84 point.
+
+        Returns
+        -------
+        str or None
+            The covering grid's code (tie rule: the smallest), None outside every grid.
+
+        Examples
+        --------
+        >>> index = GridIndex([shapely.box(0.0, 0.0, 1.0, 1.0)], ["a"])
+        >>> index.locate_one(0.25, 0.75), index.locate_one(1.0, 1.0), index.locate_one(5.0, 5.0)
+        ('a', 'a', None)
+        """
         i = self.locate_one_index(lon, lat)
         return None if i < 0 else self._codes_list[i]
 
     def locate_one_index(self, lon: float, lat: float) -> int:
+        """Like `locate_one`, the position in `codes` (-1 where no grid covers the point)."""
         r = self.raster
         fx = (lon - r.x0) / r.dx
         fy = (lat - r.y0) / r.dy
@@ -346,7 +461,24 @@ class GridIndex:
         return EMPTY
 
     def covering_all(self, lon: float, lat: float) -> list[str]:
-        """Every grid covering the point, smallest code first (explains edge cases)."""
+        """Every grid covering the point, smallest code first (explains edge cases).
+
+        Parameters
+        ----------
+        lon, lat : float
+            A WGS84 point.
+
+        Returns
+        -------
+        list of str
+            The codes of all grids covering it; the first is what `locate_one` answers.
+
+        Examples
+        --------
+        >>> index = GridIndex([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], ["b", "a"])
+        >>> index.covering_all(1.0, 0.5)  # on the shared edge
+        ['a', 'b']
+        """
         hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
         return sorted(self._codes_list[i] for i in hits)
 
@@ -358,6 +490,36 @@ class GridIndex:
         """The n grids nearest to a point with distances in metres (0 for the covering one).
 
         Distances are measured in the CGCS2000 Gauss-Krüger zone of the coverage.
+
+        Parameters
+        ----------
+        lon, lat : float
+            A WGS84 point.
+        n : int, default 5
+            How many grids (at most the number of grids).
+        max_distance_m : float, optional
+            Only grids within this distance; fewer than `n` may come back.
+
+        Returns
+        -------
+        list of (str, float)
+            Codes with distances in metres, nearest first (ties by the smallest code).
+
+        Raises
+        ------
+        ValueError
+            `n` is less than 1.
+
+        Examples
+        --------
+        >>> index = GridIndex(
+        ...     [shapely.box(120.0, 30.0, 120.01, 30.01), shapely.box(120.01, 30.0, 120.02, 30.01)],
+        ...     ["g1", "g2"],
+        ... )
+        >>> [(code, round(d)) for code, d in index.nearest(120.025, 30.005, n=2)]
+        [('g2', 482), ('g1', 1447)]
+        >>> index.nearest(120.015, 30.005, n=1)
+        [('g2', 0.0)]
         """
         if n < 1:
             raise ValueError("n must be at least 1")
@@ -392,6 +554,7 @@ class GridIndex:
     # ------------------------------------------------------------------ stats
 
     def stats(self) -> dict[str, float | int]:
+        """Size of the index: grids, cell size, cells, boundary share, memory (bytes)."""
         r = self.raster
         return {
             "grids": len(self.codes),

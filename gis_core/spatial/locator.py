@@ -27,7 +27,6 @@ LEVELS = ("grid", "community", "street", "district")
 RESULT_COLUMNS = [f"{level}_{part}" for level in LEVELS for part in ("code", "name")]
 
 
-
 class CoordinateError(ValueError):
     """Coordinates that are missing, not numbers, or out of range."""
 
@@ -43,7 +42,23 @@ class LayerSet:
 
     @classmethod
     def from_directory(cls, path: str | Path) -> LayerSet:
-        """Read grids.geojson (required) and its parent layers (optional) from a folder."""
+        """Read grids.geojson (required) and its parent layers (optional) from a folder.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            A folder with ``grids.*`` and optionally ``communities.*``, ``streets.*`` and
+            ``districts.*`` (any format `read_layer` reads).
+
+        Returns
+        -------
+        LayerSet
+
+        Raises
+        ------
+        FileNotFoundError
+            The folder has no grids layer.
+        """
         path = Path(path)
         layers: dict[str, gpd.GeoDataFrame | None] = {}
         for name in ("grids", "communities", "streets", "districts"):
@@ -61,7 +76,36 @@ def _names(df: pd.DataFrame | None) -> dict[str, str]:
 
 
 class Locator:
-    """Grid lookup with the full administrative answer, in any supported input CRS."""
+    """Grid lookup with the full administrative answer, in any supported input CRS.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        The grids (``code``; ``name``, ``community_code`` ..., ``unit_name`` and
+        ``staff`` where present) and their parent layers for names. Parents missing
+        from the grid layer are taken from the code's prefix (see
+        `gis_core.standards.codes`).
+    generation : str, optional
+        The boundary generation the layers belong to (kept as ``self.generation``).
+    **index_kw
+        `cell_m` and `max_cells` for the `GridIndex`.
+
+    Examples
+    --------
+    The shipped sample (Baohe district, Hefei):
+
+    >>> from gis_core.paths import SAMPLE_DIR
+    >>> locator = Locator.from_directory(SAMPLE_DIR)
+    >>> answer = locator.locate_one(117.273, 31.8489)
+    >>> answer["grid_code"], answer["community_name"], answer["street_name"]
+    ('340111001001001', '凤湾社区', '包公街道')
+    >>> x, y = 117.27850426, 31.8468964  # the same point read off an AMap (GCJ-02) map
+    >>> locator.locate_one(x, y, crs="gcj02")["grid_code"]
+    '340111001001001'
+    >>> table = locator.locate([117.273, 0.0], [31.8489, 0.0])
+    >>> table["district_name"][0], table["district_name"].isna().tolist()
+    ('包河区', [False, True])
+    """
 
     def __init__(self, layers: LayerSet, *, generation: str | None = None, **index_kw: float):
         grids = layers.grids.reset_index(drop=True)
@@ -106,6 +150,31 @@ class Locator:
 
     @classmethod
     def from_directory(cls, path: str | Path, **kw: float) -> Locator:
+        """A locator over the layer files in a folder (see `LayerSet.from_directory`).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            A folder with ``grids.geojson`` (or .gpkg ...) and optional parent layers.
+        **kw
+            Passed to the constructor (``generation``, ``cell_m`` ...).
+
+        Returns
+        -------
+        Locator
+
+        Raises
+        ------
+        FileNotFoundError
+            The folder has no grids layer.
+
+        Examples
+        --------
+        >>> Locator.from_directory("/nonexistent")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no grids layer (grids.geojson, .gpkg, ...) in /nonexistent
+        """
         return cls(LayerSet.from_directory(path), **kw)
 
     # --------------------------------------------------------------- bulk
@@ -115,6 +184,39 @@ class Locator:
 
         Invalid coordinates (NaN, out of range) also get None rows: callers that must
         report why use `validate` first.
+
+        Parameters
+        ----------
+        x, y : array_like
+            Coordinates in `crs` (lon/lat, or metres for a projected CRS).
+        crs : str, int or None, default "wgs84"
+            Anything `gis_core.spatial.crs.parse_crs` accepts.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per point: ``grid_code``, ``grid_name``, ``community_code`` ...
+            ``district_name`` (`RESULT_COLUMNS`); missing values where no grid covers
+            the point.
+
+        Raises
+        ------
+        gis_core.spatial.crs.CRSError
+            `crs` is not a supported CRS.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> import geopandas as gpd
+        >>> grids = gpd.GeoDataFrame(
+        ...     {"code": ["340111001001001"], "name": ["第1网格"]},
+        ...     geometry=[shapely.box(117.0, 31.0, 117.01, 31.01)], crs=4326)
+        >>> locator = Locator(LayerSet(grids))
+        >>> table = locator.locate([117.005, 117.5, 500.0], [31.005, 31.5, 31.0])
+        >>> table.loc[0, ["grid_code", "community_code", "street_code"]].tolist()
+        ['340111001001001', '340111001001', '340111001']
+        >>> table["grid_code"].isna().tolist()  # outside every grid; lon 500 is invalid
+        [False, True, True]
         """
         lon, lat = self.to_wgs84(x, y, crs)
         idx = self.index.locate_index(lon, lat)
@@ -123,6 +225,7 @@ class Locator:
     def to_wgs84(
         self, x: ArrayLike, y: ArrayLike, crs: str | int | None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Arrays in `crs` to WGS84; out-of-range lon/lat become NaN (never projected)."""
         xs = np.asarray(x, dtype=np.float64)
         ys = np.asarray(y, dtype=np.float64)
         parsed = parse_crs(crs)
@@ -139,6 +242,44 @@ class Locator:
         """One point: the administrative answer as a dict, or None outside coverage.
 
         Raises CoordinateError for coordinates that are not finite or out of range.
+
+        Parameters
+        ----------
+        x, y : float
+            One point in `crs`.
+        crs : str, int or None, default "wgs84"
+            Anything `gis_core.spatial.crs.parse_crs` accepts.
+
+        Returns
+        -------
+        dict or None
+            The `RESULT_COLUMNS` plus ``lon`` and ``lat`` (WGS84), or None where no grid
+            covers the point.
+
+        Raises
+        ------
+        CoordinateError
+            Not numbers, not finite, out of range, or not mapping to a valid lon/lat.
+        gis_core.spatial.crs.CRSError
+            `crs` is not a supported CRS.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> import geopandas as gpd
+        >>> grids = gpd.GeoDataFrame(
+        ...     {"code": ["340111001001001"]},
+        ...     geometry=[shapely.box(117.0, 31.0, 117.01, 31.01)], crs=4326)
+        >>> locator = Locator(LayerSet(grids))
+        >>> answer = locator.locate_one(117.005, 31.005)
+        >>> answer["grid_code"], answer["district_code"], answer["lon"]
+        ('340111001001001', '340111', 117.005)
+        >>> locator.locate_one(117.5, 31.5) is None
+        True
+        >>> locator.locate_one(117.0, 95.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        gis_core.spatial.locator.CoordinateError: coordinates out of range: lon 117.0 must ...
         """
         lon, lat = self.point_to_wgs84(x, y, crs)
         i = self.index.locate_one_index(lon, lat)
@@ -149,6 +290,7 @@ class Locator:
         return answer
 
     def point_to_wgs84(self, x: float, y: float, crs: str | int | None) -> tuple[float, float]:
+        """One point in `crs` to WGS84 floats, or CoordinateError saying what is wrong."""
         try:
             fx, fy = float(x), float(y)
         except (TypeError, ValueError) as exc:

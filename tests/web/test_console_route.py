@@ -81,6 +81,36 @@ def test_config_defaults(client: TestClient) -> None:
     assert labels["roles"]["dispatcher"]
 
 
+def test_config_serves_the_case_vocabulary(client: TestClient) -> None:
+    """The console's statuses, open/closed sets, reasons and code lengths: gis_core's."""
+    from gis_core.cases.vocab import OPEN, REASON_REQUIRED, Action, Role, Status
+    from gis_core.standards.codes import ADMIN_CODE_LENGTHS
+
+    vocab = client.get("/console/config.json").json()["vocab"]
+    statuses = [s["value"] for s in vocab["statuses"]]
+    assert sorted(statuses) == sorted(Status) and statuses[0] == Status.REPORTED
+    assert {s["value"]: s["label"] for s in vocab["statuses"]} == {s.value: s.label for s in Status}
+    assert set(vocab["open"]) == set(OPEN)
+    assert set(vocab["closed"]) == set(Status) - OPEN
+    # Open statuses come first in the display order.
+    assert statuses[: len(OPEN)] == vocab["open"]
+    assert [a["value"] for a in vocab["actions"]] == list(Action)
+    assert set(vocab["reason_required"]) == set(REASON_REQUIRED)
+    assert {a["value"] for a in vocab["actions"] if a["reason_required"]} == set(REASON_REQUIRED)
+    assert [r["value"] for r in vocab["roles"]] == list(Role)
+    assert [lv["value"] for lv in vocab["levels"]] == ["community", "street", "district"]
+    assert vocab["code_lengths"] == ADMIN_CODE_LENGTHS
+
+
+def test_console_source_keeps_no_copy_of_the_vocabulary() -> None:
+    """web/src takes statuses, labels and code lengths from the config, not constants."""
+    src = Path(__file__).resolve().parents[2] / "web" / "src"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(src.glob("*.js")))
+    for copy in ("待受理", "已评价", "不予立案", "派遣员", '"evaluated"', '"merged"'):
+        assert copy not in text, copy
+    assert "STATUS_ORDER" not in text and "DEFAULT_LABELS" not in text
+
+
 def test_config_with_a_gcj02_basemap(empty_db: str) -> None:
     url = "https://tiles.example.internal/amap/{z}/{x}/{y}.png"
     for client in _client(empty_db, basemap_url=url, basemap_crs="GCJ-02"):

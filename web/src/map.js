@@ -9,11 +9,12 @@
 /* global maplibregl */
 
 import { tileTime } from "./util.js";
+import { vocab } from "./vocab.js";
 
 export const LIGHT_COLOURS = { green: "#2e7d32", yellow: "#f9a825", red: "#c62828" };
 export const NO_LIGHT = "#9e9e9e";
-export const CLOSED = ["closed", "evaluated", "rejected", "merged"];
-export const OPEN = ["reported", "filed", "dispatched", "handled", "verified", "parked"];
+// Styles keyed by status; which statuses exist and which are open or closed comes from
+// the server (vocab.js). A status without an outline colour gets the default grey.
 const STATUS_STROKE = {
   reported: "#1565c0",
   filed: "#00838f",
@@ -22,6 +23,9 @@ const STATUS_STROKE = {
   verified: "#6a1b9a",
   parked: "#795548",
 };
+
+/** Statuses not yet dispatched: a thicker outline. */
+const WIDE_STROKE = ["reported", "filed"];
 
 const AREA_LAYERS = ["districts", "streets", "communities", "grids", "buildings", "components"];
 const TOGGLES = [
@@ -59,10 +63,10 @@ function fallbackAreaLayers() {
 function eventPaint() {
   const light = ["match", get("light"), "green", LIGHT_COLOURS.green, "yellow",
     LIGHT_COLOURS.yellow, "red", LIGHT_COLOURS.red, NO_LIGHT];
-  const closed = ["in", get("status"), ["literal", CLOSED]];
+  const closed = ["in", get("status"), ["literal", vocab.closed]];
   const urgent = ["==", get("priority"), "urgent"];
   const stroke = ["match", get("status"), ...Object.entries(STATUS_STROKE).flat(), "#bdbdbd"];
-  const fresh = ["in", get("status"), ["literal", ["reported", "filed"]]];
+  const fresh = ["in", get("status"), ["literal", WIDE_STROKE]];
   // Zoomed out (a whole district, tens of thousands of events) dots are small and have no
   // outline; the status outline appears from zoom 12.
   return {
@@ -82,7 +86,7 @@ function eventPaint() {
 /** Drawing order: red lights and urgent events on top, closed ones at the bottom. */
 function eventSortKey() {
   return ["case", ["==", get("light"), "red"], 4, ["==", get("priority"), "urgent"], 3,
-    ["==", get("light"), "yellow"], 2, ["in", get("status"), ["literal", CLOSED]], -1, 0];
+    ["==", get("light"), "yellow"], 2, ["in", get("status"), ["literal", vocab.closed]], -1, 0];
 }
 
 function haloPaint() {
@@ -122,7 +126,8 @@ export class ConsoleMap {
   async init({ eventsQuery = "", bounds = null, jurisdiction = null }) {
     this.eventsQuery = eventsQuery;
     // Below district level the user sees only events in their grids (as the server rule).
-    this.jurisdiction = jurisdiction && jurisdiction.length > 6 ? jurisdiction : null;
+    this.jurisdiction = jurisdiction && jurisdiction.length > vocab.codeLengths.district
+      ? jurisdiction : null;
     const origin = location.origin;
     let server = null;
     try {
@@ -315,7 +320,7 @@ export class ConsoleMap {
   overdueFilter(base) {
     const now = new Date().toISOString().slice(0, 19) + "Z";
     const overdue = ["all", ["<", ["coalesce", ["get", "deadline_at"], "9999"], now],
-      ["in", get("status"), ["literal", OPEN]]];
+      ["in", get("status"), ["literal", vocab.open]]];
     return base ? ["all", base, overdue] : overdue;
   }
 
@@ -474,6 +479,7 @@ export class ConsoleMap {
   }
 
   legendControl() {
+    const closedLabel = this.config.labels?.statuses?.closed ?? "closed";
     return {
       onAdd() {
         const box = document.createElement("div");
@@ -485,7 +491,7 @@ export class ConsoleMap {
           item("dot", `background:${LIGHT_COLOURS.yellow}`, "黄灯"),
           item("dot", `background:${LIGHT_COLOURS.red}`, "红灯"),
           item("dot", `background:${NO_LIGHT};border-color:#1565c0`, "未派遣"),
-          item("dot", "background:#cfd8dc;border-color:#bdbdbd", "已结案"),
+          item("dot", "background:#cfd8dc;border-color:#bdbdbd", closedLabel),
           item("dot halo", "", "超期"),
           item("dot big", `background:${NO_LIGHT}`, "紧急"),
         ].join("");
