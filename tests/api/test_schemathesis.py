@@ -37,8 +37,7 @@ from sqlalchemy import URL, create_engine
 
 from api.app import create_app
 from api.errors import PROBLEM_JSON
-from api.routers.stream import StreamSettings
-from api.settings import ApiSettings
+from api.settings import ApiSettings, StreamSettings
 from gis_core.auth import ensure_demo_accounts
 from gis_core.auth.demo_accounts import DEMO_PASSWORD
 from gis_core.cases import TZ, Actor
@@ -176,8 +175,10 @@ def _add_events_and_accounts(store: Store) -> None:
 
 @pytest.fixture(scope="session")
 def fuzz_app(fuzz_db_url: URL) -> Iterator[FastAPI]:
-    app = create_app(ApiSettings(_env_file=None, database_url=url_text(fuzz_db_url)))
-    app.state.stream_settings = StreamSettings(_env_file=None, poll_seconds=0.01)
+    app = create_app(
+        ApiSettings(_env_file=None, database_url=url_text(fuzz_db_url)),
+        stream_settings=StreamSettings(_env_file=None, poll_seconds=0.01),
+    )
     yield app
     asgi.shutdown_lifespans()  # schemathesis started the app's lifespan: end it (store disposed)
 
