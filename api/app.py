@@ -22,13 +22,26 @@ from api.routers import (
     tiles,
 )
 from api.security import install_security, lookup_access
-from api.settings import ApiSettings, get_settings
+from api.settings import (
+    ApiSettings,
+    Open311Settings,
+    StreamSettings,
+    get_open311_settings,
+    get_settings,
+    get_stream_settings,
+)
 from gis_core.boundaries.generations import LookupService
 from gis_core.events import EventService
 from gis_core.storage import Store
 
 
-def create_app(settings: ApiSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None,
+    *,
+    stream_settings: StreamSettings | None = None,
+    open311_settings: Open311Settings | None = None,
+) -> FastAPI:
+    """The app; settings not given are read from the environment (api.settings)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -50,6 +63,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.stream_settings = stream_settings or get_stream_settings()
+    app.state.open311_settings = open311_settings or get_open311_settings()
     register_error_handlers(app)
     install_security(app)
     app.include_router(health.router)

@@ -1,28 +1,87 @@
-"""Request parsing shared by routes: the store, the lookup service, CRS and generation."""
+"""What routes receive through ``Depends``: the app's settings and services, and the
+request parsing several routers share (CRS, generation, times, lists, area codes, bbox).
+
+This module is the one place that reads ``request.app.state`` for the services
+``create_app`` puts there; routes declare ``store: StoreDep``, ``service: EventsDep``...
+"""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import AfterValidator
 
 from api.errors import Problem
-from api.settings import ApiSettings
+from api.settings import ApiSettings, Open311Settings, StreamSettings
 from gis_core.boundaries.generations import LookupService
-from gis_core.spatial.crs import CRSError, parse_crs
+from gis_core.cases.calendar import TZ
+from gis_core.events import EventService
+from gis_core.events.related import NearbyComponents
+from gis_core.spatial.crs import parse_crs
+from gis_core.storage import Store
+from gis_core.storage.types import TIME_YEARS, plausible_time
+from layers.query import parse_bbox
+
+_LOCK = threading.Lock()
+
+# -- the app's settings and services -----------------------------------------------------
 
 
-async def get_settings_dep(request: Request) -> ApiSettings:
+async def app_settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
-async def get_store(request: Request) -> Any:
+async def app_stream_settings(request: Request) -> StreamSettings:
+    return request.app.state.stream_settings
+
+
+async def app_open311_settings(request: Request) -> Open311Settings:
+    return request.app.state.open311_settings
+
+
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
 async def get_lookup(request: Request) -> LookupService:
     return request.app.state.lookup
+
+
+async def get_events(request: Request) -> EventService:
+    return request.app.state.events
+
+
+def get_nearby(request: Request) -> NearbyComponents:
+    """Components near events, indexed on first use (not at start-up: most requests never
+    need them)."""
+    state = request.app.state
+    nearby = getattr(state, "nearby_components", None)
+    if nearby is None:
+        with _LOCK:
+            nearby = getattr(state, "nearby_components", None)
+            if nearby is None:
+                nearby = state.nearby_components = NearbyComponents(state.store)
+    return nearby
+
+
+SettingsDep = Annotated[ApiSettings, Depends(app_settings)]
+StreamSettingsDep = Annotated[StreamSettings, Depends(app_stream_settings)]
+Open311SettingsDep = Annotated[Open311Settings, Depends(app_open311_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+LookupDep = Annotated[LookupService, Depends(get_lookup)]
+EventsDep = Annotated[EventService, Depends(get_events)]
+NearbyDep = Annotated[NearbyComponents, Depends(get_nearby)]
+
+# -- coordinates and boundary generations -----------------------------------------------
+
+
+def check_crs(crs: str) -> str:
+    """The CRS name if gridgov knows it, else CRSError (a 422 problem on field `crs`)."""
+    parse_crs(crs)
+    return crs
 
 
 async def crs_param(
@@ -32,15 +91,6 @@ async def crs_param(
     ] = "wgs84",
 ) -> str:
     return check_crs(crs)
-
-
-def check_crs(crs: str) -> str:
-    """The CRS name if gridgov knows it, else a 422 problem on field `crs`."""
-    try:
-        parse_crs(crs)
-    except CRSError as exc:
-        raise Problem(422, "Unknown coordinate reference system", str(exc), "crs") from exc
-    return crs
 
 
 class GenerationQuery:
@@ -70,6 +120,41 @@ async def generation_query(
     return GenerationQuery(generation, at)
 
 
-LookupDep = Annotated[LookupService, Depends(get_lookup)]
 CrsDep = Annotated[str, Depends(crs_param)]
 GenerationDep = Annotated[GenerationQuery, Depends(generation_query)]
+
+# -- query-string values -----------------------------------------------------------------
+
+
+def plausible(value: datetime) -> datetime:
+    if not plausible_time(value):
+        raise ValueError(f"must be in the years {TIME_YEARS.start}-{TIME_YEARS.stop - 1}")
+    return value
+
+
+QueryTime = Annotated[datetime, AfterValidator(plausible)]
+"""A time in a query string: validated to lie in ``TIME_YEARS`` (422 otherwise), so that
+moving it to UTC or China time, or a period around it, cannot overflow."""
+
+QueryBBox = Annotated[str, AfterValidator(parse_bbox)]
+"""``minlon,minlat,maxlon,maxlat`` in a query string, parsed to four floats by the one bbox
+parser (:func:`layers.query.parse_bbox`); a bad box is a 422 on field ``bbox``."""
+
+
+def local_time(value: datetime | None) -> datetime | None:
+    """A query-string time; one without a UTC offset is read in Asia/Shanghai (the time
+    zone every case time is kept in)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=TZ)
+
+
+def comma_list(values: list[str] | None) -> list[str]:
+    """Repeated and/or comma-separated query values, flattened, blanks dropped."""
+    return [p.strip() for v in values or () for p in v.split(",") if p.strip()]
+
+
+def area_code_param(value: str | None, name: str) -> str | None:
+    if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 15):
+        raise Problem(422, "Invalid area code", f"{name} must be up to 15 digits", name)
+    return value

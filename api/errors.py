@@ -13,12 +13,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_core.batch.points import BatchTooLarge, InvalidBatch, UnreadableBatch
 from gis_core.boundaries.generations import GenerationNotFound, NoActiveGeneration
 from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.workflow import RoleError, StatusError, TransitionError
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
+from gis_core.storage.features import FilterError
+from layers.model import UnknownCollection, UnknownLayer
+from layers.mvt import TileError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -61,15 +65,24 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-# Domain exception -> (status, title, field)
+# Domain exception -> (status, title, field). Handlers are found along the exception's
+# MRO, so a subclass listed here gets its own status. An exception that knows the
+# offending field (IntakeRejected, FilterError) or its own title (batch bodies) says so.
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     CoordinateError: (422, "Invalid coordinates", "lon"),
     CRSError: (422, "Unknown coordinate reference system", "crs"),
     GenerationNotFound: (404, "Boundary generation not found", "generation"),
     NoActiveGeneration: (503, "No boundary generation loaded", None),
-    # Events. Handlers are found along the exception's MRO, so each subclass of
-    # TransitionError is listed with its own status. IntakeRejected's field varies per
-    # report: the events routes raise it as a Problem with the field (api.events_deps).
+    # Batch-locate bodies (gis_core.batch.points)
+    UnreadableBatch: (400, "Unreadable body", "body"),
+    InvalidBatch: (422, "Invalid body", "body"),
+    BatchTooLarge: (413, "Batch too large", "body"),
+    # Map layers: OGC API query parameters (400, as OGC asks), collections, tiles
+    FilterError: (400, "Invalid parameter", None),
+    UnknownCollection: (404, "Collection not found", "collectionId"),
+    UnknownLayer: (404, "Layer not found", "layer"),
+    TileError: (404, "Tile not found", "z"),
+    # Events: each subclass of TransitionError with its own status.
     IntakeRejected: (422, "Report rejected", None),
     AreaNotFound: (404, "Grid not found", "code"),
     EventNotFound: (404, "Event not found", None),
@@ -96,8 +109,12 @@ def register_error_handlers(app: FastAPI) -> None:
             title: str = title,
             field: str | None = field,
         ) -> JSONResponse:
-            # An exception that knows the offending field (IntakeRejected) says so.
-            return problem_response(status, title, str(exc), getattr(exc, "field", None) or field)
+            return problem_response(
+                status,
+                getattr(exc, "title", None) or title,
+                str(exc),
+                getattr(exc, "field", None) or field,
+            )
 
         app.add_exception_handler(exc_type, _domain)
 

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.security import APIKeyHeader, APIKeyQuery, OAuth2PasswordBearer
-from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from api.dependencies import SettingsDep, StoreDep
 from api.errors import Problem
+from api.settings import AuthSettings
 from gis_core.auth import (
     ROLE_SCOPES,
     ROLES,
@@ -42,11 +42,12 @@ from gis_core.auth import (
     TokenError,
     TokenService,
     UserInfo,
+    jurisdiction_filter,
 )
-from gis_core.auth import can_access as _can_access
+from gis_core.auth import can_access as area_access
 from gis_core.auth.accounts import KEY_PREFIX
 from gis_core.auth.ratelimit import retry_after_header
-from gis_core.auth.tokens import MIN_SECRET_LENGTH
+from gis_core.storage import Store
 
 TOKEN_URL = "/v1/auth/token"
 API_KEY_HEADER = "X-API-Key"
@@ -56,33 +57,18 @@ CHALLENGE = f'Bearer realm="{REALM}", APIKey realm="{REALM}"'
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _UNSET = object()
 
-
-class AuthSettings(BaseSettings):
-    """Access-control settings, from the same GRIDGOV_ environment as ``ApiSettings``."""
-
-    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
-
-    secret_key: SecretStr | None = None
-    """Token-signing secret (32+ characters). Unset: one is generated and kept in the
-    database (table auth_secrets), fine for the embedded demo; set it in production so a
-    database dump does not carry the signing key."""
-    token_ttl_minutes: int = 480
-    """Bearer-token lifetime: a dispatcher's shift."""
-    login_rate: str = "10/min"
-    """Login attempts allowed per username (per process), against password guessing."""
-
-    @field_validator("secret_key")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
-            raise ValueError(f"GRIDGOV_SECRET_KEY needs at least {MIN_SECRET_LENGTH} characters")
-        return value
-
-    @field_validator("login_rate")
-    @classmethod
-    def _valid_rate(cls, value: str) -> str:
-        Rate.parse(value)
-        return value
+__all__ = [
+    "AuthSettings",
+    "OptionalPrincipal",
+    "Principal",
+    "SecurityDep",
+    "StreamPrincipal",
+    "check_access",
+    "install_security",
+    "jurisdiction_filter",
+    "lookup_access",
+    "require",
+]
 
 
 @dataclass(frozen=True)
@@ -111,7 +97,7 @@ class Principal:
         return any(n in self.scopes or n == self.role for n in needs)
 
     def can_access(self, area_code: str | None) -> bool:
-        return _can_access(self, area_code)
+        return area_access(self, area_code)
 
     @classmethod
     def from_user(cls, user: UserInfo) -> Principal:
@@ -145,8 +131,8 @@ class Security:
         self._tokens: TokenService | None = None
         self._lock = threading.Lock()
 
-    def accounts(self, request: Request) -> Accounts:
-        return Accounts(request.app.state.store)
+    def accounts(self, store: Store) -> Accounts:
+        return Accounts(store)
 
     def tokens(self, accounts: Accounts) -> TokenService:
         """The token service; resolving the secret may touch the database (sync)."""
@@ -175,6 +161,9 @@ def get_security(request: Request) -> Security:
     if security is None:  # an app built without create_app: default settings
         security = install_security(request.app)
     return security
+
+
+SecurityDep = Annotated[Security, Depends(get_security)]
 
 
 # -- credentials --------------------------------------------------------------------------
@@ -249,6 +238,8 @@ def _key_principal(security: Security, accounts: Accounts, key: str) -> Principa
 
 async def current_principal(
     request: Request,
+    security: SecurityDep,
+    store: StoreDep,
     token: Annotated[str | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_key_header)],
     query_key: Annotated[str | None, Depends(_key_query)],
@@ -261,8 +252,7 @@ async def current_principal(
     cached = getattr(request.state, "principal", _UNSET)
     if cached is None or isinstance(cached, Principal):
         return cached
-    security = get_security(request)
-    accounts = security.accounts(request)
+    accounts = security.accounts(store)
     principal: Principal | None = None
     if token and not token.startswith(KEY_PREFIX):
         principal = await run_in_threadpool(_user_principal, security, accounts, token)
@@ -279,10 +269,6 @@ OptionalPrincipal = Annotated[Principal | None, Depends(current_principal)]
 
 def check_access(principal: Principal | None, needs: tuple[str, ...]) -> Principal:
     """The principal if it holds any of `needs` (401 when absent, 403 when short)."""
-    return _check(principal, needs)
-
-
-def _check(principal: Principal | None, needs: tuple[str, ...]) -> Principal:
     if principal is None:
         raise _unauthorized(
             "Authentication required",
@@ -320,25 +306,39 @@ def require(*needs: str) -> Callable[..., Awaitable[Principal]]:
         raise ValueError(f"unknown scope or role {', '.join(unknown)}")
 
     async def dependency(principal: OptionalPrincipal) -> Principal:
-        return _check(principal, needs)
+        return check_access(principal, needs)
 
     dependency.__name__ = f"require_{'_'.join(needs) or 'login'}"
     return dependency
 
 
-async def lookup_access(request: Request, principal: OptionalPrincipal) -> Principal | None:
+async def lookup_access(settings: SettingsDep, principal: OptionalPrincipal) -> Principal | None:
     """Lookups (/v1/locate, /point): open when ``lookups_public`` (a key, if sent, is
     still checked and rate-limited), else they need the ``locate`` scope."""
-    if request.app.state.settings.lookups_public:
+    if settings.lookups_public:
         return principal
-    return _check(principal, ("locate",))
+    return check_access(principal, ("locate",))
 
 
-def jurisdiction_filter(principal: Principal | None) -> str | None:
-    """Code prefix limiting what ``principal`` sees (None = no limit); see gis_core.auth."""
-    return None if principal is None else principal.jurisdiction
+async def stream_principal(
+    request: Request,
+    principal: OptionalPrincipal,
+    security: SecurityDep,
+    store: StoreDep,
+    access_token: Annotated[
+        str | None,
+        Query(description="A bearer token, for EventSource clients that cannot send headers."),
+    ] = None,
+) -> Principal:
+    """Like ``require("events:read")``, also accepting ``?access_token=`` (browsers'
+    EventSource cannot set an Authorization header; ``?api_key=`` works everywhere)."""
+    if principal is None and access_token:
+        if access_token.startswith(KEY_PREFIX):
+            raise Problem(401, "Invalid token", "send an API key as api_key=, not access_token=")
+        accounts = security.accounts(store)
+        principal = await run_in_threadpool(_user_principal, security, accounts, access_token)
+        request.state.principal = principal
+    return check_access(principal, ("events:read",))
 
 
-def can_access(principal: Principal | None, area_code: str | None) -> bool:
-    """Whether ``principal`` may see and act on ``area_code``; see gis_core.auth."""
-    return _can_access(principal, area_code)
+StreamPrincipal = Annotated[Principal, Depends(stream_principal)]

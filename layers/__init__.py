@@ -1,7 +1,7 @@
 """Map layers: each layer defined once, read by the OGC API, the vector tiles and the styles.
 
 * :mod:`~layers.model` — :class:`Layer` and :class:`Property`;
-* :mod:`~layers.registry` — the layers gridgov serves (:data:`LAYERS`, :func:`get_layer`);
+* :mod:`~layers.registry` — the layers gridgov serves (:data:`LAYERS`);
 * :mod:`~layers.style` — colours and widths, as MapLibre layers or Leaflet options;
 * :mod:`~layers.query` — query-string parameters to a feature query (OGC rules);
 * :mod:`~layers.ogc` — OGC API – Features documents; :mod:`~layers.preview` SVG sketches;
@@ -9,9 +9,9 @@
 * :mod:`~layers.tilejson` — TileJSON 3.0 and MapLibre style documents.
 """
 
-from layers.model import Layer, Property, UnknownLayer
+from layers.model import Layer, Property, UnknownCollection, UnknownLayer
 from layers.mvt import Tile, TileError, render_tile
-from layers.registry import LAYERS, get_layer
+from layers.registry import LAYERS
 from layers.style import ByProperty, Style
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "Style",
     "Tile",
     "TileError",
+    "UnknownCollection",
     "UnknownLayer",
-    "get_layer",
     "render_tile",
 ]

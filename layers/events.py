@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from gis_core.cases import CalendarRangeWarning, TimeUnit, default_limit, light_for_deadline
+from gis_core.cases.vocab import Status
 from gis_core.storage.models import Event
 
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
@@ -43,7 +44,7 @@ def _unit(values: Mapping[str, Any]) -> TimeUnit:
 def event_light(values: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """``{"light": "green"|"yellow"|"red"|None}`` for one event's stored values."""
     dispatched, deadline = values.get("dispatched_at"), values.get("deadline_at")
-    if values.get("status") != "dispatched" or dispatched is None or deadline is None:
+    if values.get("status") != Status.DISPATCHED or dispatched is None or deadline is None:
         return {"light": None}
     with warnings.catch_warnings():  # a year outside the holiday table: weekdays only
         warnings.simplefilter("ignore", CalendarRangeWarning)

@@ -50,6 +50,20 @@ class Property:
 class UnknownLayer(KeyError):
     """No layer with this id (the API answers 404)."""
 
+    def __init__(self, layer_id: str) -> None:
+        super().__init__(layer_id)
+        self.layer_id = layer_id
+
+    def __str__(self) -> str:
+        return f"no map layer {self.layer_id!r}"
+
+
+class UnknownCollection(UnknownLayer):
+    """No OGC API collection with this id: an unknown layer, named as OGC names it."""
+
+    def __str__(self) -> str:
+        return f"no collection {self.layer_id!r}"
+
 
 @dataclass(frozen=True)
 class Layer:

@@ -6,9 +6,9 @@ combined style (areas first, from the district down, then buildings, components,
 
 from __future__ import annotations
 
-from gis_core.cases.vocab import STATUS_LABELS
+from gis_core.cases.vocab import OPEN, STATUS_LABELS, Status
 from layers.events import LIGHT_COLOURS, LIGHT_INPUTS, LIGHT_LABELS, NO_LIGHT, event_light
-from layers.model import Layer, Property, UnknownLayer
+from layers.model import Layer, Property
 from layers.style import ByProperty, Style
 
 CODE = Property("code", "编码")
@@ -22,7 +22,8 @@ GRID = Property("grid_code", "网格编码")
 # Admin areas: coarse simplification when zoomed out, almost none when zoomed in.
 AREA_SIMPLIFY = ((0, 2.0), (14, 1.0), (17, 0.5))
 
-CLOSED_STATUSES = ("closed", "evaluated", "rejected", "merged")
+CLOSED_STATUSES = tuple(s.value for s in Status if s not in OPEN)
+"""Closed or terminal cases: drawn faded on the events layer."""
 
 
 def _admin(
@@ -182,12 +183,12 @@ EVENTS = Layer(
         stroke=ByProperty(
             "status",
             {
-                "reported": "#1565c0",
-                "filed": "#1565c0",
-                "dispatched": "#212121",
-                "handled": "#6a1b9a",
-                "verified": "#6a1b9a",
-                "parked": "#795548",
+                Status.REPORTED.value: "#1565c0",
+                Status.FILED.value: "#1565c0",
+                Status.DISPATCHED.value: "#212121",
+                Status.HANDLED.value: "#6a1b9a",
+                Status.VERIFIED.value: "#6a1b9a",
+                Status.PARKED.value: "#795548",
                 **dict.fromkeys(CLOSED_STATUSES, "#bdbdbd"),
             },
             "#212121",
@@ -205,11 +206,3 @@ LAYERS: dict[str, Layer] = {
     layer.id: layer
     for layer in (DISTRICTS, STREETS, COMMUNITIES, GRIDS, BUILDINGS, COMPONENTS, EVENTS)
 }
-
-
-def get_layer(layer_id: str) -> Layer:
-    """The layer called ``layer_id``; :class:`UnknownLayer` if there is none."""
-    try:
-        return LAYERS[layer_id]
-    except KeyError:
-        raise UnknownLayer(layer_id) from None

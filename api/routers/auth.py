@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from api.dependencies import StoreDep
 from api.errors import Problem
-from api.security import Principal, get_security, require
+from api.security import Principal, SecurityDep, require
 from gis_core.auth import ROLE_LABELS, area_level
 from gis_core.auth.ratelimit import retry_after_header
 
@@ -44,12 +45,12 @@ class MeAnswer(BaseModel):
     },
 )
 def login(
-    request: Request,
     response: Response,
+    security: SecurityDep,
+    store: StoreDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenAnswer:
     """Sync on purpose: argon2 verification is CPU work, so it runs in the threadpool."""
-    security = get_security(request)
     rate = security.login_rate  # None when "unlimited" is configured
     wait = rate and security.login_limiter.hit(("login", form.username.strip().lower()), rate)
     if wait:
@@ -59,7 +60,7 @@ def login(
             f"at most {security.login_rate} per username; retry later",
             headers={"Retry-After": retry_after_header(wait)},
         )
-    accounts = security.accounts(request)
+    accounts = security.accounts(store)
     user = accounts.authenticate(form.username, form.password)
     if user is None:  # RFC 6749 5.2: a bad grant is 400 invalid_grant, not 401
         raise Problem(

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from api.dependencies import get_store
-from api.events_deps import area_code_param
+from api.dependencies import StoreDep, area_code_param
 from api.security import require
 from gis_core.events.catalog import categories, responsible_units
 
@@ -53,7 +52,7 @@ def list_categories(
     summary="Responsible units; with `area`, those that can take an event there",
 )
 def list_units(
-    store: Annotated[Any, Depends(get_store)],
+    store: StoreDep,
     area: Annotated[
         str | None,
         Query(

@@ -18,20 +18,28 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import Problem
-from api.events_deps import (
+from api.access import actor_for, allowed_actions, caller_filter, visible_event
+from api.dependencies import (
     EventsDep,
     NearbyDep,
+    QueryBBox,
     QueryTime,
-    actor_for,
-    allowed_actions,
     area_code_param,
-    caller_filter,
     comma_list,
     local_time,
-    visible_event,
+)
+from api.errors import Problem
+from api.event_schemas import (
+    ACTION_PARAMS,
+    ActionIn,
+    EventCreated,
+    EventDetail,
+    EventIn,
+    EventPage,
+    EventWithActions,
+    Indicators,
+    RelocateIn,
 )
 from api.security import Principal, require
 from gis_core.cases.calendar import TZ
@@ -49,64 +57,6 @@ Writer = Annotated[Principal, Depends(require("events:write"))]
 EventId = Annotated[int, Path(ge=1, le=INTEGER_MAX, description="Event id.")]
 STATUSES = tuple(s.value for s in Status)
 DEFAULT_INDICATOR_DAYS = 30
-
-
-class EventIn(BaseModel):
-    """A report; coordinates in any supported CRS, or an address / building id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    source: str = Field(description="12345, 110, 12315, grid_member, resident_app, iot, ...")
-    external_id: str | None = Field(
-        None, description="The source's own id: a retry with the same one is not a new event."
-    )
-    category_code: str = Field(description="5-digit event class (GET /v1/categories).")
-    description: str | None = None
-    lon: float | str | None = None
-    lat: float | str | None = None
-    crs: str = Field("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>.")
-    address: str | None = None
-    building_id: str | None = None
-    reporter_name: str | None = None
-    reporter_phone: str | None = None
-    priority: str = Field("normal", description="normal or urgent.")
-    photos: list[str] = Field(default_factory=list, description="Photo URLs (at most 20).")
-    reported_at: datetime | None = Field(None, description="ISO 8601 with offset; default now.")
-
-
-class ActionIn(BaseModel):
-    """One action of the case loop; only the parameters the action takes."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: str = Field(description="file, dispatch, handle, verify_pass, close, ...")
-    note: str = ""
-    expected_version: int | None = Field(
-        None, description="The version the caller saw: 409 if the event changed since."
-    )
-    unit_id: int | None = Field(
-        None, ge=1, le=INTEGER_MAX, description="dispatch / reroute: the unit."
-    )
-    score: int | None = Field(None, description="evaluate: 1-5.")
-    to_level: str | None = Field(None, description="escalate / delegate: community|street|district")
-    value: float | None = Field(None, description="extend: the extension's amount.")
-    unit: str | None = Field(None, description="extend: working_hours or working_days.")
-    into: int | None = Field(
-        None, ge=1, le=INTEGER_MAX, description="merge: the event this one duplicates."
-    )
-
-
-class RelocateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lon: float
-    lat: float
-    crs: str = "wgs84"
-    note: str = ""
-    expected_version: int | None = None
-
-
-ACTION_PARAMS = ("unit_id", "score", "to_level", "value", "unit", "into")
 
 
 class EventQuery:
@@ -136,7 +86,8 @@ class EventQuery:
         ] = None,
         overdue: Annotated[bool | None, Query(description="Only (or no) overdue events.")] = None,
         bbox: Annotated[
-            str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84).", max_length=100)
+            QueryBBox | None,
+            Query(description="minlon,minlat,maxlon,maxlat (WGS84).", max_length=100),
         ] = None,
     ) -> None:
         statuses = comma_list(status)
@@ -160,29 +111,16 @@ class EventQuery:
             reported_from=local_time(from_),
             reported_to=local_time(to),
             overdue=overdue,
-            bbox=_bbox(bbox),
+            bbox=bbox,
             unit_id=unit_id,
         )
-
-
-def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    try:
-        minx, miny, maxx, maxy = (float(p) for p in text.split(","))
-    except ValueError:
-        raise Problem(
-            422, "Invalid bbox", "expected minlon,minlat,maxlon,maxlat numbers", "bbox"
-        ) from None
-    if not (minx <= maxx and miny <= maxy):
-        raise Problem(422, "Invalid bbox", "min must not exceed max", "bbox")
-    return minx, miny, maxx, maxy
 
 
 @router.post(
     "/events",
     status_code=201,
     summary="Report an event (idempotent per source + external_id)",
+    response_model=EventCreated,
     responses={
         200: {"description": "A retry: the event already reported, `created` false"},
         201: {"description": "Created, routed and stored; `routing` explains the decision"},
@@ -205,7 +143,12 @@ def create_event(body: EventIn, principal: Writer, service: EventsDep) -> JSONRe
     )
 
 
-@router.get("/events", summary="Events in the caller's jurisdiction, filtered and paged")
+@router.get(
+    "/events",
+    summary="Events in the caller's jurisdiction, filtered and paged",
+    response_model=EventPage,
+    response_model_exclude_unset=True,
+)
 def list_events(
     principal: Reader,
     service: EventsDep,
@@ -234,6 +177,8 @@ def list_events(
 @router.get(
     "/events/{event_id:int}",
     summary="One event with history, attachments, allowed actions, nearby components",
+    response_model=EventDetail,
+    response_model_exclude_unset=True,
     responses={404: {"description": "No such event in the caller's jurisdiction"}},
 )
 def get_event(
@@ -249,6 +194,8 @@ def get_event(
 @router.post(
     "/events/{event_id:int}/actions",
     summary="Apply one action of the case loop",
+    response_model=EventWithActions,
+    response_model_exclude_unset=True,
     responses={
         403: {"description": "The caller's role (or unit) may not take this action"},
         404: {"description": "No such event in the caller's jurisdiction"},
@@ -256,7 +203,7 @@ def get_event(
         422: {"description": "Bad parameters for the action"},
     },
 )
-def act(event_id: EventId, body: ActionIn, principal: Writer, service: EventsDep) -> dict:
+def act(event_id: EventId, body: ActionIn, principal: Writer, service: EventsDep) -> dict[str, Any]:
     """The caller acts with the account's role (`allowed_actions` in GET /v1/events/{id}
     lists what it may do now); an API key acts as the workflow's `system` role (file,
     dispatch by rule, close, evaluate, escalate, urge), on record under the key's name."""
@@ -281,9 +228,13 @@ def act(event_id: EventId, body: ActionIn, principal: Writer, service: EventsDep
 @router.post(
     "/events/{event_id:int}/relocate",
     summary="Correct an event's location: located and routed again, on record",
+    response_model=EventWithActions,
+    response_model_exclude_unset=True,
     responses={404: {"description": "No such event in the caller's jurisdiction"}},
 )
-def relocate(event_id: EventId, body: RelocateIn, principal: Writer, service: EventsDep) -> dict:
+def relocate(
+    event_id: EventId, body: RelocateIn, principal: Writer, service: EventsDep
+) -> dict[str, Any]:
     visible_event(service, principal, event_id, with_history=False)
     event = service.relocate(
         event_id,
@@ -298,7 +249,12 @@ def relocate(event_id: EventId, body: RelocateIn, principal: Writer, service: Ev
     return event
 
 
-@router.get("/indicators", summary="Closure, on-time and rework rates of the loop")
+@router.get(
+    "/indicators",
+    summary="Closure, on-time and rework rates of the loop",
+    response_model=Indicators,
+    response_model_exclude_unset=True,
+)
 def indicators(
     principal: Annotated[Principal, Depends(require("indicators"))],
     service: EventsDep,

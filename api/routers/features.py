@@ -25,15 +25,17 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.access import restrict, visible
+from api.dependencies import LookupDep, StoreDep
 from api.errors import Problem
-from api.layer_access import restrict, visible
 from api.security import OptionalPrincipal
-from gis_core.boundaries.generations import NoActiveGeneration
+from gis_core.boundaries.generations import LookupService, NoActiveGeneration
+from gis_core.storage import Store
 from gis_core.storage import features as store_features
-from gis_core.storage.features import Extent, Feature, FeaturePage, FeatureQuery, FilterError
+from gis_core.storage.features import Extent, Feature, FeaturePage, FeatureQuery
 from gis_core.storage.types import INTEGER_MAX
 from layers import ogc
-from layers.model import Layer
+from layers.model import Layer, UnknownCollection
 from layers.preview import svg_preview
 from layers.query import (
     DEFAULT_LIMIT,
@@ -157,33 +159,30 @@ class FeaturesEndpoints:
     # -- helpers the routes share ---------------------------------------------------------
 
     def layer(self, collection_id: str) -> Layer:
+        """The collection's layer; UnknownCollection (404) when there is none."""
         layer = self.layers.get(collection_id)
         if layer is None:
-            raise Problem(
-                404, "Collection not found", f"no collection {collection_id!r}", "collectionId"
-            )
+            raise UnknownCollection(collection_id)
         return layer
 
     @staticmethod
     def parse(layer: Layer, request: Request, *, paging: bool) -> LayerRequest:
-        try:
-            return parse_layer_request(layer, request.query_params.multi_items(), paging=paging)
-        except FilterError as exc:
-            raise Problem(400, "Invalid parameter", str(exc), exc.field) from None
+        """The query string as a feature query (FilterError: 400 naming the parameter)."""
+        return parse_layer_request(layer, request.query_params.multi_items(), paging=paging)
 
     @staticmethod
-    def generation_id(request: Request, layer: Layer, generation: str | None) -> int | None:
+    def generation_id(lookup: LookupService, layer: Layer, generation: str | None) -> int | None:
         """The boundary generation to read for admin layers (404/503 via the error map)."""
         if not layer.versioned:
             return None
-        return request.app.state.lookup.resolve(generation).id
+        return lookup.resolve(generation).id
 
-    def extent(self, request: Request, layer: Layer) -> Extent | None:
+    def extent(self, store: Store, lookup: LookupService, layer: Layer) -> Extent | None:
         try:
-            gen = self.generation_id(request, layer, None)
+            gen = self.generation_id(lookup, layer, None)
         except NoActiveGeneration:
             return None
-        return store_features.extent(request.app.state.store, layer.source, gen)
+        return store_features.extent(store, layer.source, gen)
 
     def respond(
         self, request: Request, html: bool, template: str, doc: Any, **context: Any
@@ -213,9 +212,11 @@ class FeaturesEndpoints:
             return self.respond(request, html, "conformance.html", ogc.conformance())
 
         @router.get("/collections", summary="Feature collections", name="ogc_collections")
-        def collections(request: Request, f: FormatParam = None) -> Response:
+        def collections(
+            request: Request, store: StoreDep, lookup: LookupDep, f: FormatParam = None
+        ) -> Response:
             html = wants_html(request, _check_format(f))
-            extents = {lid: self.extent(request, layer) for lid, layer in self.layers.items()}
+            extents = {lid: self.extent(store, lookup, layer) for lid, layer in self.layers.items()}
             doc = ogc.collections(self.layers.values(), str(request.base_url), extents)
             return self.respond(request, html, "collections.html", doc)
 
@@ -224,12 +225,15 @@ class FeaturesEndpoints:
         )
         def collection(
             request: Request,
+            store: StoreDep,
+            lookup: LookupDep,
             collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
             f: FormatParam = None,
         ) -> Response:
             layer = self.layer(collection_id)
             html = wants_html(request, _check_format(f))
-            doc = ogc.collection(layer, str(request.base_url), self.extent(request, layer))
+            extent = self.extent(store, lookup, layer)
+            doc = ogc.collection(layer, str(request.base_url), extent)
             return self.respond(request, html, "collection.html", doc, layer=layer)
 
         @router.get(
@@ -244,14 +248,16 @@ class FeaturesEndpoints:
         def items(
             request: Request,
             principal: OptionalPrincipal,
+            store: StoreDep,
+            lookup: LookupDep,
             collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
         ) -> Response:
             layer = self.layer(collection_id)
             req = self.parse(layer, request, paging=True)
             html = wants_html(request, req.format)
-            gen = self.generation_id(request, layer, req.generation)
+            gen = self.generation_id(lookup, layer, req.generation)
             query = restrict(layer, principal, replace(req.query, generation_id=gen))
-            page = self._query(request, layer, query)
+            page = store_features.query_features(store, layer.source, query)
             base, now = str(request.base_url), datetime.now(UTC)
             limit = query.limit or DEFAULT_LIMIT
             links = ogc.page_links(
@@ -283,18 +289,15 @@ class FeaturesEndpoints:
         def item(
             request: Request,
             principal: OptionalPrincipal,
+            store: StoreDep,
+            lookup: LookupDep,
             collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
             feature_id: Annotated[str, Path(alias="featureId", max_length=128)],
         ) -> Response:
             layer = self.layer(collection_id)
-            try:
-                req = parse_item_request(layer, request.query_params.multi_items())
-            except FilterError as exc:
-                raise Problem(400, "Invalid parameter", str(exc), exc.field) from None
-            gen = self.generation_id(request, layer, req.generation)
-            feature = store_features.get_feature(
-                request.app.state.store, layer.source, feature_id, gen
-            )
+            req = parse_item_request(layer, request.query_params.multi_items())
+            gen = self.generation_id(lookup, layer, req.generation)
+            feature = store_features.get_feature(store, layer.source, feature_id, gen)
             if feature is None or not visible(layer, principal, feature.properties):
                 raise Problem(
                     404,
@@ -307,12 +310,6 @@ class FeaturesEndpoints:
                 return self._item_html(request, layer, feature, now)
             body = ogc.feature_body(layer, feature, str(request.base_url), now)
             return Response(body, media_type=ogc.GEOJSON, headers=CONTENT_CRS)
-
-    def _query(self, request: Request, layer: Layer, query: FeatureQuery) -> FeaturePage:
-        try:
-            return store_features.query_features(request.app.state.store, layer.source, query)
-        except FilterError as exc:
-            raise Problem(400, "Invalid parameter", str(exc), exc.field) from None
 
     def _item_html(
         self, request: Request, layer: Layer, feature: Feature, now: datetime

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
+from api.dependencies import LookupDep
 from api.errors import Problem
 
 router = APIRouter(tags=["health"])
@@ -15,8 +16,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Database reachable and grid index loaded")
-def readyz(request: Request) -> dict[str, object]:
-    lookup = request.app.state.lookup
+def readyz(lookup: LookupDep) -> dict[str, object]:
     try:
         revision = lookup.store.current_revision()
         _, info = lookup.locator()

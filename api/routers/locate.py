@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -13,9 +9,10 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.dependencies import CrsDep, GenerationDep, LookupDep, check_crs
+from api.dependencies import CrsDep, GenerationDep, LookupDep, SettingsDep, check_crs
 from api.errors import Problem
-from gis_core.spatial.crs import parse_crs, valid_lonlat
+from gis_core.batch.coordinates import read_coordinates
+from gis_core.batch.points import POINT_ERRORS, read_batch
 
 router = APIRouter(tags=["locate"])
 
@@ -116,62 +113,6 @@ class BatchRequest(BaseModel):
     points: list[BatchPoint] | list[list[float | None]]
 
 
-def _parse_batch(
-    request_body: bytes, content_type: str
-) -> tuple[list[Any], list[Any], list[Any], str | None]:
-    """lon, lat, id lists and a CRS from a JSON array/object or a CSV body."""
-    if content_type.startswith("text/csv"):
-        try:
-            reader = csv.DictReader(io.StringIO(request_body.decode("utf-8-sig")))
-            rows = list(reader)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise Problem(400, "Unreadable CSV", str(exc), "body") from exc
-        fields = {f.lower(): f for f in reader.fieldnames or []}
-        lon_f = fields.get("lon") or fields.get("lng") or fields.get("x")
-        lat_f = fields.get("lat") or fields.get("y")
-        if lon_f is None or lat_f is None:
-            raise Problem(
-                422, "Missing columns", "CSV needs lon and lat (or x and y) columns", "body"
-            )
-        id_f = fields.get("id")
-        return (
-            [r[lon_f] for r in rows],
-            [r[lat_f] for r in rows],
-            [r[id_f] if id_f else None for r in rows],
-            None,
-        )
-    try:
-        data = json.loads(request_body or b"null")
-    except ValueError as exc:
-        raise Problem(400, "Malformed JSON", str(exc), "body") from exc
-    crs = None
-    if isinstance(data, dict):
-        crs = data.get("crs")
-        data = data.get("points")
-    if not isinstance(data, list):
-        raise Problem(
-            422,
-            "Invalid body",
-            "expected a JSON array of points, an object {crs, points} or a CSV body",
-            "body",
-        )
-    lons, lats, ids = [], [], []
-    for item in data:
-        if isinstance(item, dict):
-            lons.append(item.get("lon", item.get("x")))
-            lats.append(item.get("lat", item.get("y")))
-            ids.append(item.get("id"))
-        elif isinstance(item, list | tuple) and len(item) >= 2:
-            lons.append(item[0])
-            lats.append(item[1])
-            ids.append(None)
-        else:
-            lons.append(None)
-            lats.append(None)
-            ids.append(None)
-    return lons, lats, ids, crs
-
-
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     """A model's JSON schema with its ``$defs`` inlined: placed inside the OpenAPI document,
     ``#/$defs/...`` references would point at the document's root, where nothing is."""
@@ -190,16 +131,6 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     return walk(schema)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 @router.post(
     "/v1/locate",
     summary="Batch lookup (JSON array, {crs, points} object, or CSV with lon,lat)",
@@ -214,36 +145,36 @@ def _number(value: Any) -> float | None:
     },
 )
 async def locate_batch(
-    request: Request, lookup: LookupDep, crs: CrsDep, gen: GenerationDep
+    request: Request,
+    lookup: LookupDep,
+    settings: SettingsDep,
+    crs: CrsDep,
+    gen: GenerationDep,
 ) -> dict[str, Any]:
     """Answers come in input order; a point that cannot be used gets an `error` instead."""
-    lons, lats, ids, body_crs = _parse_batch(
-        await request.body(), request.headers.get("content-type", "")
+    batch = read_batch(
+        await request.body(),
+        request.headers.get("content-type", ""),
+        settings.max_batch_points,
     )
-    limit = request.app.state.settings.max_batch_points
-    if len(lons) > limit:
-        raise Problem(413, "Batch too large", f"{len(lons)} points; the limit is {limit}", "body")
-    if body_crs is not None:
-        crs = check_crs(str(body_crs))
-    x = np.array([_number(v) if _number(v) is not None else np.nan for v in lons], dtype=float)
-    y = np.array([_number(v) if _number(v) is not None else np.nan for v in lats], dtype=float)
-    table, info = lookup.locate_many(x, y, crs, generation=gen.generation, at=gen.at)
-    missing = np.isnan(x) | np.isnan(y)
-    out_of_range = (
-        ~missing & ~valid_lonlat(x, y)
-        if parse_crs(crs).is_geographic
-        else np.zeros(len(x), dtype=bool)
+    if batch.crs is not None:
+        crs = check_crs(batch.crs)
+    x, y, reason = read_coordinates(batch.lons, batch.lats, crs)
+    usable = reason == None  # noqa: E711
+    table, info = lookup.locate_many(
+        np.where(usable, x, np.nan),
+        np.where(usable, y, np.nan),
+        crs,
+        generation=gen.generation,
+        at=gen.at,
     )
     results: list[dict[str, Any]] = []
-    codes = table.to_dict("records")
-    for i, row in enumerate(codes):
+    for i, row in enumerate(table.to_dict("records")):
         item: dict[str, Any] = {"index": i}
-        if ids[i] is not None:
-            item["id"] = ids[i]
-        if missing[i]:
-            item["error"] = "missing or non-numeric coordinate"
-        elif out_of_range[i]:
-            item["error"] = "coordinate out of range"
+        if batch.ids[i] is not None:
+            item["id"] = batch.ids[i]
+        if reason[i] is not None:
+            item["error"] = POINT_ERRORS[reason[i]]
         elif pd.isna(row["grid_code"]):
             item["error"] = "outside coverage"
         else:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine, Mapping
-from functools import lru_cache
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
@@ -31,12 +30,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from api.access import actor_for
+from api.dependencies import EventsDep, Open311SettingsDep, QueryTime, comma_list, local_time
 from api.errors import Problem
-from api.events_deps import EventsDep, QueryTime, actor_for, comma_list, local_time
-from api.security import OptionalPrincipal, Principal, _check, require
+from api.security import OptionalPrincipal, Principal, check_access, require
 from gis_core.events import EventNotFound, IntakeRejected
 from gis_core.events import open311 as o311
 
@@ -52,21 +51,6 @@ PLURALS = {
     "attributes": "attribute",
     "values": "value",
 }
-
-
-class Open311Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="GRIDGOV_OPEN311_", env_file=".env", extra="ignore"
-    )
-
-    public_reads: bool = True
-    """Whether GET services/requests need no key (GeoReport clients read without one)."""
-    contact: str = "12345政务服务便民热线"
-
-
-@lru_cache(maxsize=1)
-def get_open311_settings() -> Open311Settings:
-    return Open311Settings()
 
 
 # -- output -----------------------------------------------------------------------------
@@ -149,12 +133,11 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Ro
 Format = Annotated[str, Path(pattern="^(json|xml)$", description="json or xml")]
 
 
-async def reader(request: Request, principal: OptionalPrincipal) -> Principal | None:
+async def reader(settings: Open311SettingsDep, principal: OptionalPrincipal) -> Principal | None:
     """Anyone when reads are public (a sent key is still checked), else scope open311."""
-    settings = getattr(request.app.state, "open311_settings", None) or get_open311_settings()
     if settings.public_reads:
         return principal
-    return _check(principal, ("open311",))
+    return check_access(principal, ("open311",))
 
 
 Reader = Annotated[Principal | None, Depends(reader)]
@@ -168,8 +151,7 @@ def _jurisdiction(principal: Principal | None) -> str | None:
 
 
 @router.get("/discovery.{fmt}", summary="GeoReport discovery document")
-def discovery(request: Request, fmt: Format) -> Response:
-    settings = getattr(request.app.state, "open311_settings", None) or get_open311_settings()
+def discovery(request: Request, fmt: Format, settings: Open311SettingsDep) -> Response:
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
     body = {
         "changeset": CHANGESET,

@@ -37,37 +37,21 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from functools import lru_cache
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from api.events_deps import EventsDep, StreamPrincipal, caller_filter
+from api.access import caller_filter
+from api.dependencies import EventsDep, StreamSettingsDep
 from api.routers.events import EventQuery
+from api.security import StreamPrincipal
+from api.settings import StreamSettings
 from gis_core.events.feed import Change, ChangeFeed, Cursor
 
 router = APIRouter(prefix="/v1", tags=["events"])
-
-
-class StreamSettings(BaseSettings):
-    """Timing of the event stream, from GRIDGOV_STREAM_* environment variables."""
-
-    model_config = SettingsConfigDict(env_prefix="GRIDGOV_STREAM_", env_file=".env", extra="ignore")
-
-    poll_seconds: float = 1.0
-    heartbeat_seconds: float = 15.0
-    lag_seconds: float = 10.0
-    retry_ms: int = 3000
-    """Reconnection delay the browser is told to use."""
-
-
-@lru_cache(maxsize=1)
-def get_stream_settings() -> StreamSettings:
-    return StreamSettings()
 
 
 def _message(change: Change) -> str:
@@ -111,6 +95,7 @@ async def stream_events(
     request: Request,
     principal: StreamPrincipal,
     service: EventsDep,
+    settings: StreamSettingsDep,
     query: Annotated[EventQuery, Depends()],
     last_event_id: Annotated[
         str | None, Header(description="Resume after this id (EventSource sends it).")
@@ -130,7 +115,6 @@ async def stream_events(
     header, `?access_token=<token>` or `?api_key=<key>` (EventSource sends no headers).
     Each stream polls the shared database about once a second for `updated_at` past its
     cursor, so it sees the changes of every worker process and resumes on any of them."""
-    settings = getattr(request.app.state, "stream_settings", None) or get_stream_settings()
     feed = ChangeFeed(
         service,
         caller_filter(query.filter, principal),

@@ -22,14 +22,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.access import restrict
+from api.dependencies import LookupDep, StoreDep
 from api.errors import Problem
-from api.layer_access import restrict
 from api.security import OptionalPrincipal
-from gis_core.boundaries.generations import NoActiveGeneration
+from gis_core.boundaries.generations import LookupService, NoActiveGeneration
 from gis_core.storage import features as store_features
-from gis_core.storage.features import FeatureQuery, FilterError
-from layers.model import MAX_ZOOM, Layer
-from layers.mvt import MVT_MEDIA_TYPE, Tile, TileError, render_tile
+from gis_core.storage.features import FeatureQuery
+from layers.model import MAX_ZOOM, Layer, UnknownLayer
+from layers.mvt import MVT_MEDIA_TYPE, Tile, render_tile
 from layers.query import parse_layer_request
 from layers.registry import LAYERS
 from layers.tilejson import style_document, tilejson
@@ -46,19 +47,17 @@ class TileEndpoints:
         self._register()
 
     def layer(self, layer_id: str) -> Layer:
+        """The layer; UnknownLayer (404) when there is none."""
         layer = self.layers.get(layer_id)
         if layer is None:
-            raise Problem(404, "Layer not found", f"no map layer {layer_id!r}", "layer")
+            raise UnknownLayer(layer_id)
         return layer
 
     @staticmethod
-    def query(request: Request, layer: Layer) -> FeatureQuery:
-        """The request's filters, with the boundary generation resolved to an id."""
-        try:
-            req = parse_layer_request(layer, request.query_params.multi_items(), paging=False)
-        except FilterError as exc:
-            raise Problem(400, "Invalid parameter", str(exc), exc.field) from None
-        gen = request.app.state.lookup.resolve(req.generation).id if layer.versioned else None
+    def query(request: Request, lookup: LookupService, layer: Layer) -> FeatureQuery:
+        """The request's filters (FilterError: 400), the boundary generation resolved."""
+        req = parse_layer_request(layer, request.query_params.multi_items(), paging=False)
+        gen = lookup.resolve(req.generation).id if layer.versioned else None
         return replace(req.query, generation_id=gen)
 
     @staticmethod
@@ -75,22 +74,22 @@ class TileEndpoints:
             return JSONResponse(style_document(self.layers.values(), str(request.base_url)))
 
         @router.get("/{layer}.json", summary="TileJSON 3.0 of a layer")
-        def layer_tilejson(request: Request, layer_id: LayerId) -> JSONResponse:
+        def layer_tilejson(
+            request: Request, store: StoreDep, lookup: LookupDep, layer_id: LayerId
+        ) -> JSONResponse:
             layer = self.layer(layer_id)
-            query = self.query(request, layer)
+            query = self.query(request, lookup, layer)
             try:
-                ext = store_features.extent(
-                    request.app.state.store, layer.source, query.generation_id
-                )
+                ext = store_features.extent(store, layer.source, query.generation_id)
             except (LookupError, NoActiveGeneration):
                 ext = None
             doc = tilejson(layer, str(request.base_url), ext, request.url.query)
             return JSONResponse(doc)
 
         @router.get("/{layer}/style.json", summary="MapLibre style of one layer")
-        def layer_style(request: Request, layer_id: LayerId) -> JSONResponse:
+        def layer_style(request: Request, lookup: LookupDep, layer_id: LayerId) -> JSONResponse:
             layer = self.layer(layer_id)
-            self.query(request, layer)  # reject bad filters here, not on every tile
+            self.query(request, lookup, layer)  # reject bad filters here, not on every tile
             doc = style_document([layer], str(request.base_url), {layer.id: request.url.query})
             return JSONResponse(doc)
 
@@ -107,16 +106,15 @@ class TileEndpoints:
         def tile(
             request: Request,
             principal: OptionalPrincipal,
+            store: StoreDep,
+            lookup: LookupDep,
             layer_id: LayerId,
             z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
             x: Annotated[int, Path(ge=0)],
             y: Annotated[int, Path(ge=0)],
         ) -> Response:
             layer = self.layer(layer_id)
-            try:
-                where = Tile(z, x, y)
-            except TileError as exc:
-                raise Problem(404, "Tile not found", str(exc), "z") from None
+            where = Tile(z, x, y)  # TileError: 404
             if not layer.minzoom <= z <= layer.maxzoom:
                 raise Problem(
                     404,
@@ -124,8 +122,8 @@ class TileEndpoints:
                     f"{layer.id} has tiles at zoom {layer.minzoom}-{layer.maxzoom} only",
                     "z",
                 )
-            query = restrict(layer, principal, self.query(request, layer))
-            data = render_tile(request.app.state.store, layer, where, query)
+            query = restrict(layer, principal, self.query(request, lookup, layer))
+            data = render_tile(store, layer, where, query)
             headers = self.cache_headers(layer)
             if not data:
                 return Response(status_code=204, headers=headers)

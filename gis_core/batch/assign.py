@@ -22,18 +22,17 @@ import pyarrow.parquet as pq
 import shapely
 from numpy.typing import NDArray
 
+from gis_core.batch.coordinates import (
+    NOT_FINITE,
+    OUT_OF_RANGE,
+    first_reason,
+    flag_out_of_range,
+    number_column,
+)
 from gis_core.spatial.crs import parse_crs, valid_lonlat
 from gis_core.spatial.io import LayerError, file_kind
 from gis_core.spatial.locator import Locator
 
-ADDED_COLUMNS = [
-    "grid_code",
-    "community_code",
-    "street_code",
-    "district_code",
-    "assign_status",
-    "assign_reason",
-]
 CHUNK_ROWS = 200_000
 
 
@@ -86,25 +85,6 @@ def as_geometries(values: pd.Series) -> NDArray[np.object_]:
     return np.where(pd.isna(arr), None, arr)
 
 
-def _parse_number_column(raw: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
-    """Numbers from a column of text or numbers, with a reason for each unusable value."""
-    reason = np.full(len(raw), None, dtype=object)
-    if pd.api.types.is_numeric_dtype(raw.dtype):
-        values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
-        reason[np.isnan(values)] = "missing coordinate"
-    else:
-        text = raw.astype("string").str.strip()
-        missing = text.isna() | (text == "")
-        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        explicit_nan = text.str.lower().isin(["nan", "-nan", "+nan"]).fillna(False).to_numpy()
-        not_number = ~missing.to_numpy() & np.isnan(values) & ~explicit_nan
-        reason[missing.to_numpy()] = "missing coordinate"
-        reason[not_number] = "coordinate is not a number"
-        reason[explicit_nan] = "coordinate is not finite"
-    reason[np.isinf(values) & (reason == None)] = "coordinate is not finite"  # noqa: E711
-    return values, reason
-
-
 def _coordinates(
     df: pd.DataFrame, spec: InputSpec
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.object_]]:
@@ -120,7 +100,7 @@ def _coordinates(
         y = np.full(len(df), np.nan)
         x[use] = shapely.get_x(geoms[use])
         y[use] = shapely.get_y(geoms[use])
-        reason[use & ~(np.isfinite(x) & np.isfinite(y))] = "coordinate is not finite"
+        reason[use & ~(np.isfinite(x) & np.isfinite(y))] = NOT_FINITE
         return x, y, reason
     for col in (spec.lon_col, spec.lat_col):
         if col not in df.columns:
@@ -128,28 +108,23 @@ def _coordinates(
                 f"no column {col!r} in the input (columns: {', '.join(map(str, df.columns))}); "
                 "name the coordinate columns with --lon-col/--lat-col"
             )
-    x, rx = _parse_number_column(df[spec.lon_col])
-    y, ry = _parse_number_column(df[spec.lat_col])
-    reason = np.where(rx == None, ry, rx)  # noqa: E711
-    return x, y, reason
+    x, rx = number_column(df[spec.lon_col])
+    y, ry = number_column(df[spec.lat_col])
+    return x, y, first_reason(rx, ry)
 
 
 def assign_partition(df: pd.DataFrame, locator: Locator, spec: InputSpec) -> pd.DataFrame:
     """Add the assignment columns to one partition (any size, any engine)."""
     x, y, reason = _coordinates(df, spec)
-    crs = parse_crs(spec.crs)
+    reason = flag_out_of_range(x, y, reason, spec.crs)
     ok = reason == None  # noqa: E711
-    if crs.is_geographic:
-        out_of_range = ok & ~valid_lonlat(x, y)
-        reason[out_of_range] = "coordinate out of range"
-        ok &= ~out_of_range
     lon = np.where(ok, x, np.nan)
     lat = np.where(ok, y, np.nan)
     answer = locator.locate(lon, lat, spec.crs)
-    if not crs.is_geographic:
+    if not parse_crs(spec.crs).is_geographic:
         lon84, lat84 = locator.to_wgs84(lon, lat, spec.crs)
         unmapped = ok & ~valid_lonlat(lon84, lat84)
-        reason[unmapped] = "coordinate out of range"
+        reason[unmapped] = OUT_OF_RANGE
         ok &= ~unmapped
     out = df.copy()
     for level in ("grid", "community", "street", "district"):

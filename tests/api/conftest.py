@@ -37,6 +37,22 @@ SERVER_START_TIMEOUT = 60.0
 ClientFactory = Callable[[URL | str], AbstractContextManager[TestClient]]
 
 
+@contextmanager
+def postgis_schema(base: URL, prefix: str = "api") -> Iterator[URL]:
+    """A fresh schema in the session's PostGIS database (``postgis_url``): yields a URL
+    whose search_path puts it first; the schema is dropped afterwards."""
+    schema = f"{prefix}_{uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema},public"})
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
 def url_text(url: URL | str) -> str:
     """A database URL as an operator would configure it (password visible)."""
     return url if isinstance(url, str) else url.render_as_string(hide_password=False)
@@ -54,21 +70,11 @@ def seeded_db_url(
             ensure_demo_accounts(store)
         yield url
         return
-    base: URL = request.getfixturevalue("postgis_url")
-    schema = f"api_{uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = base.update_query_dict({"options": f"-csearch_path={schema},public"})
-    try:
+    with postgis_schema(request.getfixturevalue("postgis_url"), "api") as url:
         with Store(url) as store:
             seed_store(store)
             ensure_demo_accounts(store)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

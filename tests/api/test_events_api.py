@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
-from sqlalchemy import URL, create_engine
+from sqlalchemy import URL
 
 from api.app import create_app
 from api.errors import PROBLEM_JSON
@@ -34,6 +33,7 @@ from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
 from tests import live_server
+from tests.api.conftest import postgis_schema
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "long enough pw"
@@ -97,18 +97,14 @@ def seeded_database(
 ) -> Iterator[Env]:
     """A fresh database on ``request.param`` (sqlite | postgis) with the sample district,
     the demo accounts, and this module's users and keys."""
-    admin = None
-    if request.param == "sqlite":
-        url = resolve_url(f"sqlite:///{tmp_path_factory.mktemp('events') / 'gridgov.sqlite'}")
-    else:
-        base: URL = request.getfixturevalue("postgis_url")
-        schema = f"ev_{uuid4().hex[:12]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = base.update_query_dict({"options": f"-csearch_path={schema},public"})
-    store = Store(url)
-    try:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = resolve_url(f"sqlite:///{tmp_path_factory.mktemp('events') / 'gridgov.sqlite'}")
+        else:
+            base: URL = request.getfixturevalue("postgis_url")
+            url = stack.enter_context(postgis_schema(base, "ev"))
+        store = Store(url)
+        stack.callback(store.dispose)
         with cheap_passwords():
             seed_store(store)
             ensure_demo_accounts(store)
@@ -120,12 +116,6 @@ def seeded_database(
                 name: accounts.create_key(name, scopes)[1] for name, scopes in KEY_SCOPES.items()
             }
             yield Env(url, store, keys, store.read_admin_layer("grid"))
-    finally:
-        store.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
 
 
 def serve_app(env: Env, log: Path, **settings: str) -> AbstractContextManager[str]:

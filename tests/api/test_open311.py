@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 from georeport import GeoReport
 
 from api.app import create_app
-from api.routers.open311 import Open311Settings
-from api.settings import ApiSettings
+from api.settings import ApiSettings, Open311Settings
 from gis_core.auth import Accounts
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventService
@@ -193,8 +192,10 @@ def test_request_status_with_georeport(base: str, http: httpx.Client, env: Env) 
 def test_reads_may_require_the_scope_and_keys_see_their_jurisdiction(env: Env) -> None:
     accounts = Accounts(env.store)
     _, street_key = accounts.create_key("street-app", "open311", area=STREET1)
-    app = create_app(ApiSettings(_env_file=None, database_url=env.url_text))
-    app.state.open311_settings = Open311Settings(_env_file=None, public_reads=False)
+    app = create_app(
+        ApiSettings(_env_file=None, database_url=env.url_text),
+        open311_settings=Open311Settings(_env_file=None, public_reads=False),
+    )
     with cheap_passwords(), TestClient(app) as client:
         r = client.get("/open311/v2/services.json")
         assert r.status_code == 401 and r.json()[0]["code"] == 401

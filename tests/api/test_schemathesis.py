@@ -26,19 +26,17 @@ import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
-from sqlalchemy import URL, create_engine
+from sqlalchemy import URL
 
 from api.app import create_app
 from api.errors import PROBLEM_JSON
-from api.routers.stream import StreamSettings
-from api.settings import ApiSettings
+from api.settings import ApiSettings, StreamSettings
 from gis_core.auth import ensure_demo_accounts
 from gis_core.auth.demo_accounts import DEMO_PASSWORD
 from gis_core.cases import TZ, Actor
@@ -48,7 +46,7 @@ from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
-from tests.api.conftest import url_text
+from tests.api.conftest import postgis_schema, url_text
 
 MAX_EXAMPLES = 20
 MAX_WRITE_EXAMPLES = 50
@@ -138,21 +136,11 @@ def fuzz_db_url(
             _add_events_and_accounts(store)
         yield url
         return
-    base: URL = request.getfixturevalue("postgis_url")
-    schema = f"fuzz_{uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = base.update_query_dict({"options": f"-csearch_path={schema},public"})
-    try:
+    with postgis_schema(request.getfixturevalue("postgis_url"), "fuzz") as url:
         with Store(url) as store:
             seed_store(store)
             _add_events_and_accounts(store)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 def _add_events_and_accounts(store: Store) -> None:
@@ -176,8 +164,10 @@ def _add_events_and_accounts(store: Store) -> None:
 
 @pytest.fixture(scope="session")
 def fuzz_app(fuzz_db_url: URL) -> Iterator[FastAPI]:
-    app = create_app(ApiSettings(_env_file=None, database_url=url_text(fuzz_db_url)))
-    app.state.stream_settings = StreamSettings(_env_file=None, poll_seconds=0.01)
+    app = create_app(
+        ApiSettings(_env_file=None, database_url=url_text(fuzz_db_url)),
+        stream_settings=StreamSettings(_env_file=None, poll_seconds=0.01),
+    )
     yield app
     asgi.shutdown_lifespans()  # schemathesis started the app's lifespan: end it (store disposed)
 
