@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -68,23 +69,30 @@ def postgis_url() -> Iterator[URL]:
     admin.dispose()
 
 
+@contextmanager
+def postgis_schema(base: URL, prefix: str = "t") -> Iterator[URL]:
+    """A fresh schema in the session's PostGIS database (``postgis_url``): yields a URL
+    whose search_path puts it first; the schema is dropped afterwards."""
+    schema = f"{prefix}_{uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema},public"})
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgis"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
     """An empty database: a SQLite file, or a fresh schema in the session's PostGIS DB."""
     if request.param == "sqlite":
         yield resolve_url(f"sqlite:///{tmp_path / 'gridgov.sqlite'}")
         return
-    base: URL = request.getfixturevalue("postgis_url")
-    schema = f"t_{uuid4().hex[:12]}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema},public"})
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+    with postgis_schema(request.getfixturevalue("postgis_url")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from api.dependencies import SettingsDep
 from api.errors import Problem
+from api.settings import ApiSettings
 
 DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 """The built console (committed); ``web/build.mjs`` writes it."""
@@ -94,8 +96,7 @@ def _vocab() -> dict[str, Any]:
     }
 
 
-def basemap(request: Request) -> dict[str, Any]:
-    settings = request.app.state.settings
+def basemap(settings: ApiSettings) -> dict[str, Any]:
     url = (settings.basemap_url or "").strip() or None
     crs = (settings.basemap_crs or "wgs84").strip().lower().replace("-", "")
     if crs not in BASEMAP_CRS:
@@ -148,12 +149,12 @@ def console_redirect() -> RedirectResponse:
 
 
 @router.api_route("/", methods=["GET", "HEAD"], summary="The dispatcher console page")
-def console_page(request: Request) -> Response:
+def console_page(settings: SettingsDep) -> Response:
     page = DIST / "index.html"
     if not page.is_file():
         raise _missing_build()
     headers = {
-        "Content-Security-Policy": content_security_policy(basemap(request)["url"]),
+        "Content-Security-Policy": content_security_policy(basemap(settings)["url"]),
         "Cache-Control": "no-cache",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
@@ -162,12 +163,11 @@ def console_page(request: Request) -> Response:
 
 
 @router.get("/config.json", summary="What the console needs to start")
-def console_config(request: Request) -> JSONResponse:
-    settings = request.app.state.settings
+def console_config(settings: SettingsDep) -> JSONResponse:
     doc = {
         "title": settings.title,
         "api_base": "",
-        "basemap": basemap(request),
+        "basemap": basemap(settings),
         "labels": _labels(),
         "vocab": _vocab(),
     }

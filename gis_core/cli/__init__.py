@@ -13,7 +13,8 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
+def register_commands() -> None:
+    """Add every command group to ``app`` (lazily, so `import gis_core.cli` stays cheap)."""
     from gis_core.cli import db, demo, events, sample, serve, spatial, users
 
     spatial.register(app)
@@ -26,5 +27,5 @@ def _register() -> None:
 
 
 def main() -> None:
-    _register()
+    register_commands()
     app()

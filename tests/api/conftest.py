@@ -16,11 +16,10 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import URL, create_engine
+from sqlalchemy import URL
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -29,28 +28,13 @@ from gis_core.auth.demo_accounts import DEMO_KEY
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
+from tests.db_fixtures import postgis_schema
 from tests.live_server import serve as serve_subprocess
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_START_TIMEOUT = 60.0
 
 ClientFactory = Callable[[URL | str], AbstractContextManager[TestClient]]
-
-
-@contextmanager
-def postgis_schema(base: URL, prefix: str = "api") -> Iterator[URL]:
-    """A fresh schema in the session's PostGIS database (``postgis_url``): yields a URL
-    whose search_path puts it first; the schema is dropped afterwards."""
-    schema = f"{prefix}_{uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema},public"})
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 def url_text(url: URL | str) -> str:

@@ -33,7 +33,7 @@ from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
 from tests import live_server
-from tests.api.conftest import postgis_schema
+from tests.db_fixtures import postgis_schema
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "long enough pw"

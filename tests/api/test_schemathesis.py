@@ -46,7 +46,8 @@ from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.engine import resolve_url
-from tests.api.conftest import postgis_schema, url_text
+from tests.api.conftest import url_text
+from tests.db_fixtures import postgis_schema
 
 MAX_EXAMPLES = 20
 MAX_WRITE_EXAMPLES = 50

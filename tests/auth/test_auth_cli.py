@@ -14,7 +14,7 @@ from gis_core.storage import Store
 
 @pytest.fixture
 def cli() -> typer.Typer:
-    """The command groups as `gis_core.cli._register` adds them."""
+    """The command groups as `gis_core.cli.register_commands` adds them."""
     app = typer.Typer()
     users.register(app)
     return app

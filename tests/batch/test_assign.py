@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from gis_core.cli import _register, app
+from gis_core.cli import app, register_commands
 from gis_core.spatial.crs import from_wgs84
 from gis_core.spatial.locator import Locator
 
 runner = CliRunner()
-_register()
+register_commands()
 
 
 def points_table(n: int = 5000, seed: int = 0) -> pd.DataFrame:

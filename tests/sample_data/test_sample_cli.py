@@ -6,11 +6,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from gis_core.cli import _register, app
+from gis_core.cli import app, register_commands
 from gis_core.sample_data.events import generate_events, write_events
 
 runner = CliRunner()
-_register()
+register_commands()
 
 
 def test_sample_events_writes_the_seeded_file(sample_dir: Path, tmp_path: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import URL
 from typer.testing import CliRunner
 
-from gis_core.cli import _register, app
+from gis_core.cli import app, register_commands
 from gis_core.sample_data.seeding import DemoServices, demo_lookups, seed_store
 from gis_core.storage import Store
 
-_register()
+register_commands()
 
 
 def test_seed_is_idempotent_and_lookups_come_from_the_store(db_url: URL) -> None:
