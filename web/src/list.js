@@ -131,6 +131,7 @@ export async function loadList() {
     const data = await state.api.get("/v1/events", listParams());
     if (seq !== state.listSeq) return;
     state.list = { items: data.items || [], total: data.total || 0, counts: data.counts || {} };
+    pinArrivals();
     renderList();
     renderCounts(state.list.counts);
   } catch (err) {
@@ -177,7 +178,42 @@ function renderList() {
   );
 }
 
+// The filters a live event can be checked against without a query; with any other filter
+// set, an arrival is only shown where the server's answer puts it.
+function matchesFilters(ev) {
+  const f = state.filters;
+  if (f.overdue || f.from || f.to || f.inview) return false;
+  if (f.status && ev.status !== f.status) return false;
+  if (f.priority && ev.priority !== f.priority) return false;
+  if (f.source && ev.source !== f.source) return false;
+  if (f.category_code && !(ev.category_code || "").startsWith(f.category_code)) return false;
+  if (f.area && !(ev.grid_code || "").startsWith(f.area)) return false;
+  return true;
+}
+
+// Fresh arrivals missing from page 1 go on top of it, so a new report is never hidden
+// behind a page of overdue cases while the dispatcher has not seen it.
+function pinArrivals() {
+  const now = Date.now();
+  for (const [id, until] of state.fresh) if (until < now) state.fresh.delete(id);
+  for (const id of state.arrived.keys()) if (!state.fresh.has(id)) state.arrived.delete(id);
+  if (state.page !== 0) return;
+  const shown = new Set(state.list.items.map((x) => x.id));
+  const extra = [...state.arrived.values()]
+    .filter((ev) => !shown.has(ev.id) && matchesFilters(ev))
+    .sort((a, b) => b.id - a.id);
+  state.list.items = [...extra, ...state.list.items];
+}
+
+/** A live event that was just created: remembered while fresh and shown on page 1. */
+export function addArrival(ev) {
+  state.arrived.set(ev.id, ev);
+  pinArrivals();
+  renderList();
+}
+
 export function patchListItem(ev) {
+  if (state.arrived.has(ev.id)) state.arrived.set(ev.id, { ...state.arrived.get(ev.id), ...ev });
   const i = state.list.items.findIndex((x) => x.id === ev.id);
   if (i >= 0) {
     state.list.items[i] = { ...state.list.items[i], ...ev };

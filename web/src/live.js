@@ -2,7 +2,7 @@
 // urgent ones (WebAudio, no sound file) and toasts.
 
 import { reloadDetail, renderDetail, select } from "./detail.js";
-import { debouncedList, patchListItem, renderBadge } from "./list.js";
+import { addArrival, debouncedList, patchListItem, renderBadge } from "./list.js";
 import { state } from "./state.js";
 import { $, h } from "./util.js";
 import { vocab } from "./vocab.js";
@@ -65,6 +65,7 @@ function onLive(kind, ev) {
     if (urgent) beep();
     toast(`${urgent ? "紧急" : "新"}事件 #${ev.id}：${ev.category_name || ev.category_code || ""}${
       ev.address ? ` · ${ev.address}` : ""}`, urgent ? "urgent" : "", () => select(ev.id));
+    addArrival(ev);
   } else if (ev.light === "red" && !state.fresh.has(ev.id)) {
     // a case that just turned red is as urgent as a new urgent report
     const before = state.list.items.find((x) => x.id === ev.id);

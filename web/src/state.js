@@ -20,6 +20,9 @@ export const state = {
   notice: null,
   newCount: 0,
   fresh: new Map(),
+  // events that arrived live, kept at the top of page 1 while fresh even when the
+  // urgency order would put them on a later page (overdue cases come first)
+  arrived: new Map(),
   stream: null,
   areaNames: new Map(),
   units: null,
