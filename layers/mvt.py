@@ -46,6 +46,7 @@ from gis_core.storage.features import (
     where_clauses,
 )
 from gis_core.storage.geo import BBox
+from gis_core.storage.protocol import Database
 from layers.model import MAX_ZOOM, Layer, tile_value
 
 EXTENT = 4096
@@ -111,7 +112,7 @@ def tile_query(tile: Tile, query: FeatureQuery) -> FeatureQuery:
 
 
 def render_tile(
-    store: Any,
+    store: Database,
     layer: Layer,
     tile: Tile,
     query: FeatureQuery | None = None,
@@ -220,7 +221,7 @@ def _pg_property(layer: Layer, name: str, column: Any) -> Any:
 
 
 def _postgis_tile(
-    store: Any, layer: Layer, tile: Tile, query: FeatureQuery, now: datetime
+    store: Database, layer: Layer, tile: Tile, query: FeatureQuery, now: datetime
 ) -> bytes:
     src = layer.source
     t = src.sql_table

@@ -20,6 +20,7 @@ from gis_core.spatial.crs import from_wgs84
 from gis_core.spatial.io import read_layer
 from gis_core.spatial.locator import Locator
 from gis_core.spatial.nearby import BuildingIndex, ComponentIndex
+from gis_core.storage.protocol import StoreLike
 
 SAMPLE_GENERATION = "sample-340111"
 LEVEL_FILES = {
@@ -31,7 +32,7 @@ LEVEL_FILES = {
 
 
 def seed_store(
-    store: Any,
+    store: StoreLike,
     sample_dir: Path = SAMPLE_DIR,
     *,
     components: bool = True,
@@ -66,7 +67,7 @@ def seed_store(
     return counts
 
 
-def seed_duties(store: Any, sample_dir: Path = SAMPLE_DIR) -> dict[str, int]:
+def seed_duties(store: StoreLike, sample_dir: Path = SAMPLE_DIR) -> dict[str, int]:
     """Responsible units, their members, duty layers and routing rules, where shipped."""
     counts: dict[str, int] = {}
     units_csv = sample_dir / "units.csv"
@@ -92,7 +93,7 @@ def seed_duties(store: Any, sample_dir: Path = SAMPLE_DIR) -> dict[str, int]:
 
 
 def seed_live_events(
-    store: Any, *, days: int = 3, now: datetime | None = None, seed: int = 20261122
+    store: StoreLike, *, days: int = 3, now: datetime | None = None, seed: int = 20261122
 ) -> dict[str, int]:
     """A recent week of sample reports, moved through the loop as a centre would have.
 
@@ -155,7 +156,7 @@ class DemoServices:
     buildings: BuildingIndex
 
     @classmethod
-    def from_store(cls, store: Any) -> DemoServices:
+    def from_store(cls, store: StoreLike) -> DemoServices:
         source = StoreSource(store)
         return cls(
             build_locator(source),
