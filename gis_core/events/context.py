@@ -25,7 +25,7 @@ class Conflict(RuntimeError):
     """Another action changed the event first (stale version)."""
 
 
-def now() -> datetime:
+def current_time() -> datetime:
     """The current time on the case clock (Asia/Shanghai)."""
     return datetime.now(TZ)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from gis_core.events.context import now as local_now
+from gis_core.events.context import current_time
 from gis_core.events.queries import EventFilter, conditions
 from gis_core.events.service import EventService
 from gis_core.events.views import event_view
@@ -127,7 +127,7 @@ class ChangeFeed:
         """The changes since the last poll, oldest first (at most ``batch`` new ones plus
         late arrivals; poll again at once when a full batch came back)."""
         cursor = self.cursor if self.cursor is not None else self.start()
-        now = local_now()
+        now = current_time()
         cond = conditions(self.flt, now)
         out: list[Change] = []
         with self.service.store.session(write=False) as session:

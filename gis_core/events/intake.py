@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gis_core.cases.state import Actor
 from gis_core.cases.vocab import SOURCE_LABELS, Role
 from gis_core.cases.workflow import open_case
-from gis_core.events.context import EventContext, history_row, now
+from gis_core.events.context import EventContext, current_time, history_row
 from gis_core.events.duplicates import link, possible_duplicates
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
@@ -56,7 +56,7 @@ class Prepared:
     decision: RoutingDecision
 
 
-def submit(ctx: EventContext, report: EventReport, actor: Actor | None = None) -> SubmitResult:
+def submit(ctx: EventContext, report: EventReport, *, actor: Actor | None = None) -> SubmitResult:
     """Accept one report; IntakeRejected (field, reason) when it cannot be accepted."""
     report = validate(report)
     if report.external_id is not None:
@@ -77,7 +77,7 @@ def submit(ctx: EventContext, report: EventReport, actor: Actor | None = None) -
 
 
 def submit_many(
-    ctx: EventContext, reports: Sequence[EventReport], actor: Actor | None = None
+    ctx: EventContext, reports: Sequence[EventReport], *, actor: Actor | None = None
 ) -> BatchResult:
     """Bulk intake: one transaction for the batch, same rules as `submit`.
 
@@ -144,7 +144,7 @@ def prepare(ctx: EventContext, report: EventReport, actor: Actor | None) -> Prep
     lon, lat, located_by = resolve_location(ctx, report)
     answer = ctx.lookup.locate(lon, lat, "wgs84") if lon is not None else None
     decision = ctx.router.route(answer, lon, lat, report.category_code, report.priority)
-    at = report.reported_at or now()
+    at = report.reported_at or current_time()
     actor = actor or Actor(id=report.source, role=Role.SYSTEM, name=SOURCE_LABELS[report.source])
     transition = open_case(
         actor,

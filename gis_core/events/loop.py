@@ -25,7 +25,13 @@ from gis_core.cases.history import replay
 from gis_core.cases.state import Actor, CaseState
 from gis_core.cases.vocab import Action, Status
 from gis_core.cases.workflow import apply
-from gis_core.events.context import Conflict, EventContext, EventNotFound, history_row, now
+from gis_core.events.context import (
+    Conflict,
+    EventContext,
+    EventNotFound,
+    current_time,
+    history_row,
+)
 from gis_core.events.reports import IntakeRejected
 from gis_core.events.views import event_view, get_event
 from gis_core.spatial.locator import CoordinateError
@@ -60,7 +66,7 @@ def act(
     (which saves a read for bulk work). `also` changes the row in the same transaction
     (relocate uses it, so a correction is one atomic, versioned step).
     """
-    at = at or now()
+    at = at or current_time()
     try:
         with ctx.session() as session:
             # Row lock on PostgreSQL (SQLite's write transaction is already exclusive):
@@ -94,7 +100,7 @@ def act(
                 also(event)
             session.flush()  # the version check happens here
             session.add(history_row(event_id, transition.state.version, transition.entry.as_row()))
-            view = None if with_history else event_view(event, now())
+            view = None if with_history else event_view(event, current_time())
     except StaleDataError:
         raise Conflict(
             f"event {event_id} was changed by someone else: reload it and try again"

@@ -29,9 +29,9 @@ from sqlalchemy import select
 from gis_core.cases.calendar import TZ
 from gis_core.cases.vocab import OPEN, Status
 from gis_core.events.access import event_visible
-from gis_core.events.context import now as local_now
-from gis_core.events.intake import EventReport
+from gis_core.events.context import current_time
 from gis_core.events.queries import EventFilter, conditions
+from gis_core.events.reports import EventReport
 from gis_core.events.service import EventService
 from gis_core.events.views import event_view
 from gis_core.standards import event_classes
@@ -213,7 +213,7 @@ class Open311Requests:
         or 90 days either side of the one date given) and GeoReport statuses; newest
         first, at most ``limit``."""
         wanted = sorted({int(i) for i in ids})
-        now = local_now()
+        now = current_time()
         if wanted:
             flt = EventFilter(jurisdiction=jurisdiction)
             extra: list[Any] = [Event.id.in_([i for i in wanted if fits_integer(i)])]

@@ -17,10 +17,11 @@ from sqlalchemy import and_, func, or_, select
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import Priority
+from gis_core.cases.indicators import TIME_COLUMNS
 from gis_core.cases.indicators import indicators as compute_indicators
 from gis_core.cases.vocab import OPEN_VALUES
 from gis_core.events.access import jurisdiction_clause
-from gis_core.events.context import EventContext, now
+from gis_core.events.context import EventContext, current_time
 from gis_core.events.views import event_view
 from gis_core.storage.models import Event
 
@@ -102,11 +103,11 @@ def list_events(
     limit: int = 50,
     offset: int = 0,
     order: str = "urgency",
-    at: datetime | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Filtered page of events and the total count; 'urgency' puts overdue and urgent
     first, then the nearest deadline, then the newest."""
-    at = at or now()
+    at = now or current_time()
     cond = conditions(flt, at)
     with ctx.session(write=False) as session:
         total = session.scalar(select(func.count()).select_from(Event).where(*cond)) or 0
@@ -127,10 +128,10 @@ def list_events(
 
 
 def status_counts(
-    ctx: EventContext, flt: EventFilter, at: datetime | None = None
+    ctx: EventContext, flt: EventFilter, now: datetime | None = None
 ) -> dict[str, int]:
     """Events per status, plus ``overdue``."""
-    at = at or now()
+    at = now or current_time()
     cond = conditions(flt, at)
     with ctx.session(write=False) as session:
         rows = session.execute(
@@ -140,16 +141,6 @@ def status_counts(
     counts = {str(s): int(n) for s, n in rows}
     counts["overdue"] = int(overdue or 0)
     return counts
-
-
-_FRAME_TIMES = (
-    "reported_at",
-    "filed_at",
-    "dispatched_at",
-    "deadline_at",
-    "handled_at",
-    "closed_at",
-)
 
 
 def events_frame(ctx: EventContext, flt: EventFilter | None = None) -> pd.DataFrame:
@@ -171,11 +162,11 @@ def events_frame(ctx: EventContext, flt: EventFilter | None = None) -> pd.DataFr
         Event.category_code,
         Event.source,
     ]
-    cond = conditions(flt or EventFilter(), now())
+    cond = conditions(flt or EventFilter(), current_time())
     with ctx.session(write=False) as session:
         rows = session.execute(select(*cols).where(*cond)).mappings().all()
     frame = pd.DataFrame(rows, columns=[c.key for c in cols])
-    for name in _FRAME_TIMES:
+    for name in TIME_COLUMNS:
         frame[name] = pd.to_datetime(frame[name], utc=True).dt.tz_convert(TZ)
     return frame
 

@@ -53,7 +53,7 @@ class EventReport:
     building_id: str | None = None
     reporter_name: str | None = None
     reporter_phone: str | None = None
-    priority: str = "normal"
+    priority: str = Priority.NORMAL.value
     photos: list[str] = field(default_factory=list)
     reported_at: datetime | None = None
 
@@ -89,7 +89,7 @@ def validate(report: EventReport) -> EventReport:
             "category_code",
             f"unknown event class {report.category_code!r} (see the standard's event code table)",
         )
-    priority = str(report.priority or "normal").strip()
+    priority = str(report.priority or Priority.NORMAL.value).strip()
     if priority not in PRIORITIES:
         raise IntakeRejected("priority", f"must be one of {', '.join(PRIORITIES)}")
     lon = _coordinate("lon", report.lon)

@@ -15,7 +15,7 @@ from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import light_for_deadline
 from gis_core.cases.history import CHANGES_KEY
 from gis_core.cases.vocab import OPEN, SOURCE_LABELS, Status
-from gis_core.events.context import EventContext, EventNotFound, now
+from gis_core.events.context import EventContext, EventNotFound, current_time
 from gis_core.events.reports import event_class_names
 from gis_core.storage.models import Attachment, Event, EventHistory
 
@@ -104,14 +104,14 @@ def _history_view(h: EventHistory) -> dict[str, Any]:
 
 
 def get_event(
-    ctx: EventContext, event_id: int, *, with_history: bool = True, at: datetime | None = None
+    ctx: EventContext, event_id: int, *, with_history: bool = True, now: datetime | None = None
 ) -> dict[str, Any]:
     """One event's view; with its history and attachments unless ``with_history=False``."""
     with ctx.session(write=False) as session:
         event = session.get(Event, event_id)
         if event is None:
             raise EventNotFound(f"no event {event_id}")
-        view = event_view(event, at or now())
+        view = event_view(event, now or current_time())
         if with_history:
             rows = session.scalars(
                 select(EventHistory)
