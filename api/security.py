@@ -42,11 +42,10 @@ from gis_core.auth import (
     TokenError,
     TokenService,
     UserInfo,
-    jurisdiction_filter,
 )
-from gis_core.auth import can_access as area_access
 from gis_core.auth.accounts import KEY_PREFIX
 from gis_core.auth.ratelimit import retry_after_header
+from gis_core.events.access import event_visible
 from gis_core.storage import Store
 
 TOKEN_URL = "/v1/auth/token"
@@ -65,7 +64,6 @@ __all__ = [
     "StreamPrincipal",
     "check_access",
     "install_security",
-    "jurisdiction_filter",
     "lookup_access",
     "require",
 ]
@@ -97,7 +95,7 @@ class Principal:
         return any(n in self.scopes or n == self.role for n in needs)
 
     def can_access(self, area_code: str | None) -> bool:
-        return area_access(self, area_code)
+        return event_visible(self.jurisdiction, area_code)
 
     @classmethod
     def from_user(cls, user: UserInfo) -> Principal:

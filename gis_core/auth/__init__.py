@@ -4,7 +4,8 @@ Framework-free (the FastAPI layer is ``api.security``), so the CLI, the events s
 and tests use the same rules:
 
 * :mod:`roles`: scopes, roles and the role -> scope table;
-* :mod:`jurisdiction`: ``jurisdiction_filter`` / ``can_access`` / ``area_clause``;
+* jurisdiction: an account's ``area_code`` is a code prefix; who sees which event is the
+  one rule of :mod:`gis_core.events.access` (``event_visible``, ``jurisdiction_clause``);
 * :mod:`accounts`: users and API keys in the store (hashed, never plain);
 * :mod:`tokens`: expiring signed bearer tokens;
 * :mod:`ratelimit`: ``Rate`` and the in-process token-bucket ``RateLimiter``;
@@ -22,11 +23,6 @@ from gis_core.auth.accounts import (
     hash_key,
 )
 from gis_core.auth.demo_accounts import DemoAccount, ensure_demo_accounts
-from gis_core.auth.jurisdiction import (
-    area_clause,
-    can_access,
-    jurisdiction_filter,
-)
 from gis_core.auth.ratelimit import Rate, RateLimiter
 from gis_core.auth.roles import (
     KEY_SCOPES,
@@ -56,12 +52,9 @@ __all__ = [
     "TokenError",
     "TokenService",
     "UserInfo",
-    "area_clause",
     "area_level",
-    "can_access",
     "ensure_demo_accounts",
     "hash_key",
-    "jurisdiction_filter",
     "parse_scopes",
     "scopes_for_role",
     "validate_area_code",

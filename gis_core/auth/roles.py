@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gis_core.storage.models import USER_ROLES
+from gis_core.cases.vocab import ACCOUNT_ROLE_LABELS, ACCOUNT_ROLES
 
 SCOPES: dict[str, str] = {
     "locate": "grid lookups: /v1/locate, /point",
@@ -24,16 +24,8 @@ SCOPES: dict[str, str] = {
 """Every scope and what it opens. Administration is not a scope: it is the admin role,
 which API keys never have."""
 
-ROLE_LABELS: dict[str, str] = {
-    "dispatcher": "派遣员",
-    "planner": "规划员",
-    "analyst": "分析员",
-    "grid_member": "网格员",
-    "handler": "处置人员",
-    "verifier": "核查员",
-    "supervisor": "督办员",
-    "admin": "管理员",
-}
+ROLE_LABELS: dict[str, str] = ACCOUNT_ROLE_LABELS
+"""Account role -> Chinese job title (the one table is ``gis_core.cases.vocab``)."""
 
 _CASE_WORK = frozenset({"events:read", "events:write", "layers", "locate"})
 
@@ -49,7 +41,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
 }
 """Role -> scopes it grants. Admin has every scope (and passes every role check)."""
 
-ROLES: tuple[str, ...] = USER_ROLES
+ROLES: tuple[str, ...] = ACCOUNT_ROLES
+"""Every account role (``gis_core.cases.vocab.ACCOUNT_ROLES``)."""
 KEY_SCOPES = frozenset(SCOPES)
 """Scopes an API key may carry."""
 

@@ -8,9 +8,8 @@ import shapely
 from sqlalchemy import func, select
 
 from gis_core.boundaries.generations import LookupService
+from gis_core.cases.vocab import OPEN_VALUES
 from gis_core.storage.models import Building, Component, Event
-
-OPEN = ("reported", "filed", "dispatched", "handled", "verified", "parked")
 
 
 class AreaNotFound(LookupError):
@@ -42,7 +41,7 @@ def grid_detail(
             "buildings": count(Building, Building.grid_code == code),
             "components": count(Component, Component.grid_code == code),
             "events": count(Event, Event.grid_code == code),
-            "events_open": count(Event, Event.grid_code == code, Event.status.in_(OPEN)),
+            "events_open": count(Event, Event.grid_code == code, Event.status.in_(OPEN_VALUES)),
         }
     answer_for_units = {"grid_code": code} | {f"{k}_code": v["code"] for k, v in parents.items()}
     return {

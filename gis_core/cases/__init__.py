@@ -1,7 +1,10 @@
 """The closed case loop (闭环管理) as pure domain logic: no database, no web.
 
 * :mod:`~gis_core.cases.vocab`: statuses, actions, roles, levels and their Chinese labels.
-* :mod:`~gis_core.cases.workflow`: the state machine over them.
+* :mod:`~gis_core.cases.workflow`: the state machine over them (the transition table);
+  :mod:`~gis_core.cases.state` its values, :mod:`~gis_core.cases.effects` what each
+  action does, :mod:`~gis_core.cases.history` the history encoding and replay,
+  :mod:`~gis_core.cases.params` parameter checks, :mod:`~gis_core.cases.errors` refusals.
 * :mod:`~gis_core.cases.calendar`: working time on the Chinese official calendar.
 * :mod:`~gis_core.cases.deadlines`: time limits, deadlines and the traffic light.
 * :mod:`~gis_core.cases.indicators`: evaluation rates and grades with pandas.
@@ -34,22 +37,12 @@ from gis_core.cases.deadlines import (
     light,
     light_for_deadline,
 )
+from gis_core.cases.errors import RoleError, StatusError, TransitionError
+from gis_core.cases.history import replay
 from gis_core.cases.indicators import DEFAULT_WEIGHTS, event_flags, grade, indicators
+from gis_core.cases.state import Actor, CaseState, HistoryEntry, Transition
 from gis_core.cases.vocab import Action, Level, Role, Status
-from gis_core.cases.workflow import (
-    TRANSITIONS,
-    Actor,
-    CaseState,
-    HistoryEntry,
-    RoleError,
-    StatusError,
-    Transition,
-    TransitionError,
-    allowed_actions,
-    apply,
-    open_case,
-    replay,
-)
+from gis_core.cases.workflow import TRANSITIONS, allowed_actions, apply, open_case
 
 __all__ = [
     "DEFAULT_HOURS",

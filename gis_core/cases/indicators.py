@@ -12,7 +12,7 @@ dispatched_at   派遣: the clock starts here, or missing
 deadline_at     dispatch + time limit + extensions, or missing (no limit)
 handled_at      the unit's (last) report that it is done (处置反馈), or missing
 closed_at       结案, or missing
-status          the current status (``gis_core.cases.workflow.Status`` values)
+status          the current status (``gis_core.cases.vocab.Status`` values)
 rework_count    number of failed verifications (返工), integer >= 0
 =============== ====================================================================
 
@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from gis_core.cases.calendar import DEFAULT_HOURS, TZ, WorkingHours, to_local, working_time_between
+from gis_core.cases.vocab import Status
 
 TIME_COLUMNS = [
     "reported_at",
@@ -114,7 +115,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 GRADES: list[tuple[float, str]] = [(90, "A"), (75, "B"), (60, "C"), (40, "D")]
 _NOISE = 1e-9  # floating-point noise: 0.6 * 100 may come out as 59.99999999999999
-NOT_ASSESSED = frozenset({"parked", "merged", "rejected"})
+NOT_ASSESSED = frozenset(s.value for s in (Status.PARKED, Status.MERGED, Status.REJECTED))
 
 
 def grade(score: float) -> str | None:

@@ -1,5 +1,6 @@
 """The case vocabulary, defined once: statuses, the open and terminal sets, actions,
-roles, levels, their standard Chinese labels, and which actions need a reason.
+roles (workflow and account), levels, event sources, their standard Chinese labels, and
+which actions need a reason.
 
 Everything that names a status or an action imports it from here: the state machine,
 storage constraints, access rules, importers, sample data, map layers and (through the
@@ -59,6 +60,10 @@ OPEN = frozenset(
         Status.PARKED,
     }
 )
+#: The open statuses as plain strings, in loop order (SQL ``IN`` lists, CHECK constraints).
+OPEN_VALUES: tuple[str, ...] = tuple(s.value for s in Status if s in OPEN)
+#: Every status as a plain string, in loop order.
+STATUS_VALUES: tuple[str, ...] = tuple(s.value for s in Status)
 
 
 class Action(StrEnum):
@@ -129,7 +134,7 @@ class Role(StrEnum):
 
 
 ROLE_LABELS: dict[Role, str] = {
-    Role.DISPATCHER: "派遣员/坐席员",
+    Role.DISPATCHER: "派遣员",
     Role.HANDLER: "处置人员",
     Role.VERIFIER: "核查员",
     Role.SUPERVISOR: "督办员",
@@ -162,3 +167,40 @@ LEVELS_BY_RANK = (Level.COMMUNITY, Level.STREET, Level.DISTRICT)
 REASON_REQUIRED = frozenset(
     {Action.REJECT, Action.RETURN, Action.VERIFY_FAIL, Action.PARK, Action.EXTEND}
 )
+
+
+# --- accounts and event sources ---------------------------------------------------------
+
+#: Account roles (``users.role``; a CHECK constraint enforces them, so a new one needs a
+#: migration). Most are also workflow :class:`Role` values; ``planner`` and ``analyst``
+#: only use the map, boundaries and statistics.
+ACCOUNT_ROLES: tuple[str, ...] = (
+    "dispatcher",
+    "planner",
+    "analyst",
+    "grid_member",
+    "handler",
+    "verifier",
+    "supervisor",
+    "admin",
+)
+_ACCOUNT_ONLY_LABELS = {"planner": "规划员", "analyst": "分析员"}
+#: Chinese job title of every account role: a role that is also a workflow role has the
+#: same label as :data:`ROLE_LABELS`, so the two tables cannot disagree.
+ACCOUNT_ROLE_LABELS: dict[str, str] = {
+    role: _ACCOUNT_ONLY_LABELS.get(role) or ROLE_LABELS[Role(role)] for role in ACCOUNT_ROLES
+}
+
+#: Where an event report comes from (``events.source``) and its Chinese name.
+SOURCE_LABELS: dict[str, str] = {
+    "12345": "12345政务服务便民热线",
+    "110": "110非警务警情",
+    "12315": "12315市场监管热线",
+    "grid_member": "网格员上报",
+    "resident_app": "居民随手拍",
+    "iot": "物联感知",
+    "ai_camera": "AI视频识别",
+    "patrol": "巡查上报",
+}
+EVENT_SOURCES: tuple[str, ...] = tuple(SOURCE_LABELS)
+"""The event sources, in their documented order."""

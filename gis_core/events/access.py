@@ -1,11 +1,12 @@
 """Which events a caller may see, and which actions to offer them: one rule, Python and SQL.
 
-A caller's jurisdiction is an area-code prefix (``gis_core.auth.jurisdiction``; None =
-everywhere). An event belongs to the area of its grid, so a street dispatcher (9 digits)
-sees the events in that street's grids. An event in no grid (outside the coverage, or
-without a location) has no area: it goes to the district command centre's queue, so
-district-level callers (a prefix of 6 digits or fewer) and unrestricted callers see it;
-street, community and grid-level callers do not.
+This is THE jurisdiction rule of gridgov (the API, Open311, map layers and related-event
+lookups all use it). A caller's jurisdiction is an area-code prefix (an account's
+``area_code`` or a key's; None = everywhere). An event belongs to the area of its grid,
+so a street dispatcher (9 digits) sees the events in that street's grids. An event in no
+grid (outside the coverage, or without a location) has no area: it goes to the district
+command centre's queue, so district-level callers (a prefix of 6 digits or fewer) and
+unrestricted callers see it; street, community and grid-level callers do not.
 
 The events API answers 404, never 403, for an event the caller may not see, so that ids
 cannot be probed.

@@ -26,7 +26,10 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from gis_core.events.service import EventFilter, EventService, _conditions, _now, _view
+from gis_core.events.context import current_time
+from gis_core.events.queries import EventFilter, conditions
+from gis_core.events.service import EventService
+from gis_core.events.views import event_view
 from gis_core.storage.models import Event
 from gis_core.storage.types import fits_integer
 
@@ -124,8 +127,8 @@ class ChangeFeed:
         """The changes since the last poll, oldest first (at most ``batch`` new ones plus
         late arrivals; poll again at once when a full batch came back)."""
         cursor = self.cursor if self.cursor is not None else self.start()
-        now = _now()
-        cond = _conditions(self.flt, now)
+        now = current_time()
+        cond = conditions(self.flt, now)
         out: list[Change] = []
         with self.service.store.session(write=False) as session:
             newest = session.execute(
@@ -164,7 +167,7 @@ class ChangeFeed:
     def _change(self, event: Event, cursor: Cursor, now: datetime) -> Change:
         self._seen[int(event.id)] = (int(event.version), event.updated_at)
         kind = "created" if event.version == 1 else "updated"
-        return Change(kind, cursor, _view(event, now))
+        return Change(kind, cursor, event_view(event, now))
 
 
 __all__ = ["Change", "ChangeFeed", "Cursor"]

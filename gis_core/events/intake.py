@@ -1,144 +1,277 @@
-"""What an event report must say before gridgov accepts it: validation, no storage.
+"""Intake: a validated report becomes a durable, routed event with its first history entry.
 
-Every source (12345 hotline, 110 non-police, 12315, grid members' handhelds, resident
-apps, IoT sensors, AI cameras, inspector patrols) sends the same `EventReport`. A report
-that cannot be accepted raises `IntakeRejected` naming the field and the reason; nothing
-is stored for it.
+`submit` validates a report, resolves its location, locates it in the active boundary
+generation, routes it, links possible duplicates and stores the event with its first
+history entry in ONE transaction: when it returns, the event is durable. The same source +
+external id twice is one event (sources retry). `submit_many` does the same for a batch in
+one transaction, with one duplicate query and one INSERT round.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from gis_core.spatial.crs import CRSError, parse_crs
-from gis_core.standards import event_classes
-from gis_core.storage.models import EVENT_SOURCES
-from gis_core.storage.types import TIME_YEARS, plausible_time
+import shapely
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-PRIORITIES = ("normal", "urgent")
-SOURCE_LABELS = {
-    "12345": "12345政务服务便民热线",
-    "110": "110非警务警情",
-    "12315": "12315市场监管热线",
-    "grid_member": "网格员上报",
-    "resident_app": "居民随手拍",
-    "iot": "物联感知",
-    "ai_camera": "AI视频识别",
-    "patrol": "巡查上报",
-}
+from gis_core.cases.state import Actor
+from gis_core.cases.vocab import SOURCE_LABELS, Role
+from gis_core.cases.workflow import open_case
+from gis_core.events.context import EventContext, current_time, history_row
+from gis_core.events.duplicates import link, possible_duplicates
+from gis_core.events.reports import EventReport, IntakeRejected, validate
+from gis_core.events.routing import RoutingDecision
+from gis_core.events.views import get_event
+from gis_core.spatial.locator import CoordinateError
+from gis_core.storage.models import Attachment, Building, Event
 
-
-class IntakeRejected(ValueError):
-    """A report refused with the field at fault and a reason."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-@lru_cache(maxsize=1)
-def event_class_names() -> dict[str, str]:
-    df = event_classes()
-    return dict(zip(df["code"], df["name"], strict=True))
+_CHUNK = 500  # external ids per IN (...) query
 
 
 @dataclass
-class EventReport:
-    """One report as a source sends it (coordinates in any supported CRS, or an address)."""
-
-    source: str
-    category_code: str
-    external_id: str | None = None
-    description: str = ""
-    lon: float | str | None = None
-    lat: float | str | None = None
-    crs: str = "wgs84"
-    address: str | None = None
-    building_id: str | None = None
-    reporter_name: str | None = None
-    reporter_phone: str | None = None
-    priority: str = "normal"
-    photos: list[str] = field(default_factory=list)
-    reported_at: datetime | None = None
+class SubmitResult:
+    event: dict[str, Any]
+    created: bool
+    decision: RoutingDecision | None = None
 
 
-def _coordinate(name: str, value: Any) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise IntakeRejected(name, f"must be a number, got {value!r}")
+@dataclass
+class BatchResult:
+    created: list[int] = field(default_factory=list)
+    retries: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    """A report ready to insert: everything decided before touching the database."""
+
+    event: Event
+    history: dict[str, Any]
+    photos: list[str]
+    decision: RoutingDecision
+
+
+def submit(ctx: EventContext, report: EventReport, *, actor: Actor | None = None) -> SubmitResult:
+    """Accept one report; IntakeRejected (field, reason) when it cannot be accepted."""
+    report = validate(report)
+    if report.external_id is not None:
+        existing = find_external(ctx, report.source, report.external_id)
+        if existing is not None:
+            return SubmitResult(get_event(ctx, existing), created=False)
+    prepared = prepare(ctx, report, actor)
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise IntakeRejected(name, f"must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise IntakeRejected(name, "must be finite")
-    return number
+        with ctx.session() as session:
+            (event_id,) = persist(ctx, session, [prepared])
+    except IntegrityError:
+        # A retry racing the original: the unique (source, external_id) kept one.
+        existing = find_external(ctx, report.source, report.external_id or "")
+        if existing is None:
+            raise
+        return SubmitResult(get_event(ctx, existing), created=False)
+    return SubmitResult(get_event(ctx, event_id), created=True, decision=prepared.decision)
 
 
-def validate(report: EventReport) -> EventReport:
-    """The report with normalised fields, or IntakeRejected for the first problem found."""
-    source = str(report.source or "").strip()
-    if source not in EVENT_SOURCES:
-        raise IntakeRejected(
-            "source",
-            f"unknown source {report.source!r}; expected one of {', '.join(EVENT_SOURCES)}",
+def submit_many(
+    ctx: EventContext, reports: Sequence[EventReport], *, actor: Actor | None = None
+) -> BatchResult:
+    """Bulk intake: one transaction for the batch, same rules as `submit`.
+
+    Rejected reports are listed with their index and reason; retries (known source +
+    external id, also within the batch) count as duplicates, not new events.
+    """
+    result = BatchResult()
+    prepared: list[Prepared] = []
+    seen: set[tuple[str, str]] = set()
+    valid: list[tuple[int, EventReport]] = []
+    for i, raw in enumerate(reports):
+        try:
+            valid.append((i, validate(raw)))
+        except IntakeRejected as exc:
+            result.rejected.append((i, exc.field, exc.reason))
+    known = known_external(
+        ctx, {(r.source, r.external_id) for _, r in valid if r.external_id is not None}
+    )
+    for i, report in valid:
+        key = (report.source, report.external_id or "")
+        if report.external_id is not None and (key in known or key in seen):
+            result.retries += 1
+            continue
+        seen.add(key)
+        try:
+            prepared.append(prepare(ctx, report, actor))
+        except IntakeRejected as exc:
+            result.rejected.append((i, exc.field, exc.reason))
+    with ctx.session() as session:
+        result.created.extend(persist(ctx, session, prepared))
+    return result
+
+
+def find_external(ctx: EventContext, source: str, external_id: str) -> int | None:
+    """The id of the event a source already sent under ``external_id``, if any."""
+    with ctx.session(write=False) as session:
+        return session.scalar(
+            select(Event.id).where(Event.source == source, Event.external_id == external_id)
         )
-    external_id = None if report.external_id is None else str(report.external_id).strip()
-    if external_id is not None and not (0 < len(external_id) <= 64):
-        raise IntakeRejected("external_id", "must be 1-64 characters")
-    code = str(report.category_code or "").strip()
-    if code not in event_class_names():
-        raise IntakeRejected(
-            "category_code",
-            f"unknown event class {report.category_code!r} (see the standard's event code table)",
-        )
-    priority = str(report.priority or "normal").strip()
-    if priority not in PRIORITIES:
-        raise IntakeRejected("priority", f"must be one of {', '.join(PRIORITIES)}")
-    lon = _coordinate("lon", report.lon)
-    lat = _coordinate("lat", report.lat)
-    if (lon is None) != (lat is None):
-        raise IntakeRejected("lon" if lon is None else "lat", "give both lon and lat, or neither")
-    try:
-        parse_crs(report.crs)
-    except CRSError as exc:
-        raise IntakeRejected("crs", str(exc)) from None
-    address = (report.address or "").strip() or None
-    building_id = (report.building_id or "").strip() or None
-    if lon is None and address is None and building_id is None:
-        raise IntakeRejected(
-            "location", "missing location: give coordinates, a building id or an address"
-        )
-    if report.reported_at is not None and report.reported_at.tzinfo is None:
-        raise IntakeRejected("reported_at", "needs a UTC offset (e.g. +08:00)")
-    if report.reported_at is not None and not plausible_time(report.reported_at):
-        years = f"{TIME_YEARS.start}-{TIME_YEARS.stop - 1}"
-        raise IntakeRejected("reported_at", f"must be in the years {years}")
-    photos = [str(p) for p in (report.photos or [])]
-    if len(photos) > 20:
-        raise IntakeRejected("photos", "at most 20 attachments per report")
-    description = str(report.description or "")
-    if len(description) > 4000:
-        raise IntakeRejected("description", "at most 4000 characters")
-    return EventReport(
-        source=source,
-        category_code=code,
-        external_id=external_id,
-        description=description,
+
+
+def known_external(ctx: EventContext, keys: set[tuple[str, str | None]]) -> set[tuple[str, str]]:
+    """The (source, external id) pairs among ``keys`` that are already stored."""
+    if not keys:
+        return set()
+    found: set[tuple[str, str]] = set()
+    by_source: dict[str, list[str]] = {}
+    for source, ext in keys:
+        by_source.setdefault(source, []).append(str(ext))
+    with ctx.session(write=False) as session:
+        for source, exts in by_source.items():
+            for start in range(0, len(exts), _CHUNK):
+                rows = session.execute(
+                    select(Event.external_id).where(
+                        Event.source == source, Event.external_id.in_(exts[start : start + _CHUNK])
+                    )
+                ).scalars()
+                found.update((source, str(r)) for r in rows)
+    return found
+
+
+def prepare(ctx: EventContext, report: EventReport, actor: Actor | None) -> Prepared:
+    """Everything decided before touching the database: location, grid, unit, history."""
+    lon, lat, located_by = resolve_location(ctx, report)
+    answer = ctx.lookup.locate(lon, lat, "wgs84") if lon is not None else None
+    decision = ctx.router.route(answer, lon, lat, report.category_code, report.priority)
+    at = report.reported_at or current_time()
+    actor = actor or Actor(id=report.source, role=Role.SYSTEM, name=SOURCE_LABELS[report.source])
+    transition = open_case(
+        actor,
+        at,
+        report.description[:200],
+        category_code=report.category_code,
+        priority=report.priority,
+        unit_id=decision.unit_id,
+    )
+    routing = decision.explanation | {
+        "located_by": located_by,
+        "queue": decision.queue,
+        "unit": {
+            "id": decision.unit_id,
+            "code": decision.unit_code,
+            "name": decision.unit_name,
+        },
+    }
+    event = Event(
+        source=report.source,
+        external_id=report.external_id,
+        category_code=report.category_code,
+        description=report.description,
+        address=report.address,
+        building_id=report.building_id,
+        reporter_name=report.reporter_name,
+        reporter_phone=report.reporter_phone,
+        priority=report.priority,
         lon=lon,
         lat=lat,
-        crs=str(report.crs or "wgs84"),
-        address=address,
-        building_id=building_id,
-        reporter_name=(report.reporter_name or None),
-        reporter_phone=(report.reporter_phone or None),
-        priority=priority,
-        photos=photos,
-        reported_at=report.reported_at,
+        geom=None if lon is None else shapely.Point(lon, lat),
+        input_crs=report.crs if report.lon is not None else None,
+        grid_code=answer and answer["grid_code"],
+        community_code=answer and answer["community_code"],
+        street_code=answer and answer["street_code"],
+        district_code=answer and answer["district_code"],
+        generation_id=ctx.lookup.resolve().id if answer else None,
+        unit_id=decision.unit_id,
+        status=transition.state.status.value,
+        routing=routing,
+        reported_at=at,
+        level=transition.state.level.value,
+        time_limit_value=decision.time_limit.value,
+        time_limit_unit=decision.time_limit.unit.value,
     )
+    return Prepared(event, transition.entry.as_row(), report.photos, decision)
+
+
+def resolve_location(
+    ctx: EventContext, report: EventReport
+) -> tuple[float | None, float | None, str]:
+    """WGS84 lon/lat from coordinates (any CRS), else a building, else an address."""
+    if report.lon is not None:
+        loc, _ = ctx.lookup.locator()
+        try:
+            lon, lat = loc.point_to_wgs84(report.lon, report.lat, report.crs)
+        except CoordinateError as exc:
+            raise IntakeRejected("lon", str(exc)) from None
+        return lon, lat, f"coordinates ({report.crs})"
+    with ctx.session(write=False) as session:
+        building = None
+        if report.building_id is not None:
+            building = session.get(Building, report.building_id)
+            if building is None and report.address is None:
+                raise IntakeRejected("building_id", f"unknown building {report.building_id!r}")
+        if building is None and report.address is not None:
+            building = session.scalars(
+                select(Building).where(Building.address == report.address).limit(1)
+            ).first()
+        if building is None:
+            raise IntakeRejected(
+                "address", f"address {report.address!r} matches no building; give coordinates"
+            )
+        point = building.geom.representative_point()
+        return point.x, point.y, f"building {building.building_id}"
+
+
+def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[int]:
+    """Insert prepared reports with one duplicate query and one INSERT round.
+
+    Duplicates are linked as if the reports came one after the other: the candidates of
+    a report are the stored open events plus the earlier reports of the same batch.
+    """
+    if not items:
+        return []
+    events = [it.event for it in items]
+    links = possible_duplicates(session, ctx.projector, events)
+    later: dict[int, list[tuple[str, int]]] = {}
+    for i, found in links.items():
+        if all(kind == "db" for kind, _ in found):  # stored events: ids known now
+            link(events[i], [ref for _, ref in found])
+        else:
+            later[i] = found
+    session.add_all(events)
+    session.flush()  # ids for the whole batch in one round
+    table = Event.__table__
+    for i, found in later.items():
+        ids = [ref if kind == "db" else int(events[ref].id) for kind, ref in found]
+        # A Core UPDATE: linking is part of the insert, not a new version of the event.
+        session.execute(
+            update(table)
+            .where(table.c.id == events[i].id)
+            .values(
+                duplicate_of=ids[0],
+                routing=(events[i].routing or {}) | {"possible_duplicates": ids},
+            )
+        )
+    for item in items:
+        session.add(history_row(item.event.id, 1, item.history))
+        session.add_all(
+            Attachment(event_id=item.event.id, kind="photo", url=url) for url in item.photos
+        )
+    return [int(e.id) for e in events]
+
+
+__all__ = [
+    "SOURCE_LABELS",
+    "BatchResult",
+    "EventReport",
+    "IntakeRejected",
+    "Prepared",
+    "SubmitResult",
+    "find_external",
+    "known_external",
+    "persist",
+    "prepare",
+    "resolve_location",
+    "submit",
+    "submit_many",
+]

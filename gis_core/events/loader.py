@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from gis_core.cases.calendar import TZ
-from gis_core.events.intake import EventReport
+from gis_core.cases.deadlines import Priority
+from gis_core.events.reports import EventReport
 from gis_core.spatial.io import LayerError, file_kind
 
 
@@ -66,7 +67,7 @@ def reports_from_frame(frame: pd.DataFrame) -> Iterator[EventReport]:
             building_id=_text(get("building_id")),
             reporter_name=_text(get("reporter_name")),
             reporter_phone=_text(get("reporter_phone")),
-            priority=_text(get("priority")) or "normal",
+            priority=_text(get("priority")) or Priority.NORMAL.value,
             photos=photos,
             reported_at=_when(get("reported_at")),
         )

@@ -27,27 +27,19 @@ from typing import Any
 from sqlalchemy import select
 
 from gis_core.cases.calendar import TZ
-from gis_core.cases.vocab import Status
+from gis_core.cases.vocab import OPEN, Status
 from gis_core.events.access import event_visible
-from gis_core.events.intake import EventReport
-from gis_core.events.service import EventFilter, EventService, _conditions, _now, _view
+from gis_core.events.context import current_time
+from gis_core.events.queries import EventFilter, conditions
+from gis_core.events.reports import EventReport
+from gis_core.events.service import EventService
+from gis_core.events.views import event_view
 from gis_core.standards import event_classes
 from gis_core.storage.models import Attachment, Event, EventHistory
 from gis_core.storage.types import fits_integer
 
 SOURCE = "resident_app"
-OPEN311_STATUS: dict[str, str] = {
-    Status.REPORTED: "open",
-    Status.FILED: "open",
-    Status.DISPATCHED: "open",
-    Status.HANDLED: "open",
-    Status.VERIFIED: "open",
-    Status.PARKED: "open",
-    Status.CLOSED: "closed",
-    Status.EVALUATED: "closed",
-    Status.REJECTED: "closed",
-    Status.MERGED: "closed",
-}
+OPEN311_STATUS: dict[str, str] = {s: "open" if s in OPEN else "closed" for s in Status}
 """gridgov status -> GeoReport status."""
 DEFAULT_WINDOW = timedelta(days=90)
 """GET requests without dates: the last 90 days (the spec's default)."""
@@ -221,7 +213,7 @@ class Open311Requests:
         or 90 days either side of the one date given) and GeoReport statuses; newest
         first, at most ``limit``."""
         wanted = sorted({int(i) for i in ids})
-        now = _now()
+        now = current_time()
         if wanted:
             flt = EventFilter(jurisdiction=jurisdiction)
             extra: list[Any] = [Event.id.in_([i for i in wanted if fits_integer(i)])]
@@ -242,11 +234,11 @@ class Open311Requests:
         with self.events.store.session(write=False) as session:
             rows = session.scalars(
                 select(Event)
-                .where(*_conditions(flt, now), *extra)
+                .where(*conditions(flt, now), *extra)
                 .order_by(Event.reported_at.desc(), Event.id.desc())
                 .limit(limit)
             ).all()
-            views = [_view(e, now) for e in rows]
+            views = [event_view(e, now) for e in rows]
         return self.documents(views)
 
 

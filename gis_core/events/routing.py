@@ -26,11 +26,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis_core.cases.deadlines import TimeLimit, default_limit
+from gis_core.cases.deadlines import Priority, TimeLimit, default_limit
+from gis_core.cases.vocab import Level
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 
 CENTRE_KIND = "district_centre"
 LAYER_KINDS_ZH = {"main_road": "主干道", "river": "河道", "park": "公园", "market": "农贸市场"}
-LEVELS_ZH = {6: "区", 9: "街道", 12: "社区", 15: "网格"}
+_AREA_LABELS = {**{level.value: level.label for level in Level}, "grid": "网格"}
+LEVELS_ZH = {ADMIN_CODE_LENGTHS[name]: label for name, label in _AREA_LABELS.items()}
+"""Code length -> the Chinese name of that level (区, 街道, 社区, 网格)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class Rule:
         if self.layer_kind:
             extra += f"，{LAYER_KINDS_ZH.get(self.layer_kind, self.layer_kind)}责任区内"
         if self.priority:
-            extra += "，紧急事件" if self.priority == "urgent" else f"，{self.priority}"
+            extra += "，紧急事件" if self.priority == Priority.URGENT else f"，{self.priority}"
         return f"规则#{self.id}：{what}，{where}{extra} → {unit_name or self.unit_code}"
 
     def describe(self) -> str:
@@ -177,7 +181,7 @@ class Router:
         lon: float | None,
         lat: float | None,
         category_code: str,
-        priority: str = "normal",
+        priority: str = Priority.NORMAL.value,
     ) -> RoutingDecision:
         """Decide the unit for an event at (lon, lat) already located to `located`."""
         limit = default_limit(category_code, priority)
@@ -246,7 +250,7 @@ class Router:
         if best.time_limit is not None:
             limit = (
                 best.time_limit.halved()
-                if (priority == "urgent" and best.priority is None)
+                if (priority == Priority.URGENT and best.priority is None)
                 else best.time_limit
             )
         explanation |= {

@@ -9,7 +9,7 @@ from auth_helpers import FakeClock
 from fastapi import APIRouter, Depends, Form
 
 from api.errors import PROBLEM_JSON
-from api.security import Principal, jurisdiction_filter, require
+from api.security import Principal, require
 from gis_core.auth import Accounts, Rate
 from gis_core.auth.demo_accounts import DEMO_KEY, DEMO_PASSWORD, ensure_demo_accounts
 from gis_core.sample_data.seeding import seed_store
@@ -24,7 +24,7 @@ def _probe_routes(app: Any) -> None:
 
     @router.get("/probe/events")
     def read(p: Annotated[Principal, Depends(require("events:read"))]) -> dict[str, Any]:
-        return {"name": p.name, "kind": p.kind, "area": jurisdiction_filter(p)}
+        return {"name": p.name, "kind": p.kind, "area": p.jurisdiction if p else None}
 
     @router.post("/probe/events", dependencies=[Depends(require("events:write"))])
     def write() -> dict[str, bool]:

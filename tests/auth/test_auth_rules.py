@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from auth_helpers import FakeClock
-from sqlalchemy import column
 from sqlalchemy.dialects import sqlite
 
 from api.security import AuthSettings, Principal, require
@@ -20,15 +19,13 @@ from gis_core.auth import (
     RateLimiter,
     TokenError,
     TokenService,
-    area_clause,
     area_level,
-    can_access,
-    jurisdiction_filter,
     parse_scopes,
     passwords,
     validate_area_code,
 )
 from gis_core.auth.ratelimit import retry_after_header
+from gis_core.events.access import event_visible, jurisdiction_clause
 from gis_core.storage.models import USER_ROLES
 
 STREET = "340111001"
@@ -93,16 +90,21 @@ def test_parse_scopes() -> None:
 # -- jurisdiction --------------------------------------------------------------------------
 
 
+def can_access(caller: Principal | None, area_code: str | None) -> bool:
+    """The one jurisdiction rule (``gis_core.events.access``) applied to a caller."""
+    return event_visible(None if caller is None else caller.jurisdiction, area_code)
+
+
 def test_street_dispatcher_sees_its_street_only() -> None:
     d = user("dispatcher", STREET)
-    assert jurisdiction_filter(d) == STREET
+    assert d.jurisdiction == STREET
     assert can_access(d, STREET)
     assert can_access(d, STREET + "003")  # a community of the street
     assert can_access(d, STREET + "003007")  # a grid of the street
     assert not can_access(d, OTHER_STREET)
     assert not can_access(d, OTHER_STREET + "003007")
     assert not can_access(d, "340111")  # not the district above it
-    assert not can_access(d, None)  # an unlocated event is for unrestricted users
+    assert not can_access(d, None)  # an unlocated event is for district-level users
     assert d.can_access(STREET + "001") and not d.can_access(OTHER_STREET)
 
 
@@ -110,9 +112,10 @@ def test_district_and_unrestricted_users() -> None:
     district = user("dispatcher", "340111")
     assert can_access(district, STREET) and can_access(district, OTHER_STREET + "001001")
     assert not can_access(district, "340102001")
+    assert can_access(district, None)  # the district command centre's queue
     admin = user("admin", None)
-    assert jurisdiction_filter(admin) is None and can_access(admin, None)
-    assert jurisdiction_filter(None) is None
+    assert admin.jurisdiction is None and can_access(admin, None)
+    assert can_access(None, None)
     assert can_access(key({"locate"}, STREET), STREET + "001")
 
 
@@ -130,12 +133,12 @@ def test_area_codes() -> None:
     ]
 
 
-def test_area_clause_is_an_escaped_prefix_match() -> None:
-    sql = area_clause(user("dispatcher", STREET), column("grid_code")).compile(
+def test_jurisdiction_clause_is_an_escaped_prefix_match() -> None:
+    sql = jurisdiction_clause(user("dispatcher", STREET).jurisdiction).compile(
         dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
     )
     assert "LIKE '340111001' || '%'" in str(sql)
-    assert str(area_clause(user("admin", None), column("grid_code")).compile()) == "true"
+    assert str(jurisdiction_clause(user("admin", None).jurisdiction).compile()) == "true"
 
 
 # -- rates ---------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ import re
 
 import pandas as pd
 
+from gis_core.cases.vocab import EVENT_SOURCES
+
 DEFAULT_SEED = 20260702
 DEFAULT_N = 250_000
 TIMEZONE = "Asia/Shanghai"
 
-SOURCES = ("12345", "110", "12315", "grid_member", "resident_app", "iot", "ai_camera", "patrol")
-"""Same names and order as ``gis_core.storage.models.EVENT_SOURCES``."""
+SOURCES = EVENT_SOURCES
+"""The event sources, in ``gis_core.cases.vocab`` order (the generator draws in it)."""
 
 SOURCE_SHARES = {
     "12345": 0.24,

@@ -45,9 +45,10 @@ RIVER_WIDTH_M = (30.0, 50.0)
 PARKS, MARKETS = 3, 4
 AREA_CODES = {"合肥市": "0551", "杭州市": "0571"}
 
-# Members' job titles are the Chinese labels of the case roles (the dispatcher's label
-# names both of its titles, 派遣员 and 坐席员).
-DISPATCHER, OPERATOR = ROLE_LABELS[Role.DISPATCHER].split("/")
+# Members' job titles are the Chinese labels of the case roles, plus the call-centre
+# operator (坐席员), a title that acts in the loop as a dispatcher.
+DISPATCHER = ROLE_LABELS[Role.DISPATCHER]
+OPERATOR = "坐席员"
 VERIFIER = ROLE_LABELS[Role.VERIFIER]
 HANDLER = ROLE_LABELS[Role.HANDLER]
 MEMBER_ROLES = {

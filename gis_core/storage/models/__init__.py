@@ -32,7 +32,6 @@ from gis_core.storage.models.boundaries import (
     UnitMember,
 )
 from gis_core.storage.models.events import (
-    EVENT_SOURCES,
     EVENT_TABLES,
     Attachment,
     Event,
@@ -45,7 +44,6 @@ TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
 __all__ = [
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
-    "EVENT_SOURCES",
     "EVENT_TABLES",
     "NAMING_CONVENTION",
     "TABLES",

@@ -24,21 +24,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gis_core.cases.vocab import ACCOUNT_ROLES
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.models.base import Base, now_default, sql_in
 from gis_core.storage.types import UTCDateTime, utcnow
 
-USER_ROLES = (
-    "dispatcher",
-    "planner",
-    "analyst",
-    "grid_member",
-    "handler",
-    "verifier",
-    "supervisor",
-    "admin",
-)
-"""Account roles; a CHECK constraint enforces them (a new role needs a migration)."""
+USER_ROLES = ACCOUNT_ROLES
+"""Account roles (from ``cases.vocab``); a CHECK constraint enforces them, so a new role
+needs a migration."""
 
 AUTH_TABLES = ("users", "api_keys", "auth_secrets")
 

@@ -29,18 +29,6 @@ from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.models.base import Base, now_default
 from gis_core.storage.types import Geometry, JSONText, UTCDateTime, utcnow
 
-EVENT_SOURCES = (
-    "12345",
-    "110",
-    "12315",
-    "grid_member",
-    "resident_app",
-    "iot",
-    "ai_camera",
-    "patrol",
-)
-"""Where events come from (hotlines, grid members, apps, sensors...)."""
-
 _GRID = ADMIN_CODE_LENGTHS["grid"]
 _COMMUNITY = ADMIN_CODE_LENGTHS["community"]
 _STREET = ADMIN_CODE_LENGTHS["street"]

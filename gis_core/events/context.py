@@ -1,0 +1,66 @@
+"""What every event job needs: the store, the boundary lookup, the routing rules, a
+metric projection, the clock, the errors, and the history row they all write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gis_core.boundaries.generations import LookupService
+from gis_core.cases.calendar import TZ
+from gis_core.events.routing import Router
+from gis_core.spatial.crs import Projector
+from gis_core.storage.models import EventHistory
+
+
+class EventNotFound(LookupError):
+    """No event with that id."""
+
+
+class Conflict(RuntimeError):
+    """Another action changed the event first (stale version)."""
+
+
+def current_time() -> datetime:
+    """The current time on the case clock (Asia/Shanghai)."""
+    return datetime.now(TZ)
+
+
+def history_row(event_id: int, seq: int, row: dict[str, Any]) -> EventHistory:
+    """The ``event_history`` row of a workflow history entry (``HistoryEntry.as_row()``)."""
+    return EventHistory(event_id=event_id, seq=seq, **row)
+
+
+class EventContext:
+    """Events on one Store; routing rules and units are cached until `reload_rules`."""
+
+    def __init__(self, store: Any, lookup: LookupService | None = None) -> None:
+        self.store = store
+        self.lookup = lookup or LookupService(store)
+        self._router: Router | None = None
+        self._projector: Projector | None = None
+
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            self._router = Router.from_store(self.store)
+        return self._router
+
+    def reload_rules(self) -> None:
+        self._router = None
+        self.lookup.invalidate()
+
+    @contextmanager
+    def session(self, write: bool = True) -> Iterator[Session]:
+        with self.store.session(write=write) as session:
+            yield session
+
+    def projector(self, lon: float) -> Projector:
+        """The metric projection for distances (chosen once, by the first longitude seen)."""
+        if self._projector is None:
+            self._projector = Projector.for_lon(lon)
+        return self._projector

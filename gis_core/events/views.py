@@ -1,0 +1,133 @@
+"""The event as callers see it: a JSON-ready dict with labels and the deadline light.
+
+`event_view` is the one shape of an event in lists, feeds, Open311 and the API;
+`get_event` adds the history (without the replay data) and the attachments.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from gis_core.cases.calendar import TZ
+from gis_core.cases.deadlines import light_for_deadline
+from gis_core.cases.history import CHANGES_KEY
+from gis_core.cases.vocab import OPEN, SOURCE_LABELS, Status
+from gis_core.events.context import EventContext, EventNotFound, current_time
+from gis_core.events.reports import event_class_names
+from gis_core.storage.models import Attachment, Event, EventHistory
+
+#: Statuses in which the unit's clock shows a traffic light.
+LIGHT_STATUSES = frozenset({Status.DISPATCHED, Status.HANDLED, Status.VERIFIED})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(TZ).isoformat()
+
+
+def event_view(event: Event, at: datetime) -> dict[str, Any]:
+    """The event as plain JSON-ready data, with its deadline light computed at ``at``."""
+    status = Status(event.status)
+    light = None
+    if (
+        event.dispatched_at is not None
+        and event.deadline_at is not None
+        and status in LIGHT_STATUSES
+    ):
+        light = light_for_deadline(
+            at, event.dispatched_at, event.deadline_at, event.time_limit_unit or "working_hours"
+        )
+    return {
+        "id": event.id,
+        "public_id": event.public_id,
+        "version": event.version,
+        "source": event.source,
+        "source_label": SOURCE_LABELS.get(event.source),
+        "external_id": event.external_id,
+        "category_code": event.category_code,
+        "category_name": event_class_names().get(event.category_code or ""),
+        "description": event.description,
+        "address": event.address,
+        "building_id": event.building_id,
+        "priority": event.priority,
+        "status": status.value,
+        "status_label": status.label,
+        "level": event.level,
+        "lon": event.lon,
+        "lat": event.lat,
+        "input_crs": event.input_crs,
+        "grid_code": event.grid_code,
+        "community_code": event.community_code,
+        "street_code": event.street_code,
+        "district_code": event.district_code,
+        "unit_id": event.unit_id,
+        "routing": event.routing,
+        "reported_at": _iso(event.reported_at),
+        "filed_at": _iso(event.filed_at),
+        "dispatched_at": _iso(event.dispatched_at),
+        "deadline_at": _iso(event.deadline_at),
+        "handled_at": _iso(event.handled_at),
+        "verified_at": _iso(event.verified_at),
+        "closed_at": _iso(event.closed_at),
+        "evaluated_at": _iso(event.evaluated_at),
+        "time_limit": None
+        if event.time_limit_value is None
+        else {"value": event.time_limit_value, "unit": event.time_limit_unit},
+        "light": None if light is None else str(getattr(light, "value", light)),
+        "overdue": bool(
+            event.deadline_at is not None and event.deadline_at < at and status in OPEN
+        ),
+        "rework_count": event.rework_count,
+        "supervise_count": event.supervise_count,
+        "urge_count": event.urge_count,
+        "score": event.score,
+        "duplicate_of": event.duplicate_of,
+        "reporter_name": event.reporter_name,
+        "reporter_phone": event.reporter_phone,
+    }
+
+
+def _history_view(h: EventHistory) -> dict[str, Any]:
+    return {
+        "seq": h.seq,
+        "action": h.action,
+        "from_status": h.from_status,
+        "to_status": h.to_status,
+        "actor": h.actor,
+        "role": h.actor_role,
+        "note": h.note,
+        "at": h.at.astimezone(TZ).isoformat(),
+        "data": {k: v for k, v in (h.data or {}).items() if k != CHANGES_KEY},
+    }
+
+
+def get_event(
+    ctx: EventContext, event_id: int, *, with_history: bool = True, now: datetime | None = None
+) -> dict[str, Any]:
+    """One event's view; with its history and attachments unless ``with_history=False``."""
+    with ctx.session(write=False) as session:
+        event = session.get(Event, event_id)
+        if event is None:
+            raise EventNotFound(f"no event {event_id}")
+        view = event_view(event, now or current_time())
+        if with_history:
+            rows = session.scalars(
+                select(EventHistory)
+                .where(EventHistory.event_id == event_id)
+                .order_by(EventHistory.seq)
+            ).all()
+            view["history"] = [_history_view(h) for h in rows]
+            view["attachments"] = [
+                {"kind": a.kind, "url": a.url, "filename": a.filename}
+                for a in session.scalars(
+                    select(Attachment)
+                    .where(Attachment.event_id == event_id)
+                    .order_by(Attachment.id)
+                )
+            ]
+    return view
+
+
+__all__ = ["LIGHT_STATUSES", "event_view", "get_event"]
