@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gis_core.batch.points import BatchTooLarge, InvalidBatch, UnreadableBatch
 from gis_core.boundaries.generations import GenerationNotFound, NoActiveGeneration
 from gis_core.boundaries.grid_detail import AreaNotFound
-from gis_core.cases.workflow import RoleError, StatusError, TransitionError
+from gis_core.cases.errors import RoleError, StatusError, TransitionError
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError

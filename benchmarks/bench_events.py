@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import create_engine
 
 from gis_core.cases import Actor
-from gis_core.events.intake import IntakeRejected
+from gis_core.events import IntakeRejected
 from gis_core.events.loader import reports_from_frame
 from gis_core.events.service import EventFilter, EventService
 from gis_core.sample_data.events import generate_events

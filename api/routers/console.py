@@ -44,16 +44,21 @@ router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 @lru_cache(maxsize=1)
 def _labels() -> dict[str, dict[str, str]]:
-    from gis_core.auth.roles import ROLE_LABELS as ACCOUNT_ROLES
     from gis_core.cases.calendar import TimeUnit
     from gis_core.cases.deadlines import Priority
-    from gis_core.cases.vocab import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS, Level
-    from gis_core.events.intake import SOURCE_LABELS
+    from gis_core.cases.vocab import (
+        ACCOUNT_ROLE_LABELS,
+        ACTION_LABELS,
+        ROLE_LABELS,
+        SOURCE_LABELS,
+        STATUS_LABELS,
+        Level,
+    )
 
     return {
         "statuses": {s.value: label for s, label in STATUS_LABELS.items()},
         "actions": {a.value: label for a, label in ACTION_LABELS.items()},
-        "roles": {**{r.value: label for r, label in ROLE_LABELS.items()}, **ACCOUNT_ROLES},
+        "roles": {**{r.value: label for r, label in ROLE_LABELS.items()}, **ACCOUNT_ROLE_LABELS},
         "sources": dict(SOURCE_LABELS),
         "priorities": {p.value: p.label for p in Priority},
         "levels": {lv.value: lv.label for lv in Level},

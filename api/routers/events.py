@@ -44,7 +44,7 @@ from api.event_schemas import (
 from api.security import Principal, require
 from gis_core.cases.calendar import TZ
 from gis_core.cases.indicators import GROUP_COLUMNS
-from gis_core.cases.vocab import Status
+from gis_core.cases.vocab import STATUS_VALUES
 from gis_core.events import EventFilter, EventReport
 from gis_core.events.access import event_visible
 from gis_core.events.related import duplicates
@@ -55,7 +55,7 @@ router = APIRouter(prefix="/v1", tags=["events"])
 Reader = Annotated[Principal, Depends(require("events:read"))]
 Writer = Annotated[Principal, Depends(require("events:write"))]
 EventId = Annotated[int, Path(ge=1, le=INTEGER_MAX, description="Event id.")]
-STATUSES = tuple(s.value for s in Status)
+STATUSES = STATUS_VALUES
 DEFAULT_INDICATOR_DAYS = 30
 
 

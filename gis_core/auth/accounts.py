@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gis_core.auth import passwords
+import gis_core.auth.passwords as passwords
 from gis_core.auth.ratelimit import Rate
 from gis_core.auth.roles import check_role, format_scopes, parse_scopes, scopes_for_role
 from gis_core.standards.codes import validate_area_code

@@ -5,7 +5,7 @@ Revises: 0002_case_fields
 Create Date: 2026-11-22
 
 Plain tables, the same on both dialects (the partial unique index on live key names is
-supported by SQLite and PostgreSQL alike). Models: ``gis_core/storage/auth_models.py``.
+supported by SQLite and PostgreSQL alike). Models: ``gis_core/storage/models/auth.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ROLES = (
     "verifier",
     "supervisor",
     "admin",
-)  # frozen copy of auth_models.USER_ROLES as of this revision
+)  # frozen copy of models.auth.USER_ROLES as of this revision
 AREA_CHECK = "area_code IS NULL OR length(area_code) IN (6, 9, 12, 15)"
 
 
