@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gis_core.standards import event_classes
+from gis_core.storage.protocol import Database
 
 
 def categories(major_code: str | None = None) -> list[dict[str, str]]:
@@ -23,7 +24,7 @@ def _text(value: Any) -> str | None:
 
 
 def responsible_units(
-    store: Any, area: str | None = None, kind: str | None = None
+    store: Database, area: str | None = None, kind: str | None = None
 ) -> list[dict[str, Any]]:
     """Responsible units, optionally those that can take an event in ``area``.
 

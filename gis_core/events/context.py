@@ -15,6 +15,7 @@ from gis_core.cases.calendar import TZ
 from gis_core.events.routing import Router
 from gis_core.spatial.crs import Projector
 from gis_core.storage.models import EventHistory
+from gis_core.storage.protocol import StoreLike
 
 
 class EventNotFound(LookupError):
@@ -38,7 +39,7 @@ def history_row(event_id: int, seq: int, row: dict[str, Any]) -> EventHistory:
 class EventContext:
     """Events on one Store; routing rules and units are cached until `reload_rules`."""
 
-    def __init__(self, store: Any, lookup: LookupService | None = None) -> None:
+    def __init__(self, store: StoreLike, lookup: LookupService | None = None) -> None:
         self.store = store
         self.lookup = lookup or LookupService(store)
         self._router: Router | None = None

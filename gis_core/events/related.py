@@ -24,6 +24,7 @@ from gis_core.cases.vocab import Status
 from gis_core.events.access import event_visible
 from gis_core.spatial.nearby import ComponentIndex
 from gis_core.storage.models import Event
+from gis_core.storage.protocol import Database
 
 COMPONENT_MAJORS = frozenset({"01", "02", "03", "04", "05"})
 NEARBY_RADIUS_M = 100.0
@@ -32,7 +33,7 @@ GONE_STATUSES = frozenset({"移除", "废弃"})
 """Component statuses left out of the index: removed and scrapped components."""
 
 
-def duplicates(store: Any, event: Mapping[str, Any], jurisdiction: str | None) -> list[dict]:
+def duplicates(store: Database, event: Mapping[str, Any], jurisdiction: str | None) -> list[dict]:
     """Events linked to ``event`` by ``duplicate_of``, either way, that the caller sees.
 
     ``relation`` is ``"original"`` for the event this one duplicates and ``"duplicate"``
@@ -90,7 +91,7 @@ class NearbyComponents:
 
     def __init__(
         self,
-        store: Any,
+        store: Database,
         *,
         radius_m: float = NEARBY_RADIUS_M,
         limit: int = NEARBY_MAX,

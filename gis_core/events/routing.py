@@ -29,6 +29,7 @@ import shapely
 from gis_core.cases.deadlines import Priority, TimeLimit, default_limit
 from gis_core.cases.vocab import Level
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS
+from gis_core.storage.protocol import Database
 
 CENTRE_KIND = "district_centre"
 LAYER_KINDS_ZH = {"main_road": "主干道", "river": "河道", "park": "公园", "market": "农贸市场"}
@@ -132,7 +133,7 @@ class Router:
             self._layer_tree = None
 
     @classmethod
-    def from_store(cls, store: Any) -> Router:
+    def from_store(cls, store: Database) -> Router:
         return cls(store.read_rules(), store.read_units(), store.read_responsibility_layers())
 
     @staticmethod
