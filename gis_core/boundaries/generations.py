@@ -74,7 +74,9 @@ class LookupService:
         """The generation a request asks about: by id/name, by moment, or the active one."""
         if generation is not None:
             key: int | str = generation
-            if isinstance(generation, str) and generation.isdecimal():
+            # A digit string short enough to be a 64-bit id is tried as one; anything
+            # longer is a name (and int() of thousands of digits would raise).
+            if isinstance(generation, str) and generation.isdecimal() and len(generation) <= 19:
                 key = int(generation)
                 if not fits_integer(key):  # cannot be an id: look it up as a name
                     key = generation

@@ -49,7 +49,7 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _db_errors(func: F) -> F:
+def db_errors(func: F) -> F:
     """Database/URL problems as one line and exit status 2."""
 
     @functools.wraps(func)
@@ -80,7 +80,7 @@ def _store(url: str | None) -> Store:
 # -- db -----------------------------------------------------------------------------------
 
 
-@_db_errors
+@db_errors
 def upgrade(url: UrlOpt = None) -> None:
     """Create or migrate the database schema to the latest revision (idempotent)."""
     store = _store(url)
@@ -105,7 +105,7 @@ def _exists(store: Store) -> bool:
     return True
 
 
-@_db_errors
+@db_errors
 def info(url: UrlOpt = None) -> None:
     """Dialect, server version, schema revision, row counts and boundary generations."""
     store = _store(url)
@@ -280,7 +280,7 @@ MaxReasonsOpt = Annotated[int, typer.Option("--max-reasons", help="Rejected rows
 
 
 def _make_import_command(kind: str) -> Callable[..., None]:
-    @_db_errors
+    @db_errors
     def command(
         file: FileArg,
         url: UrlOpt = None,

@@ -20,7 +20,7 @@ from rich.table import Table
 from gis_core.auth import KEY_SCOPES, ROLE_LABELS, ROLE_SCOPES, ROLES, AccountError, Accounts, Rate
 from gis_core.auth.accounts import normalise_username
 from gis_core.auth.roles import check_role
-from gis_core.cli.db import UrlOpt, _db_errors
+from gis_core.cli.db import UrlOpt, db_errors
 from gis_core.storage import Store
 
 out = Console()
@@ -76,7 +76,7 @@ def _who() -> str | None:
 # -- users --------------------------------------------------------------------------------
 
 
-@_db_errors
+@db_errors
 def add_user(
     name: Annotated[str, typer.Argument(help="Login name (case-insensitive).")],
     role: Annotated[str, typer.Option("--role", help=f"One of: {ROLE_HELP}.")],
@@ -117,7 +117,7 @@ def add_user(
     )
 
 
-@_db_errors
+@db_errors
 def list_users(url: UrlOpt = None) -> None:
     """List user accounts."""
     store, accounts = _accounts(url)
@@ -140,7 +140,7 @@ def list_users(url: UrlOpt = None) -> None:
     out.print(table)
 
 
-@_db_errors
+@db_errors
 def passwd(
     name: Annotated[str, typer.Argument(help="Login name.")],
     password: PasswordOpt = None,
@@ -165,13 +165,13 @@ def _set_active(name: str, active: bool, url: str | None) -> None:
     out.print(f"[bold]{escape(user.username)}[/] {'enabled' if active else 'disabled'}")
 
 
-@_db_errors
+@db_errors
 def disable(name: Annotated[str, typer.Argument()], url: UrlOpt = None) -> None:
     """Disable a login (its tokens stop working at once)."""
     _set_active(name, False, url)
 
 
-@_db_errors
+@db_errors
 def enable(name: Annotated[str, typer.Argument()], url: UrlOpt = None) -> None:
     """Enable a disabled login."""
     _set_active(name, True, url)
@@ -180,7 +180,7 @@ def enable(name: Annotated[str, typer.Argument()], url: UrlOpt = None) -> None:
 # -- keys ---------------------------------------------------------------------------------
 
 
-@_db_errors
+@db_errors
 def create_key(
     name: Annotated[str, typer.Argument(help="The application's name (unique among live keys).")],
     scopes: Annotated[str, typer.Option("--scopes", help=f"Comma-separated: {SCOPE_HELP}.")],
@@ -206,7 +206,7 @@ def create_key(
     print(key)
 
 
-@_db_errors
+@db_errors
 def list_keys(
     all_: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
     url: UrlOpt = None,
@@ -233,7 +233,7 @@ def list_keys(
     out.print(table)
 
 
-@_db_errors
+@db_errors
 def revoke_key(
     name: Annotated[str, typer.Argument(help="Name of the live key to revoke.")],
     url: UrlOpt = None,
