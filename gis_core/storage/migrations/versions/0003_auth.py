@@ -1,6 +1,6 @@
 """Access control: user accounts, API keys, generated secrets.
 
-Revision ID: 0003_auth
+Revision ID: 0002_auth
 Revises: 0002_case_fields
 Create Date: 2026-11-22
 
@@ -17,7 +17,7 @@ from alembic import op
 
 from gis_core.storage.types import UTCDateTime
 
-revision: str = "0003_auth"
+revision: str = "0002_auth"  # ids are stored in databases: they never change
 # Chained after the events migration written in parallel: two revisions with the same
 # parent would leave Alembic with two heads and `Store.upgrade("head")` would refuse.
 down_revision: str | Sequence[str] | None = "0002_case_fields"

@@ -1,7 +1,7 @@
 """Index for the change feed: every open event stream polls events by (updated_at, id).
 
-Revision ID: 0004_events_feed
-Revises: 0003_auth
+Revision ID: 0003_events_feed
+Revises: 0002_auth
 Create Date: 2026-11-22
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0004_events_feed"
-down_revision: str | Sequence[str] | None = "0003_auth"
+revision: str = "0003_events_feed"  # ids are stored in databases: they never change
+down_revision: str | Sequence[str] | None = "0002_auth"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
