@@ -27,22 +27,29 @@ MAX_JS_LINES = 600
 
 LEVELS: dict[str, int] = {
     "gis_core.paths": 0,
-    "gis_core": 1,  # the facade (gis_core/__init__.py) re-exports spatial names only
+    "gis_core": 10,  # the facade (gis_core/__init__.py) re-exports spatial names only
     "gis_core.standards": 0,
-    "gis_core.spatial": 1,
-    "gis_core.cases": 1,
-    "gis_core.storage": 2,
-    "gis_core.boundaries": 3,
-    "gis_core.batch": 3,
-    "gis_core.auth": 3,
-    "gis_core.events": 4,
-    "gis_core.sample_data": 5,
-    "gis_core.cli": 6,
-    "layers": 7,
-    "api": 8,
+    "gis_core.spatial": 10,
+    "gis_core.cases": 10,
+    "gis_core.storage": 20,
+    "gis_core.boundaries": 30,
+    "gis_core.batch": 30,
+    "gis_core.auth": 30,
+    "gis_core.catalogue": 35,  # matter catalogue: events check closure standards against it
+    "gis_core.events": 40,
+    "gis_core.analytics": 45,  # statistics over events; vital signs raise events
+    "gis_core.planning": 45,  # drafts, validation, impact, activation of generations
+    "gis_core.integrations": 45,  # devices, MQTT, hotline platforms, outbox delivery
+    "gis_core.field": 45,  # tracks, coverage, rotation, spot checks, volunteers
+    "gis_core.sample_data": 50,
+    "gis_core.reports": 55,  # area health reports: read analytics and events
+    "gis_core.cli": 60,
+    "layers": 70,
+    "api": 80,
 }
 """Level of each group: a module may import modules of its own group and of groups on a
-lower level, never a higher one. Groups sharing a level may not import each other."""
+lower level, never a higher one. Groups sharing a level may not import each other. Levels
+step by ten so a new group can sit between two (e.g. 45: reads events, read by sample data)."""
 
 ALLOWED_SAME_LEVEL: frozenset[tuple[str, str]] = frozenset(
     {("gis_core", "gis_core.spatial")}  # the facade re-exports GridIndex, Locator, read_layer
