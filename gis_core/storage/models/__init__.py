@@ -2,9 +2,10 @@
 
 ``base`` (the declarative base and what tables share), ``boundaries`` (generations, admin
 units, buildings, components, responsible units, duty layers, routing rules), ``events``
-(cases, history, attachments) and ``auth`` (accounts, API keys, secrets) all share one
-``Base.metadata``; importing this package registers every table. The migrations in
-``migrations/versions`` create exactly this schema (a test compares them).
+(cases, history, attachments), ``integrations`` (devices, platforms, outbox) and ``auth``
+(accounts, API keys, secrets) all share one ``Base.metadata``; importing this package
+registers every table. The migrations in ``migrations/versions`` create exactly this schema
+(a test compares them).
 """
 
 from __future__ import annotations
@@ -37,15 +38,31 @@ from gis_core.storage.models.events import (
     Event,
     EventHistory,
 )
+from gis_core.storage.models.integrations import (
+    INTEGRATION_TABLES,
+    OUTBOX_STATES,
+    Device,
+    DeviceAlarm,
+    DeviceMessage,
+    OutboxMessage,
+    OutboxTarget,
+    Platform,
+    PlatformCase,
+    PlatformCategory,
+    PlatformNonce,
+    ReadingReject,
+)
 
-TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
+TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *INTEGRATION_TABLES)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
     "EVENT_TABLES",
+    "INTEGRATION_TABLES",
     "NAMING_CONVENTION",
+    "OUTBOX_STATES",
     "TABLES",
     "TIME_LIMIT_UNITS",
     "UNIT_KINDS",
@@ -60,8 +77,18 @@ __all__ = [
     "BoundaryGeneration",
     "Building",
     "Component",
+    "Device",
+    "DeviceAlarm",
+    "DeviceMessage",
     "Event",
     "EventHistory",
+    "OutboxMessage",
+    "OutboxTarget",
+    "Platform",
+    "PlatformCase",
+    "PlatformCategory",
+    "PlatformNonce",
+    "ReadingReject",
     "ResponsibilityLayer",
     "ResponsibleUnit",
     "RoutingRule",
