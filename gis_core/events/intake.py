@@ -139,11 +139,20 @@ def known_external(ctx: EventContext, keys: set[tuple[str, str | None]]) -> set[
     return found
 
 
-def prepare(ctx: EventContext, report: EventReport, actor: Actor | None) -> Prepared:
-    """Everything decided before touching the database: location, grid, unit, history."""
+def prepare(
+    ctx: EventContext,
+    report: EventReport,
+    actor: Actor | None,
+    decision: RoutingDecision | None = None,
+) -> Prepared:
+    """Everything decided before touching the database: location, grid, unit, history.
+
+    ``decision`` overrides routing (a caller that already knows the case must go to the
+    command centre, e.g. an unmapped hotline category)."""
     lon, lat, located_by = resolve_location(ctx, report)
     answer = ctx.lookup.locate(lon, lat, "wgs84") if lon is not None else None
-    decision = ctx.router.route(answer, lon, lat, report.category_code, report.priority)
+    if decision is None:
+        decision = ctx.router.route(answer, lon, lat, report.category_code, report.priority)
     at = report.reported_at or current_time()
     actor = actor or Actor(id=report.source, role=Role.SYSTEM, name=SOURCE_LABELS[report.source])
     transition = open_case(

@@ -278,6 +278,11 @@ class Router:
             explanation=explanation,
         )
 
+    def to_centre(self, reason: str, why_zh: str, limit: TimeLimit) -> RoutingDecision:
+        """Straight to the command centre's queue with the reason (e.g. a hotline case
+        whose category has no mapping yet, so no rule can be matched)."""
+        return self._to_centre(reason, limit, {"polygon": None, "why_zh": why_zh})
+
     def _to_centre(
         self, reason: str, limit: TimeLimit, explanation: dict[str, Any]
     ) -> RoutingDecision:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import light_for_deadline
@@ -17,7 +18,7 @@ from gis_core.cases.history import CHANGES_KEY
 from gis_core.cases.vocab import OPEN, SOURCE_LABELS, Status
 from gis_core.events.context import EventContext, EventNotFound, current_time
 from gis_core.events.reports import event_class_names
-from gis_core.storage.models import Attachment, Event, EventHistory
+from gis_core.storage.models import Attachment, DeviceAlarm, Event, EventHistory
 
 #: Statuses in which the unit's clock shows a traffic light.
 LIGHT_STATUSES = frozenset({Status.DISPATCHED, Status.HANDLED, Status.VERIFIED})
@@ -103,6 +104,28 @@ def _history_view(h: EventHistory) -> dict[str, Any]:
     }
 
 
+#: Sources whose events may carry a device alarm storm (``device_alarms``).
+DEVICE_SOURCES = frozenset({"iot", "ai_camera"})
+
+
+def _alarm_view(session: Session, event_id: int) -> dict[str, Any]:
+    """A device event's storm: how many alarms collapsed into it, the first and last."""
+    alarm = session.scalars(select(DeviceAlarm).where(DeviceAlarm.event_id == event_id)).first()
+    if alarm is None:
+        return {}
+    return {
+        "alarm_count": alarm.alarm_count,
+        "first_alarm_at": _iso(alarm.first_alarm_at),
+        "last_alarm_at": _iso(alarm.last_alarm_at),
+        "device": {
+            "device_id": alarm.device_id,
+            "clear_count": alarm.clear_count,
+            "cleared_at": _iso(alarm.cleared_at),
+            "notes": alarm.notes or [],
+        },
+    }
+
+
 def get_event(
     ctx: EventContext, event_id: int, *, with_history: bool = True, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -112,6 +135,8 @@ def get_event(
         if event is None:
             raise EventNotFound(f"no event {event_id}")
         view = event_view(event, now or current_time())
+        if event.source in DEVICE_SOURCES:
+            view |= _alarm_view(session, event_id)
         if with_history:
             rows = session.scalars(
                 select(EventHistory)

@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis_core.storage import outbox as _outbox  # noqa: F401 (registers the outbox hook)
 from gis_core.storage.engine import (
     SQLITE_BEGIN_OPTION,
     creating_allowed,

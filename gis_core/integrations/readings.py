@@ -1,0 +1,214 @@
+"""Device messages in: parse, deduplicate, apply the rules, keep rejects, in one transaction.
+
+The MQTT consumer and the HTTP endpoint both call :func:`ingest` with a batch of raw
+messages. A batch is one transaction: every message either becomes its
+``device_messages`` row (with the alarm it raised or counted) or a ``reading_rejects``
+row with the reason, and the caller acknowledges the messages only after it returns, so
+a crash at any point means redelivery, and a redelivered message (same device and message
+id) changes nothing. A database that is down raises (nothing is acknowledged); a message
+that breaks a rule in an unforeseen way is retried alone and then kept as a reject, so
+one bad message never blocks the stream.
+
+The default contract: JSON ``{"id": "<message id>", "ts": "<ISO time>", "kind":
+"alarm"|"reading"|"clear", "value": <number, optional>}``, at most ``MAX_PAYLOAD`` bytes;
+a ``ts`` without a UTC offset is read in Asia/Shanghai (the case clock).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from gis_core.cases.calendar import TZ
+from gis_core.events.context import EventContext, current_time
+from gis_core.events.reports import IntakeRejected
+from gis_core.integrations.rules import MESSAGE_KINDS, Reading, apply_reading
+from gis_core.storage.models import Device, DeviceMessage, ReadingReject
+from gis_core.storage.types import plausible_time
+
+log = logging.getLogger(__name__)
+MAX_PAYLOAD = 4096
+"""Largest message body accepted, in bytes (bigger ones are rejects)."""
+_KEEP = 1000  # characters of a rejected payload kept for the record
+
+
+class ReadingRejected(ValueError):
+    """A message that cannot be used, with the reason kept in ``reading_rejects``."""
+
+
+@dataclass
+class RawMessage:
+    """A message as it arrived: the device (from the topic or URL) and the body."""
+
+    device_id: str | None
+    payload: bytes | str | dict[str, Any]
+    topic: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What became of one message: opened, collapsed, cleared, reading ..., duplicate
+    (already stored), or rejected (with ``reason``)."""
+
+    device_id: str | None
+    message_id: str | None
+    outcome: str
+    event_id: int | None = None
+    reason: str | None = None
+
+
+def parse(raw: RawMessage) -> Reading:
+    """A validated :class:`Reading`; ReadingRejected says what is wrong."""
+    body = raw.payload
+    if isinstance(body, bytes | str):
+        if len(body) > MAX_PAYLOAD:
+            raise ReadingRejected(f"payload larger than {MAX_PAYLOAD} bytes")
+        try:
+            body = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ReadingRejected(f"payload is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ReadingRejected("payload must be a JSON object")
+    device_id = raw.device_id or body.get("device_id")
+    if not isinstance(device_id, str) or not 0 < len(device_id) <= 64:
+        raise ReadingRejected("no device id (topic or device_id field)")
+    message_id = body.get("id")
+    if isinstance(message_id, int) and not isinstance(message_id, bool):
+        message_id = str(message_id)
+    if not isinstance(message_id, str) or not 0 < len(message_id) <= 64:
+        raise ReadingRejected("id: a message id of 1-64 characters is required")
+    kind = body.get("kind")
+    if kind not in MESSAGE_KINDS:
+        raise ReadingRejected(f"kind: must be one of {', '.join(MESSAGE_KINDS)}")
+    ts = body.get("ts")
+    try:
+        when = datetime.fromisoformat(ts) if isinstance(ts, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise ReadingRejected("ts: an ISO 8601 time is required")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=TZ)
+    if not plausible_time(when):
+        raise ReadingRejected("ts: implausible time")
+    value = body.get("value")
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ReadingRejected("value: must be a number")
+        if not math.isfinite(value):
+            raise ReadingRejected("value: must be finite")
+        value = float(value)
+    if kind == "reading" and value is None:
+        raise ReadingRejected("value: a reading needs a value")
+    return Reading(device_id, message_id, when, kind, value)
+
+
+def _reject(session: Session, raw: RawMessage, reason: str, reading: Reading | None) -> Outcome:
+    device_id = reading.device_id if reading else raw.device_id
+    message_id = reading.message_id if reading else None
+    payload = raw.payload
+    text = payload if isinstance(payload, str) else None
+    if isinstance(payload, bytes):
+        text = payload[:_KEEP].decode("utf-8", "replace")
+    elif isinstance(payload, dict):
+        text = json.dumps(payload, ensure_ascii=False, default=str)
+    session.add(
+        ReadingReject(
+            device_id=(device_id or "")[:64] or None,
+            message_id=message_id,
+            topic=raw.topic,
+            payload=(text or "")[:_KEEP],
+            reason=reason[:500],
+        )
+    )
+    return Outcome(device_id, message_id, "rejected", reason=reason)
+
+
+def _one(ctx: EventContext, session: Session, raw: RawMessage) -> Outcome:
+    try:
+        reading = parse(raw)
+    except ReadingRejected as exc:
+        return _reject(session, raw, str(exc), None)
+    seen = session.scalar(
+        select(DeviceMessage.outcome).where(
+            DeviceMessage.device_id == reading.device_id,
+            DeviceMessage.message_id == reading.message_id,
+        )
+    )
+    if seen is not None:
+        return Outcome(reading.device_id, reading.message_id, "duplicate")
+    device = session.get(Device, reading.device_id, with_for_update=True)
+    if device is None:
+        return _reject(session, raw, f"unknown device {reading.device_id!r}", reading)
+    record = DeviceMessage(
+        device_id=device.device_id,
+        message_id=reading.message_id,
+        kind=reading.kind,
+        value=reading.value,
+        ts=reading.ts,
+    )
+    if device.last_ts is not None and reading.ts < device.last_ts:
+        record.outcome = "out_of_order"  # recorded once, so a redelivery is a duplicate
+        session.add(record)
+        reason = f"out of order: ts {reading.ts.isoformat()} before {device.last_ts.isoformat()}"
+        return _reject(session, raw, reason, reading)
+    try:
+        with session.begin_nested():
+            outcome, event_id = apply_reading(ctx, session, device, reading)
+    except IntakeRejected as exc:
+        record.outcome = "rejected"
+        session.add(record)
+        return _reject(session, raw, f"cannot open an event: {exc}", reading)
+    record.outcome, record.event_id = outcome, event_id
+    device.last_ts = reading.ts
+    device.last_message_at = current_time()
+    device.last_message = {
+        "id": reading.message_id,
+        "ts": reading.ts.isoformat(),
+        "kind": reading.kind,
+        "value": reading.value,
+    }
+    session.add(record)
+    session.flush()
+    return Outcome(device.device_id, reading.message_id, outcome, event_id)
+
+
+def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
+    """Apply a batch in order, in one transaction; outcomes in input order.
+
+    OperationalError (database unreachable, lock timeout) propagates: nothing was
+    committed and the caller must not acknowledge. Any other failure of the batch is
+    retried message by message, and a message failing alone is kept as a reject.
+    """
+    try:
+        with ctx.session() as session:
+            return [_one(ctx, session, raw) for raw in messages]
+    except OperationalError:
+        raise
+    except Exception:  # noqa: BLE001 (isolate the message at fault)
+        log.exception("batch of %d messages failed; retrying one by one", len(messages))
+    outcomes = []
+    for raw in messages:
+        try:
+            with ctx.session() as session:
+                outcomes.append(_one(ctx, session, raw))
+        except OperationalError:
+            raise
+        except IntegrityError as exc:  # a concurrent writer stored the same message
+            outcomes.append(Outcome(raw.device_id, None, "duplicate", reason=str(exc.orig)))
+        except Exception as exc:  # noqa: BLE001
+            log.exception("message on %s failed", raw.topic or raw.device_id)
+            with ctx.session() as session:
+                outcomes.append(_reject(session, raw, f"internal error: {exc!r}"[:500], None))
+    return outcomes
+
+
+__all__ = ["MAX_PAYLOAD", "Outcome", "RawMessage", "Reading", "ReadingRejected", "ingest", "parse"]

@@ -1,0 +1,135 @@
+"""Readings become events: threshold, storm collapse, clear, reopen only after close.
+
+One device raises at most one open event for its class at a time. The first alarm (an
+``alarm`` message, or ``threshold_count`` readings in a row above ``threshold``) opens an
+event through the normal intake (located, routed, duplicates linked, outbox written);
+every later alarm while that event is still open only counts (``alarm_count``) and moves
+``last_alarm_at``. A ``clear`` adds a note to the open event. When the event is closed
+(or rejected, merged, evaluated), the next alarm opens a new one. Everything here runs in
+the caller's transaction, together with the message's own ``device_messages`` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis_core.cases.state import Actor
+from gis_core.cases.vocab import OPEN_VALUES, SOURCE_LABELS, Role
+from gis_core.events.context import EventContext
+from gis_core.events.intake import persist, prepare
+from gis_core.events.reports import EventReport, validate
+from gis_core.integrations.devices import DEVICE_KINDS
+from gis_core.storage.models import Device, DeviceAlarm, Event
+
+MESSAGE_KINDS = ("alarm", "reading", "clear")
+CLEAR_NOTE = "设备报告已恢复"
+MAX_NOTES = 20  # the latest clears kept as notes (clear_count counts them all)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One device message (the default contract's JSON, validated)."""
+
+    device_id: str
+    message_id: str
+    ts: datetime
+    kind: str
+    value: float | None = None
+
+
+def open_alarm(session: Session, device_id: str) -> DeviceAlarm | None:
+    """The device's alarm whose event is still open, if any."""
+    return session.scalars(
+        select(DeviceAlarm)
+        .join(Event, Event.id == DeviceAlarm.event_id)
+        .where(DeviceAlarm.device_id == device_id, Event.status.in_(OPEN_VALUES))
+        .order_by(DeviceAlarm.id.desc())
+        .limit(1)
+    ).first()
+
+
+def external_id(device_id: str, message_id: str) -> str:
+    """The event's external id: device and opening message (hashed when too long)."""
+    key = f"{device_id}/{message_id}"
+    return key if len(key) <= 64 else "h:" + hashlib.sha256(key.encode()).hexdigest()[:62]
+
+
+def _report(device: Device, reading: Reading) -> EventReport:
+    label = DEVICE_KINDS.get(device.kind, device.kind)
+    what = "报警" if reading.value is None else f"读数{reading.value:g}"
+    if reading.value is not None and device.threshold is not None:
+        what += f"，超过阈值{device.threshold:g}"
+    return EventReport(
+        source=device.source,
+        category_code=device.category_code,
+        external_id=external_id(device.device_id, reading.message_id),
+        description=f"{label} {device.name or device.device_id}：{what}",
+        lon=device.lon,
+        lat=device.lat,
+        building_id=None if device.lon is not None else device.building_id,
+        reported_at=reading.ts,
+    )
+
+
+def _raise_alarm(
+    ctx: EventContext, session: Session, device: Device, reading: Reading
+) -> tuple[str, int]:
+    alarm = open_alarm(session, device.device_id)
+    if alarm is not None:
+        alarm.alarm_count += 1
+        alarm.last_alarm_at = max(alarm.last_alarm_at, reading.ts)
+        return "collapsed", alarm.event_id
+    actor = Actor(id=device.device_id, role=Role.SYSTEM, name=SOURCE_LABELS[device.source])
+    prepared = prepare(ctx, validate(_report(device, reading)), actor)
+    (event_id,) = persist(ctx, session, [prepared])
+    session.add(
+        DeviceAlarm(
+            device_id=device.device_id,
+            event_id=event_id,
+            alarm_count=1,
+            first_alarm_at=reading.ts,
+            last_alarm_at=reading.ts,
+        )
+    )
+    session.flush()  # the next message of this batch must see this alarm
+    return "opened", event_id
+
+
+def apply_reading(
+    ctx: EventContext, session: Session, device: Device, reading: Reading
+) -> tuple[str, int | None]:
+    """Apply one in-order message to its device; returns (outcome, event id)."""
+    if reading.kind == "alarm":
+        return _raise_alarm(ctx, session, device, reading)
+    if reading.kind == "clear":
+        device.over_count = 0
+        alarm = open_alarm(session, device.device_id)
+        if alarm is None:
+            return "clear", None
+        alarm.clear_count += 1
+        alarm.cleared_at = reading.ts
+        note = {"at": reading.ts.isoformat(), "message_id": reading.message_id, "note": CLEAR_NOTE}
+        alarm.notes = [*(alarm.notes or [])[-(MAX_NOTES - 1) :], note]  # bounded: storms
+        return "cleared", alarm.event_id
+    # a reading: an alarm once above the threshold for threshold_count readings in a row
+    if device.threshold is None or reading.value is None or reading.value <= device.threshold:
+        device.over_count = 0
+        return "reading", None
+    device.over_count += 1
+    if device.over_count < device.threshold_count:
+        return "over", None
+    return _raise_alarm(ctx, session, device, reading)
+
+
+__all__ = [
+    "MESSAGE_KINDS",
+    "Reading",
+    "apply_reading",
+    "external_id",
+    "open_alarm",
+]

@@ -1,0 +1,88 @@
+"""The outbox hook: every history entry a source should hear about gets its outbox rows in
+the SAME flush, hence the same transaction, as the entry itself.
+
+Why a session hook: every change to a case (intake, bulk loads, the loop, relocations,
+Open311) is an ``EventHistory`` row added through an ORM session, so listening there
+cannot miss a path, and a rolled-back change takes its outbox rows with it. The
+deliverer (``gis_core.integrations.outbox``) sends them later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from gis_core.cases.vocab import Action
+from gis_core.storage.models import Event, EventHistory, OutboxMessage, OutboxTarget
+
+#: Workflow action -> what the source is told (the results 统一口径反馈 sends back).
+NOTICE_KINDS: dict[str, str] = {
+    Action.REPORT.value: "received",
+    Action.FILE.value: "accepted",
+    Action.REJECT.value: "rejected",
+    Action.DISPATCH.value: "dispatched",
+    Action.HANDLE.value: "handled",
+    Action.CLOSE.value: "closed",
+    Action.EVALUATE.value: "evaluated",
+}
+
+
+def notice_payload(ev: Event, entry: EventHistory, kind: str) -> dict[str, Any]:
+    """What a source receives: the case, what happened, no personal data."""
+    return {
+        "event_id": ev.id,
+        "public_id": ev.public_id,
+        "source": ev.source,
+        "external_id": ev.external_id,
+        "seq": entry.seq,
+        "kind": kind,
+        "action": entry.action,
+        "status": entry.to_status,
+        "note": entry.note,
+        "at": entry.at.isoformat() if entry.at is not None else None,
+    }
+
+
+@event.listens_for(Session, "before_flush")
+def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
+    entries = [
+        obj
+        for obj in session.new
+        if isinstance(obj, EventHistory) and obj.action in NOTICE_KINDS
+    ]
+    if not entries:
+        return
+    with session.no_autoflush:
+        events = {e.event_id: session.get(Event, e.event_id) for e in entries}
+        sources = {ev.source for ev in events.values() if ev is not None}
+        targets = session.scalars(
+            select(OutboxTarget).where(
+                OutboxTarget.active,
+                or_(OutboxTarget.source.in_(sources), OutboxTarget.event_id.in_(list(events))),
+            )
+        ).all()
+    if not targets:
+        return
+    for entry in sorted(entries, key=lambda h: (h.event_id, h.seq)):
+        ev = events[entry.event_id]
+        if ev is None:
+            continue
+        kind = NOTICE_KINDS[entry.action]
+        for target in targets:
+            if target.source != ev.source and target.event_id != ev.id:
+                continue
+            session.add(
+                OutboxMessage(
+                    event_id=ev.id,
+                    target_id=target.id,
+                    seq=entry.seq,
+                    kind=kind,
+                    payload=notice_payload(ev, entry, kind),
+                    idempotency_key=f"{ev.public_id}-{entry.seq}-{target.id}",
+                )
+            )
+
+
+__all__ = ["NOTICE_KINDS", "notice_payload"]
