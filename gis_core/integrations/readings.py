@@ -193,7 +193,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
             return [_one(ctx, session, raw) for raw in messages]
     except OperationalError:
         raise
-    except Exception:  # noqa: BLE001 (isolate the message at fault)
+    except Exception:
         log.exception("batch of %d messages failed; retrying one by one", len(messages))
     outcomes = []
     for raw in messages:
@@ -204,7 +204,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
             raise
         except IntegrityError as exc:  # a concurrent writer stored the same message
             outcomes.append(Outcome(raw.device_id, None, "duplicate", reason=str(exc.orig)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("message on %s failed", raw.topic or raw.device_id)
             with ctx.session() as session:
                 outcomes.append(_reject(session, raw, f"internal error: {exc!r}"[:500], None))

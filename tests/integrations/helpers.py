@@ -1,0 +1,180 @@
+"""Shared by the integration tests: a seeded store with devices, a broker, a publisher."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from uuid import uuid4
+
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import URL, func, select
+
+from gis_core.events import EventService
+from gis_core.sample_data.seeding import seed_store
+from gis_core.storage import Store
+from gis_core.storage.models import DeviceMessage, Event, ReadingReject
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER = ("127.0.0.1", 1883)
+
+
+def url_text(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def seeded(db_url: URL) -> tuple[Store, EventService]:
+    store = Store(db_url)
+    store.upgrade()
+    seed_store(store, components=False)
+    return store, EventService(store)
+
+
+def write_devices(svc: EventService, path: Path, n: int = 4) -> Path:
+    """A device CSV in the default contract: n lift cameras and one water-level sensor."""
+    grids = svc.lookup.locator()[0].grids
+    lines = ["device_id,kind,lon,lat,category_code,threshold"]
+    for i in range(n):
+        p = grids.iloc[10 + i].geometry.representative_point()
+        lines.append(f"CAM-{i},lift_camera,{p.x},{p.y},06010,")
+    p = grids.iloc[30].geometry.representative_point()
+    lines.append(f"WL-0,water_level,{p.x},{p.y},01003,10")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def broker_up(host: str = BROKER[0], port: int = BROKER[1]) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((host, port)) == 0
+
+
+def need_broker() -> None:
+    if not broker_up():
+        pytest.fail("Mosquitto is not running on 127.0.0.1:1883 (scripts/test.sh starts it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def private_broker(tmp: Path, port: int | None = None) -> Iterator[tuple[int, Callable]]:
+    """A mosquitto of our own (persistent sessions on disk); yields (port, restart)."""
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = port or free_port()
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"persistence_location {tmp}/\nmax_inflight_messages 100\n"
+    )
+    procs: list[subprocess.Popen] = []
+
+    def start() -> None:
+        procs.append(subprocess.Popen([exe, "-c", str(conf)], stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 10
+        while not broker_up(port=port):
+            assert time.monotonic() < deadline, "private mosquitto did not start"
+            time.sleep(0.05)
+
+    def restart(down_for: float = 1.0) -> None:
+        procs[-1].terminate()  # SIGTERM: mosquitto saves its persistence file
+        procs[-1].wait(10)
+        time.sleep(down_for)
+        start()
+
+    start()
+    try:
+        yield port, restart
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+
+
+class Publisher:
+    """A separate MQTT client that publishes at QoS 1 and waits for every PUBACK."""
+
+    def __init__(self, port: int = BROKER[1]) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid4().hex}")
+        self.client.connect(BROKER[0], port)
+        self.client.loop_start()
+
+    def send(self, topic: str, body: dict) -> None:
+        self.client.publish(topic, json.dumps(body), qos=1).wait_for_publish(10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def consumer_process(db: str, prefix: str, client_id: str, port: int = 1883) -> subprocess.Popen:
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gis_core.cli",
+            "ingest",
+            "mqtt",
+            "--broker",
+            f"mqtt://127.0.0.1:{port}",
+            "--topic",
+            f"{prefix}/devices/+/readings",
+            "--client-id",
+            client_id,
+            "--batch",
+            "20",
+            "--url",
+            db,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stored_messages(store: Store) -> int:
+    with store.session(write=False) as s:
+        return int(s.scalar(select(func.count()).select_from(DeviceMessage)))
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def device_events(store: Store) -> list[Event]:
+    with store.session(write=False) as s:
+        return list(s.scalars(select(Event).where(Event.source.in_(("iot", "ai_camera")))))
+
+
+def wait_subscribed(store: Store, pub: Publisher, prefix: str, timeout: float = 60) -> None:
+    """Probe an unknown device until its reject is stored: the consumer is subscribed (a
+    new session only hears what is published after it subscribed)."""
+    deadline = time.monotonic() + timeout
+    k = 0
+    while True:
+        probe = {"id": f"p{k}", "ts": "2026-12-01T09:00:00+08:00", "kind": "alarm"}
+        pub.send(f"{prefix}/devices/PROBE/readings", probe)
+        k += 1
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            with store.session(write=False) as s:
+                if s.scalar(select(func.count()).select_from(ReadingReject)):
+                    return
+            time.sleep(0.1)
+        assert time.monotonic() < deadline, "consumer never subscribed"
