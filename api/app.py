@@ -16,6 +16,7 @@ from api.routers import (
     features,
     grids,
     health,
+    integrations,
     locate,
     open311,
     stream,
@@ -78,4 +79,5 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(open311.router)
     app.include_router(console.router)
+    app.include_router(integrations.router)  # devices, platform pushes, outbox
     return app

@@ -18,6 +18,9 @@ from gis_core.boundaries.generations import GenerationNotFound, NoActiveGenerati
 from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.errors import RoleError, StatusError, TransitionError
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
+from gis_core.integrations.devices import DeviceError, DeviceNotFound
+from gis_core.integrations.hotline import BadSignature, PlatformError, ReplayedPush, StalePush
+from gis_core.integrations.outbox import OutboxError
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.features import FilterError
@@ -90,6 +93,14 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     StatusError: (409, "Action not possible in this status", "action"),
     RoleError: (403, "Action not allowed for this role", "action"),
     TransitionError: (422, "Invalid action", "action"),
+    # Integrations: devices, platform pushes (signature, freshness, replay), the outbox
+    DeviceError: (422, "Invalid device", None),
+    DeviceNotFound: (404, "Device not found", "device_id"),
+    BadSignature: (401, "Bad signature", None),
+    StalePush: (401, "Stale or future timestamp", None),
+    ReplayedPush: (409, "Replayed request", None),
+    PlatformError: (422, "Invalid platform", None),
+    OutboxError: (422, "Invalid webhook", "url"),
 }
 
 

@@ -20,6 +20,7 @@ SCOPES: dict[str, str] = {
     "boundaries": "import, edit and activate boundary generations",
     "indicators": "statistics and performance indicators",
     "open311": "the Open311 GeoReport v2 endpoints",
+    "devices": "register devices and post their readings (sensors, AI cameras)",
 }
 """Every scope and what it opens. Administration is not a scope: it is the admin role,
 which API keys never have."""
