@@ -11,6 +11,17 @@ if [ ! -x /usr/bin/chromium ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
+# Device-ingest tests need an MQTT broker on 127.0.0.1:1883 (and mosquitto for private ones).
+if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
+    echo "[test.sh] installing mosquitto (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq mosquitto mosquitto-clients >/dev/null
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+    echo "[test.sh] starting mosquitto on 127.0.0.1:1883"
+    "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -d -p 1883
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.1; done
+fi
 export GRIDGOV_REQUIRE_BROWSER=1  # a missing browser fails the console tests, never skips
 python3 -m ruff check .
 python3 -m pytest "$@"
