@@ -93,8 +93,8 @@ class ConsumerStats:
 class Consumer:
     """Subscribe, ingest in batches, ack after commit. ``run`` blocks until ``stop()``.
 
-    ``on_batch(items_received_times, outcomes)`` is called after each commit (benchmarks
-    measure publish-to-commit latency with it).
+    ``on_batch(payloads, outcomes)`` is called after each commit, in message order
+    (benchmarks measure publish-to-commit latency with it).
     """
 
     def __init__(
@@ -107,7 +107,7 @@ class Consumer:
         batch: int = 500,
         keepalive: int = 30,
         max_reconnect_delay: int = 30,
-        on_batch: Callable[[list[float], list[Outcome]], None] | None = None,
+        on_batch: Callable[[list[bytes], list[Outcome]], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.broker = broker
@@ -205,7 +205,7 @@ class Consumer:
         self.stats.batches += 1
         self.stats.outcomes.update(o.outcome for o in outcomes)
         if self.on_batch is not None:
-            self.on_batch([i.received for i in items], outcomes)
+            self.on_batch([i.payload for i in items], outcomes)
         return len(items)
 
     def start(self) -> None:

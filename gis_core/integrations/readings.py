@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gis_core.cases.calendar import TZ
 from gis_core.events.context import EventContext, current_time
 from gis_core.events.reports import IntakeRejected
-from gis_core.integrations.rules import MESSAGE_KINDS, Reading, apply_reading
+from gis_core.integrations.rules import MESSAGE_KINDS, OpenAlarms, Reading, apply_reading
 from gis_core.storage.models import Device, DeviceMessage, ReadingReject
 from gis_core.storage.types import plausible_time
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 MAX_PAYLOAD = 4096
 """Largest message body accepted, in bytes (bigger ones are rejects)."""
 _KEEP = 1000  # characters of a rejected payload kept for the record
+_CHUNK = 500  # values per IN (...) query
 
 
 class ReadingRejected(ValueError):
@@ -132,53 +133,91 @@ def _reject(session: Session, raw: RawMessage, reason: str, reading: Reading | N
     return Outcome(device_id, message_id, "rejected", reason=reason)
 
 
-def _one(ctx: EventContext, session: Session, raw: RawMessage) -> Outcome:
-    try:
-        reading = parse(raw)
-    except ReadingRejected as exc:
-        return _reject(session, raw, str(exc), None)
-    seen = session.scalar(
-        select(DeviceMessage.outcome).where(
-            DeviceMessage.device_id == reading.device_id,
-            DeviceMessage.message_id == reading.message_id,
+def _seen(session: Session, readings: list[Reading]) -> set[tuple[str, str]]:
+    """The (device, message id) pairs of the batch already stored (one query per chunk)."""
+    keys = {(r.device_id, r.message_id) for r in readings}
+    devices = sorted({d for d, _ in keys})
+    messages = sorted({m for _, m in keys})
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(messages), _CHUNK):
+        rows = session.execute(
+            select(DeviceMessage.device_id, DeviceMessage.message_id).where(
+                DeviceMessage.device_id.in_(devices),
+                DeviceMessage.message_id.in_(messages[start : start + _CHUNK]),
+            )
         )
-    )
-    if seen is not None:
-        return Outcome(reading.device_id, reading.message_id, "duplicate")
-    device = session.get(Device, reading.device_id, with_for_update=True)
-    if device is None:
-        return _reject(session, raw, f"unknown device {reading.device_id!r}", reading)
-    record = DeviceMessage(
-        device_id=device.device_id,
-        message_id=reading.message_id,
-        kind=reading.kind,
-        value=reading.value,
-        ts=reading.ts,
-    )
-    if device.last_ts is not None and reading.ts < device.last_ts:
-        record.outcome = "out_of_order"  # recorded once, so a redelivery is a duplicate
-        session.add(record)
-        reason = f"out of order: ts {reading.ts.isoformat()} before {device.last_ts.isoformat()}"
-        return _reject(session, raw, reason, reading)
-    try:
-        with session.begin_nested():
-            outcome, event_id = apply_reading(ctx, session, device, reading)
-    except IntakeRejected as exc:
-        record.outcome = "rejected"
-        session.add(record)
-        return _reject(session, raw, f"cannot open an event: {exc}", reading)
-    record.outcome, record.event_id = outcome, event_id
-    device.last_ts = reading.ts
-    device.last_message_at = current_time()
-    device.last_message = {
-        "id": reading.message_id,
-        "ts": reading.ts.isoformat(),
-        "kind": reading.kind,
-        "value": reading.value,
-    }
-    session.add(record)
-    session.flush()
-    return Outcome(device.device_id, reading.message_id, outcome, event_id)
+        found.update((d, m) for d, m in rows if (d, m) in keys)
+    return found
+
+
+def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[Outcome]:
+    """The batch in order, in ``session``: a handful of queries plus one INSERT round."""
+    parsed: list[Reading | str] = []
+    for raw in raws:
+        try:
+            parsed.append(parse(raw))
+        except ReadingRejected as exc:
+            parsed.append(str(exc))
+    readings = [p for p in parsed if isinstance(p, Reading)]
+    seen = _seen(session, readings)
+    ids = sorted({r.device_id for r in readings})
+    devices: dict[str, Device] = {}
+    for start in range(0, len(ids), _CHUNK):  # row locks on PostgreSQL: one writer/device
+        query = select(Device).where(Device.device_id.in_(ids[start : start + _CHUNK]))
+        devices.update((d.device_id, d) for d in session.scalars(query.with_for_update()))
+    alarms = OpenAlarms(session, devices)
+    records: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
+    for raw, reading in zip(raws, parsed, strict=True):
+        if isinstance(reading, str):
+            outcomes.append(_reject(session, raw, reading, None))
+            continue
+        key = (reading.device_id, reading.message_id)
+        if key in seen:
+            outcomes.append(Outcome(*key, "duplicate"))
+            continue
+        seen.add(key)
+        device = devices.get(reading.device_id)
+        if device is None:
+            reason = f"unknown device {reading.device_id!r}"
+            outcomes.append(_reject(session, raw, reason, reading))
+            continue
+        record = {
+            "device_id": device.device_id,
+            "message_id": reading.message_id,
+            "kind": reading.kind,
+            "value": reading.value,
+            "ts": reading.ts,
+            "event_id": None,
+        }
+        records.append(record)
+        if device.last_ts is not None and reading.ts < device.last_ts:
+            record["outcome"] = "out_of_order"  # recorded, so a redelivery is a duplicate
+            reason = (
+                f"out of order: ts {reading.ts.isoformat()} before {device.last_ts.isoformat()}"
+            )
+            outcomes.append(_reject(session, raw, reason, reading))
+            continue
+        try:
+            outcome, event_id = apply_reading(ctx, session, device, reading, alarms)
+        except IntakeRejected as exc:
+            record["outcome"] = "rejected"
+            outcomes.append(_reject(session, raw, f"cannot open an event: {exc}", reading))
+            continue
+        record["outcome"], record["event_id"] = outcome, event_id
+        device.last_ts = reading.ts
+        device.last_message_at = current_time()
+        device.last_message = {
+            "id": reading.message_id,
+            "ts": reading.ts.isoformat(),
+            "kind": reading.kind,
+            "value": reading.value,
+        }
+        outcomes.append(Outcome(*key, outcome, event_id))
+    if records:
+        session.flush()  # events and alarms first: the records point at them
+        session.execute(insert(DeviceMessage), records)
+    return outcomes
 
 
 def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
@@ -190,7 +229,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
     """
     try:
         with ctx.session() as session:
-            return [_one(ctx, session, raw) for raw in messages]
+            return _apply(ctx, session, messages)
     except OperationalError:
         raise
     except Exception:
@@ -199,7 +238,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
     for raw in messages:
         try:
             with ctx.session() as session:
-                outcomes.append(_one(ctx, session, raw))
+                outcomes.extend(_apply(ctx, session, [raw]))
         except OperationalError:
             raise
         except IntegrityError as exc:  # a concurrent writer stored the same message

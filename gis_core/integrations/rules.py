@@ -12,6 +12,7 @@ the caller's transaction, together with the message's own ``device_messages`` ro
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,7 @@ from gis_core.integrations.devices import DEVICE_KINDS
 from gis_core.storage.models import Device, DeviceAlarm, Event
 
 MESSAGE_KINDS = ("alarm", "reading", "clear")
+_CHUNK = 500  # device ids per IN (...) query
 CLEAR_NOTE = "设备报告已恢复"
 MAX_NOTES = 20  # the latest clears kept as notes (clear_count counts them all)
 
@@ -42,15 +44,30 @@ class Reading:
     value: float | None = None
 
 
-def open_alarm(session: Session, device_id: str) -> DeviceAlarm | None:
-    """The device's alarm whose event is still open, if any."""
-    return session.scalars(
-        select(DeviceAlarm)
-        .join(Event, Event.id == DeviceAlarm.event_id)
-        .where(DeviceAlarm.device_id == device_id, Event.status.in_(OPEN_VALUES))
-        .order_by(DeviceAlarm.id.desc())
-        .limit(1)
-    ).first()
+class OpenAlarms:
+    """The open alarm (event not closed) of each device of a batch: one query for the
+    batch, then kept current in memory as the batch opens and counts alarms."""
+
+    def __init__(self, session: Session, device_ids: Iterable[str]) -> None:
+        ids = sorted(set(device_ids))
+        self.by_device: dict[str, DeviceAlarm] = {}
+        for start in range(0, len(ids), _CHUNK):
+            rows = session.scalars(
+                select(DeviceAlarm)
+                .join(Event, Event.id == DeviceAlarm.event_id)
+                .where(
+                    DeviceAlarm.device_id.in_(ids[start : start + _CHUNK]),
+                    Event.status.in_(OPEN_VALUES),
+                )
+                .order_by(DeviceAlarm.id)
+            )
+            self.by_device.update((a.device_id, a) for a in rows)  # the newest wins
+
+    def get(self, device_id: str) -> DeviceAlarm | None:
+        return self.by_device.get(device_id)
+
+    def opened(self, alarm: DeviceAlarm) -> None:
+        self.by_device[alarm.device_id] = alarm
 
 
 def external_id(device_id: str, message_id: str) -> str:
@@ -77,38 +94,37 @@ def _report(device: Device, reading: Reading) -> EventReport:
 
 
 def _raise_alarm(
-    ctx: EventContext, session: Session, device: Device, reading: Reading
+    ctx: EventContext, session: Session, device: Device, reading: Reading, alarms: OpenAlarms
 ) -> tuple[str, int]:
-    alarm = open_alarm(session, device.device_id)
+    alarm = alarms.get(device.device_id)
     if alarm is not None:
         alarm.alarm_count += 1
         alarm.last_alarm_at = max(alarm.last_alarm_at, reading.ts)
         return "collapsed", alarm.event_id
     actor = Actor(id=device.device_id, role=Role.SYSTEM, name=SOURCE_LABELS[device.source])
     prepared = prepare(ctx, validate(_report(device, reading)), actor)
-    (event_id,) = persist(ctx, session, [prepared])
-    session.add(
-        DeviceAlarm(
-            device_id=device.device_id,
-            event_id=event_id,
-            alarm_count=1,
-            first_alarm_at=reading.ts,
-            last_alarm_at=reading.ts,
-        )
+    (event_id,) = persist(ctx, session, [prepared])  # IntakeRejected came before: no writes
+    alarm = DeviceAlarm(
+        device_id=device.device_id,
+        event_id=event_id,
+        alarm_count=1,
+        first_alarm_at=reading.ts,
+        last_alarm_at=reading.ts,
     )
-    session.flush()  # the next message of this batch must see this alarm
+    session.add(alarm)
+    alarms.opened(alarm)
     return "opened", event_id
 
 
 def apply_reading(
-    ctx: EventContext, session: Session, device: Device, reading: Reading
+    ctx: EventContext, session: Session, device: Device, reading: Reading, alarms: OpenAlarms
 ) -> tuple[str, int | None]:
     """Apply one in-order message to its device; returns (outcome, event id)."""
     if reading.kind == "alarm":
-        return _raise_alarm(ctx, session, device, reading)
+        return _raise_alarm(ctx, session, device, reading, alarms)
     if reading.kind == "clear":
         device.over_count = 0
-        alarm = open_alarm(session, device.device_id)
+        alarm = alarms.get(device.device_id)
         if alarm is None:
             return "clear", None
         alarm.clear_count += 1
@@ -123,13 +139,13 @@ def apply_reading(
     device.over_count += 1
     if device.over_count < device.threshold_count:
         return "over", None
-    return _raise_alarm(ctx, session, device, reading)
+    return _raise_alarm(ctx, session, device, reading, alarms)
 
 
 __all__ = [
     "MESSAGE_KINDS",
+    "OpenAlarms",
     "Reading",
     "apply_reading",
     "external_id",
-    "open_alarm",
 ]

@@ -1,0 +1,277 @@
+"""Device messages through a real MQTT broker into the store, and outbox deliveries.
+
+Prints a markdown table. A private Mosquitto (free port, ``max_inflight_messages`` raised
+so batches can fill) and a fresh database seeded with the sample district; then:
+
+- MQTT ingest: ``--devices`` cameras (``lift_camera``) publish ``--messages`` alarms at a
+  target rate (storms: every device fires again and again, so most messages collapse into
+  one open event per device) from a separate client process; the consumer commits in
+  batches and acknowledges after commit. Figures: messages/s sustained, publish->commit
+  latency p50/p99 ms, events opened, peak RSS MB of the consumer process. Peer in the same
+  run: the same messages through ``ingest`` directly (no broker), the store's own ceiling.
+- Outbox: ``--deliveries`` messages to a local HTTP receiver, deliveries/s, beside the
+  receiver's bare ceiling (the same number of POSTs sent straight from one client).
+
+The machine is shared (2 cores, several sessions): figures are noisy, compare within one
+run only.
+
+    python benchmarks/bench_integrations.py                       # SQLite
+    python benchmarks/bench_integrations.py --backend postgis --messages 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import numpy as np
+import paho.mqtt.client as mqtt
+import psutil
+from sqlalchemy import create_engine, func, select
+from tabulate import tabulate
+
+from gis_core.events import EventService
+from gis_core.integrations import outbox
+from gis_core.integrations.devices import check_spec, register
+from gis_core.integrations.mqtt import Broker, Consumer
+from gis_core.integrations.readings import RawMessage, ingest
+from gis_core.sample_data.seeding import seed_store
+from gis_core.storage import Store
+from gis_core.storage.engine import resolve_url
+from gis_core.storage.models import DeviceAlarm, Event, OutboxMessage
+
+PG_ADMIN = os.environ.get(
+    "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_broker(tmp: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 1000\n"
+        "max_queued_messages 100000\n"
+    )
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    proc = subprocess.Popen([exe, "-c", str(conf)], stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        time.sleep(0.05)
+    raise RuntimeError("mosquitto did not start")
+
+
+def database(backend: str, tmp: Path) -> tuple[str, Callable[[], None]]:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'bench.sqlite'}", lambda: None
+    admin = create_engine(resolve_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
+    name = f"gridgov_bench_{uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = resolve_url(PG_ADMIN).set(database=name)
+    with create_engine(url).begin() as c:
+        c.exec_driver_sql("CREATE EXTENSION postgis")
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url.render_as_string(hide_password=False), drop
+
+
+def publisher(port: int, topics: list[str], n: int, rate: float, start_ts: float) -> None:
+    """A separate process: n QoS 1 messages at ``rate``/s, round robin over devices."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}")
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    t0 = time.time()
+    infos = []
+    for i in range(n):
+        due = t0 + i / rate
+        wait = due - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        body = {"id": f"m{i}", "ts": "2026-12-01T09:00:00+08:00", "kind": "alarm",
+                "sent": time.time()}  # fmt: skip
+        infos.append(client.publish(topics[i % len(topics)], json.dumps(body), qos=1))
+    for info in infos:
+        info.wait_for_publish(60)
+    client.disconnect()
+    client.loop_stop()
+
+
+def bench_mqtt(url: str, port: int, devices: int, messages: int, rate: float) -> dict:
+    store = Store(url)
+    svc = EventService(store)
+    grids = svc.lookup.locator()[0].grids
+    pts = grids.geometry.representative_point()
+    register(store, [check_spec({"device_id": f"CAM-{i}", "kind": "lift_camera",
+                                 "lon": pts.iloc[i % len(pts)].x, "lat": pts.iloc[i % len(pts)].y,
+                                 "category_code": "06010"}) for i in range(devices)])  # fmt: skip
+    latencies: list[float] = []
+    committed = [0]
+
+    def on_batch(payloads: list[bytes], outcomes: list) -> None:
+        now = time.time()
+        committed[0] += len(outcomes)
+        latencies.extend(now - json.loads(p)["sent"] for p in payloads)  # publisher's clock
+
+    consumer = Consumer(
+        svc,
+        Broker("127.0.0.1", port),
+        topics=["bench/devices/+/readings"],
+        client_id=f"bench-{uuid4().hex[:6]}",
+        batch=1000,
+        on_batch=on_batch,
+    )
+    worker = threading.Thread(target=consumer.run, daemon=True)
+    proc = psutil.Process()
+    peak = [proc.memory_info().rss]
+    worker.start()
+    consumer.wait_connected(10)
+    topics = [f"bench/devices/CAM-{i}/readings" for i in range(devices)]
+    pub = mp.Process(target=publisher, args=(port, topics, messages, rate, time.time()))
+    t0 = time.perf_counter()
+    pub.start()
+    while committed[0] < messages and time.perf_counter() - t0 < 300:
+        peak[0] = max(peak[0], proc.memory_info().rss)
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - t0
+    pub.join()
+    consumer.stop()
+    worker.join(10)
+    lat = np.array(latencies) * 1000
+    with store.session(write=False) as s:
+        events = s.scalar(select(func.count()).select_from(DeviceAlarm))
+        alarms = s.scalar(select(func.sum(DeviceAlarm.alarm_count)))
+    store.dispose()
+    return {
+        "messages": committed[0],
+        "msgs/s": committed[0] / elapsed,
+        "p50 ms": float(np.percentile(lat, 50)),
+        "p99 ms": float(np.percentile(lat, 99)),
+        "events": events,
+        "alarms counted": alarms,
+        "peak MB": peak[0] / 2**20,
+    }
+
+
+def bench_direct(url: str, devices: int, messages: int) -> float:
+    """The store's ceiling: the same kind of messages through ``ingest`` in batches."""
+    svc = EventService(Store(url))
+    t0 = time.perf_counter()
+    for start in range(0, messages, 1000):
+        ingest(svc, [RawMessage(f"CAM-{i % devices}", {"id": f"d{i}", "kind": "alarm",
+                                "ts": "2026-12-01T09:00:01+08:00"})
+                     for i in range(start, min(start + 1000, messages))])  # fmt: skip
+    return messages / (time.perf_counter() - t0)
+
+
+class _Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def bench_outbox(url: str, deliveries: int) -> tuple[float, float]:
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store = Store(url)
+    target = outbox.add_target(store, name="bench", url=f"http://127.0.0.1:{port}/h",
+                               secret="bench-secret-0123456789", source="iot")  # fmt: skip
+    with store.session(write=False) as s:
+        event_ids = list(s.scalars(select(Event.id).limit(200)))
+    with store.session() as s:
+        s.add_all(
+            OutboxMessage(event_id=event_ids[i % len(event_ids)], target_id=target, seq=i,
+                          kind="handled", payload={"n": i}, idempotency_key=f"bench-{i}")
+            for i in range(deliveries)
+        )  # fmt: skip
+    settings = outbox.DeliverySettings(batch=500, concurrency=16)
+    stop = threading.Event()
+    t0 = time.perf_counter()
+
+    def watch(_c: object, totals: dict) -> None:
+        if totals.get("delivered", 0) >= deliveries:
+            stop.set()
+
+    outbox.run(store, settings, stop, watch)
+    rate = deliveries / (time.perf_counter() - t0)
+    with httpx.Client() as client:
+        t0 = time.perf_counter()
+        for i in range(min(deliveries, 2000)):
+            client.post(f"http://127.0.0.1:{port}/h", content=b'{"n": %d}' % i)
+        bare = min(deliveries, 2000) / (time.perf_counter() - t0)
+    server.shutdown()
+    store.dispose()
+    return rate, bare
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backend", choices=["sqlite", "postgis"], default="sqlite")
+    ap.add_argument("--devices", type=int, default=1000)
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument("--rate", type=float, default=2000.0, help="published messages/s")
+    ap.add_argument("--deliveries", type=int, default=5000)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="gridgov-bench-int-"))
+    broker, port = start_broker(tmp)
+    url, drop = database(args.backend, tmp)
+    try:
+        store = Store(url)
+        store.upgrade()
+        seed_store(store, components=False)
+        store.dispose()
+        m = bench_mqtt(url, port, args.devices, args.messages, args.rate)
+        direct = bench_direct(url, args.devices, args.messages)
+        rate, bare = bench_outbox(url, args.deliveries)
+    finally:
+        broker.kill()
+        drop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    rows = [
+        ["MQTT ingest", f"{m['msgs/s']:,.0f} msgs/s (target {args.rate:,.0f})",
+         f"p50 {m['p50 ms']:.0f} ms, p99 {m['p99 ms']:.0f} ms publish->commit",
+         f"{m['messages']:,} msgs, {args.devices} devices -> {m['events']} events,"
+         f" {m['alarms counted']:,} alarms counted; peak {m['peak MB']:.0f} MB"],
+        ["peer: ingest() direct", f"{direct:,.0f} msgs/s", "", "no broker, batches of 1,000"],
+        ["outbox delivery", f"{rate:,.0f} deliveries/s", "",
+         f"{args.deliveries:,} to a local receiver"],
+        ["peer: bare POSTs", f"{bare:,.0f} requests/s", "", "one client, same receiver"],
+    ]  # fmt: skip
+    print(f"backend: {args.backend} (shared 2-core machine: noisy figures)")
+    print(tabulate(rows, headers=["what", "rate", "latency", "notes"], tablefmt="github"))
+
+
+if __name__ == "__main__":
+    main()
