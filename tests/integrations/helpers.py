@@ -108,11 +108,18 @@ class Publisher:
 
     def __init__(self, port: int = BROKER[1]) -> None:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid4().hex}")
+        self.client.max_inflight_messages_set(100)
         self.client.connect(BROKER[0], port)
         self.client.loop_start()
 
     def send(self, topic: str, body: dict) -> None:
         self.client.publish(topic, json.dumps(body), qos=1).wait_for_publish(10)
+
+    def send_all(self, messages: list[tuple[str, dict]]) -> None:
+        """Publish in order, then wait for every PUBACK (the broker has them all)."""
+        infos = [self.client.publish(t, json.dumps(b), qos=1) for t, b in messages]
+        for info in infos:
+            info.wait_for_publish(30)
 
     def close(self) -> None:
         self.client.disconnect()

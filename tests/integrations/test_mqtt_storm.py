@@ -50,24 +50,26 @@ def test_kill_minus_nine_mid_storm(db_url: URL, tmp_path: Path) -> None:
     prefix, client_id = f"t{uuid4().hex[:10]}", f"gridgov-test-{uuid4().hex[:10]}"
     consumer = consumer_process(url_text(db_url), prefix, client_id)
     pub = Publisher()
-    per_device = 150
+    per_device = 120
     sent = 0
 
     def storm(start: int, stop: int) -> None:
         nonlocal sent
-        for i in range(start, stop):
-            for d in range(3):
-                ts = (T0 + timedelta(seconds=i)).isoformat()
-                pub.send(
-                    f"{prefix}/devices/CAM-{d}/readings",
-                    {"id": f"m{i}", "ts": ts, "kind": "alarm"},
-                )
-                sent += 1
+        batch = [
+            (
+                f"{prefix}/devices/CAM-{d}/readings",
+                {"id": f"m{i}", "ts": (T0 + timedelta(seconds=i)).isoformat(), "kind": "alarm"},
+            )
+            for i in range(start, stop)
+            for d in range(3)
+        ]
+        pub.send_all(batch)
+        sent += len(batch)
 
     try:
         wait_subscribed(store, pub, prefix)
         storm(0, 60)
-        wait_for(lambda: stored_messages(store) > 30, 60)  # committed some, not all
+        wait_for(lambda: stored_messages(store) > 0, 60)  # mid-storm: some committed
         consumer.send_signal(signal.SIGKILL)
         consumer.wait(10)
         at_kill = stored_messages(store)
