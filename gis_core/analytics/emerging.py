@@ -104,7 +104,9 @@ def space_time_gi_star(
     return np.nan_to_num(z)
 
 
-def _classify(hot: np.ndarray, cold: np.ndarray, trend: np.ndarray) -> list[tuple[str | None, str | None]]:
+def _classify(
+    hot: np.ndarray, cold: np.ndarray, trend: np.ndarray
+) -> list[tuple[str | None, str | None]]:
     """(pattern, kind) per location from (steps × units) hot/cold masks and z trend."""
     steps = hot.shape[0]
     out: list[tuple[str | None, str | None]] = []

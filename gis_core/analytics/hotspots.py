@@ -150,10 +150,7 @@ def hotspots(
                     star=star, transform=transform)
         z = np.asarray(g.Zs, dtype=float)
         p_sim = np.asarray(g.p_sim, dtype=float) if permutations else np.full(units.n, np.nan)
-        if p_value == "normal":
-            p = 2.0 * stats.norm.sf(np.abs(z))
-        else:
-            p = np.minimum(1.0, 2.0 * p_sim)
+        p = 2.0 * stats.norm.sf(np.abs(z)) if p_value == "normal" else np.minimum(1.0, 2.0 * p_sim)
     bins = esri_bins(z, p, fdr)
     table = gpd.GeoDataFrame(
         {"unit": units.ids, "count": counts, "z": z, "p": p, "p_sim": p_sim, "bin": bins},

@@ -153,7 +153,9 @@ def _square_units(
     area: shapely.Geometry, side: float, projector: Projector
 ) -> tuple[np.ndarray, np.ndarray]:
     minx, miny, maxx, maxy = area.bounds
-    xs, ys = projector.to_metres(np.array([minx, maxx, minx, maxx]), np.array([miny, miny, maxy, maxy]))
+    xs, ys = projector.to_metres(
+        np.array([minx, maxx, minx, maxx]), np.array([miny, miny, maxy, maxy])
+    )
     ix = np.arange(np.floor(np.min(xs) / side), np.floor(np.max(xs) / side) + 1)
     iy = np.arange(np.floor(np.min(ys) / side), np.floor(np.max(ys) / side) + 1)
     if len(ix) * len(iy) > MAX_SQUARE_CELLS:
