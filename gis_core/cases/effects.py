@@ -54,6 +54,7 @@ PARAMS: dict[Action, frozenset[str]] = {
     Action.REROUTE: frozenset(
         {"unit_id", "grid_code", "lon", "lat", "address", "category_code", "priority", "limit"}
     ),
+    Action.REOPEN: frozenset({"limit"}),
 }
 
 
@@ -296,6 +297,28 @@ def _reroute(case: CaseState, at: datetime, p: Params, fail: Fail, hours: Workin
     return changes, data
 
 
+def _reopen(case: CaseState, at: datetime, p: Params, fail: Fail, hours: WorkingHours) -> Changes:
+    if case.unit_id is None:
+        raise fail("the case has no unit to send it back to")
+    if p.get("limit") is not None or case.limit is None:
+        limit = _clock_limit(p, fail, case.category_code, case.priority)
+    else:
+        limit = case.limit
+    deadline = deadline_for(at, limit, hours=hours)
+    changes = {
+        "dispatched_at": at,
+        "limit": limit,
+        "extensions": (),
+        "deadline": deadline,
+        "handled_at": None,
+        "verified_at": None,
+        "closed_at": None,
+        "rework_count": case.rework_count + 1,
+    }
+    data = {"limit": limit.as_dict(), "deadline": _iso(deadline), "rework_count": case.rework_count + 1}
+    return changes, data
+
+
 EFFECTS: dict[Action, Effect] = {
     Action.FILE: _file,
     Action.REJECT: _reject,
@@ -315,6 +338,7 @@ EFFECTS: dict[Action, Effect] = {
     Action.URGE: _urge,
     Action.MERGE: _merge,
     Action.REROUTE: _reroute,
+    Action.REOPEN: _reopen,
 }
 """Action -> its effect; every action of the transition table has one."""
 

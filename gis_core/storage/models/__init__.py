@@ -31,6 +31,14 @@ from gis_core.storage.models.boundaries import (
     RoutingRule,
     UnitMember,
 )
+from gis_core.storage.models.casework import (
+    CASEWORK_TABLES,
+    CatalogueEntry,
+    CatalogueVersion,
+    EventFollowUp,
+    EventTask,
+    EventTaskHistory,
+)
 from gis_core.storage.models.events import (
     EVENT_TABLES,
     Attachment,
@@ -38,12 +46,13 @@ from gis_core.storage.models.events import (
     EventHistory,
 )
 
-TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
+TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *CASEWORK_TABLES)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
+    "CASEWORK_TABLES",
     "EVENT_TABLES",
     "NAMING_CONVENTION",
     "TABLES",
@@ -59,9 +68,14 @@ __all__ = [
     "Base",
     "BoundaryGeneration",
     "Building",
+    "CatalogueEntry",
+    "CatalogueVersion",
     "Component",
     "Event",
+    "EventFollowUp",
     "EventHistory",
+    "EventTask",
+    "EventTaskHistory",
     "ResponsibilityLayer",
     "ResponsibleUnit",
     "RoutingRule",
