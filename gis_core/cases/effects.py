@@ -38,8 +38,8 @@ PARAMS: dict[Action, frozenset[str]] = {
     Action.REJECT: frozenset(),
     Action.DISPATCH: frozenset({"unit_id", "limit"}),
     Action.RETURN: frozenset(),
-    Action.HANDLE: frozenset({"attachments"}),
-    Action.VERIFY_PASS: frozenset({"attachments"}),
+    Action.HANDLE: frozenset({"attachments", "measured_value"}),
+    Action.VERIFY_PASS: frozenset({"attachments", "site"}),
     Action.VERIFY_FAIL: frozenset({"attachments"}),
     Action.CLOSE: frozenset(),
     Action.EVALUATE: frozenset({"score", "source"}),
@@ -125,13 +125,28 @@ def _return(case: CaseState, at: datetime, p: Params, fail: Fail, hours: Working
 
 def _handle(case: CaseState, at: datetime, p: Params, fail: Fail, hours: WorkingHours) -> Changes:
     on_time = None if case.deadline is None else at <= case.deadline
-    return {"handled_at": at}, {"on_time": on_time, **parse_attachments(p, fail)}
+    data = {"on_time": on_time, **parse_attachments(p, fail)}
+    if p.get("measured_value") is not None:
+        data["measured_value"] = parse_finite(
+            "measured_value", p["measured_value"], -1e12, 1e12, fail
+        )
+    return {"handled_at": at}, data
 
 
 def _verify_pass(
     case: CaseState, at: datetime, p: Params, fail: Fail, hours: WorkingHours
 ) -> Changes:
-    return {"verified_at": at}, parse_attachments(p, fail)
+    data = parse_attachments(p, fail)
+    if p.get("site") is not None:  # the verifier's position: {"lon", "lat", "distance_m"}
+        site = p["site"]
+        if not isinstance(site, Mapping) or set(site) != {"lon", "lat", "distance_m"}:
+            raise fail("site must be {lon, lat, distance_m}")
+        data["site"] = {
+            "lon": parse_finite("lon", site["lon"], -180.0, 180.0, fail),
+            "lat": parse_finite("lat", site["lat"], -90.0, 90.0, fail),
+            "distance_m": parse_finite("distance_m", site["distance_m"], 0.0, 1e8, fail),
+        }
+    return {"verified_at": at}, data
 
 
 def _verify_fail(
@@ -315,7 +330,11 @@ def _reopen(case: CaseState, at: datetime, p: Params, fail: Fail, hours: Working
         "closed_at": None,
         "rework_count": case.rework_count + 1,
     }
-    data = {"limit": limit.as_dict(), "deadline": _iso(deadline), "rework_count": case.rework_count + 1}
+    data = {
+        "limit": limit.as_dict(),
+        "deadline": _iso(deadline),
+        "rework_count": case.rework_count + 1,
+    }
     return changes, data
 
 

@@ -82,13 +82,13 @@ def check_task_action(
         raise fail(f"not possible from task status {status}", StatusError)
     if who == _OFFICE and role not in _OFFICE_ROLES:
         raise fail("only a dispatcher, supervisor or the system may do this", RoleError)
-    if who == _UNIT and role is not Role.ADMIN:
-        if role is not Role.HANDLER or actor.unit_id is None or actor.unit_id != task_unit:
-            raise fail(
-                f"only a handler of the task's unit {task_unit!r} may do this "
-                f"(caller: role {role.value}, unit {actor.unit_id!r})",
-                RoleError,
-            )
+    own_unit = role is Role.HANDLER and actor.unit_id is not None and actor.unit_id == task_unit
+    if who == _UNIT and role is not Role.ADMIN and not own_unit:
+        raise fail(
+            f"only a handler of the task's unit {task_unit!r} may do this "
+            f"(caller: role {role.value}, unit {actor.unit_id!r})",
+            RoleError,
+        )
     return target or status
 
 

@@ -240,7 +240,11 @@ TASK_ACTION_LABELS: dict[str, str] = {
 }
 TASK_ACTIONS: tuple[str, ...] = tuple(TASK_ACTION_LABELS)
 #: Follow-up (回访) states: waiting, answered with a satisfaction, or unreachable.
-FOLLOWUP_LABELS: dict[str, str] = {"pending": "待回访", "answered": "已回访", "unreachable": "无法联系"}
+FOLLOWUP_LABELS: dict[str, str] = {
+    "pending": "待回访",
+    "answered": "已回访",
+    "unreachable": "无法联系",
+}
 FOLLOWUP_RESULTS: tuple[str, ...] = tuple(FOLLOWUP_LABELS)
 #: What a closure standard can require, with its Chinese name (事项清单 结案标准).
 CLOSURE_LABELS: dict[str, str] = {

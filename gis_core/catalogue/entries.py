@@ -152,7 +152,9 @@ def parse_entry(row: Mapping[str, Any], known_codes: Mapping[str, str] | None = 
     code = _text(row, "category_code", required=True)
     known = known_codes if known_codes is not None else event_class_table()
     if code not in known:
-        raise CatalogueError(f"category_code {code!r} is not a GB/T 47678.5 event class", "category_code")
+        raise CatalogueError(
+            f"category_code {code!r} is not a GB/T 47678.5 event class", "category_code"
+        )
     area = _text(row, "area_code")
     if area and not (area.isascii() and area.isdigit() and len(area) <= 15):
         raise CatalogueError("area_code must be up to 15 digits", "area_code")
@@ -175,7 +177,9 @@ def parse_entry(row: Mapping[str, Any], known_codes: Mapping[str, str] | None = 
         if str(c).strip()
     )
     if len(codes) > MAX_CO_UNITS or any(len(c) > 32 for c in codes):
-        raise CatalogueError(f"co_unit_codes: at most {MAX_CO_UNITS} codes of 32 characters", "co_unit_codes")
+        raise CatalogueError(
+            f"co_unit_codes: at most {MAX_CO_UNITS} codes of 32 characters", "co_unit_codes"
+        )
     visibility = _text(row, "visibility") or "public"
     if visibility not in VISIBILITY:
         raise CatalogueError("visibility must be public or private", "visibility")

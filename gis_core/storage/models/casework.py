@@ -61,9 +61,7 @@ class CatalogueEntry(Base):
     __tablename__ = "catalogue_entries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("catalogue_versions.id", ondelete="CASCADE")
-    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("catalogue_versions.id", ondelete="CASCADE"))
     category_code: Mapped[str] = mapped_column(String(5))
     area_code: Mapped[str] = mapped_column(String(_GRID), default="", server_default="")
     major_no: Mapped[int] = mapped_column(Integer)

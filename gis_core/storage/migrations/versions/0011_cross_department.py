@@ -60,9 +60,7 @@ def upgrade() -> None:
         sa.Column(
             "event_id", sa.Integer(), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False
         ),
-        sa.Column(
-            "unit_id", sa.Integer(), sa.ForeignKey("responsible_units.id"), nullable=False
-        ),
+        sa.Column("unit_id", sa.Integer(), sa.ForeignKey("responsible_units.id"), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
