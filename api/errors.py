@@ -17,7 +17,10 @@ from gis_core.batch.points import BatchTooLarge, InvalidBatch, UnreadableBatch
 from gis_core.boundaries.generations import GenerationNotFound, NoActiveGeneration
 from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.errors import RoleError, StatusError, TransitionError
+from gis_core.catalogue.entries import CatalogueError
+from gis_core.catalogue.versions import CatalogueNotFound
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
+from gis_core.events.tasks import TaskNotFound
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.features import FilterError
@@ -90,6 +93,10 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     StatusError: (409, "Action not possible in this status", "action"),
     RoleError: (403, "Action not allowed for this role", "action"),
     TransitionError: (422, "Invalid action", "action"),
+    # Cross-department casework (a ClosureRefused is a StatusError: 409 with `missing`)
+    TaskNotFound: (404, "Task not found", "task_id"),
+    CatalogueError: (422, "Invalid catalogue", None),
+    CatalogueNotFound: (404, "Catalogue not found", "version"),
 }
 
 
@@ -114,6 +121,7 @@ def register_error_handlers(app: FastAPI) -> None:
                 getattr(exc, "title", None) or title,
                 str(exc),
                 getattr(exc, "field", None) or field,
+                **getattr(exc, "problem_extra", {}),
             )
 
         app.add_exception_handler(exc_type, _domain)

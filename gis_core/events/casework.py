@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session, object_session
 
 from gis_core.cases.closure import CaseFacts, ClosureStandard, check_closure
 from gis_core.cases.deadlines import TimeLimit, deadline_for
+from gis_core.cases.errors import RoleError, StatusError
 from gis_core.cases.params import parse_limit
 from gis_core.cases.state import Actor
-from gis_core.cases.vocab import TASK_RUNNING, Action
+from gis_core.cases.vocab import TASK_RUNNING, Action, Role
 from gis_core.catalogue.entries import Entry
-from gis_core.events.context import EventContext, current_time
+from gis_core.events.context import EventContext, EventNotFound, current_time
 from gis_core.events.loop import act as loop_act
 from gis_core.events.reports import IntakeRejected
 from gis_core.storage.models import (
@@ -62,14 +63,13 @@ def governing_entry(ctx: EventContext, session: Session, event: Event) -> Entry 
     )
 
 
-def _units(session: Session, ids: Sequence[int], field: str) -> list[ResponsibleUnit]:
+def units_by_id(session: Session, ids: Sequence[int], field: str) -> list[ResponsibleUnit]:
     if len(ids) > MAX_CO_UNITS:
         raise IntakeRejected(field, f"at most {MAX_CO_UNITS} units")
     if len(set(ids)) != len(ids):
         raise IntakeRejected(field, "a unit is named twice")
     found = {
-        u.id: u
-        for u in session.scalars(select(ResponsibleUnit).where(ResponsibleUnit.id.in_(ids)))
+        u.id: u for u in session.scalars(select(ResponsibleUnit).where(ResponsibleUnit.id.in_(ids)))
     }
     missing = [i for i in ids if i not in found]
     if missing:
@@ -140,7 +140,7 @@ def _co_tasks(
                 "unit (协办单位): pass co_unit_ids",
             )
         return
-    units = _units(session, ids, "co_unit_ids")
+    units = units_by_id(session, ids, "co_unit_ids")
     if any(u.id == event.unit_id for u in units):
         raise IntakeRejected("co_unit_ids", "the lead unit cannot also be a co-handling unit")
 
@@ -231,6 +231,12 @@ def act(
     def also(event: Event) -> None:
         session = object_session(event)
         assert session is not None
+        # One UPDATE of the event row per action: its version counter must grow by 1,
+        # so nothing here may autoflush the row before all its changes are made.
+        with session.no_autoflush:
+            _also(session, event)
+
+    def _also(session: Session, event: Event) -> None:
         if event.catalogue_version_id is None:
             event.catalogue_version_id = ctx.catalogue.current_id(session)
         entry = governing_entry(ctx, session, event)
@@ -262,6 +268,51 @@ def act(
     )
 
 
+PHOTO_KINDS = ("after_photo", "verify_photo")
+_PHOTO_STATUSES = ("handled", "verified")
+
+
+def add_photos(
+    ctx: EventContext, event_id: int, kind: str, photos: Sequence[str], actor: Actor
+) -> list[dict[str, Any]]:
+    """Supplement evidence (补充材料) after handling: the lead unit's handler (or the office)
+    adds after-photos or site photos to a handled or verified case, so a closure refused
+    for a missing photo can go ahead. Returns the event's attachments."""
+    if kind not in PHOTO_KINDS:
+        raise IntakeRejected("kind", f"kind must be one of {', '.join(PHOTO_KINDS)}")
+    urls = _photos(photos)
+    if not urls:
+        raise IntakeRejected("photos", "at least one photo URL")
+    with ctx.session() as session:
+        event = session.get(Event, event_id, with_for_update=True)
+        if event is None:
+            raise EventNotFound(f"no event {event_id}")
+        if event.status not in _PHOTO_STATUSES:
+            raise StatusError(
+                f"event {event_id} is {event.status}: photos are added once it is handled",
+                status=None,
+                action=None,
+                role=actor.role,
+            )
+        own = actor.role is Role.HANDLER and actor.unit_id == event.unit_id
+        if not own and actor.role not in (Role.DISPATCHER, Role.ADMIN, Role.SYSTEM):
+            raise RoleError(
+                "photos are added by the lead unit's handler or a dispatcher",
+                status=None,
+                action=None,
+                role=actor.role,
+            )
+        session.add_all(
+            Attachment(event_id=event_id, kind=kind, url=u, filename=u.rsplit("/", 1)[-1])
+            for u in urls
+        )
+        session.flush()
+        rows = session.scalars(
+            select(Attachment).where(Attachment.event_id == event_id).order_by(Attachment.id)
+        )
+        return [{"kind": a.kind, "url": a.url, "filename": a.filename} for a in rows]
+
+
 def _site(ctx: EventContext, event_id: int, lon: float, lat: float) -> dict[str, float]:
     """The verifier's position and its distance from the event (refused when too far)."""
     for name, value, low, high in (("lon", lon, -180, 180), ("lat", lat, -90, 90)):
@@ -283,4 +334,4 @@ def _site(ctx: EventContext, event_id: int, lon: float, lat: float) -> dict[str,
     return {"lon": lon, "lat": lat, "distance_m": round(distance, 1)}
 
 
-__all__ = ["SITE_DISTANCE_M", "act", "add_task", "case_facts", "governing_entry"]
+__all__ = ["SITE_DISTANCE_M", "act", "add_photos", "add_task", "case_facts", "governing_entry"]
