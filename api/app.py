@@ -20,6 +20,7 @@ from api.routers import (
     health,
     locate,
     open311,
+    reports,
     stream,
     tiles,
 )
@@ -80,6 +81,7 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(catalogue.router)  # issue 16: matter catalogue
     app.include_router(casework.router)  # issue 16: co-tasks, calls, follow-ups
+    app.include_router(reports.router)  # issue 16: area health reports
     app.include_router(open311.router)
     app.include_router(console.router)
     return app

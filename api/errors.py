@@ -21,6 +21,8 @@ from gis_core.catalogue.entries import CatalogueError
 from gis_core.catalogue.versions import CatalogueNotFound
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
 from gis_core.events.tasks import TaskNotFound
+from gis_core.reports.figures import ReportNotFound
+from gis_core.reports.periods import PeriodError
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.features import FilterError
@@ -97,6 +99,8 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     TaskNotFound: (404, "Task not found", "task_id"),
     CatalogueError: (422, "Invalid catalogue", None),
     CatalogueNotFound: (404, "Catalogue not found", "version"),
+    ReportNotFound: (404, "Area not found", "area_code"),
+    PeriodError: (422, "Invalid period", "period"),
 }
 
 

@@ -4,13 +4,14 @@ late and counted, a dissatisfied follow-up reopening the case (issue 16)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -250,3 +251,101 @@ def test_street_call_answered_late_counts(api: Api, env: Env) -> None:
     assert row["calls"] >= 1 and row["late"] >= 1 and row["answered"] >= 1
     assert row["on_time_rate"] < 1 and row["mean_response_hours"] >= 24
     problem(api.get("/v1/indicators/casework", None), 401)
+
+
+def test_monthly_street_report_matches_an_independent_count(api: Api, env: Env) -> None:
+    from collections import Counter
+
+    import pypdf
+
+    from gis_core.storage.models import Event
+
+    april = [
+        (1, "06001", "12345"),
+        (2, "06001", "grid_member"),
+        (3, "01001", "12345"),
+        (8, "06002", "resident_app"),
+        (15, "06001", "12345"),
+        (29, "06003", "iot"),
+    ]
+    ids = []
+    for k, (d, code, source) in enumerate(april):
+        when = datetime(2025, 4, d, 10, tzinfo=TZ)
+        ids.append(
+            api.event(
+                point=env.point(STREET1, 6 + k % 3),
+                reported_at=when,
+                category_code=code,
+                source=source,
+            )["id"]
+        )
+    api.event(point=env.point("340111002", 1), reported_at=datetime(2025, 4, 3, tzinfo=TZ))
+    api.event(point=env.point(STREET1, 7), reported_at=datetime(2025, 5, 1, tzinfo=TZ))
+    for eid in ids[:2]:  # two closed in the month
+        api.ok(eid, DISTRICT, "file")
+        api.ok(eid, DISTRICT, "dispatch")
+
+    r = api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-04", format="json")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    start, end = datetime(2025, 4, 1, tzinfo=TZ), datetime(2025, 5, 1, tzinfo=TZ)
+    with env.store.session(write=False) as s:  # the independent count, straight from SQL
+        rows = s.execute(
+            select(Event.category_code, Event.source).where(
+                Event.grid_code.startswith(STREET1),
+                Event.reported_at >= start,
+                Event.reported_at < end,
+            )
+        ).all()
+        previous = s.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.grid_code.startswith(STREET1),
+                Event.reported_at >= datetime(2025, 3, 1, tzinfo=TZ),
+                Event.reported_at < start,
+            )
+        )
+        dispatched = s.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.grid_code.startswith(STREET1),
+                Event.dispatched_at >= start,
+                Event.dispatched_at < end,
+            )
+        )
+    assert report["reported"] == len(rows) >= len(april)
+    assert {c["category_code"]: c["events"] for c in report["by_class"]} == Counter(
+        c for c, _ in rows
+    )
+    assert {x["source"]: x["events"] for x in report["by_source"]} == Counter(s for _, s in rows)
+    assert report["reported_previous"] == previous
+    assert report["indicators"]["reported"] == len(rows)
+    assert report["indicators"]["dispatched"] == dispatched
+    assert report["area_name"] and report["period_label"] == "2025年4月"
+    assert sum(h["events"] for h in report["hotspots"]) <= len(rows)
+
+    html = api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-04", format="html")
+    assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+    assert report["area_name"] in html.text and "<svg" in html.text
+
+    pdf = api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-04", format="pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(pdf.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert report["area_name"] in text and "体检报告" in text and "结案率" in text
+    fonts = [f.get_object() for page in reader.pages for f in page["/Resources"]["/Font"].values()]
+    embedded = [
+        f
+        for f in fonts
+        if "WenQuanYi" in f["/BaseFont"]
+        and "/FontFile2" in f["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+    ]
+    assert embedded, [f["/BaseFont"] for f in fonts]
+
+    problem(api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-13"), 422, "period")
+    problem(api.get("/v1/reports/340111999", "analyst", period="2025-04"), 404, "area_code")
+    problem(api.get(f"/v1/reports/{STREET1}", S1, period="2025-04"), 403)  # no indicators scope
+    problem(api.get(f"/v1/reports/{STREET1}", None, period="2025-04"), 401)
+    assert api.get(f"/v1/reports/{STREET1}", "supervisor-s5", period="2025-04").status_code == 404
