@@ -38,6 +38,11 @@ def actor_for(principal: Principal) -> Actor:
     )
 
 
+def actor_or_none(principal: Principal) -> Actor | None:
+    """The workflow actor, or None for a reader outside the loop (analyst)."""
+    return None if workflow_role(principal.role) is None else actor_for(principal)
+
+
 def allowed_actions(principal: Principal, event: dict[str, Any]) -> list[str]:
     return actions_for(event, principal.role, principal.unit_id)
 

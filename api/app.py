@@ -10,7 +10,9 @@ from fastapi import Depends, FastAPI
 from api.errors import register_error_handlers
 from api.routers import (
     auth,
+    casework,
     catalog,
+    catalogue,
     console,
     events,
     features,
@@ -19,6 +21,7 @@ from api.routers import (
     integrations,
     locate,
     open311,
+    reports,
     stream,
     tiles,
 )
@@ -77,6 +80,9 @@ def create_app(
     app.include_router(stream.router)
     app.include_router(events.router)
     app.include_router(catalog.router)
+    app.include_router(catalogue.router)  # issue 16: matter catalogue
+    app.include_router(casework.router)  # issue 16: co-tasks, calls, follow-ups
+    app.include_router(reports.router)  # issue 16: area health reports
     app.include_router(open311.router)
     app.include_router(console.router)
     app.include_router(integrations.router)  # devices, platform pushes, outbox

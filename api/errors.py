@@ -17,10 +17,15 @@ from gis_core.batch.points import BatchTooLarge, InvalidBatch, UnreadableBatch
 from gis_core.boundaries.generations import GenerationNotFound, NoActiveGeneration
 from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.errors import RoleError, StatusError, TransitionError
+from gis_core.catalogue.entries import CatalogueError
+from gis_core.catalogue.versions import CatalogueNotFound
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
+from gis_core.events.tasks import TaskNotFound
 from gis_core.integrations.devices import DeviceError, DeviceNotFound
 from gis_core.integrations.hotline import BadSignature, PlatformError, ReplayedPush, StalePush
 from gis_core.integrations.outbox import OutboxError
+from gis_core.reports.figures import ReportNotFound
+from gis_core.reports.periods import PeriodError
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.features import FilterError
@@ -101,6 +106,12 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     ReplayedPush: (409, "Replayed request", None),
     PlatformError: (422, "Invalid platform", None),
     OutboxError: (422, "Invalid webhook", "url"),
+    # Cross-department casework (a ClosureRefused is a StatusError: 409 with `missing`)
+    TaskNotFound: (404, "Task not found", "task_id"),
+    CatalogueError: (422, "Invalid catalogue", None),
+    CatalogueNotFound: (404, "Catalogue not found", "version"),
+    ReportNotFound: (404, "Area not found", "area_code"),
+    PeriodError: (422, "Invalid period", "period"),
 }
 
 
@@ -125,6 +136,7 @@ def register_error_handlers(app: FastAPI) -> None:
                 getattr(exc, "title", None) or title,
                 str(exc),
                 getattr(exc, "field", None) or field,
+                **getattr(exc, "problem_extra", {}),
             )
 
         app.add_exception_handler(exc_type, _domain)

@@ -10,7 +10,7 @@ service did not send (history on an action's answer...) is not added either.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,9 +66,31 @@ class ActionIn(BaseModel):
     into: int | None = Field(
         None, ge=1, le=INTEGER_MAX, description="merge: the event this one duplicates."
     )
+    co_unit_ids: list[Annotated[int, Field(ge=1, le=INTEGER_MAX)]] | None = Field(
+        None, max_length=10, description="dispatch: co-handling units (协办), a task each."
+    )
+    co_limit: TimeLimitIn | None = Field(None, description="dispatch: the co-tasks' time limit.")
+    photos: list[Annotated[str, Field(max_length=2000)]] | None = Field(
+        None, max_length=20, description="handle: after-photos; verify_pass: site photos (URLs)."
+    )
+    measured_value: float | None = Field(None, description="handle: a measured value.")
+    lon: float | None = Field(None, description="verify_pass: the verifier's WGS84 position.")
+    lat: float | None = Field(None, description="verify_pass: the verifier's WGS84 position.")
+    limit: TimeLimitIn | None = Field(None, description="reopen: a new time limit.")
 
+
+class TimeLimitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(gt=0, le=8760)
+    unit: Literal["working_hours", "working_days"] = "working_hours"
+
+
+ActionIn.model_rebuild()
 
 ACTION_PARAMS = ("unit_id", "score", "to_level", "value", "unit", "into")
+CASEWORK_PARAMS = ("co_unit_ids", "photos", "measured_value", "lon", "lat")
+"""Fields of ActionIn for the catalogue's rules (gis_core.events.casework)."""
 """The fields of ActionIn passed on to the workflow when given."""
 
 
@@ -185,11 +207,28 @@ class EventWithActions(EventOut):
     allowed_actions: list[str] = Field(description="What the caller may do now.")
 
 
+class TaskOut(PassThrough):
+    """A unit's part in the case: the lead (主办, derived from the case: ``id`` null), a
+    co-handling task (协办) or a call (街呼区应)."""
+
+    id: int | None = None
+    unit_id: int
+    unit_name: str | None = None
+    role: Literal["lead", "co", "call"]
+    status: str = Field(description="open, accepted, returned, handled, answered, refused ...")
+    status_label: str
+    deadline_at: str | None = None
+    done_at: str | None = None
+    overdue: bool = False
+
+
 class EventDetail(EventWithActions):
     """One event in full: history, attachments, allowed actions, related things."""
 
     nearby_components: list[NearbyComponent] = Field(default_factory=list)
     duplicates: list[DuplicateRef] = Field(default_factory=list)
+    tasks: list[TaskOut] = Field(default_factory=list)
+    followups: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class EventCreated(EventOut):

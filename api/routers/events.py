@@ -19,7 +19,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from api.access import actor_for, allowed_actions, caller_filter, visible_event
+from api.access import (
+    actor_for,
+    actor_or_none,
+    allowed_actions,
+    caller_filter,
+    visible_event,
+)
 from api.dependencies import (
     EventsDep,
     NearbyDep,
@@ -32,6 +38,7 @@ from api.dependencies import (
 from api.errors import Problem
 from api.event_schemas import (
     ACTION_PARAMS,
+    CASEWORK_PARAMS,
     ActionIn,
     EventCreated,
     EventDetail,
@@ -47,7 +54,9 @@ from gis_core.cases.indicators import GROUP_COLUMNS
 from gis_core.cases.vocab import STATUS_VALUES
 from gis_core.events import EventFilter, EventReport
 from gis_core.events.access import event_visible
+from gis_core.events.followup import followups
 from gis_core.events.related import duplicates
+from gis_core.events.tasks import list_tasks
 from gis_core.storage.types import INTEGER_MAX
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -188,6 +197,8 @@ def get_event(
     event["allowed_actions"] = allowed_actions(principal, event)
     event["nearby_components"] = nearby.for_event(event)
     event["duplicates"] = duplicates(service.store, event, principal.jurisdiction)
+    event["tasks"] = list_tasks(service, event_id, actor_or_none(principal))
+    event["followups"] = followups(service, event_id)
     return event
 
 
@@ -208,7 +219,14 @@ def act(event_id: EventId, body: ActionIn, principal: Writer, service: EventsDep
     lists what it may do now); an API key acts as the workflow's `system` role (file,
     dispatch by rule, close, evaluate, escalate, urge), on record under the key's name."""
     visible_event(service, principal, event_id, with_history=False)
-    params = {k: getattr(body, k) for k in ACTION_PARAMS if getattr(body, k) is not None}
+    params = {
+        k: getattr(body, k)
+        for k in (*ACTION_PARAMS, *CASEWORK_PARAMS)
+        if getattr(body, k) is not None
+    }
+    for name in ("co_limit", "limit"):  # time limits as the workflow reads them
+        if getattr(body, name) is not None:
+            params[name] = getattr(body, name).model_dump()
     if body.into is not None:
         if body.into == event_id:
             raise Problem(422, "Invalid action", "an event cannot be merged into itself", "into")

@@ -38,8 +38,8 @@ PARAMS: dict[Action, frozenset[str]] = {
     Action.REJECT: frozenset(),
     Action.DISPATCH: frozenset({"unit_id", "limit"}),
     Action.RETURN: frozenset(),
-    Action.HANDLE: frozenset({"attachments"}),
-    Action.VERIFY_PASS: frozenset({"attachments"}),
+    Action.HANDLE: frozenset({"attachments", "measured_value"}),
+    Action.VERIFY_PASS: frozenset({"attachments", "site"}),
     Action.VERIFY_FAIL: frozenset({"attachments"}),
     Action.CLOSE: frozenset(),
     Action.EVALUATE: frozenset({"score", "source"}),
@@ -54,6 +54,7 @@ PARAMS: dict[Action, frozenset[str]] = {
     Action.REROUTE: frozenset(
         {"unit_id", "grid_code", "lon", "lat", "address", "category_code", "priority", "limit"}
     ),
+    Action.REOPEN: frozenset({"limit"}),
 }
 
 
@@ -124,13 +125,28 @@ def _return(case: CaseState, at: datetime, p: Params, fail: Fail, hours: Working
 
 def _handle(case: CaseState, at: datetime, p: Params, fail: Fail, hours: WorkingHours) -> Changes:
     on_time = None if case.deadline is None else at <= case.deadline
-    return {"handled_at": at}, {"on_time": on_time, **parse_attachments(p, fail)}
+    data = {"on_time": on_time, **parse_attachments(p, fail)}
+    if p.get("measured_value") is not None:
+        data["measured_value"] = parse_finite(
+            "measured_value", p["measured_value"], -1e12, 1e12, fail
+        )
+    return {"handled_at": at}, data
 
 
 def _verify_pass(
     case: CaseState, at: datetime, p: Params, fail: Fail, hours: WorkingHours
 ) -> Changes:
-    return {"verified_at": at}, parse_attachments(p, fail)
+    data = parse_attachments(p, fail)
+    if p.get("site") is not None:  # the verifier's position: {"lon", "lat", "distance_m"}
+        site = p["site"]
+        if not isinstance(site, Mapping) or set(site) != {"lon", "lat", "distance_m"}:
+            raise fail("site must be {lon, lat, distance_m}")
+        data["site"] = {
+            "lon": parse_finite("lon", site["lon"], -180.0, 180.0, fail),
+            "lat": parse_finite("lat", site["lat"], -90.0, 90.0, fail),
+            "distance_m": parse_finite("distance_m", site["distance_m"], 0.0, 1e8, fail),
+        }
+    return {"verified_at": at}, data
 
 
 def _verify_fail(
@@ -296,6 +312,32 @@ def _reroute(case: CaseState, at: datetime, p: Params, fail: Fail, hours: Workin
     return changes, data
 
 
+def _reopen(case: CaseState, at: datetime, p: Params, fail: Fail, hours: WorkingHours) -> Changes:
+    if case.unit_id is None:
+        raise fail("the case has no unit to send it back to")
+    if p.get("limit") is not None or case.limit is None:
+        limit = _clock_limit(p, fail, case.category_code, case.priority)
+    else:
+        limit = case.limit
+    deadline = deadline_for(at, limit, hours=hours)
+    changes = {
+        "dispatched_at": at,
+        "limit": limit,
+        "extensions": (),
+        "deadline": deadline,
+        "handled_at": None,
+        "verified_at": None,
+        "closed_at": None,
+        "rework_count": case.rework_count + 1,
+    }
+    data = {
+        "limit": limit.as_dict(),
+        "deadline": _iso(deadline),
+        "rework_count": case.rework_count + 1,
+    }
+    return changes, data
+
+
 EFFECTS: dict[Action, Effect] = {
     Action.FILE: _file,
     Action.REJECT: _reject,
@@ -315,6 +357,7 @@ EFFECTS: dict[Action, Effect] = {
     Action.URGE: _urge,
     Action.MERGE: _merge,
     Action.REROUTE: _reroute,
+    Action.REOPEN: _reopen,
 }
 """Action -> its effect; every action of the transition table has one."""
 

@@ -88,6 +88,7 @@ class Action(StrEnum):
     URGE = "urge"
     MERGE = "merge"
     REROUTE = "reroute"
+    REOPEN = "reopen"  # a dissatisfied follow-up sends a closed case back as rework
 
     @property
     def label(self) -> str:
@@ -114,6 +115,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.URGE: "催办",
     Action.MERGE: "合并",
     Action.REROUTE: "改派",
+    Action.REOPEN: "重新办理（回访不满意）",
 }
 
 
@@ -204,3 +206,51 @@ SOURCE_LABELS: dict[str, str] = {
 }
 EVENT_SOURCES: tuple[str, ...] = tuple(SOURCE_LABELS)
 """The event sources, in their documented order."""
+
+
+# --- cross-department tasks and follow-up (事项清单 / 主办协办 / 街呼区应 / 回访) ---------
+
+#: A unit's part in a case: ``lead`` (主办, the case's own unit, shown from the case),
+#: ``co`` (协办, a task of its own), ``call`` (街呼区应: a street calls a district body).
+TASK_ROLE_LABELS: dict[str, str] = {"lead": "主办", "co": "协办", "call": "街呼区应"}
+TASK_ROLES: tuple[str, ...] = tuple(TASK_ROLE_LABELS)
+#: Task statuses; ``open`` and ``accepted`` are still running (block verification/closing).
+TASK_STATUS_LABELS: dict[str, str] = {
+    "open": "待签收",
+    "accepted": "已签收",
+    "returned": "已退回",
+    "handled": "已办结",
+    "answered": "已响应",
+    "refused": "拒绝响应",
+    "cancelled": "已撤销",
+}
+TASK_STATUSES: tuple[str, ...] = tuple(TASK_STATUS_LABELS)
+TASK_RUNNING = frozenset({"open", "accepted"})
+#: Task actions and their Chinese names.
+TASK_ACTION_LABELS: dict[str, str] = {
+    "create": "派发",
+    "accept": "签收",
+    "return": "退回",
+    "handle": "办结反馈",
+    "answer": "响应",
+    "refuse": "拒绝响应",
+    "urge": "催办",
+    "escalate": "升级督办",
+    "cancel": "撤销",
+}
+TASK_ACTIONS: tuple[str, ...] = tuple(TASK_ACTION_LABELS)
+#: Follow-up (回访) states: waiting, answered with a satisfaction, or unreachable.
+FOLLOWUP_LABELS: dict[str, str] = {
+    "pending": "待回访",
+    "answered": "已回访",
+    "unreachable": "无法联系",
+}
+FOLLOWUP_RESULTS: tuple[str, ...] = tuple(FOLLOWUP_LABELS)
+#: What a closure standard can require, with its Chinese name (事项清单 结案标准).
+CLOSURE_LABELS: dict[str, str] = {
+    "after_photo": "处置后照片",
+    "measurement": "测量值",
+    "site_check": "网格员现场核查（照片与位置）",
+    "co_tasks_done": "协办任务全部办结",
+    "co_unit": "至少一个协办单位",
+}

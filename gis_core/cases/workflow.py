@@ -30,6 +30,8 @@ Rules chosen where the standards are silent:
 * A reason (``note``) is required for reject, return, verify_fail, park and extend.
 * ``at`` must be timezone-aware and not earlier than the case's last action.
 * A handler acts only on cases dispatched to its own unit (``unit_id`` compared with ==).
+* Reopening (重新办理, after a dissatisfied follow-up) sends a closed case back to its
+  unit as rework with a fresh clock (same limit unless ``limit`` is given).
 * ``admin`` may do everything a dispatcher may (derived, so the two cannot drift apart);
   ``system`` does the automatic steps: auto-filing and auto-dispatch by routing rules,
   closing after verification, automatic urging and escalation, default evaluation.
@@ -103,6 +105,7 @@ _RULES: list[tuple[Action, frozenset[Status], Target, set[Role]]] = [
     (_A.URGE, OPEN, SAME, {_R.DISPATCHER, _R.SUPERVISOR, _R.SYSTEM}),
     (_A.MERGE, frozenset({_S.REPORTED, _S.FILED}), _S.MERGED, {_R.DISPATCHER}),
     (_A.REROUTE, OPEN, SAME, {_R.DISPATCHER}),
+    (_A.REOPEN, frozenset({_S.CLOSED}), _S.DISPATCHED, {_R.DISPATCHER, _R.SUPERVISOR, _R.SYSTEM}),
 ]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
+from gis_core.catalogue.versions import Catalogue
 from gis_core.events.routing import Router
 from gis_core.spatial.crs import Projector
 from gis_core.storage.models import EventHistory
@@ -44,6 +45,14 @@ class EventContext:
         self.lookup = lookup or LookupService(store)
         self._router: Router | None = None
         self._projector: Projector | None = None
+        self._catalogue: Catalogue | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The matter catalogue (versions cached once read)."""
+        if self._catalogue is None:
+            self._catalogue = Catalogue(self.store)
+        return self._catalogue
 
     @property
     def router(self) -> Router:

@@ -5,13 +5,16 @@ first argument, so the signature and docstring live once, next to the code:
 
 * :mod:`~gis_core.events.intake`: `submit`, `submit_many` (validation in
   :mod:`~gis_core.events.reports`, duplicates in :mod:`~gis_core.events.duplicates`);
-* :mod:`~gis_core.events.loop`: `act`, `relocate` (the persisted case loop);
+* :mod:`~gis_core.events.casework`: `act` (the persisted case loop of
+  :mod:`~gis_core.events.loop` with co-tasks and closure standards);
+* :mod:`~gis_core.events.loop`: `relocate`;
 * :mod:`~gis_core.events.queries`: `list`, `status_counts`, `events_frame`, `indicators`;
 * :mod:`~gis_core.events.views`: `get` (the event view with history).
 """
 
 from __future__ import annotations
 
+import gis_core.events.casework as casework
 import gis_core.events.intake as intake
 import gis_core.events.loop as loop
 import gis_core.events.queries as queries
@@ -28,7 +31,7 @@ class EventService(EventContext):
 
     submit = intake.submit
     submit_many = intake.submit_many
-    act = loop.act
+    act = casework.act  # loop.act with the matter catalogue's rules
     relocate = loop.relocate
     get = views.get_event
     list = queries.list_events

@@ -85,6 +85,7 @@ def event_view(event: Event, at: datetime) -> dict[str, Any]:
         "urge_count": event.urge_count,
         "score": event.score,
         "duplicate_of": event.duplicate_of,
+        "catalogue_version": event.catalogue_version_id,
         "reporter_name": event.reporter_name,
         "reporter_phone": event.reporter_phone,
     }

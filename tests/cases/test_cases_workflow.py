@@ -111,6 +111,7 @@ VALID: dict[Action, tuple[str, dict[str, Any]]] = {
     Action.URGE: ("", {}),
     Action.MERGE: ("", {"into": "E-42"}),
     Action.REROUTE: ("", {"unit_id": UNIT, "grid_code": "340111001001002"}),
+    Action.REOPEN: ("回访不满意", {}),
 }
 LATER = T0 + timedelta(hours=1)
 ALLOWED = [
@@ -191,7 +192,7 @@ def test_allowed_actions_for_uis() -> None:
         Action.SUPERVISE,
         Action.URGE,
     ]
-    assert allowed_actions(Status.CLOSED, Role.SYSTEM) == [Action.EVALUATE]
+    assert allowed_actions(Status.CLOSED, Role.SYSTEM) == [Action.EVALUATE, Action.REOPEN]
     assert allowed_actions(Status.PARKED, Role.HANDLER) == []
     for status in Status:
         # admin can do everything a dispatcher can

@@ -32,6 +32,14 @@ from gis_core.storage.models.boundaries import (
     RoutingRule,
     UnitMember,
 )
+from gis_core.storage.models.casework import (
+    CASEWORK_TABLES,
+    CatalogueEntry,
+    CatalogueVersion,
+    EventFollowUp,
+    EventTask,
+    EventTaskHistory,
+)
 from gis_core.storage.models.events import (
     EVENT_TABLES,
     Attachment,
@@ -53,12 +61,13 @@ from gis_core.storage.models.integrations import (
     ReadingReject,
 )
 
-TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *INTEGRATION_TABLES)
+TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *CASEWORK_TABLES, *INTEGRATION_TABLES)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
+    "CASEWORK_TABLES",
     "EVENT_TABLES",
     "INTEGRATION_TABLES",
     "NAMING_CONVENTION",
@@ -76,12 +85,17 @@ __all__ = [
     "Base",
     "BoundaryGeneration",
     "Building",
+    "CatalogueEntry",
+    "CatalogueVersion",
     "Component",
     "Device",
     "DeviceAlarm",
     "DeviceMessage",
     "Event",
+    "EventFollowUp",
     "EventHistory",
+    "EventTask",
+    "EventTaskHistory",
     "OutboxMessage",
     "OutboxTarget",
     "Platform",

@@ -88,6 +88,9 @@ class Event(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     time_limit_value: Mapped[float | None] = mapped_column(Float)
     time_limit_unit: Mapped[str | None] = mapped_column(String(16))
+    # The matter catalogue version the case started with (migration 0011_cross_department;
+    # no foreign key: versions are never deleted, and SQLite adds the column in place).
+    catalogue_version_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=now_default()
     )

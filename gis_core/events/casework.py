@@ -1,0 +1,337 @@
+"""The loop with the matter catalogue: one case action plus what the class requires.
+
+:func:`act` is the events service's ``act``: it runs :func:`gis_core.events.loop.act` and,
+in the same transaction and under the same row lock, pins the catalogue version the case
+works with (the current one at its first action), creates co-handling tasks on dispatch,
+keeps the handler's after-photos and the verifier's photos, checks the verifier's position
+against the event, refuses verification while a co-task runs and closing while the class's
+closure standard is unmet (:class:`~gis_core.cases.closure.ClosureRefused`, 409 listing
+what is missing), and opens a follow-up (回访) when a case with a reporter phone closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
+
+from gis_core.cases.closure import CaseFacts, ClosureStandard, check_closure
+from gis_core.cases.deadlines import TimeLimit, deadline_for
+from gis_core.cases.errors import RoleError, StatusError
+from gis_core.cases.params import parse_limit
+from gis_core.cases.state import Actor
+from gis_core.cases.vocab import TASK_RUNNING, Action, Role
+from gis_core.catalogue.entries import Entry
+from gis_core.events.context import EventContext, EventNotFound, current_time
+from gis_core.events.loop import act as loop_act
+from gis_core.events.reports import IntakeRejected
+from gis_core.storage.models import (
+    Attachment,
+    Event,
+    EventFollowUp,
+    EventHistory,
+    EventTask,
+    EventTaskHistory,
+    ResponsibleUnit,
+)
+
+MAX_PHOTOS = 20
+MAX_URL = 2000
+MAX_CO_UNITS = 10
+SITE_DISTANCE_M = 100.0
+"""How far from the event a verifier's reported position may be (metres)."""
+_DEFAULT_CO_LIMIT = TimeLimit(3, "working_days")
+
+
+def _photos(photos: Sequence[str] | None) -> list[str]:
+    items = [str(p).strip() for p in (photos or ()) if str(p).strip()]
+    if len(items) > MAX_PHOTOS:
+        raise IntakeRejected("photos", f"at most {MAX_PHOTOS} photos per action")
+    if any(len(p) > MAX_URL for p in items):
+        raise IntakeRejected("photos", f"a photo URL is longer than {MAX_URL} characters")
+    return items
+
+
+def governing_entry(ctx: EventContext, session: Session, event: Event) -> Entry | None:
+    """The catalogue entry of the case's pinned version for its class and grid."""
+    return ctx.catalogue.entry_for(
+        session, event.catalogue_version_id, event.category_code, event.grid_code
+    )
+
+
+def units_by_id(session: Session, ids: Sequence[int], field: str) -> list[ResponsibleUnit]:
+    if len(ids) > MAX_CO_UNITS:
+        raise IntakeRejected(field, f"at most {MAX_CO_UNITS} units")
+    if len(set(ids)) != len(ids):
+        raise IntakeRejected(field, "a unit is named twice")
+    found = {
+        u.id: u for u in session.scalars(select(ResponsibleUnit).where(ResponsibleUnit.id.in_(ids)))
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise IntakeRejected(field, f"no responsible unit {', '.join(map(str, missing))}")
+    return [found[i] for i in ids]
+
+
+def add_task(
+    session: Session,
+    event_id: int,
+    unit_id: int,
+    role: str,
+    actor: Actor,
+    at: datetime,
+    deadline: datetime | None,
+    note: str = "",
+    assignee: str | None = None,
+) -> EventTask:
+    """A new running task with its first history entry."""
+    task = EventTask(
+        event_id=event_id,
+        unit_id=unit_id,
+        role=role,
+        status="open",
+        created_at=at,
+        created_by=actor.id,
+        deadline_at=deadline,
+        assignee=assignee,
+    )
+    session.add(task)
+    session.flush()
+    session.add(
+        EventTaskHistory(
+            task_id=task.id,
+            seq=1,
+            action="create",
+            from_status=None,
+            to_status="open",
+            actor=actor.id,
+            actor_role=actor.role.value,
+            note=note,
+            at=at,
+        )
+    )
+    return task
+
+
+def _co_tasks(
+    session: Session,
+    event: Event,
+    entry: Entry | None,
+    co_unit_ids: Sequence[int] | None,
+    co_limit: Any,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    ids = list(co_unit_ids or ())
+    if not ids and entry is not None and entry.co_unit_codes:
+        rows = session.scalars(
+            select(ResponsibleUnit.id).where(ResponsibleUnit.code.in_(entry.co_unit_codes))
+        ).all()
+        ids = [i for i in rows if i != event.unit_id]
+    if not ids:
+        if entry is not None and entry.co_handling_required:
+            raise IntakeRejected(
+                "co_unit_ids",
+                f"class {event.category_code} ({entry.name}) needs at least one co-handling "
+                "unit (协办单位): pass co_unit_ids",
+            )
+        return
+    units = units_by_id(session, ids, "co_unit_ids")
+    if any(u.id == event.unit_id for u in units):
+        raise IntakeRejected("co_unit_ids", "the lead unit cannot also be a co-handling unit")
+
+    def fail(message: str) -> IntakeRejected:
+        return IntakeRejected("co_limit", message)
+
+    limit = (
+        parse_limit(co_limit, fail)
+        if co_limit is not None
+        else (entry.handling_limit if entry is not None and entry.handling_limit else None)
+        or _DEFAULT_CO_LIMIT
+    )
+    deadline = deadline_for(at, limit)
+    for unit in units:
+        add_task(session, event.id, unit.id, "co", actor, at, deadline, "协办")
+
+
+def case_facts(session: Session, event_id: int) -> CaseFacts:
+    """What is on record for the closure standard."""
+    photos = session.scalar(
+        select(func.count())
+        .select_from(Attachment)
+        .where(Attachment.event_id == event_id, Attachment.kind == "after_photo")
+    )
+    tasks = session.execute(
+        select(EventTask.id, EventTask.status).where(
+            EventTask.event_id == event_id, EventTask.role == "co"
+        )
+    ).all()
+    data = session.execute(
+        select(EventHistory.action, EventHistory.data)
+        .where(
+            EventHistory.event_id == event_id,
+            EventHistory.action.in_((Action.HANDLE.value, Action.VERIFY_PASS.value)),
+        )
+        .order_by(EventHistory.seq)
+    ).all()
+    measured = any(a == "handle" and (d or {}).get("measured_value") is not None for a, d in data)
+    site = [d for a, d in data if a == "verify_pass"]
+    site_checked = bool(site) and bool(site[-1].get("site")) and bool(site[-1].get("attachments"))
+    return CaseFacts(
+        after_photos=int(photos or 0),
+        measured=measured,
+        site_checked=site_checked,
+        running_co_tasks=tuple(sorted(i for i, s in tasks if s in TASK_RUNNING)),
+        finished_co_tasks=sum(1 for _, s in tasks if s == "handled"),
+    )
+
+
+def act(
+    ctx: EventContext,
+    event_id: int,
+    action: str,
+    actor: Actor,
+    note: str = "",
+    *,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+    with_history: bool = True,
+    photos: Sequence[str] | None = None,
+    co_unit_ids: Sequence[int] | None = None,
+    co_limit: Any = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    """One case action with the catalogue's rules (see the module docstring)."""
+    at = at or current_time()
+    try:
+        act_enum = Action(action)
+    except ValueError:
+        act_enum = None  # apply() names the unknown action
+    photo_urls = _photos(photos)
+    if co_unit_ids and act_enum is not Action.DISPATCH:
+        raise IntakeRejected("co_unit_ids", "co_unit_ids go with dispatch")
+    if photo_urls and act_enum in (Action.HANDLE, Action.VERIFY_PASS, Action.VERIFY_FAIL):
+        params["attachments"] = [*params.get("attachments", ()), *photo_urls]
+    elif photo_urls:
+        raise IntakeRejected("photos", "photos go with handle, verify_pass or verify_fail")
+    if (lon is None) != (lat is None):
+        raise IntakeRejected("lat" if lat is None else "lon", "give lon and lat together")
+    if lon is not None:
+        if act_enum is not Action.VERIFY_PASS:
+            raise IntakeRejected("lon", "a position goes with verify_pass (the verifier's)")
+        params["site"] = _site(ctx, event_id, float(lon), float(lat))
+    kind = {Action.HANDLE: "after_photo", Action.VERIFY_PASS: "verify_photo"}.get(act_enum)
+
+    def also(event: Event) -> None:
+        session = object_session(event)
+        assert session is not None
+        # One UPDATE of the event row per action: its version counter must grow by 1,
+        # so nothing here may autoflush the row before all its changes are made.
+        with session.no_autoflush:
+            _also(session, event)
+
+    def _also(session: Session, event: Event) -> None:
+        if event.catalogue_version_id is None:
+            event.catalogue_version_id = ctx.catalogue.current_id(session)
+        entry = governing_entry(ctx, session, event)
+        if act_enum is Action.DISPATCH:
+            _co_tasks(session, event, entry, co_unit_ids, co_limit, actor, at)
+        if kind is not None and act_enum is not None:
+            session.add_all(
+                Attachment(event_id=event.id, kind=kind, url=url, filename=url.rsplit("/", 1)[-1])
+                for url in photo_urls
+            )
+            session.flush()
+        if act_enum in (Action.VERIFY_PASS, Action.CLOSE):
+            standard = entry.closure if entry is not None else ClosureStandard()
+            check_closure(act_enum, standard, case_facts(session, event.id))
+        if act_enum is Action.CLOSE and event.reporter_phone:
+            session.add(EventFollowUp(event_id=event.id, status="pending", created_at=at))
+
+    return loop_act(
+        ctx,
+        event_id,
+        action,
+        actor,
+        note,
+        expected_version=expected_version,
+        at=at,
+        with_history=with_history,
+        also=also,
+        **params,
+    )
+
+
+PHOTO_KINDS = ("after_photo", "verify_photo")
+_PHOTO_STATUSES = ("handled", "verified")
+
+
+def add_photos(
+    ctx: EventContext, event_id: int, kind: str, photos: Sequence[str], actor: Actor
+) -> list[dict[str, Any]]:
+    """Supplement evidence (补充材料) after handling: the lead unit's handler (or the office)
+    adds after-photos or site photos to a handled or verified case, so a closure refused
+    for a missing photo can go ahead. Returns the event's attachments."""
+    if kind not in PHOTO_KINDS:
+        raise IntakeRejected("kind", f"kind must be one of {', '.join(PHOTO_KINDS)}")
+    urls = _photos(photos)
+    if not urls:
+        raise IntakeRejected("photos", "at least one photo URL")
+    with ctx.session() as session:
+        event = session.get(Event, event_id, with_for_update=True)
+        if event is None:
+            raise EventNotFound(f"no event {event_id}")
+        if event.status not in _PHOTO_STATUSES:
+            raise StatusError(
+                f"event {event_id} is {event.status}: photos are added once it is handled",
+                status=None,
+                action=None,
+                role=actor.role,
+            )
+        own = actor.role is Role.HANDLER and actor.unit_id == event.unit_id
+        if not own and actor.role not in (Role.DISPATCHER, Role.ADMIN, Role.SYSTEM):
+            raise RoleError(
+                "photos are added by the lead unit's handler or a dispatcher",
+                status=None,
+                action=None,
+                role=actor.role,
+            )
+        session.add_all(
+            Attachment(event_id=event_id, kind=kind, url=u, filename=u.rsplit("/", 1)[-1])
+            for u in urls
+        )
+        session.flush()
+        rows = session.scalars(
+            select(Attachment).where(Attachment.event_id == event_id).order_by(Attachment.id)
+        )
+        return [{"kind": a.kind, "url": a.url, "filename": a.filename} for a in rows]
+
+
+def _site(ctx: EventContext, event_id: int, lon: float, lat: float) -> dict[str, float]:
+    """The verifier's position and its distance from the event (refused when too far)."""
+    for name, value, low, high in (("lon", lon, -180, 180), ("lat", lat, -90, 90)):
+        if not low <= value <= high:
+            raise IntakeRejected(name, f"{name} must be within [{low}, {high}]")
+    with ctx.session(write=False) as session:
+        event = session.get(Event, event_id)
+        where = None if event is None else (event.lon, event.lat)
+    if where is None or where[0] is None or where[1] is None:
+        raise IntakeRejected("lon", "the event has no location to check the position against")
+    projector = ctx.projector(where[0])
+    xs, ys = projector.to_metres(np.array([where[0], lon]), np.array([where[1], lat]))
+    distance = float(np.hypot(xs[1] - xs[0], ys[1] - ys[0]))
+    if distance > SITE_DISTANCE_M:
+        raise IntakeRejected(
+            "lon",
+            f"the verifier is {distance:.0f} m from the event; at most {SITE_DISTANCE_M:.0f} m",
+        )
+    return {"lon": lon, "lat": lat, "distance_m": round(distance, 1)}
+
+
+__all__ = ["SITE_DISTANCE_M", "act", "add_photos", "add_task", "case_facts", "governing_entry"]

@@ -1,0 +1,351 @@
+"""Cross-department cases over HTTP on SQLite and PostGIS: a catalogue class needing a
+co-unit and an after-photo, closure refused until both are met, a street call answered
+late and counted, a dissatisfied follow-up reopening the case (issue 16)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from api.settings import ApiSettings
+from gis_core.cases.calendar import TZ
+from gis_core.storage.models import ResponsibleUnit
+from tests.api.test_events_api import (
+    DISTRICT,
+    S1,
+    STREET1,
+    Api,
+    Env,
+    cheap_passwords,
+    day,
+    problem,
+    seeded_database,
+)
+
+CLASS = "01001"  # 供水井盖: routed to a district unit in the sample district
+ENTRY = {
+    "category_code": CLASS,
+    "major_no": 1,
+    "major_name": "市政设施类",
+    "name": "供水井盖异常",
+    "handling_body": "区水务局",
+    "handling_limit_value": 3,
+    "handling_limit_unit": "working_days",
+    "after_photo": True,
+    "co_handling_required": True,
+    "visibility": "public",
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    with seeded_database(request, tmp_path_factory) as seeded:
+        yield seeded
+
+
+@pytest.fixture(scope="module")
+def api(env: Env) -> Iterator[Api]:
+    app = create_app(ApiSettings(_env_file=None, database_url=env.url_text))
+    with cheap_passwords(), TestClient(app) as c:
+        yield Api(c, env)
+
+
+def unit_id(env: Env, code: str) -> int:
+    with env.store.session(write=False) as s:
+        return s.scalar(select(ResponsibleUnit.id).where(ResponsibleUnit.code == code))
+
+
+def unit_code(env: Env, uid: int) -> str:
+    with env.store.session(write=False) as s:
+        return s.scalar(select(ResponsibleUnit.code).where(ResponsibleUnit.id == uid))
+
+
+def put_catalogue(api: Api, entries: list[dict[str, Any]], who: str = "admin") -> Any:
+    return api.client.put(
+        "/v1/catalogue", json={"entries": entries, "note": "test"}, headers=api.auth(who)
+    )
+
+
+def detail(api: Api, event_id: int, who: str = DISTRICT) -> dict[str, Any]:
+    r = api.get(f"/v1/events/{event_id}", who)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def task_act(api: Api, event_id: int, task_id: int, who: str, action: str, **body: Any) -> Any:
+    return api.client.post(
+        f"/v1/events/{event_id}/tasks/{task_id}/actions",
+        json={"action": action, **body},
+        headers=api.auth(who),
+    )
+
+
+def test_catalogue_put_get_and_refusals(api: Api) -> None:
+    problem(put_catalogue(api, [ENTRY], who=DISTRICT), 403)  # admins only
+    bad = {**ENTRY, "category_code": "99999"}
+    body = problem(put_catalogue(api, [ENTRY, bad]), 422)
+    assert body["field"] == "entries[1].category_code"
+    problem(put_catalogue(api, [{**ENTRY, "handling_limit_value": -1}]), 422)
+    problem(put_catalogue(api, [ENTRY, ENTRY]), 422)  # one entry per class and area
+    r = put_catalogue(api, [ENTRY])
+    assert r.status_code == 200, r.text
+    version = r.json()["version"]
+    got = api.get("/v1/catalogue", DISTRICT).json()
+    assert got["version"] == version and got["entry_count"] == 1
+    assert got["entries"][0]["after_photo"] is True
+    assert got["entries"][0]["co_handling_required"] is True
+    csv = api.get("/v1/catalogue", DISTRICT, format="csv")
+    assert csv.status_code == 200 and "category_code" in csv.text and CLASS in csv.text
+    problem(api.get("/v1/catalogue", DISTRICT, version=version + 1000), 404)
+    problem(api.get("/v1/catalogue", None), 401)
+
+
+def test_co_unit_and_after_photo_gate_closing(api: Api, env: Env) -> None:
+    assert put_catalogue(api, [ENTRY]).status_code == 200
+    co = unit_id(env, "340111-SJJ")
+    e = api.event(
+        point=env.point(STREET1, 3),
+        reported_at=day(20),
+        category_code=CLASS,
+        reporter_name="张三",
+        reporter_phone="13800000000",
+    )
+    eid = e["id"]
+    api.ok(eid, DISTRICT, "file")
+    problem(api.act(eid, DISTRICT, "dispatch"), 422, "co_unit_ids")  # the class needs one
+    problem(api.act(eid, DISTRICT, "dispatch", co_unit_ids=[99999]), 422, "co_unit_ids")
+    api.ok(eid, DISTRICT, "dispatch", co_unit_ids=[co])
+    lead_unit = detail(api, eid)["unit_id"]
+    tasks = detail(api, eid)["tasks"]
+    assert [(t["role"], t["status"]) for t in tasks] == [("lead", "open"), ("co", "open")]
+    assert tasks[1]["unit_id"] == co and tasks[1]["deadline_at"]
+    co_task = tasks[1]["id"]
+
+    lead = env.handler(unit_code(env, lead_unit))
+    co_handler = env.handler("340111-SJJ")
+    api.ok(eid, lead, "handle", note="已处置")  # no photo yet
+    refused = problem(api.act(eid, "verifier", "verify_pass"), 409)
+    assert refused["missing"] == ["co_tasks_done"] and str(co_task) in refused["detail"]
+
+    problem(task_act(api, eid, co_task, lead, "accept"), 403)  # not the co-unit's handler
+    problem(task_act(api, eid, co_task, co_handler, "return"), 422)  # a reason is needed
+    assert task_act(api, eid, co_task, co_handler, "accept").json()["status"] == "accepted"
+    problem(task_act(api, eid, co_task, co_handler, "accept"), 409)
+    done = task_act(api, eid, co_task, co_handler, "handle", note="已配合查处")
+    assert done.status_code == 200 and done.json()["status"] == "handled"
+    problem(task_act(api, eid, 999999, co_handler, "handle", note="x"), 404)
+
+    api.ok(eid, "verifier", "verify_pass")
+    refused = problem(api.act(eid, DISTRICT, "close"), 409)
+    assert refused["missing"] == ["after_photo"]
+    # the lead unit adds the after-photo (补充材料); then closing succeeds
+    photo = {"photos": ["https://files.example/after-1.jpg"]}
+    problem(
+        api.client.post(f"/v1/events/{eid}/photos", json=photo, headers=api.auth(co_handler)), 403
+    )
+    r = api.client.post(f"/v1/events/{eid}/photos", json=photo, headers=api.auth(lead))
+    assert r.status_code == 201, r.text
+    closed = api.ok(eid, DISTRICT, "close")
+    assert closed["status"] == "closed"
+    full = detail(api, eid)
+    kinds = [a["kind"] for a in full["attachments"]]
+    assert "after_photo" in kinds
+    co_view = next(t for t in full["tasks"] if t["role"] == "co")
+    assert [h["action"] for h in co_view["history"]] == ["create", "accept", "handle"]
+    assert full["followups"][0]["status"] == "pending"
+
+    # a dissatisfied follow-up reopens the case as rework
+    problem(
+        api.client.post(
+            f"/v1/events/{eid}/followup",
+            json={"result": "answered", "satisfaction": 1},
+            headers=api.auth(DISTRICT),
+        ),
+        422,
+        "reason",
+    )
+    r = api.client.post(
+        f"/v1/events/{eid}/followup",
+        json={"result": "answered", "satisfaction": 1, "reason": "井盖仍然松动"},
+        headers=api.auth(DISTRICT),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["reopened"] is True and r.json()["event"]["status"] == "dispatched"
+    after = detail(api, eid)
+    assert after["history"][-1]["action"] == "reopen" and after["rework_count"] == 1
+    assert after["followups"][0]["satisfaction"] == 1 and after["followups"][0]["reopened"]
+    assert after["closed_at"] is None
+    # not closed any more: a second follow-up is refused
+    problem(
+        api.client.post(
+            f"/v1/events/{eid}/followup", json={"result": "unreachable"}, headers=api.auth(DISTRICT)
+        ),
+        409,
+    )
+
+
+def test_closing_without_catalogue_entry_unchanged(api: Api, env: Env) -> None:
+    """A class without an entry closes as before (only running co-tasks would block)."""
+    e = api.event(point=env.point(STREET1, 4), reported_at=day(21), category_code="06001")
+    eid = e["id"]
+    api.ok(eid, DISTRICT, "file")
+    api.ok(eid, DISTRICT, "dispatch")
+    unit = unit_code(env, detail(api, eid)["unit_id"])
+    api.ok(eid, env.handler(unit), "handle")
+    api.ok(eid, "verifier", "verify_pass")
+    assert api.ok(eid, DISTRICT, "close")["status"] == "closed"
+
+
+def test_street_call_answered_late_counts(api: Api, env: Env) -> None:
+    e = api.event(point=env.point(STREET1, 5), reported_at=day(22), category_code="06001")
+    eid = e["id"]
+    api.ok(eid, S1, "file")
+    cgj = unit_id(env, "340111-CGJ")
+    now = datetime.now(TZ).replace(microsecond=0)
+    called_at = now - timedelta(days=6)
+    problem(
+        api.client.post(
+            f"/v1/events/{eid}/calls",
+            json={"unit_ids": [unit_id(env, "340111001001-SQ") or 1]},
+            headers=api.auth(S1),
+        ),
+        422,
+        "unit_ids",
+    )
+    r = api.client.post(
+        f"/v1/events/{eid}/calls",
+        json={
+            "unit_ids": [cgj],
+            "note": "请区城管局支援",
+            "limit": {"value": 2, "unit": "working_hours"},
+            "at": called_at.isoformat(),
+        },
+        headers=api.auth(S1),
+    )
+    assert r.status_code == 201, r.text
+    call = r.json()[0]
+    assert call["role"] == "call" and call["status"] == "open" and call["unit_id"] == cgj
+    answered_at = now - timedelta(days=1)  # days after a 2-working-hour deadline
+    cgj_handler = env.handler("340111-CGJ")
+    problem(task_act(api, eid, call["id"], cgj_handler, "handle", note="x"), 409)  # calls answer
+    r = task_act(
+        api, eid, call["id"], cgj_handler, "answer", note="已派执法队", at=answered_at.isoformat()
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "answered" and r.json()["on_time"] is False
+
+    window = {
+        "from": (now - timedelta(days=7)).isoformat(),
+        "to": (now + timedelta(minutes=1)).isoformat(),
+    }
+    r = api.get("/v1/indicators/casework", "supervisor", **window)
+    assert r.status_code == 200, r.text
+    row = next(x for x in r.json()["calls"] if x["unit_id"] == cgj)
+    assert row["calls"] >= 1 and row["late"] >= 1 and row["answered"] >= 1
+    assert row["on_time_rate"] < 1 and row["mean_response_hours"] >= 24
+    problem(api.get("/v1/indicators/casework", None), 401)
+
+
+def test_monthly_street_report_matches_an_independent_count(api: Api, env: Env) -> None:
+    from collections import Counter
+
+    import pypdf
+
+    from gis_core.storage.models import Event
+
+    april = [
+        (1, "06001", "12345"),
+        (2, "06001", "grid_member"),
+        (3, "01001", "12345"),
+        (8, "06002", "resident_app"),
+        (15, "06001", "12345"),
+        (29, "06003", "iot"),
+    ]
+    ids = []
+    for k, (d, code, source) in enumerate(april):
+        when = datetime(2025, 4, d, 10, tzinfo=TZ)
+        ids.append(
+            api.event(
+                point=env.point(STREET1, 6 + k % 3),
+                reported_at=when,
+                category_code=code,
+                source=source,
+            )["id"]
+        )
+    api.event(point=env.point("340111002", 1), reported_at=datetime(2025, 4, 3, tzinfo=TZ))
+    api.event(point=env.point(STREET1, 7), reported_at=datetime(2025, 5, 1, tzinfo=TZ))
+    for eid in ids[:2]:  # two closed in the month
+        api.ok(eid, DISTRICT, "file")
+        api.ok(eid, DISTRICT, "dispatch")
+
+    r = api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-04", format="json")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    start, end = datetime(2025, 4, 1, tzinfo=TZ), datetime(2025, 5, 1, tzinfo=TZ)
+    with env.store.session(write=False) as s:  # the independent count, straight from SQL
+        rows = s.execute(
+            select(Event.category_code, Event.source).where(
+                Event.grid_code.startswith(STREET1),
+                Event.reported_at >= start,
+                Event.reported_at < end,
+            )
+        ).all()
+        previous = s.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.grid_code.startswith(STREET1),
+                Event.reported_at >= datetime(2025, 3, 1, tzinfo=TZ),
+                Event.reported_at < start,
+            )
+        )
+        dispatched = s.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.grid_code.startswith(STREET1),
+                Event.dispatched_at >= start,
+                Event.dispatched_at < end,
+            )
+        )
+    assert report["reported"] == len(rows) >= len(april)
+    assert {c["category_code"]: c["events"] for c in report["by_class"]} == Counter(
+        c for c, _ in rows
+    )
+    assert {x["source"]: x["events"] for x in report["by_source"]} == Counter(s for _, s in rows)
+    assert report["reported_previous"] == previous
+    assert report["indicators"]["reported"] == len(rows)
+    assert report["indicators"]["dispatched"] == dispatched
+    assert report["area_name"] and report["period_label"] == "2025年4月"
+    assert sum(h["events"] for h in report["hotspots"]) <= len(rows)
+
+    html = api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-04", format="html")
+    assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+    assert report["area_name"] in html.text and "<svg" in html.text
+
+    pdf = api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-04", format="pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(pdf.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert report["area_name"] in text and "体检报告" in text and "结案率" in text
+    fonts = [f.get_object() for page in reader.pages for f in page["/Resources"]["/Font"].values()]
+    embedded = [
+        f
+        for f in fonts
+        if "WenQuanYi" in f["/BaseFont"]
+        and "/FontFile2" in f["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+    ]
+    assert embedded, [f["/BaseFont"] for f in fonts]
+
+    problem(api.get(f"/v1/reports/{STREET1}", "analyst", period="2025-13"), 422, "period")
+    problem(api.get("/v1/reports/340111999", "analyst", period="2025-04"), 404, "area_code")
+    problem(api.get(f"/v1/reports/{STREET1}", S1, period="2025-04"), 403)  # no indicators scope
+    problem(api.get(f"/v1/reports/{STREET1}", None, period="2025-04"), 401)
+    assert api.get(f"/v1/reports/{STREET1}", "supervisor-s5", period="2025-04").status_code == 404
