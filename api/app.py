@@ -14,6 +14,7 @@ from api.routers import (
     console,
     events,
     features,
+    field,
     grids,
     health,
     locate,
@@ -78,4 +79,5 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(open311.router)
     app.include_router(console.router)
+    app.include_router(field.field_force)  # tracks, coverage, rotation, volunteers (issue 13)
     return app

@@ -18,6 +18,11 @@ from gis_core.boundaries.generations import GenerationNotFound, NoActiveGenerati
 from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.errors import RoleError, StatusError, TransitionError
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
+from gis_core.field.members import UnknownMember
+from gis_core.field.plans import PlanNotFound
+from gis_core.field.rotation import RotationInfeasible, RotationInputError
+from gis_core.field.spot_checks import SpotCheckError, SpotCheckNotFound
+from gis_core.field.volunteers import InsufficientPoints, VolunteerError, VolunteerNotFound
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.features import FilterError
@@ -90,6 +95,16 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     StatusError: (409, "Action not possible in this status", "action"),
     RoleError: (403, "Action not allowed for this role", "action"),
     TransitionError: (422, "Invalid action", "action"),
+    # Field force (gis_core.field)
+    UnknownMember: (404, "Member not found", "member"),
+    PlanNotFound: (404, "Rotation plan not found", "plan_id"),
+    RotationInputError: (422, "Invalid rotation problem", "body"),
+    RotationInfeasible: (422, "No rotation plan meets the constraints", "constraints"),
+    SpotCheckError: (422, "Invalid spot check", "period"),
+    SpotCheckNotFound: (404, "Spot check not found", "id"),
+    VolunteerError: (422, "Invalid volunteer request", None),
+    VolunteerNotFound: (404, "Volunteer not found", "volunteer_id"),
+    InsufficientPoints: (409, "Not enough points", "points"),
 }
 
 

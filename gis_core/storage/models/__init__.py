@@ -2,7 +2,8 @@
 
 ``base`` (the declarative base and what tables share), ``boundaries`` (generations, admin
 units, buildings, components, responsible units, duty layers, routing rules), ``events``
-(cases, history, attachments) and ``auth`` (accounts, API keys, secrets) all share one
+(cases, history, attachments), ``field`` (fixes, duty, rotation, spot checks, volunteers)
+and ``auth`` (accounts, API keys, secrets) all share one
 ``Base.metadata``; importing this package registers every table. The migrations in
 ``migrations/versions`` create exactly this schema (a test compares them).
 """
@@ -37,14 +38,16 @@ from gis_core.storage.models.events import (
     Event,
     EventHistory,
 )
+from gis_core.storage.models.field import FIELD_TABLES
 
-TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
+TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *FIELD_TABLES)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
     "EVENT_TABLES",
+    "FIELD_TABLES",
     "NAMING_CONVENTION",
     "TABLES",
     "TIME_LIMIT_UNITS",
