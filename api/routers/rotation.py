@@ -60,7 +60,7 @@ async def create_plan(body: RotationIn, principal: Supervisor, store: StoreDep) 
         unavailable=body.unavailable,
         history=body.history,
         weights=body.weights,
-        time_limit_s=5.0,
+        time_limit_s=2.0,
     )
     plan = await run_in_threadpool(solve, problem)
     broken = check_plan(problem, plan["assignments"])

@@ -228,7 +228,7 @@ def account(store: Database, volunteer_id: int) -> dict[str, Any]:
                 select(le.c.kind, func.sum(le.c.points))
                 .where(le.c.volunteer_id == volunteer_id)
                 .group_by(le.c.kind)
-            ).tuples()
+            ).all()
         )
     return {
         "id": v["id"],

@@ -1,4 +1,4 @@
-"""Field-force fixtures: the sample district seeded once per module and backend.
+"""Field-force fixtures: the sample district seeded once per session and backend.
 
 ``field_db`` holds the sample district (units, members, grids) and demo logins; tests
 write fixes, plans and volunteers into it, each with its own members or names, so they
@@ -26,31 +26,31 @@ from tests.db_fixtures import postgis_schema
 PASSWORD = "gridgov-demo"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+@pytest.fixture(scope="session", params=["sqlite", "postgis"])
 def field_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[URL]:
     if request.param == "sqlite":
         url = resolve_url(f"sqlite:///{tmp_path_factory.mktemp('field') / 'gridgov.sqlite'}")
         with Store(url) as store:
-            seed_store(store)
+            seed_store(store, components=False)
             ensure_demo_accounts(store)
         yield url
         return
     with postgis_schema(request.getfixturevalue("postgis_url"), "field") as url:
         with Store(url) as store:
-            seed_store(store)
+            seed_store(store, components=False)
             ensure_demo_accounts(store)
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def field_store(field_db: URL) -> Iterator[Store]:
     with Store(field_db) as store:
         yield store
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client(field_db: URL) -> Iterator[TestClient]:
     url = field_db.render_as_string(hide_password=False)
     app = create_app(ApiSettings(_env_file=None, database_url=url))
