@@ -16,6 +16,7 @@ from api.routers import (
     console,
     events,
     features,
+    field,
     grids,
     health,
     integrations,
@@ -86,4 +87,5 @@ def create_app(
     app.include_router(open311.router)
     app.include_router(console.router)
     app.include_router(integrations.router)  # devices, platform pushes, outbox
+    app.include_router(field.field_force)  # tracks, coverage, rotation, volunteers (issue 13)
     return app

@@ -15,7 +15,13 @@ from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 
 from api.errors import Problem
-from api.settings import ApiSettings, Open311Settings, StreamSettings
+from api.settings import (
+    ApiSettings,
+    FieldSettings,
+    Open311Settings,
+    StreamSettings,
+    get_field_settings,
+)
 from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventService
@@ -158,3 +164,8 @@ def area_code_param(value: str | None, name: str) -> str | None:
     if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 15):
         raise Problem(422, "Invalid area code", f"{name} must be up to 15 digits", name)
     return value
+
+
+# -- field force (issue 13) ---------------------------------------------------------------
+FieldSettingsDep = Annotated[FieldSettings, Depends(get_field_settings)]
+"""GRIDGOV_FIELD_* settings (tests override ``get_field_settings``)."""

@@ -21,6 +21,11 @@ from gis_core.catalogue.entries import CatalogueError
 from gis_core.catalogue.versions import CatalogueNotFound
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
 from gis_core.events.tasks import TaskNotFound
+from gis_core.field.members import UnknownMember
+from gis_core.field.plans import PlanNotFound
+from gis_core.field.rotation import RotationInfeasible, RotationInputError
+from gis_core.field.spot_checks import SpotCheckError, SpotCheckNotFound
+from gis_core.field.volunteers import InsufficientPoints, VolunteerError, VolunteerNotFound
 from gis_core.integrations.devices import DeviceError, DeviceNotFound
 from gis_core.integrations.hotline import BadSignature, PlatformError, ReplayedPush, StalePush
 from gis_core.integrations.outbox import OutboxError
@@ -112,6 +117,16 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     CatalogueNotFound: (404, "Catalogue not found", "version"),
     ReportNotFound: (404, "Area not found", "area_code"),
     PeriodError: (422, "Invalid period", "period"),
+    # Field force (gis_core.field)
+    UnknownMember: (404, "Member not found", "member"),
+    PlanNotFound: (404, "Rotation plan not found", "plan_id"),
+    RotationInputError: (422, "Invalid rotation problem", "body"),
+    RotationInfeasible: (422, "No rotation plan meets the constraints", "constraints"),
+    SpotCheckError: (422, "Invalid spot check", "period"),
+    SpotCheckNotFound: (404, "Spot check not found", "id"),
+    VolunteerError: (422, "Invalid volunteer request", None),
+    VolunteerNotFound: (404, "Volunteer not found", "volunteer_id"),
+    InsufficientPoints: (409, "Not enough points", "points"),
 }
 
 

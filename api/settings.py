@@ -101,3 +101,32 @@ def get_stream_settings() -> StreamSettings:
 @lru_cache(maxsize=1)
 def get_open311_settings() -> Open311Settings:
     return Open311Settings()
+
+
+# -- field force (issue 13): tracks, coverage, alerts, volunteers' points -----------------
+class FieldSettings(BaseSettings):
+    """The field force, from GRIDGOV_FIELD_* environment variables (docs/field.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_FIELD_", env_file=".env", extra="ignore")
+
+    retention_days: float = 90.0
+    """Fixes older than this are refused at ingest and deleted by `gridgov field prune`."""
+    max_batch_fixes: int = 10_000
+    max_speed_kmh: float = 162.0
+    max_future_seconds: float = 120.0
+    max_accuracy_m: float = 500.0
+    patrol_radius_m: float = 30.0
+    max_gap_seconds: float = 120.0
+    patrol_min_minutes: float = 5.0
+    silent_minutes: float = 15.0
+    idle_minutes: float = 30.0
+    idle_radius_m: float = 50.0
+    patrol_by_hour: int = 17
+    nearest_max_age_minutes: float = 30.0
+    points: str = '{"*": 10}'
+    """Volunteer points per verified report: JSON {event-class prefix: points, "*": rest}."""
+
+
+@lru_cache(maxsize=1)
+def get_field_settings() -> FieldSettings:
+    return FieldSettings()

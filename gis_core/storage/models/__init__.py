@@ -2,10 +2,11 @@
 
 ``base`` (the declarative base and what tables share), ``boundaries`` (generations, admin
 units, buildings, components, responsible units, duty layers, routing rules), ``events``
-(cases, history, attachments), ``integrations`` (devices, platforms, outbox) and ``auth``
-(accounts, API keys, secrets) all share one ``Base.metadata``; importing this package
-registers every table. The migrations in ``migrations/versions`` create exactly this schema
-(a test compares them).
+(cases, history, attachments), ``casework`` (catalogue, tasks, follow-ups),
+``integrations`` (devices, platforms, outbox), ``field`` (fixes, duty, rotation, spot
+checks, volunteers) and ``auth`` (accounts, API keys, secrets) all share one
+``Base.metadata``; importing this package registers every table. The migrations in
+``migrations/versions`` create exactly this schema (a test compares them).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from gis_core.storage.models.events import (
     Event,
     EventHistory,
 )
+from gis_core.storage.models.field import FIELD_TABLES
 from gis_core.storage.models.integrations import (
     INTEGRATION_TABLES,
     OUTBOX_STATES,
@@ -61,7 +63,9 @@ from gis_core.storage.models.integrations import (
     ReadingReject,
 )
 
-TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *CASEWORK_TABLES, *INTEGRATION_TABLES)
+TABLES = (
+    *BOUNDARY_TABLES, *EVENT_TABLES, *CASEWORK_TABLES, *INTEGRATION_TABLES, *FIELD_TABLES
+)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
@@ -69,6 +73,7 @@ __all__ = [
     "BOUNDARY_TABLES",
     "CASEWORK_TABLES",
     "EVENT_TABLES",
+    "FIELD_TABLES",
     "INTEGRATION_TABLES",
     "NAMING_CONVENTION",
     "OUTBOX_STATES",
