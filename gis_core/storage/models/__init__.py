@@ -37,8 +37,16 @@ from gis_core.storage.models.events import (
     Event,
     EventHistory,
 )
+from gis_core.storage.models.planning import (
+    PLAN_STATES,
+    PLANNING_TABLES,
+    DraftUnit,
+    GenerationActivation,
+    GenerationPlan,
+    GenerationStep,
+)
 
-TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
+TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *PLANNING_TABLES)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
@@ -46,6 +54,8 @@ __all__ = [
     "BOUNDARY_TABLES",
     "EVENT_TABLES",
     "NAMING_CONVENTION",
+    "PLANNING_TABLES",
+    "PLAN_STATES",
     "TABLES",
     "TIME_LIMIT_UNITS",
     "UNIT_KINDS",
@@ -60,8 +70,12 @@ __all__ = [
     "BoundaryGeneration",
     "Building",
     "Component",
+    "DraftUnit",
     "Event",
     "EventHistory",
+    "GenerationActivation",
+    "GenerationPlan",
+    "GenerationStep",
     "ResponsibilityLayer",
     "ResponsibleUnit",
     "RoutingRule",
