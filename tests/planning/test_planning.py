@@ -19,7 +19,7 @@ from gis_core.events import EventReport, EventService
 from gis_core.planning import activation, checking, drafts, edits
 from gis_core.planning.validation import validate
 from gis_core.storage import Store
-from tests.planning.planning_data import C1, C2, D, X0, Y0, grid_frame, parents, seed, write
+from tests.planning.planning_data import C1, C2, X0, Y0, D, grid_frame, parents, seed, write
 
 G2 = f"{C1}002"
 NEW = f"{C1}005"
@@ -157,7 +157,7 @@ def test_activation_while_lookups_run_never_mixes_generations(seeded: Store) -> 
             try:
                 a = lookup.locate(*WEST_PART)
                 seen.append((a["generation"], a["grid_code"], a["community_code"]))
-            except BaseException as exc:  # noqa: BLE001 - any error fails the test
+            except BaseException as exc:
                 errors.append(exc)
                 return
 
