@@ -137,7 +137,7 @@ def _item(code: str, grids: list[str], message: str, geom: Any, **kw: Any) -> It
     return Item(code, ITEM_CODES[code][0], grids, message, geom, **kw)
 
 
-class _Metric:
+class Metric:
     """Areas and perimeters in metres of WGS84 geometries (one projection per report)."""
 
     def __init__(self, geoms: NDArray[np.object_]) -> None:
@@ -171,7 +171,7 @@ def validate(
     codes = [str(c) for c in grids["code"].tolist()]
     raw = np.asarray(grids.geometry.values, dtype=object)
     geoms = _geometry_items(report, codes, raw)
-    metric = _Metric(geoms[~shapely.is_missing(geoms)] if len(geoms) else geoms)
+    metric = Metric(geoms[~shapely.is_missing(geoms)] if len(geoms) else geoms)
     _code_items(report, grids, codes, geoms, communities)
     usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     _overlap_items(report, codes, geoms, usable, metric)
@@ -295,7 +295,7 @@ def _overlap_items(
     codes: list[str],
     geoms: NDArray[np.object_],
     usable: NDArray[np.bool_],
-    metric: _Metric,
+    metric: Metric,
 ) -> None:
     idx = np.flatnonzero(usable)
     if len(idx) < 2:
@@ -330,7 +330,7 @@ def _parent_items(
     geoms: NDArray[np.object_],
     usable: NDArray[np.bool_],
     communities: gpd.GeoDataFrame,
-    metric: _Metric,
+    metric: Metric,
 ) -> None:
     """Grids outside their community, gaps inside it, and communities not tiled."""
     t = report.thresholds
@@ -394,7 +394,7 @@ def _shape_items(
     codes: list[str],
     geoms: NDArray[np.object_],
     usable: NDArray[np.bool_],
-    metric: _Metric,
+    metric: Metric,
 ) -> None:
     t = report.thresholds
     idx = np.flatnonzero(usable)

@@ -246,3 +246,25 @@ def test_bad_files_are_refused_and_nothing_is_stored(seeded: Store, tmp_path: Pa
     projected = write(g.to_crs(4549), tmp_path / "projected.gpkg")
     gen = drafts.create_draft(seeded, "projected", path=projected)
     assert not checking.validate_generation(seeded, gen)[1].blocking
+
+
+def test_impact_lists_changed_grids_moves_units_and_retired_codes(seeded: Store) -> None:
+    from gis_core.planning.impact import impact
+
+    svc, moved, _, _ = _events(seeded)
+    gen = drafts.create_draft(seeded, "g2", from_active=True)
+    edits.edit(seeded, gen, "split", {"code": G2, "line": SPLIT_LINE})
+    edits.edit(seeded, gen, "merge", {"codes": [f"{C1}003", f"{C1}004"]})
+    table = impact(seeded, gen)
+    status = {r["code"]: r["status"] for r in table["changed_grids"]}
+    assert status == {G2: "reshaped", NEW: "added", f"{C1}003": "reshaped", f"{C1}004": "removed"}
+    row = next(r for r in table["changed_grids"] if r["code"] == NEW)
+    assert row["open_events"] == [0.0, 1.0] and row["area_m2"][0] is None
+    assert table["totals"]["open_events_moving"] == {"grid": 1, "community": 0, "street": 0}
+    units = {u["unit_code"]: u for u in table["units"]}
+    assert units["T1002"]["open_events_lost"] == 1 and units["C0"]["open_events_gained"] == 1
+    retired = table["rules_naming_retired_codes"]
+    assert [r["area_code"] for r in retired] == [f"{C1}004"]
+    assert retired[0]["remap_to"] == f"{C1}003"
+    assert table["units_naming_retired_codes"][0]["unit_code"] == "T1004"
+    assert svc.get(moved)["grid_code"] == G2  # impact changes nothing
