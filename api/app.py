@@ -14,6 +14,7 @@ from api.routers import (
     console,
     events,
     features,
+    generations,
     grids,
     health,
     locate,
@@ -78,4 +79,5 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(open311.router)
     app.include_router(console.router)
+    app.include_router(generations.router)  # boundary planning (issue 10)
     return app

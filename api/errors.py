@@ -18,6 +18,9 @@ from gis_core.boundaries.generations import GenerationNotFound, NoActiveGenerati
 from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.errors import RoleError, StatusError, TransitionError
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
+from gis_core.planning.activation import ActivationRefused
+from gis_core.planning.drafts import DraftRefused, PlanNotFound
+from gis_core.planning.edits import EditError, NotEditable, StaleDraft
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.features import FilterError
@@ -90,6 +93,13 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     StatusError: (409, "Action not possible in this status", "action"),
     RoleError: (403, "Action not allowed for this role", "action"),
     TransitionError: (422, "Invalid action", "action"),
+    # Boundary planning (gis_core.planning): drafts, edits, activation.
+    DraftRefused: (422, "Draft refused", "file"),
+    PlanNotFound: (404, "Boundary generation not found", "key"),
+    EditError: (422, "Invalid edit", "params"),
+    StaleDraft: (409, "Conflict: the draft changed", "expected_version"),
+    NotEditable: (409, "Generation not editable", None),
+    ActivationRefused: (409, "Activation refused", None),
 }
 
 

@@ -152,13 +152,26 @@ class LookupService:
     ) -> dict[str, Any] | None:
         """One point: administrative answer, grid unit and staff, responsible units; None
         outside coverage. Raises CoordinateError/CRSError for bad input."""
+        return self.locate_pinned(x, y, crs, generation=generation, at=at)[0]
+
+    def locate_pinned(
+        self,
+        x: float,
+        y: float,
+        crs: str = "wgs84",
+        *,
+        generation: int | str | None = None,
+        at: datetime | None = None,
+    ) -> tuple[dict[str, Any] | None, Locator]:
+        """`locate` plus the locator that answered: the generation is resolved once, so a
+        caller documenting the answer cannot mix it with a generation switched to since."""
         loc, info = self.locator(generation, at)
         answer = loc.locate_one(x, y, crs)
         if answer is None:
-            return None
+            return None, loc
         answer["generation"] = info.name
         answer["units"] = self.units_for(answer)
-        return answer
+        return answer, loc
 
     def locate_many(
         self,

@@ -9,6 +9,7 @@ duplicate codes, invalid polygons) is stored and then reported.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,30 @@ def read_draft_file(
     )
     out["name"] = [n or c for n, c in zip(out["name"], out["code"], strict=True)]
     return gpd.GeoDataFrame(out, geometry=list(geoms), crs=4326)
+
+
+def extract_shapefile(zip_path: Path, into: Path, max_bytes: int = 500 * 1024 * 1024) -> Path:
+    """The .shp of a zipped Shapefile, unpacked by base name only (no paths from the
+    archive are trusted) and within ``max_bytes`` uncompressed."""
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if sum(m.file_size for m in members) > max_bytes:
+                raise DraftRefused([f"the archive unpacks to more than {max_bytes} bytes"])
+            into.mkdir(parents=True, exist_ok=True)
+            shp = None
+            for m in members:
+                name = Path(m.filename).name
+                if not name or name.startswith("."):
+                    continue
+                (into / name).write_bytes(archive.read(m))
+                if name.lower().endswith(".shp"):
+                    shp = into / name
+    except zipfile.BadZipFile:
+        raise DraftRefused(["the upload is not a readable ZIP archive"]) from None
+    if shp is None:
+        raise DraftRefused(["the ZIP archive holds no .shp file"])
+    return shp
 
 
 def _clean(value: Any) -> str | None:
