@@ -17,6 +17,7 @@ from api.routers import (
     events,
     features,
     field,
+    generations,
     grids,
     health,
     integrations,
@@ -88,4 +89,5 @@ def create_app(
     app.include_router(console.router)
     app.include_router(integrations.router)  # devices, platform pushes, outbox
     app.include_router(field.field_force)  # tracks, coverage, rotation, volunteers (issue 13)
+    app.include_router(generations.router)  # boundary planning (issue 10)
     return app

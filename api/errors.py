@@ -22,13 +22,16 @@ from gis_core.catalogue.versions import CatalogueNotFound
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
 from gis_core.events.tasks import TaskNotFound
 from gis_core.field.members import UnknownMember
-from gis_core.field.plans import PlanNotFound
+from gis_core.field.plans import PlanNotFound as RotationPlanNotFound
 from gis_core.field.rotation import RotationInfeasible, RotationInputError
 from gis_core.field.spot_checks import SpotCheckError, SpotCheckNotFound
 from gis_core.field.volunteers import InsufficientPoints, VolunteerError, VolunteerNotFound
 from gis_core.integrations.devices import DeviceError, DeviceNotFound
 from gis_core.integrations.hotline import BadSignature, PlatformError, ReplayedPush, StalePush
 from gis_core.integrations.outbox import OutboxError
+from gis_core.planning.activation import ActivationRefused
+from gis_core.planning.drafts import DraftRefused, PlanNotFound
+from gis_core.planning.edits import EditError, NotEditable, StaleDraft
 from gis_core.reports.figures import ReportNotFound
 from gis_core.reports.periods import PeriodError
 from gis_core.spatial.crs import CRSError
@@ -119,7 +122,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     PeriodError: (422, "Invalid period", "period"),
     # Field force (gis_core.field)
     UnknownMember: (404, "Member not found", "member"),
-    PlanNotFound: (404, "Rotation plan not found", "plan_id"),
+    RotationPlanNotFound: (404, "Rotation plan not found", "plan_id"),
     RotationInputError: (422, "Invalid rotation problem", "body"),
     RotationInfeasible: (422, "No rotation plan meets the constraints", "constraints"),
     SpotCheckError: (422, "Invalid spot check", "period"),
@@ -127,6 +130,13 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     VolunteerError: (422, "Invalid volunteer request", None),
     VolunteerNotFound: (404, "Volunteer not found", "volunteer_id"),
     InsufficientPoints: (409, "Not enough points", "points"),
+    # Boundary planning (gis_core.planning): drafts, edits, activation.
+    DraftRefused: (422, "Draft refused", "file"),
+    PlanNotFound: (404, "Boundary generation not found", "key"),
+    EditError: (422, "Invalid edit", "params"),
+    StaleDraft: (409, "Conflict: the draft changed", "expected_version"),
+    NotEditable: (409, "Generation not editable", None),
+    ActivationRefused: (409, "Activation refused", None),
 }
 
 

@@ -47,7 +47,7 @@ class LocateAnswer(BaseModel):
 
 
 def _locate_document(lookup: Any, x: float, y: float, crs: str, gen: Any) -> dict[str, Any]:
-    answer = lookup.locate(x, y, crs, generation=gen.generation, at=gen.at)
+    answer, loc = lookup.locate_pinned(x, y, crs, generation=gen.generation, at=gen.at)
     if answer is None:
         raise Problem(
             404,
@@ -55,7 +55,6 @@ def _locate_document(lookup: Any, x: float, y: float, crs: str, gen: Any) -> dic
             f"({x}, {y}) in {crs} is not inside any grid of the boundary generation",
             "lon",
         )
-    loc, _ = lookup.locator(gen.generation, gen.at)
     doc = loc.document(answer)
     doc |= {
         "generation": answer["generation"],

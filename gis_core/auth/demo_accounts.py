@@ -39,7 +39,7 @@ def ensure_demo_accounts(store: StoreLike) -> list[DemoAccount]:
     """Create (or repair) the demo accounts and key; running it twice changes nothing.
 
     An admin, a district dispatcher, dispatchers of the first two streets of the active
-    generation (skipped when no boundaries are loaded), an analyst, and an API key.
+    generation (skipped when no boundaries are loaded), an analyst, a planner, and an API key.
     An existing demo account whose password, role or area was changed is reset to the
     demo values, so the printed credentials always work.
     """
@@ -55,6 +55,7 @@ def ensure_demo_accounts(store: StoreLike) -> list[DemoAccount]:
         for code in sorted(streets["code"])[:2]:
             wanted.append(DemoAccount(f"dispatcher-{code}", DEMO_PASSWORD, "dispatcher", code))
     wanted.append(DemoAccount("analyst", DEMO_PASSWORD, "analyst", DEMO_DISTRICT))
+    wanted.append(DemoAccount("planner", DEMO_PASSWORD, "planner", DEMO_DISTRICT))
     for account in wanted:
         _ensure_user(store, account)
     _ensure_key(store)

@@ -95,15 +95,27 @@ class LookupService:
         return info
 
     def _active_at(self, at: datetime) -> GenerationInfo:
-        """Generations replace each other on activation: the last one activated before `at`."""
+        """The generation switched to last at or before `at`, by the activation log (a
+        rollback re-activates an old generation without rewriting what was active when)."""
         if at.tzinfo is None:
             raise ValueError("`at` needs a timezone (e.g. 2026-07-01T08:00:00+08:00)")
-        candidates = [
-            g for g in self.generations() if g.activated_at is not None and g.activated_at <= at
-        ]
-        if not candidates:
+        switches = [a for a in self.store.activation_log() if a.at <= at]
+        if not switches:
             raise GenerationNotFound(f"no boundary generation was active at {at.isoformat()}")
-        return max(candidates, key=lambda g: (g.activated_at, g.id))
+        last = max(switches, key=lambda a: a.at)
+        gen = self.store.get_generation(last.generation_id)
+        if gen is None:
+            raise GenerationNotFound(f"no boundary generation was active at {at.isoformat()}")
+        return _info(gen)
+
+    def prewarm(self, generation_id: int) -> None:
+        """Build a generation's index before it becomes active, so the switch costs no
+        lookup the build time."""
+        self.locator(generation_id)
+
+    def forget_active(self) -> None:
+        """Re-read which generation is active on the next lookup (after a switch here)."""
+        self._active = None
 
     def locator(
         self, generation: int | str | None = None, at: datetime | None = None
@@ -140,13 +152,26 @@ class LookupService:
     ) -> dict[str, Any] | None:
         """One point: administrative answer, grid unit and staff, responsible units; None
         outside coverage. Raises CoordinateError/CRSError for bad input."""
+        return self.locate_pinned(x, y, crs, generation=generation, at=at)[0]
+
+    def locate_pinned(
+        self,
+        x: float,
+        y: float,
+        crs: str = "wgs84",
+        *,
+        generation: int | str | None = None,
+        at: datetime | None = None,
+    ) -> tuple[dict[str, Any] | None, Locator]:
+        """`locate` plus the locator that answered: the generation is resolved once, so a
+        caller documenting the answer cannot mix it with a generation switched to since."""
         loc, info = self.locator(generation, at)
         answer = loc.locate_one(x, y, crs)
         if answer is None:
-            return None
+            return None, loc
         answer["generation"] = info.name
         answer["units"] = self.units_for(answer)
-        return answer
+        return answer, loc
 
     def locate_many(
         self,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from gis_core.storage.geo import BBox
-    from gis_core.storage.store import Generation, Progress
+    from gis_core.storage.store import Activation, Generation, Progress
 
 
 @runtime_checkable
@@ -51,7 +51,9 @@ class StoreLike(Database, Protocol):
         self, name: str, description: str = "", activate: bool = False
     ) -> int: ...
 
-    def activate_generation(self, generation_id: int) -> None: ...
+    def activate_generation(self, generation_id: int, actor: str | None = None) -> None: ...
+
+    def activation_log(self) -> list[Activation]: ...
 
     def active_generation(self) -> Generation | None: ...
 

@@ -100,10 +100,11 @@ def test_demo_accounts_are_idempotent_and_use_real_streets(store: Store) -> None
         ("dispatcher", streets[0]),
         ("dispatcher", streets[1]),
         ("analyst", "340111"),
+        ("planner", "340111"),
         ("api_key", None),
     ]
     with store.session(write=False) as s:
-        assert len(s.scalars(select(User)).all()) == 5
+        assert len(s.scalars(select(User)).all()) == 6
         assert len(s.scalars(select(ApiKey)).all()) == 1
     acc = Accounts(store)
     for username, password, role, _area in accounts[:-1]:
@@ -126,7 +127,7 @@ def test_demo_accounts_are_idempotent_and_use_real_streets(store: Store) -> None
 
 def test_demo_accounts_without_boundaries(store: Store) -> None:
     roles = [a.role for a in ensure_demo_accounts(store)]
-    assert roles == ["admin", "dispatcher", "analyst", "api_key"]
+    assert roles == ["admin", "dispatcher", "analyst", "planner", "api_key"]
 
 
 def test_auth_migration_downgrades_and_upgrades(store: Store) -> None:

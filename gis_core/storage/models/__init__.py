@@ -62,9 +62,22 @@ from gis_core.storage.models.integrations import (
     PlatformNonce,
     ReadingReject,
 )
+from gis_core.storage.models.planning import (
+    PLAN_STATES,
+    PLANNING_TABLES,
+    DraftUnit,
+    GenerationActivation,
+    GenerationPlan,
+    GenerationStep,
+)
 
 TABLES = (
-    *BOUNDARY_TABLES, *EVENT_TABLES, *CASEWORK_TABLES, *INTEGRATION_TABLES, *FIELD_TABLES
+    *BOUNDARY_TABLES,
+    *EVENT_TABLES,
+    *CASEWORK_TABLES,
+    *INTEGRATION_TABLES,
+    *FIELD_TABLES,
+    *PLANNING_TABLES,
 )
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
@@ -77,6 +90,8 @@ __all__ = [
     "INTEGRATION_TABLES",
     "NAMING_CONVENTION",
     "OUTBOX_STATES",
+    "PLANNING_TABLES",
+    "PLAN_STATES",
     "TABLES",
     "TIME_LIMIT_UNITS",
     "UNIT_KINDS",
@@ -96,11 +111,15 @@ __all__ = [
     "Device",
     "DeviceAlarm",
     "DeviceMessage",
+    "DraftUnit",
     "Event",
     "EventFollowUp",
     "EventHistory",
     "EventTask",
     "EventTaskHistory",
+    "GenerationActivation",
+    "GenerationPlan",
+    "GenerationStep",
     "OutboxMessage",
     "OutboxTarget",
     "Platform",

@@ -9,7 +9,7 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gis_core.standards import codes
@@ -19,7 +19,7 @@ from gis_core.storage.columns import ADMIN_COLUMNS, GRID_EXTRA_COLUMNS
 from gis_core.storage.models import AdminUnit, BoundaryGeneration
 from gis_core.storage.store import frames
 from gis_core.storage.store.core import StoreCore
-from gis_core.storage.types import utcnow
+from gis_core.storage.store.planning import switch_active
 
 
 @dataclass(frozen=True)
@@ -57,25 +57,11 @@ class BoundariesStore(StoreCore):
             self.activate_generation(gen_id)
         return gen_id
 
-    def activate_generation(self, generation_id: int) -> None:
-        """Make ``generation_id`` the active one, atomically deactivating the previous.
-
-        Two statements, deactivate then activate, because a partial unique index is
-        checked row by row in PostgreSQL and a single swapping UPDATE could trip it.
-        """
+    def activate_generation(self, generation_id: int, actor: str | None = None) -> None:
+        """Make ``generation_id`` the active one, atomically deactivating the previous,
+        and log the switch (``at=`` lookups read the log): ``planning.switch_active``."""
         with self.session() as s:
-            gen = s.get(BoundaryGeneration, generation_id, with_for_update=True)
-            if gen is None:
-                raise LookupError(f"no boundary generation with id {generation_id}")
-            s.execute(
-                update(BoundaryGeneration)
-                .where(BoundaryGeneration.active, BoundaryGeneration.id != generation_id)
-                .values(active=False)
-            )
-            s.flush()
-            if not gen.active:
-                gen.active = True
-                gen.activated_at = utcnow()
+            switch_active(s, generation_id, actor=actor)
 
     def active_generation(self) -> Generation | None:
         with self.session(write=False) as s:

@@ -1,0 +1,289 @@
+"""Activation and rollback: one transaction switches the active generation, re-routes
+every open event by the new boundaries (each with a `reroute` history entry naming the
+old and new grid and unit) and, when the planner confirms, remaps the routing rules and
+units that name retired codes through the renumbering table. Closed events keep the grid
+they had. Everything slow (validation, the new index, the routing decisions) happens
+before the transaction, so the switch itself is short and lookups never wait on it.
+
+No lookup mixes generations: a `LookupService` answer comes from one generation's index
+(grid and parents alike) and names it; other processes pick up the switch within their
+``active_ttl``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import select, update
+
+from gis_core.boundaries.generations import LookupService
+from gis_core.boundaries.sources import StoreSource, build_locator
+from gis_core.cases.state import Actor
+from gis_core.cases.vocab import OPEN_VALUES, Action, Role, Status
+from gis_core.cases.workflow import apply
+from gis_core.events.context import current_time, history_row
+from gis_core.events.loop import case_state, write_state
+from gis_core.events.routing import Router
+from gis_core.planning.checking import read_assets, validate_generation
+from gis_core.planning.drafts import PlanNotFound
+from gis_core.planning.validation import Report, Thresholds
+from gis_core.spatial.locator import Locator
+from gis_core.storage.models import Event, ResponsibleUnit, RoutingRule
+from gis_core.storage.protocol import StoreLike
+from gis_core.storage.store import switch_active
+
+REROUTE_NOTE = "边界调整"
+
+
+class ActivationRefused(RuntimeError):
+    """The generation cannot become active (blocking items, already active, no units)."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class Move:
+    """One open event's re-routing by the new boundaries."""
+
+    event_id: int
+    old_grid: str | None
+    new_grid: str | None
+    old_unit: int | None
+    new_unit: int | None
+    answer: dict[str, Any] | None
+    decision: Any
+
+
+@dataclass
+class SwitchResult:
+    generation: str
+    previous: str | None
+    kind: str
+    rerouted: int
+    moves: list[dict[str, Any]] = field(default_factory=list)
+    rules_remapped: int = 0
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "generation": self.generation,
+            "previous": self.previous,
+            "kind": self.kind,
+            "rerouted": self.rerouted,
+            "rules_remapped": self.rules_remapped,
+            "moves": self.moves[:200],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _locator(store: StoreLike, generation_id: int, lookup: LookupService | None) -> Locator:
+    if lookup is not None:
+        lookup.prewarm(generation_id)
+        loc, _ = lookup.locator(generation_id)
+        return loc
+    return build_locator(StoreSource(store, generation_id))
+
+
+def plan_moves(
+    store: StoreLike,
+    generation_id: int,
+    generation_name: str,
+    locator: Locator,
+    router: Router,
+) -> list[Move]:
+    """Where each open event goes under the generation: located in one vectorised call,
+    routed by the same rules intake uses."""
+    events = read_assets(store).events
+    if not len(events):
+        return []
+    lon = shapely.get_x(np.asarray(events.geometry.values, dtype=object))
+    lat = shapely.get_y(np.asarray(events.geometry.values, dtype=object))
+    located = locator.locate(lon, lat, "wgs84")
+    moves = []
+    for k, r in enumerate(events.itertuples()):
+        grid = located["grid_code"].iloc[k]
+        grid = None if not isinstance(grid, str) else grid
+        answer = None
+        if grid is not None:
+            answer = {
+                col: (None if not isinstance(v := located[col].iloc[k], str) else v)
+                for col in located.columns
+                if col.endswith("_code") or col.endswith("_name")
+            }
+            answer["generation"] = generation_name
+        decision = router.route(answer, lon[k], lat[k], r.category_code or "", r.priority)
+        if grid != r.grid_code or decision.unit_id != r.unit_id:
+            moves.append(
+                Move(int(r.id), r.grid_code, grid, r.unit_id, decision.unit_id, answer, decision)
+            )
+    return moves
+
+
+def _reroute(session: Any, move: Move, actor: Actor, at: datetime, generation_id: int) -> None:
+    event = session.get(Event, move.event_id, with_for_update=True)
+    if event is None or event.status not in OPEN_VALUES:
+        return  # closed meanwhile: it keeps its grid
+    state = case_state(session, move.event_id)
+    params: dict[str, Any] = {"grid_code": move.new_grid, "lon": event.lon, "lat": event.lat}
+    if move.new_unit is not None and move.new_unit != event.unit_id:
+        params["unit_id"] = move.new_unit
+        if event.status == Status.DISPATCHED:
+            params["limit"] = move.decision.time_limit
+    note = (
+        f"{REROUTE_NOTE}：网格 {move.old_grid or '无'} → {move.new_grid or '无'}，"
+        f"单位 {event.unit_id or '无'} → {params.get('unit_id', event.unit_id) or '无'}"
+    )
+    transition = apply(state, Action.REROUTE, actor, at, note, **params)
+    write_state(event, transition.state)
+    answer = move.answer or {}
+    for level in ("grid", "community", "street", "district"):
+        setattr(event, f"{level}_code", answer.get(f"{level}_code"))
+    event.generation_id = generation_id
+    event.routing = move.decision.explanation | {"located_by": "boundary change"}
+    row = transition.entry.as_row()
+    row["data"] = (row["data"] or {}) | {
+        "boundary_change": {
+            "grid": [move.old_grid, move.new_grid],
+            "unit": [move.old_unit, transition.state.unit_id],
+            "generation": generation_id,
+        }
+    }
+    session.flush()
+    session.add(history_row(move.event_id, transition.state.version, row))
+
+
+def _switch(
+    store: StoreLike,
+    generation_id: int,
+    *,
+    kind: str,
+    who: str,
+    lookup: LookupService | None,
+    remap: dict[str, str] | None,
+) -> SwitchResult:
+    started = current_time()
+    gen = store.get_generation(generation_id)
+    assert gen is not None
+    previous = store.active_generation()
+    locator = _locator(store, generation_id, lookup)
+    router = Router.from_store(store)
+    if remap:
+        router.rules = [
+            replace(r, area_code=remap.get(r.area_code or "", r.area_code)) for r in router.rules
+        ]
+    moves = plan_moves(store, generation_id, gen.name, locator, router)
+    actor = Actor(id=f"boundary:{who}"[:100], role=Role.ADMIN, name=who)
+    at = current_time()
+    remapped = 0
+    with store.session() as s:
+        switch_active(
+            s,
+            generation_id,
+            kind=kind,
+            actor=who,
+            data={"rerouted": len(moves), "previous": None if previous is None else previous.id},
+        )
+        if remap:
+            for old, new in remap.items():
+                remapped += s.execute(
+                    update(RoutingRule).where(RoutingRule.area_code == old).values(area_code=new)
+                ).rowcount
+                s.execute(
+                    update(ResponsibleUnit)
+                    .where(ResponsibleUnit.area_code == old)
+                    .values(area_code=new)
+                )
+        for move in moves:
+            _reroute(s, move, actor, at, generation_id)
+        store.record_step(
+            s,
+            generation_id,
+            kind,
+            who,
+            params={"remap_rules": bool(remap)},
+            summary={"rerouted": len(moves), "rules_remapped": remapped},
+        )
+    if lookup is not None:
+        lookup.forget_active()
+    return SwitchResult(
+        gen.name,
+        None if previous is None else previous.name,
+        kind,
+        len(moves),
+        [
+            {
+                "event_id": m.event_id,
+                "grid": [m.old_grid, m.new_grid],
+                "unit": [m.old_unit, m.new_unit],
+            }
+            for m in moves
+        ],
+        remapped,
+        (current_time() - started).total_seconds(),
+    )
+
+
+def activate(
+    store: StoreLike,
+    key: int | str,
+    *,
+    who: str,
+    lookup: LookupService | None = None,
+    remap_rules: bool = False,
+    thresholds: Thresholds | None = None,
+) -> SwitchResult:
+    """Validate if needed, refuse on blocking items, then switch and re-route."""
+    gen = store.get_generation(key)
+    if gen is None:
+        raise PlanNotFound(f"no boundary generation {key!r}")
+    if gen.active:
+        raise ActivationRefused(f"generation {gen.name!r} is already active")
+    plan = store.plan_state(gen.id)
+    remap = None
+    if plan is not None:
+        if plan["state"] not in ("draft", "validated"):
+            raise ActivationRefused(
+                f"generation {gen.name!r} is {plan['state']}: roll back or draft anew"
+            )
+        if plan["state"] != "validated" or plan["validated_version"] != plan["version"]:
+            _, report = validate_generation(store, gen.id, thresholds=thresholds, actor=who)
+            if report.blocking:
+                counts = ", ".join(
+                    f"{code} {n}"
+                    for code, n in sorted(report.counts().items())
+                    if code in report.codes("blocking")
+                )
+                raise ActivationRefused(
+                    f"generation {gen.name!r} has blocking validation items: {counts}", report
+                )
+        remap = plan["renumbering"] if remap_rules else None
+    elif len(store.read_admin_layer("grid", gen.id)) == 0:
+        raise ActivationRefused(f"generation {gen.name!r} has no grids")
+    return _switch(store, gen.id, kind="activate", who=who, lookup=lookup, remap=remap)
+
+
+def rollback(store: StoreLike, *, who: str, lookup: LookupService | None = None) -> SwitchResult:
+    """Back to the generation active before the current one; recorded, events re-routed."""
+    current = store.active_generation()
+    if current is None:
+        raise ActivationRefused("no active generation to roll back")
+    log = [a for a in store.activation_log() if a.generation_id == current.id]
+    previous_id = log[-1].previous_id if log else None
+    if previous_id is None or store.get_generation(previous_id) is None:
+        raise ActivationRefused(f"generation {current.name!r} has no previous generation")
+    return _switch(store, previous_id, kind="rollback", who=who, lookup=lookup, remap=None)
+
+
+def open_event_grids(store: StoreLike) -> dict[int, str | None]:
+    """Open events' grid codes (for checks and tests)."""
+    with store.session(write=False) as s:
+        rows = s.execute(
+            select(Event.id, Event.grid_code).where(Event.status.in_(OPEN_VALUES))
+        ).all()
+    return {int(i): g for i, g in rows}
