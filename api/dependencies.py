@@ -15,7 +15,7 @@ from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 
 from api.errors import Problem
-from api.settings import ApiSettings, Open311Settings, StreamSettings
+from api.settings import ApiSettings, InteropSettings, Open311Settings, StreamSettings
 from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventService
@@ -40,6 +40,10 @@ async def app_stream_settings(request: Request) -> StreamSettings:
 
 async def app_open311_settings(request: Request) -> Open311Settings:
     return request.app.state.open311_settings
+
+
+async def app_interop_settings(request: Request) -> InteropSettings:
+    return request.app.state.interop_settings
 
 
 async def get_store(request: Request) -> Store:
@@ -70,6 +74,7 @@ def get_nearby(request: Request) -> NearbyComponents:
 SettingsDep = Annotated[ApiSettings, Depends(app_settings)]
 StreamSettingsDep = Annotated[StreamSettings, Depends(app_stream_settings)]
 Open311SettingsDep = Annotated[Open311Settings, Depends(app_open311_settings)]
+InteropSettingsDep = Annotated[InteropSettings, Depends(app_interop_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 LookupDep = Annotated[LookupService, Depends(get_lookup)]
 EventsDep = Annotated[EventService, Depends(get_events)]
