@@ -19,6 +19,7 @@ from api.routers import (
     grids,
     health,
     locate,
+    mapit,
     open311,
     stream,
     tiles,
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(locate.router, dependencies=[Depends(lookup_access)])
     app.include_router(grids.router, dependencies=[Depends(lookup_access)])
+    app.include_router(mapit.router, dependencies=[Depends(lookup_access)])
     app.include_router(features.router)
     app.include_router(tiles.router)
     app.include_router(stream.router)

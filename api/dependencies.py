@@ -17,6 +17,7 @@ from pydantic import AfterValidator
 from api.errors import Problem
 from api.settings import ApiSettings, InteropSettings, Open311Settings, StreamSettings
 from gis_core.boundaries.generations import LookupService
+from gis_core.boundaries.mapit import MapItAreas
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventService
 from gis_core.events.related import NearbyComponents
@@ -71,6 +72,18 @@ def get_nearby(request: Request) -> NearbyComponents:
     return nearby
 
 
+def get_mapit(request: Request) -> MapItAreas:
+    """MapIt's view of the boundaries, built on first use and kept with the app."""
+    state = request.app.state
+    areas = getattr(state, "mapit_areas", None)
+    if areas is None:
+        with _LOCK:
+            areas = getattr(state, "mapit_areas", None)
+            if areas is None:
+                areas = state.mapit_areas = MapItAreas(state.store)
+    return areas
+
+
 SettingsDep = Annotated[ApiSettings, Depends(app_settings)]
 StreamSettingsDep = Annotated[StreamSettings, Depends(app_stream_settings)]
 Open311SettingsDep = Annotated[Open311Settings, Depends(app_open311_settings)]
@@ -79,6 +92,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 LookupDep = Annotated[LookupService, Depends(get_lookup)]
 EventsDep = Annotated[EventService, Depends(get_events)]
 NearbyDep = Annotated[NearbyComponents, Depends(get_nearby)]
+MapItDep = Annotated[MapItAreas, Depends(get_mapit)]
 
 # -- coordinates and boundary generations -----------------------------------------------
 

@@ -156,9 +156,10 @@ def test_datetime_on_every_collection(api_client: TestClient, seeded_store: Stor
         assert doc["gridgov:datetimeProperty"] is None
         page = api_client.get(f"/collections/{cid}/items", params={"datetime": "2025-01-01/.."})
         assert page.status_code == 200
-        assert page.json()["numberMatched"] == api_client.get(
-            f"/collections/{cid}/items"
-        ).json()["numberMatched"]
+        assert (
+            page.json()["numberMatched"]
+            == api_client.get(f"/collections/{cid}/items").json()["numberMatched"]
+        )
     doc = api_client.get("/collections/components").json()
     assert doc["gridgov:datetimeProperty"] == "initial_date"
     low, high = doc["extent"]["temporal"]["interval"][0]
@@ -194,8 +195,10 @@ def test_openapi_30_document_for_the_ogc_part(api_client: TestClient) -> None:
     landing = api_client.get("/").json()
     desc = next(lk for lk in landing["links"] if lk["rel"] == "service-desc")
     r = api_client.get(desc["href"])
-    assert r.headers["content-type"] == desc["type"] == (
-        "application/vnd.oai.openapi+json;version=3.0"
+    assert (
+        r.headers["content-type"]
+        == desc["type"]
+        == ("application/vnd.oai.openapi+json;version=3.0")
     )
     doc = r.json()
     assert doc["openapi"] == "3.0.3"
