@@ -125,7 +125,7 @@ def test_area_geometry_formats(mapit: MapItClient, seeded_store: Store) -> None:
         shapely.get_parts(district)
     )
     summary = http.get("/area/340111/geometry").json()
-    minx, miny, maxx, maxy = district.bounds
+    minx, _, _, maxy = district.bounds
     assert summary["min_lon"] == pytest.approx(minx) and summary["max_lat"] == pytest.approx(maxy)
     assert shapely.contains_xy(district, summary["centre_lon"], summary["centre_lat"])
     assert summary["area"] > 1e8
