@@ -119,6 +119,9 @@ class InteropSettings(BaseSettings):
     data_license_url: str = "https://creativecommons.org/licenses/by/4.0/"
     """The ``license`` link of the OGC API documents (the data's terms of use)."""
     data_license_title: str = "CC BY 4.0"
+    media_base_url: str | None = None
+    """Where stored photo paths (``photos/2026-01-05/x.jpg``) are served from, e.g. the
+    city's photo store; None: this server's ``/media/`` (uploads are kept there)."""
     open311_media_max_bytes: int = 5_000_000
     """Largest photo a GeoReport client may upload as ``media`` (multipart)."""
 
