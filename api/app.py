@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import Depends, FastAPI
 
 from api.errors import register_error_handlers
+from api.middleware import CORSMiddleware, HeadMiddleware
 from api.routers import (
+    apidocs,
     auth,
     casework,
     catalog,
@@ -22,6 +24,7 @@ from api.routers import (
     health,
     integrations,
     locate,
+    mapit,
     open311,
     reports,
     stream,
@@ -30,8 +33,10 @@ from api.routers import (
 from api.security import install_security, lookup_access
 from api.settings import (
     ApiSettings,
+    InteropSettings,
     Open311Settings,
     StreamSettings,
+    get_interop_settings,
     get_open311_settings,
     get_settings,
     get_stream_settings,
@@ -46,6 +51,7 @@ def create_app(
     *,
     stream_settings: StreamSettings | None = None,
     open311_settings: Open311Settings | None = None,
+    interop_settings: InteropSettings | None = None,
 ) -> FastAPI:
     """The app; settings not given are read from the environment (api.settings)."""
     settings = settings or get_settings()
@@ -67,16 +73,20 @@ def create_app(
         summary="Grid-based city governance: which grid owns a coordinate, events, map layers.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: api.routers.apidocs, with vendored assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.stream_settings = stream_settings or get_stream_settings()
     app.state.open311_settings = open311_settings or get_open311_settings()
+    app.state.interop_settings = interop = interop_settings or get_interop_settings()
     register_error_handlers(app)
     install_security(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(locate.router, dependencies=[Depends(lookup_access)])
     app.include_router(grids.router, dependencies=[Depends(lookup_access)])
+    app.include_router(mapit.router, dependencies=[Depends(lookup_access)])
     app.include_router(features.router)
     app.include_router(tiles.router)
     app.include_router(stream.router)
@@ -90,4 +100,8 @@ def create_app(
     app.include_router(integrations.router)  # devices, platform pushes, outbox
     app.include_router(field.field_force)  # tracks, coverage, rotation, volunteers (issue 13)
     app.include_router(generations.router)  # boundary planning (issue 10)
+    app.include_router(apidocs.router)
+    app.mount(apidocs.STATIC, apidocs.assets, name="docs-assets")
+    app.add_middleware(HeadMiddleware)
+    app.add_middleware(CORSMiddleware, trusted=interop.cors_origins)
     return app

@@ -18,11 +18,13 @@ from api.errors import Problem
 from api.settings import (
     ApiSettings,
     FieldSettings,
+    InteropSettings,
     Open311Settings,
     StreamSettings,
     get_field_settings,
 )
 from gis_core.boundaries.generations import LookupService
+from gis_core.boundaries.mapit import MapItAreas
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventService
 from gis_core.events.related import NearbyComponents
@@ -46,6 +48,10 @@ async def app_stream_settings(request: Request) -> StreamSettings:
 
 async def app_open311_settings(request: Request) -> Open311Settings:
     return request.app.state.open311_settings
+
+
+async def app_interop_settings(request: Request) -> InteropSettings:
+    return request.app.state.interop_settings
 
 
 async def get_store(request: Request) -> Store:
@@ -73,13 +79,27 @@ def get_nearby(request: Request) -> NearbyComponents:
     return nearby
 
 
+def get_mapit(request: Request) -> MapItAreas:
+    """MapIt's view of the boundaries, built on first use and kept with the app."""
+    state = request.app.state
+    areas = getattr(state, "mapit_areas", None)
+    if areas is None:
+        with _LOCK:
+            areas = getattr(state, "mapit_areas", None)
+            if areas is None:
+                areas = state.mapit_areas = MapItAreas(state.store)
+    return areas
+
+
 SettingsDep = Annotated[ApiSettings, Depends(app_settings)]
 StreamSettingsDep = Annotated[StreamSettings, Depends(app_stream_settings)]
 Open311SettingsDep = Annotated[Open311Settings, Depends(app_open311_settings)]
+InteropSettingsDep = Annotated[InteropSettings, Depends(app_interop_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 LookupDep = Annotated[LookupService, Depends(get_lookup)]
 EventsDep = Annotated[EventService, Depends(get_events)]
 NearbyDep = Annotated[NearbyComponents, Depends(get_nearby)]
+MapItDep = Annotated[MapItAreas, Depends(get_mapit)]
 
 # -- coordinates and boundary generations -----------------------------------------------
 

@@ -9,9 +9,10 @@ One class per concern, all here: :class:`ApiSettings` (the service), :class:`Aut
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gis_core.auth import Rate
 from gis_core.auth.tokens import MIN_SECRET_LENGTH
@@ -130,3 +131,35 @@ class FieldSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_field_settings() -> FieldSettings:
     return FieldSettings()
+# -- interoperability (issue 9): CORS, licence links, Open311 media, MapIt -----------------
+
+
+class InteropSettings(BaseSettings):
+    """What other clients (web maps, GIS desktops, Open311 apps) are allowed and told."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+    """Trusted web origins (comma-separated, e.g. ``https://console.example.gov.cn``): any
+    method, auth headers and credentials. Every other origin may only read the public
+    layers, tiles, styles and lookups (``Access-Control-Allow-Origin: *``)."""
+    data_license_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    """The ``license`` link of the OGC API documents (the data's terms of use)."""
+    data_license_title: str = "CC BY 4.0"
+    media_base_url: str | None = None
+    """Where stored photo paths (``photos/2026-01-05/x.jpg``) are served from, e.g. the
+    city's photo store; None: this server's ``/media/`` (uploads are kept there)."""
+    open311_media_max_bytes: int = 5_000_000
+    """Largest photo a GeoReport client may upload as ``media`` (multipart)."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_interop_settings() -> InteropSettings:
+    return InteropSettings()

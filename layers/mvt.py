@@ -63,7 +63,12 @@ Renderer = Literal["auto", "postgis", "python"]
 
 
 class TileError(ValueError):
-    """Tile coordinates that do not exist (z out of range, x or y outside 0..2^z-1)."""
+    """Tile coordinates that do not exist (z out of range, x or y outside 0..2^z-1);
+    ``field`` names the coordinate at fault."""
+
+    def __init__(self, message: str, field: str = "z") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @cache
@@ -84,7 +89,10 @@ class Tile:
             raise TileError(f"zoom {self.z} is outside 0..{MAX_ZOOM}")
         n = 1 << self.z
         if not (0 <= self.x < n and 0 <= self.y < n):
-            raise TileError(f"tile {self.z}/{self.x}/{self.y} does not exist (x, y < {n})")
+            raise TileError(
+                f"tile {self.z}/{self.x}/{self.y} does not exist (x, y < {n})",
+                "x" if not 0 <= self.x < n else "y",
+            )
 
     @property
     def size(self) -> float:

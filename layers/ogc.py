@@ -64,19 +64,19 @@ def rfc3339_now() -> str:
     return json_value(datetime.now(UTC).replace(microsecond=0))
 
 
-def landing(base: str, title: str, description: str, openapi_version: str) -> dict[str, Any]:
+OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def landing(base: str, title: str, description: str) -> dict[str, Any]:
+    """The landing page; ``service-desc`` is the OpenAPI 3.0 document of the OGC API."""
     return {
         "title": title,
         "description": description,
         "links": [
             link(base, "self", JSON, "本页 (this document)"),
             link(with_query(base, f="html"), "alternate", HTML, "网页版 (HTML)"),
-            link(
-                f"{base}openapi.json",
-                "service-desc",
-                f"application/vnd.oai.openapi+json;version={openapi_version[:3]}",
-                "API 定义 (OpenAPI)",
-            ),
+            link(f"{base}api", "service-desc", OPENAPI_30, "API 定义 (OpenAPI 3.0)"),
+            link(f"{base}openapi.json", "service-desc", JSON, "完整 API 定义 (OpenAPI 3.1)"),
             link(f"{base}docs", "service-doc", HTML, "API 文档"),
             link(f"{base}conformance", "conformance", JSON, "符合的标准 (conformance)"),
             link(f"{base}collections", "data", JSON, "数据集合 (collections)"),
@@ -98,7 +98,9 @@ def _extent(layer: Layer, ext: Extent | None) -> dict[str, Any]:
     return out
 
 
-def collection(layer: Layer, base: str, ext: Extent | None) -> dict[str, Any]:
+def collection(
+    layer: Layer, base: str, ext: Extent | None, extra_links: Sequence[dict[str, str]] = ()
+) -> dict[str, Any]:
     """Collection metadata: extent, CRS, the items/tiles/style links and the properties."""
     here = f"{base}collections/{layer.id}"
     doc: dict[str, Any] = {
@@ -116,6 +118,7 @@ def collection(layer: Layer, base: str, ext: Extent | None) -> dict[str, Any]:
             link(with_query(f"{here}/items", f="html"), "items", HTML, f"{layer.title}要素 (网页)"),
             link(f"{base}tiles/{layer.id}.json", "describedby", JSON, "矢量瓦片 (TileJSON)"),
             link(f"{base}tiles/{layer.id}/style.json", "describedby", JSON, "样式 (MapLibre)"),
+            *extra_links,
         ],
         "gridgov:titleEn": layer.title_en,
         "gridgov:geometryType": layer.geometry_type,
@@ -124,20 +127,27 @@ def collection(layer: Layer, base: str, ext: Extent | None) -> dict[str, Any]:
             for p in layer.properties
         ],
     }
-    if layer.datetime_field:
-        doc["gridgov:datetimeProperty"] = layer.datetime_field
+    # Which property `datetime` filters on; None: the features have no time, so every
+    # `datetime` matches them all.
+    doc["gridgov:datetimeProperty"] = layer.datetime_field
     return doc
 
 
 def collections(
-    layers: Iterable[Layer], base: str, extents: Mapping[str, Extent | None]
+    layers: Iterable[Layer],
+    base: str,
+    extents: Mapping[str, Extent | None],
+    extra_links: Sequence[dict[str, str]] = (),
 ) -> dict[str, Any]:
     return {
         "links": [
             link(f"{base}collections", "self", JSON, "数据集合"),
             link(with_query(f"{base}collections", f="html"), "alternate", HTML, "数据集合 (网页)"),
+            *extra_links,
         ],
-        "collections": [collection(layer, base, extents.get(layer.id)) for layer in layers],
+        "collections": [
+            collection(layer, base, extents.get(layer.id), extra_links) for layer in layers
+        ],
     }
 
 

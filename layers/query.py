@@ -4,7 +4,10 @@ OGC API – Features Part 1 rules: a parameter the API does not define, or one w
 invalid value, is a 400 (here a :class:`~gis_core.storage.features.FilterError` naming the
 parameter); a ``limit`` above the maximum is not an error but is lowered to it.
 Properties a layer exposes (not computed ones) are equality filters: ``status=dispatched``.
-An empty value (``bbox=``, as an HTML form sends a blank field) counts as absent.
+An empty value (``bbox=``) is a 400 too, except in a request for HTML (``f=html``), where
+it is the blank field of the items page's filter form and counts as absent.
+``datetime`` is accepted on every collection: it filters on the layer's time property
+where it has one; a layer without one has no time, so its features match any ``datetime``.
 """
 
 from __future__ import annotations
@@ -53,9 +56,7 @@ def parse_bbox(text: str) -> BBox:
     minx, miny, maxx, maxy = values
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise FilterError("bbox", "bbox must be longitudes in -180..180, latitudes in -90..90")
-    if minx > maxx:
-        raise FilterError("bbox", "bbox across the antimeridian (minx > maxx) is not supported")
-    return minx, miny, maxx, maxy
+    return minx, miny, maxx, maxy  # minx > maxx: across the antimeridian (OGC allows it)
 
 
 def check_crs(name: str, value: str | None) -> None:
@@ -88,8 +89,7 @@ def allowed_parameters(layer: Layer, *, paging: bool) -> set[str]:
     names = set(layer.stored) | CREDENTIALS
     if paging:
         names |= {"f", "bbox", "limit", "offset", *CRS_PARAMETERS}
-    if layer.datetime_field:
-        names.add("datetime")
+    names.add("datetime")
     if layer.versioned:
         names.add("generation")
     return names
@@ -100,12 +100,16 @@ def parse_layer_request(
 ) -> LayerRequest:
     """Validate and convert every parameter; the first problem raises FilterError."""
     allowed = allowed_parameters(layer, paging=paging)
+    params = list(params)
+    form = paging and ("f", "html") in params
     seen: dict[str, str] = {}
     for name, value in params:
         if name not in allowed:
             raise FilterError(name, f"unknown query parameter {name!r} for {layer.id}")
-        if value == "":  # an empty HTML form field: not a condition
-            continue
+        if value == "":
+            if form:  # a blank field of the HTML filter form: not a condition
+                continue
+            raise FilterError(name, f"{name!r} is empty: give a value or leave it out")
         if name in seen:
             raise FilterError(name, f"{name!r} given more than once")
         seen[name] = value
@@ -121,9 +125,27 @@ def parse_layer_request(
     limit = parse_limit(seen.pop("limit", None)) if paging else None
     offset = _integer("offset", seen.pop("offset"), 0, INTEGER_MAX) if "offset" in seen else 0
     interval = parse_interval(seen.pop("datetime")) if "datetime" in seen else None
+    if layer.datetime_field is None:
+        interval = None  # validated above; features without a time match every datetime
     equals = {name: coerce(layer.source, name, value) for name, value in seen.items()}
     query = FeatureQuery(bbox=bbox, equals=equals, interval=interval, limit=limit, offset=offset)
     return LayerRequest(query, generation or None, fmt)
+
+
+def check_document_params(params: Iterable[tuple[str, str]]) -> str | None:
+    """Parameters of the landing page, conformance and collection documents: only ``f``
+    (and a key); returns the format."""
+    fmt = None
+    for name, value in params:
+        if name not in {"f", *CREDENTIALS}:
+            raise FilterError(name, f"unknown query parameter {name!r}")
+        if value == "":
+            raise FilterError(name, f"{name!r} is empty: give a value or leave it out")
+        if name == "f":
+            if value not in FORMATS:
+                raise FilterError("f", f"f must be one of {', '.join(FORMATS)}")
+            fmt = value
+    return fmt
 
 
 def parse_item_request(layer: Layer, params: Iterable[tuple[str, str]]) -> LayerRequest:
@@ -133,8 +155,9 @@ def parse_item_request(layer: Layer, params: Iterable[tuple[str, str]]) -> Layer
     for name, value in params:
         if name not in allowed:
             raise FilterError(name, f"unknown query parameter {name!r} for a {layer.id} item")
-        if value != "":
-            seen[name] = value
+        if value == "":
+            raise FilterError(name, f"{name!r} is empty: give a value or leave it out")
+        seen[name] = value
     check_crs("crs", seen.get("crs"))
     fmt = seen.get("f")
     if fmt is not None and fmt not in FORMATS:

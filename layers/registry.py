@@ -122,7 +122,7 @@ COMPONENTS = Layer(
     title="部件",
     title_en="City components",
     description="City components (管理部件, GB/T 47678.5): `class_code=` (5 digits) or "
-    "`major_code=` (2 digits) selects a class.",
+    "`major_code=` (2 digits) selects a class; `datetime=` filters on initial_date.",
     table="components",
     id_field="component_id",
     properties=(
@@ -143,6 +143,7 @@ COMPONENTS = Layer(
     geometry_type="Point",
     minzoom=15,
     maxzoom=20,
+    datetime_field="initial_date",
     numeric_id=True,
     style=Style("point", fill="#546e7a", stroke="#ffffff", stroke_width=0.5, radius=3.0),
 )

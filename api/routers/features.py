@@ -26,9 +26,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.access import restrict, visible
-from api.dependencies import LookupDep, StoreDep
+from api.dependencies import InteropSettingsDep, LookupDep, StoreDep
 from api.errors import Problem
-from api.security import OptionalPrincipal
+from api.security import OptionalPrincipal, Principal
 from gis_core.boundaries.generations import LookupService, NoActiveGeneration
 from gis_core.storage import Store
 from gis_core.storage import features as store_features
@@ -41,6 +41,7 @@ from layers.query import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     LayerRequest,
+    check_document_params,
     parse_item_request,
     parse_layer_request,
 )
@@ -131,10 +132,18 @@ def wants_html(request: Request, fmt: str | None) -> bool:
     return html_q > json_q
 
 
-def _check_format(fmt: str | None) -> str | None:
-    if fmt is not None and fmt not in ("json", "html"):
-        raise Problem(400, "Invalid parameter", "f must be json or html", "f")
-    return fmt
+def _check_format(request: Request) -> str | None:
+    """Document resources take only ``f`` (FilterError: 400 naming the parameter)."""
+    return check_document_params(request.query_params.multi_items())
+
+
+def listed(layer: Layer, principal: Principal | None) -> bool:
+    """Whether a caller sees the collection in listings (events: only with its scope)."""
+    return layer.scope is None or (principal is not None and principal.satisfies((layer.scope,)))
+
+
+def licence(settings: Any) -> list[dict[str, str]]:
+    return [ogc.link(settings.data_license_url, "license", ogc.HTML, settings.data_license_title)]
 
 
 class FeaturesEndpoints:
@@ -199,25 +208,32 @@ class FeaturesEndpoints:
         router = self.router
 
         @router.get("/", summary="Landing page (OGC API)", name="ogc_landing")
-        def landing(request: Request, f: FormatParam = None) -> Response:
-            doc = ogc.landing(
-                str(request.base_url), self.title, self.description, request.app.openapi_version
-            )
-            html = wants_html(request, _check_format(f))
+        def landing(
+            request: Request, interop: InteropSettingsDep, f: FormatParam = None
+        ) -> Response:
+            html = wants_html(request, _check_format(request))
+            doc = ogc.landing(str(request.base_url), self.title, self.description)
+            doc["links"] += licence(interop)
             return self.respond(request, html, "landing.html", doc, layers=self.layers.values())
 
         @router.get("/conformance", summary="Conformance classes", name="ogc_conformance")
         def conformance(request: Request, f: FormatParam = None) -> Response:
-            html = wants_html(request, _check_format(f))
+            html = wants_html(request, _check_format(request))
             return self.respond(request, html, "conformance.html", ogc.conformance())
 
         @router.get("/collections", summary="Feature collections", name="ogc_collections")
         def collections(
-            request: Request, store: StoreDep, lookup: LookupDep, f: FormatParam = None
+            request: Request,
+            principal: OptionalPrincipal,
+            store: StoreDep,
+            lookup: LookupDep,
+            interop: InteropSettingsDep,
+            f: FormatParam = None,
         ) -> Response:
-            html = wants_html(request, _check_format(f))
-            extents = {lid: self.extent(store, lookup, layer) for lid, layer in self.layers.items()}
-            doc = ogc.collections(self.layers.values(), str(request.base_url), extents)
+            html = wants_html(request, _check_format(request))
+            shown = [layer for layer in self.layers.values() if listed(layer, principal)]
+            extents = {layer.id: self.extent(store, lookup, layer) for layer in shown}
+            doc = ogc.collections(shown, str(request.base_url), extents, licence(interop))
             return self.respond(request, html, "collections.html", doc)
 
         @router.get(
@@ -225,15 +241,18 @@ class FeaturesEndpoints:
         )
         def collection(
             request: Request,
+            principal: OptionalPrincipal,
             store: StoreDep,
             lookup: LookupDep,
+            interop: InteropSettingsDep,
             collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
             f: FormatParam = None,
         ) -> Response:
             layer = self.layer(collection_id)
-            html = wants_html(request, _check_format(f))
+            html = wants_html(request, _check_format(request))
+            restrict(layer, principal, FeatureQuery())  # events: 401/403 before any work
             extent = self.extent(store, lookup, layer)
-            doc = ogc.collection(layer, str(request.base_url), extent)
+            doc = ogc.collection(layer, str(request.base_url), extent, licence(interop))
             return self.respond(request, html, "collection.html", doc, layer=layer)
 
         @router.get(

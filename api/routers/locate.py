@@ -1,4 +1,4 @@
-"""'Which grid owns this coordinate': one point, a batch, and MapIt's /point URL form."""
+"""'Which grid owns this coordinate': one point and a batch (MapIt's /point: api.routers.mapit)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.dependencies import CrsDep, GenerationDep, LookupDep, SettingsDep, check_crs
@@ -53,7 +53,6 @@ def _locate_document(lookup: Any, x: float, y: float, crs: str, gen: Any) -> dic
             404,
             "Outside coverage",
             f"({x}, {y}) in {crs} is not inside any grid of the boundary generation",
-            "lon",
         )
     doc = loc.document(answer)
     doc |= {
@@ -78,27 +77,6 @@ async def locate_point(
     lat: Annotated[float, Query(description="Latitude, or y in a projected CRS.")],
 ) -> dict[str, Any]:
     return _locate_document(lookup, lon, lat, crs, gen)
-
-
-@router.get(
-    "/point/{srid}/{coords}",
-    response_model=LocateAnswer,
-    summary="MapIt-compatible form: /point/4326/117.29,31.81 (x,y = lon,lat for 4326)",
-)
-async def mapit_point(
-    lookup: LookupDep,
-    gen: GenerationDep,
-    srid: Annotated[int, Path(ge=1, le=999_999, description="EPSG code of x,y.")],
-    coords: Annotated[str, Path(description="x,y", max_length=64)],
-) -> dict[str, Any]:
-    parts = coords.removesuffix(".json").split(",")
-    try:
-        x, y = (float(p) for p in parts)
-    except ValueError:
-        raise Problem(
-            422, "Invalid coordinates", f"expected x,y numbers, got {coords!r}", "coords"
-        ) from None
-    return _locate_document(lookup, x, y, check_crs(f"EPSG:{srid}"), gen)
 
 
 class BatchPoint(BaseModel):

@@ -33,11 +33,19 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from api.access import actor_for
-from api.dependencies import EventsDep, Open311SettingsDep, QueryTime, comma_list, local_time
+from api.dependencies import (
+    EventsDep,
+    InteropSettingsDep,
+    Open311SettingsDep,
+    QueryTime,
+    comma_list,
+    local_time,
+)
 from api.errors import Problem
 from api.security import OptionalPrincipal, Principal, check_access, require
 from gis_core.events import EventNotFound, IntakeRejected
 from gis_core.events import open311 as o311
+from layers.ogc import with_query
 
 CHANGESET = "2026-06-01T00:00:00+08:00"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -232,12 +240,44 @@ async def create_request(
     return _answer(request, "service_requests", body)
 
 
-@router.get("/requests.{fmt}", summary="Service requests (default: the last 90 days)")
+def media_base(request: Request, interop: Any) -> str:
+    """Where relative photo paths are served: the configured store or our /media/."""
+    return interop.media_base_url or f"{str(request.base_url).rstrip('/')}/media/"
+
+
+def page_headers(request: Request, page: int, size: int, total: int) -> dict[str, str]:
+    """``X-Total-Count`` and RFC 8288 ``Link`` next/prev/first/last for a page of requests."""
+    url = str(request.url)
+    last = max(1, -(-total // size))
+    links = {"first": 1, "last": last}
+    if page < last:
+        links["next"] = page + 1
+    if page > 1:
+        links["prev"] = min(page - 1, last)
+    return {
+        "X-Total-Count": str(total),
+        "X-Page": str(page),
+        "X-Page-Size": str(size),
+        "Link": ", ".join(
+            f'<{with_query(url, page=n, page_size=size)}>; rel="{rel}"' for rel, n in links.items()
+        ),
+    }
+
+
+@router.get(
+    "/requests.{fmt}",
+    summary="Service requests (default: the last 90 days), paged",
+    description=f"Newest first, `page_size` (1-{o311.MAX_REQUESTS}, default "
+    f"{o311.MAX_REQUESTS}) requests from `page` (1-based). Every answer says how many "
+    "match in all (`X-Total-Count`) and links the next page (`Link: rel=next`), so a "
+    "result is never cut silently.",
+)
 def list_requests(
     request: Request,
     fmt: Format,
     principal: Reader,
     service: EventsDep,
+    interop: InteropSettingsDep,
     service_request_id: Annotated[
         str | None, Query(description="Comma-separated ids; overrides the other filters.")
     ] = None,
@@ -246,22 +286,42 @@ def list_requests(
     end_date: QueryTime | None = None,
     status: Annotated[str | None, Query(description="open, closed or both (commas).")] = None,
     jurisdiction_id: Annotated[str | None, Query(description="Ignored.")] = None,
+    page: Annotated[str | None, Query(description="Page number, from 1.", max_length=9)] = None,
+    page_size: Annotated[
+        str | None,
+        Query(description=f"Requests per page, 1-{o311.MAX_REQUESTS}.", max_length=9),
+    ] = None,
 ) -> Response:
+    number = _positive("page", page, 1, 10**8)
+    size = _positive("page_size", page_size, o311.MAX_REQUESTS, o311.MAX_REQUESTS)
     ids = comma_list([service_request_id] if service_request_id else None)
     if any(not i.isdecimal() for i in ids):
         raise Problem(400, "Invalid id", "service_request_id: comma-separated numbers")
     statuses = comma_list([status] if status else None)
     if any(s not in ("open", "closed") for s in statuses):
         raise Problem(400, "Invalid status", "status: open, closed or open,closed")
-    documents = o311.Open311Requests(service).search(
+    documents, total = o311.Open311Requests(service).search_page(
         ids=[int(i) for i in ids],
         service_codes=comma_list([service_code] if service_code else None),
         start=local_time(start_date),
         end=local_time(end_date),
         status=statuses,
         jurisdiction=_jurisdiction(principal),
+        limit=size,
+        offset=(number - 1) * size,
+        media_base=media_base(request, interop),
     )
-    return _answer(request, "service_requests", documents)
+    headers = page_headers(request, number, size, total)
+    return _answer(request, "service_requests", documents, headers=headers)
+
+
+def _positive(name: str, text: str | None, default: int, maximum: int) -> int:
+    """A paging parameter: a whole number 1..maximum (GeoReport error naming it otherwise)."""
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdecimal()) or not 1 <= int(text) <= maximum:
+        raise Problem(400, "Invalid parameter", f"{name}: a whole number from 1 to {maximum}")
+    return int(text)
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
@@ -271,11 +331,14 @@ def get_request(
     fmt: Format,
     principal: Reader,
     service: EventsDep,
+    interop: InteropSettingsDep,
 ) -> Response:
     if not service_request_id.isdecimal():
         raise EventNotFound(f"no service request {service_request_id}")
     documents = o311.Open311Requests(service).search(
-        ids=[int(service_request_id)], jurisdiction=_jurisdiction(principal)
+        ids=[int(service_request_id)],
+        jurisdiction=_jurisdiction(principal),
+        media_base=media_base(request, interop),
     )
     if not documents:
         raise EventNotFound(f"no service request {service_request_id}")

@@ -211,7 +211,7 @@ def resolve_location(
         try:
             lon, lat = loc.point_to_wgs84(report.lon, report.lat, report.crs)
         except CoordinateError as exc:
-            raise IntakeRejected("lon", str(exc)) from None
+            raise IntakeRejected(exc.field, str(exc)) from None
         return lon, lat, f"coordinates ({report.crs})"
     with ctx.session(write=False) as session:
         building = None

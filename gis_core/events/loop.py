@@ -126,7 +126,7 @@ def relocate(
     try:
         wlon, wlat = loc.point_to_wgs84(lon, lat, crs)
     except CoordinateError as exc:
-        raise IntakeRejected("lon", str(exc)) from None
+        raise IntakeRejected(exc.field, str(exc)) from None
     answer = ctx.lookup.locate(wlon, wlat, "wgs84")
     with ctx.session(write=False) as session:
         event = session.get(Event, event_id)

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.vocab import OPEN, Status
@@ -44,6 +45,7 @@ OPEN311_STATUS: dict[str, str] = {s: "open" if s in OPEN else "closed" for s in 
 DEFAULT_WINDOW = timedelta(days=90)
 """GET requests without dates: the last 90 days (the spec's default)."""
 MAX_REQUESTS = 1000
+"""The largest page of GET requests (``page_size``); more are reached with ``page``."""
 FIELD_NAMES = {
     "lon": "long",
     "location": "lat",
@@ -113,6 +115,13 @@ def report_from_fields(fields: Mapping[str, Any]) -> EventReport:
     )
 
 
+def absolute(url: str | None, base: str | None) -> str | None:
+    """A stored photo reference as an absolute URL (GeoReport's ``media_url`` is one)."""
+    if url is None or base is None or "://" in url:
+        return url
+    return urljoin(base, url.lstrip("/"))
+
+
 def open311_field(field: str) -> str:
     """The GeoReport parameter name of an intake field (for error messages)."""
     return FIELD_NAMES.get(field, field)
@@ -139,7 +148,10 @@ class Open311Requests:
             return str(unit.name)
         return ((event.get("routing") or {}).get("unit") or {}).get("name")
 
-    def documents(self, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def documents(
+        self, events: Sequence[Mapping[str, Any]], media_base: str | None = None
+    ) -> list[dict[str, Any]]:
+        """GeoReport documents; a relative photo path is made absolute on ``media_base``."""
         ids = [int(e["id"]) for e in events]
         last: dict[int, tuple[str | None, datetime]] = {}
         photos: dict[int, str] = {}
@@ -182,7 +194,7 @@ class Open311Requests:
                     "zipcode": None,
                     "lat": event.get("lat"),
                     "long": event.get("lon"),
-                    "media_url": photos.get(int(event["id"])),
+                    "media_url": absolute(photos.get(int(event["id"])), media_base),
                 }
             )
         return out
@@ -207,11 +219,41 @@ class Open311Requests:
         status: Sequence[str] = (),
         jurisdiction: str | None = None,
         limit: int = MAX_REQUESTS,
+        offset: int = 0,
+        media_base: str | None = None,
     ) -> list[dict[str, Any]]:
         """GET requests: by ids (which overrides everything else but the jurisdiction), or
         by service codes, a period of ``requested_datetime`` (default: the last 90 days,
         or 90 days either side of the one date given) and GeoReport statuses; newest
-        first, at most ``limit``."""
+        first, ``limit`` of them from ``offset``."""
+        return self.search_page(
+            ids=ids,
+            service_codes=service_codes,
+            start=start,
+            end=end,
+            status=status,
+            jurisdiction=jurisdiction,
+            limit=limit,
+            offset=offset,
+            media_base=media_base,
+            count=False,
+        )[0]
+
+    def search_page(
+        self,
+        *,
+        ids: Iterable[int] = (),
+        service_codes: Sequence[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+        status: Sequence[str] = (),
+        jurisdiction: str | None = None,
+        limit: int = MAX_REQUESTS,
+        offset: int = 0,
+        media_base: str | None = None,
+        count: bool = True,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """:meth:`search` and how many requests match in all (-1 when not ``count``)."""
         wanted = sorted({int(i) for i in ids})
         now = current_time()
         if wanted:
@@ -231,15 +273,24 @@ class Open311Requests:
                 jurisdiction=jurisdiction,
             )
             extra = [Event.category_code.in_(list(service_codes))] if service_codes else []
+        where = [*conditions(flt, now), *extra]
         with self.events.store.session(write=False) as session:
             rows = session.scalars(
                 select(Event)
-                .where(*conditions(flt, now), *extra)
+                .where(*where)
                 .order_by(Event.reported_at.desc(), Event.id.desc())
                 .limit(limit)
+                .offset(offset)
             ).all()
             views = [event_view(e, now) for e in rows]
-        return self.documents(views)
+            total = -1
+            if count:
+                total = int(
+                    session.execute(
+                        select(func.count()).select_from(Event).where(*where)
+                    ).scalar_one()
+                )
+        return self.documents(views, media_base), total
 
 
 __all__ = [
@@ -247,6 +298,7 @@ __all__ = [
     "OPEN311_STATUS",
     "SOURCE",
     "Open311Requests",
+    "absolute",
     "open311_field",
     "report_from_fields",
     "service",

@@ -28,7 +28,12 @@ RESULT_COLUMNS = [f"{level}_{part}" for level in LEVELS for part in ("code", "na
 
 
 class CoordinateError(ValueError):
-    """Coordinates that are missing, not numbers, or out of range."""
+    """Coordinates that are missing, not numbers, or out of range; ``field`` names the
+    offending one (``lon`` or ``lat``) where one alone is wrong."""
+
+    def __init__(self, message: str, field: str = "lon") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -292,13 +297,18 @@ class Locator:
     def point_to_wgs84(self, x: float, y: float, crs: str | int | None) -> tuple[float, float]:
         """One point in `crs` to WGS84 floats, or CoordinateError saying what is wrong."""
         try:
-            fx, fy = float(x), float(y)
+            fx = float(x)
         except (TypeError, ValueError) as exc:
             raise CoordinateError(f"coordinates must be numbers, got {x!r}, {y!r}") from exc
+        try:
+            fy = float(y)
+        except (TypeError, ValueError) as exc:
+            raise CoordinateError(f"coordinates must be numbers, got {x!r}, {y!r}", "lat") from exc
         parsed = parse_crs(crs)
         if parsed.is_geographic and not valid_lonlat(fx, fy):
             raise CoordinateError(
-                f"coordinates out of range: lon {x} must be within ±180 and lat {y} within ±90"
+                f"coordinates out of range: lon {x} must be within ±180 and lat {y} within ±90",
+                "lon" if not valid_lonlat(fx, 0.0) else "lat",
             )
         if parsed.epsg == 4326:
             return fx, fy

@@ -242,7 +242,9 @@ def where_clauses(
             raise FilterError("datetime", "this collection has no time property")
         when = t.c[source.datetime_column]
         iv = query.interval
-        if iv.start is not None and iv.start == iv.end and not iv.end_exclusive:
+        if isinstance(when.type, Date) and not isinstance(when.type, UTCDateTime):
+            clauses.extend(_date_clauses(when, iv))
+        elif iv.start is not None and iv.start == iv.end and not iv.end_exclusive:
             clauses.append(when == iv.start)
         else:
             if iv.start is not None:
@@ -259,6 +261,20 @@ def where_clauses(
         inside = area.startswith(query.area_prefix, autoescape=True)
         clauses.append(or_(inside, area.is_(None)) if query.area_null_visible else inside)
     return clauses
+
+
+def _date_clauses(when: Any, iv: TimeInterval) -> list[ColumnElement[bool]]:
+    """A date column meets an interval: its day (China time) overlaps the interval."""
+    out = []
+    if iv.start is not None:
+        out.append(when >= iv.start.astimezone(LOCAL_TZ).date())
+    if iv.end is not None:
+        last = iv.end.astimezone(LOCAL_TZ)
+        if iv.end_exclusive and last.time() == time(0):
+            out.append(when < last.date())
+        else:
+            out.append(when <= last.date())
+    return out
 
 
 def _columns(source: FeatureSource) -> list[Any]:
@@ -308,8 +324,13 @@ def _exact_ids(
 
 
 def _checked(query: FeatureQuery) -> FeatureQuery:
+    bbox = query.bbox
     try:
-        bbox = geo.check_bbox(query.bbox)
+        halves = geo.split_antimeridian(bbox) if bbox is not None else []
+        for half in halves:
+            geo.check_bbox(half)
+        if len(halves) == 1:
+            bbox = geo.check_bbox(bbox)
     except ValueError as exc:
         raise FilterError("bbox", str(exc)) from None
     if query.limit is not None and query.limit < 0:
@@ -413,4 +434,6 @@ def _aware(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):  # a date column: its day starts in China time
+        value = datetime.combine(value, time(0), LOCAL_TZ)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

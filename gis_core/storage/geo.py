@@ -99,6 +99,14 @@ def check_bbox(bbox: BBox | None) -> BBox | None:
     return minx, miny, maxx, maxy
 
 
+def split_antimeridian(bbox: BBox) -> list[BBox]:
+    """A box whose minx > maxx crosses the antimeridian (OGC API): its two halves."""
+    minx, miny, maxx, maxy = bbox
+    if minx <= maxx:
+        return [bbox]
+    return [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
+
+
 def bbox_geometry(bbox: BBox) -> shapely.Geometry:
     """The query shape for a bbox: a Point or LineString when it has no width or height.
 

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, LargeBinary, Table, and_, func, literal, type_coerce
+from sqlalchemy import ColumnElement, LargeBinary, Table, and_, func, literal, or_, type_coerce
 
 from gis_core.spatial.crs import STORAGE_EPSG
-from gis_core.storage.geo import BBox, GeomArray, bbox_geometry, bounds
+from gis_core.storage.geo import BBox, GeomArray, bbox_geometry, bounds, split_antimeridian
 
 POSTGIS = "postgresql"
 BBOX_COLUMNS = ("minx", "miny", "maxx", "maxy")
@@ -45,7 +45,11 @@ def decode_wkb(values: Sequence[Any]) -> GeomArray:
 
 def bbox_clause(dialect: str, table: Table, bbox: BBox) -> ColumnElement[bool]:
     """Rows of ``table`` whose geometry meets ``bbox``: exact on PostGIS (``&&`` on the
-    GiST index, then ``ST_Intersects``), a bbox-column prefilter on SQLite."""
+    GiST index, then ``ST_Intersects``), a bbox-column prefilter on SQLite. A box across
+    the antimeridian (minx > maxx) is its two halves."""
+    halves = split_antimeridian(bbox)
+    if len(halves) > 1:
+        return or_(*(bbox_clause(dialect, table, half) for half in halves))
     minx, miny, maxx, maxy = bbox
     if dialect == POSTGIS:
         shape = shapely.to_wkb(bbox_geometry(bbox), byte_order=1)
@@ -63,7 +67,8 @@ def bbox_clause(dialect: str, table: Table, bbox: BBox) -> ColumnElement[bool]:
 
 def intersects_bbox(geoms: GeomArray, bbox: BBox) -> NDArray[np.bool_]:
     """The exact test that completes SQLite's prefilter (what PostGIS answers itself)."""
-    return shapely.intersects(np.asarray(geoms, dtype=object), bbox_geometry(bbox))
+    shape = shapely.union_all([bbox_geometry(half) for half in split_antimeridian(bbox)])
+    return shapely.intersects(np.asarray(geoms, dtype=object), shape)
 
 
 def extent_columns(dialect: str, table: Table) -> list[ColumnElement[Any]]:

@@ -46,8 +46,8 @@ def test_locate_answers_units_and_errors(api_client: TestClient) -> None:
     assert r.status_code == 404 and r.json()["title"] == "Outside coverage"
     r = api_client.get("/v1/locate", params={"lon": 200, "lat": 31.2})
     assert r.status_code == 422 and r.json()["field"] == "lon"
-    r = api_client.get("/point/4326/117.30,31.80")
-    assert r.status_code == 200 and r.json()["grid"]["code"] == doc["grid"]["code"]
+    r = api_client.get("/point/4326/117.30,31.80")  # MapIt's shape: areas keyed by id
+    assert r.status_code == 200 and doc["grid"]["code"] in r.json()
     batch = api_client.post(
         "/v1/locate",
         json={"crs": "wgs84", "points": [[117.30, 31.80], [121.47, 31.23], ["x", 1], [117.30, 95]]},

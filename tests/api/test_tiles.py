@@ -180,7 +180,8 @@ def test_tile_responses(api_client: TestClient, seeded_store: Store) -> None:
     assert empty.status_code == 204 and empty.content == b""
 
     problem(api_client.get("/tiles/roads/14/0/0.mvt"), 404, "layer")
-    problem(api_client.get("/tiles/grids/14/16384/0.mvt"), 404, "z")
+    problem(api_client.get("/tiles/grids/14/16384/0.mvt"), 404, "x")
+    problem(api_client.get("/tiles/grids/14/0/16384.mvt"), 404, "y")
     problem(api_client.get("/tiles/grids/3/1/1.mvt"), 404, "z")  # below the layer's zooms
     problem(api_client.get("/tiles/grids/25/0/0.mvt"), 422, "z")
     problem(api_client.get("/tiles/grids/14/x/0.mvt"), 422, "x")

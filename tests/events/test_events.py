@@ -173,7 +173,7 @@ def test_every_input_crs_and_address_resolution(service: EventService, store: St
     ("report", "field"),
     [
         (EventReport("12345", "99001", "B1", lon=117.3, lat=31.8), "category_code"),
-        (EventReport("12345", "06010", "B2", lon=117.3, lat=95.0), "lon"),
+        (EventReport("12345", "06010", "B2", lon=117.3, lat=95.0), "lat"),
         (EventReport("12345", "06010", "B3"), "location"),
         (EventReport("fax", "06010", "B4", lon=117.3, lat=31.8), "source"),
         (EventReport("12345", "06010", "B5", lon="abc", lat=31.8), "lon"),
