@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import signal
 import socket
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,16 +41,28 @@ def _worker(sock: socket.socket, log_level: str) -> None:
 
 
 def run_server(
-    host: str, port: int, url: str | None, workers: int = 1, log_level: str = "info"
+    host: str,
+    port: int,
+    url: str | None,
+    workers: int = 1,
+    log_level: str = "info",
+    background: Any = None,
 ) -> None:
     """Serve the app factory; the database URL travels in the environment so that every
-    worker process builds the same app."""
+    worker process builds the same app. ``background`` (device consumer, outbox
+    deliverer) runs in this process only, started after the workers are forked."""
     import uvicorn
 
     if url is not None:
         os.environ["GRIDGOV_DATABASE_URL"] = url
     if workers == 1:
-        uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level)
+        if background is not None:
+            background.start()
+        try:
+            uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level)
+        finally:
+            if background is not None:
+                background.stop()
         return
     sock = _listener(host, port)
     ctx = multiprocessing.get_context("fork")
@@ -59,6 +71,8 @@ def run_server(
     ]
     for proc in procs:
         proc.start()
+    if background is not None:
+        background.start()
 
     def stop(signum: int, _frame: object) -> None:
         for proc in procs:
@@ -69,6 +83,8 @@ def run_server(
     signal.signal(signal.SIGINT, stop)
     for proc in procs:
         proc.join()
+    if background is not None:
+        background.stop()
     sock.close()
 
 
@@ -78,12 +94,25 @@ def serve(
     port: PortOpt = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64)] = 1,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="Also consume device messages from mqtt://HOST:PORT."),
+    ] = None,
+    deliver_outbox: Annotated[
+        bool, typer.Option("--deliver-outbox", help="Also deliver the outbox to webhooks.")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     from gis_core.storage import Store
 
-    Store(url).ensure_current()  # refuse to start on an unmigrated database, clearly
-    run_server(host, port, url, workers, log_level)
+    store = Store(url)
+    store.ensure_current()  # refuse to start on an unmigrated database, clearly
+    background = None
+    if mqtt is not None or deliver_outbox:
+        from gis_core.integrations.runtime import Background
+
+        background = Background(store, broker=mqtt, deliver=deliver_outbox)
+    run_server(host, port, url, workers, log_level, background)
 
 
 def register(app: typer.Typer) -> None:

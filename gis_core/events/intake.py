@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.cases.state import Actor
 from gis_core.cases.vocab import SOURCE_LABELS, Role
 from gis_core.cases.workflow import open_case
@@ -26,6 +27,7 @@ from gis_core.events.duplicates import link, possible_duplicates
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
 from gis_core.events.views import get_event
+from gis_core.spatial.crs import parse_crs
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.models import Attachment, Building, Event
 
@@ -144,13 +146,23 @@ def prepare(
     report: EventReport,
     actor: Actor | None,
     decision: RoutingDecision | None = None,
+    *,
+    unlocated_ok: bool = False,
 ) -> Prepared:
     """Everything decided before touching the database: location, grid, unit, history.
 
     ``decision`` overrides routing (a caller that already knows the case must go to the
-    command centre, e.g. an unmapped hotline category)."""
-    lon, lat, located_by = resolve_location(ctx, report)
-    answer = ctx.lookup.locate(lon, lat, "wgs84") if lon is not None else None
+    command centre, e.g. an unmapped hotline category). ``unlocated_ok``: with no active
+    boundary generation, a WGS84 report is still accepted, unlocated, for the centre (a
+    machine source that must not lose alarms) instead of raising NoActiveGeneration."""
+    try:
+        lon, lat, located_by = resolve_location(ctx, report)
+        answer = ctx.lookup.locate(lon, lat, "wgs84") if lon is not None else None
+    except NoActiveGeneration:
+        if not (unlocated_ok and report.lon is not None and parse_crs(report.crs).epsg == 4326):
+            raise
+        lon, lat, located_by = float(report.lon), float(report.lat), "coordinates (wgs84)"
+        answer = None
     if decision is None:
         decision = ctx.router.route(answer, lon, lat, report.category_code, report.priority)
     at = report.reported_at or current_time()

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from gis_core.cases.vocab import SOURCE_LABELS
 from gis_core.events.reports import event_class_names
-from gis_core.storage.models import Device
+from gis_core.storage.models import Device, ResponsibleUnit
 from gis_core.storage.protocol import StoreLike
 
 #: Known device kinds and their Chinese names; other kinds (lowercase slugs) are allowed.
@@ -144,6 +144,12 @@ def check_spec(raw: dict[str, Any]) -> DeviceSpec:
 def register(store: StoreLike, specs: list[DeviceSpec]) -> int:
     """Insert or update devices in one transaction; returns how many."""
     with store.session() as session:
+        units = {s.owner_unit_id for s in specs if s.owner_unit_id is not None}
+        known = set(
+            session.scalars(select(ResponsibleUnit.id).where(ResponsibleUnit.id.in_(units)))
+        )
+        if units - known:
+            raise DeviceError("owner_unit_id", f"no responsible unit {min(units - known)}")
         for spec in specs:
             device = session.get(Device, spec.device_id)
             values = asdict(spec) | {"source": source_for_kind(spec.kind)}

@@ -305,7 +305,7 @@ def push(
                 UNMAPPED_LIMIT,
             )
             checked = replace(checked, category_code=None)
-        prepared = prepare(ctx, checked, actor, decision)
+        prepared = prepare(ctx, checked, actor, decision, unlocated_ok=True)
     stamp = datetime.fromtimestamp(int(timestamp or 0), UTC)
     sig_hex = (sig or "").strip().removeprefix("sha256=").lower()[:64]
     try:

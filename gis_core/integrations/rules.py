@@ -102,7 +102,8 @@ def _raise_alarm(
         alarm.last_alarm_at = max(alarm.last_alarm_at, reading.ts)
         return "collapsed", alarm.event_id
     actor = Actor(id=device.device_id, role=Role.SYSTEM, name=SOURCE_LABELS[device.source])
-    prepared = prepare(ctx, validate(_report(device, reading)), actor)
+    # no boundaries loaded yet: the alarm still becomes an event, unlocated, for the centre
+    prepared = prepare(ctx, validate(_report(device, reading)), actor, unlocated_ok=True)
     (event_id,) = persist(ctx, session, [prepared])  # IntakeRejected came before: no writes
     alarm = DeviceAlarm(
         device_id=device.device_id,
@@ -110,6 +111,7 @@ def _raise_alarm(
         alarm_count=1,
         first_alarm_at=reading.ts,
         last_alarm_at=reading.ts,
+        clear_count=0,
     )
     session.add(alarm)
     alarms.opened(alarm)
