@@ -1,5 +1,6 @@
 // Build the console into web/dist/ (committed, so Python users need no npm):
 //   dist/index.html                 the page
+//   dist/field.html, assets/field.* the field-force page (/console/field/)
 //   dist/assets/console.js, .css    our code, bundled and minified by esbuild
 //   dist/assets/vendor/             MapLibre GL JS (its minified build, CSS and licence)
 // Run: cd web && npm ci && npm run build
@@ -35,9 +36,32 @@ const css = await build({
   logLevel: "warning",
 });
 
+// The field-force page (/console/field/): its own script and styles, same vendor files.
+const fieldJs = await build({
+  entryPoints: [join(here, "src", "field", "main.js")],
+  outfile: join(assets, "field.js"),
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["chrome100", "firefox100", "safari15"],
+  legalComments: "none",
+  write: false,
+  logLevel: "warning",
+});
+const fieldCss = await build({
+  entryPoints: [join(here, "src", "field", "field.css")],
+  outfile: join(assets, "field.css"),
+  bundle: true,
+  minify: true,
+  write: false,
+  logLevel: "warning",
+});
+
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(vendor, { recursive: true });
-for (const file of [...js.outputFiles, ...css.outputFiles]) writeFileSync(file.path, file.contents);
+for (const file of [...js.outputFiles, ...css.outputFiles, ...fieldJs.outputFiles, ...fieldCss.outputFiles]) {
+  writeFileSync(file.path, file.contents);
+}
 
 for (const name of ["maplibre-gl.js", "maplibre-gl.css", "LICENSE.txt"]) {
   const target = name === "LICENSE.txt" ? "maplibre-gl.LICENSE.txt" : name;
@@ -49,6 +73,7 @@ const lib = join(vendor, "maplibre-gl.js");
 writeFileSync(lib, readFileSync(lib, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"));
 
 copyFileSync(join(here, "src", "index.html"), join(dist, "index.html"));
+copyFileSync(join(here, "src", "field.html"), join(dist, "field.html"));
 writeFileSync(
   join(dist, "BUILD.txt"),
   `Built by web/build.mjs from web/src and npm packages (web/package-lock.json).\n` +

@@ -14,13 +14,22 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 
 from api.access import visible_event
-from api.dependencies import EventsDep, FieldSettingsDep, LookupDep, StoreDep, comma_list
+from api.dependencies import (
+    EventsDep,
+    FieldSettingsDep,
+    LookupDep,
+    SettingsDep,
+    StoreDep,
+    comma_list,
+)
 from api.errors import Problem
 from api.routers import rotation, tracks, volunteers
+from api.routers.console import DIST, basemap, content_security_policy
 from api.security import Principal, require
 from api.settings import FieldSettings
 from gis_core.field import anomalies, dispatch
@@ -220,7 +229,29 @@ def member_dispatches(event_id: EventId, principal: Reader, service: EventsDep) 
     return {"items": dispatch.dispatches(service.store, event_id)}
 
 
+page = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+
+
+@page.get("/field", summary="The field page (redirect to /console/field/)")
+def field_redirect() -> RedirectResponse:
+    return RedirectResponse("field/", status_code=307)
+
+
+@page.api_route("/field/", methods=["GET", "HEAD"], summary="The field-force page (zh-CN)")
+def field_page(settings: SettingsDep) -> FileResponse:
+    target = DIST / "field.html"
+    if not target.is_file():
+        raise Problem(503, "Console not built", "run `cd web && npm ci && npm run build`")
+    headers = {
+        "Content-Security-Policy": content_security_policy(basemap(settings)["url"]),
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    return FileResponse(target, media_type="text/html; charset=utf-8", headers=headers)
+
+
 field_force = APIRouter()
 """Every field-force route: this module's, tracks, rotation and spot checks, volunteers."""
-for _sub in (router, tracks.router, rotation.router, volunteers.router):
+for _sub in (router, tracks.router, rotation.router, volunteers.router, page):
     field_force.include_router(_sub)

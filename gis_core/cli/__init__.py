@@ -16,6 +16,7 @@ app = typer.Typer(
 def register_commands() -> None:
     """Add every command group to ``app`` (lazily, so `import gis_core.cli` stays cheap)."""
     from gis_core.cli import catalogue, db, demo, events, grids, sample, serve, spatial, users
+    from gis_core.cli import field as field_cli
     from gis_core.cli import integrations as integrations_cli
 
     spatial.register(app)
@@ -28,6 +29,7 @@ def register_commands() -> None:
     integrations_cli.register(app)  # devices, ingest, outbox, platforms
     catalogue.register(app)
     grids.register(app)
+    field_cli.register(app)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ REASONS: dict[str, str] = {
     "impossible_speed": "与相邻定位点间速度超出车辆可能",
     "duplicate": "同一人员同一时刻的重复定位点",
     "unknown_member": "未知人员",
+    "unreadable": "消息无法解析",
 }
 """Reason code -> Chinese label (shown on the console's rejected-fixes list)."""
 
@@ -49,6 +50,9 @@ class FixRules:
     """Faster than any vehicle in city traffic (162 km/h) between two fixes: a jump."""
     max_accuracy_m: float = 500.0
     """A fix whose reported accuracy radius is worse than this is not a position."""
+
+
+DEFAULT_RULES = FixRules()
 
 
 def haversine_m(lon1: NDArray, lat1: NDArray, lon2: NDArray, lat2: NDArray) -> NDArray:

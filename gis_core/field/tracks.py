@@ -20,7 +20,7 @@ from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gis_core.cases.calendar import TZ
-from gis_core.field.fixes import FixRules, check_fixes
+from gis_core.field.fixes import DEFAULT_RULES, FixRules, check_fixes
 from gis_core.field.members import resolve
 from gis_core.spatial.crs import to_wgs84
 from gis_core.storage.models.field import FieldFix, RejectedFix
@@ -30,7 +30,6 @@ from gis_core.storage.types import utcnow
 FIX_COLUMNS = ("member_id", "t", "lon", "lat", "accuracy", "speed")
 CHUNK = 5_000
 MAX_REPORTED_REJECTS = 100
-DEFAULT_RULES = FixRules()
 
 
 @dataclass

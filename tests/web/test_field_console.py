@@ -1,0 +1,122 @@
+"""The field-force page (/console/field/) in real headless Chromium: live positions with
+alerts, a member's track replay, the coverage map and a rotation plan, all zh-CN and
+served locally (the shared fixtures fail a test that asks another host)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.web.conftest import PASSWORD, ConsolePage, Server, _console
+
+WALKED = "340111001002002"
+
+
+def _walk_fixes(now: datetime, minutes: int) -> list[list]:
+    """A member walking east-west along a street of WALKED's neighbourhood, every 10 s."""
+    n = minutes * 6
+    return [
+        [
+            (now - timedelta(seconds=10 * (n - i))).isoformat(),
+            117.2790 + 0.00012 * (59 - abs(i % 118 - 59)),  # to and fro
+            31.8468,
+        ]
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def field_data(console_server: Server) -> dict:
+    """Two members with fixes: one on duty and walking now, one silent for an hour."""
+    with console_server.client("admin") as c:
+        positions = c.get("/v1/field/positions").json()
+        assert positions["members"] > 0
+        units = c.get("/v1/coverage", params={"by": "member"}).json()
+        assert units["members"] == [] or isinstance(units["members"], list)
+        now = datetime.now(UTC).replace(microsecond=0)
+        walker, silent = "346", "350"
+        assert c.post("/v1/field/duty", json={"member": walker, "on_duty": True}).status_code == 200
+        r = c.post("/v1/tracks", json={"member": walker, "fixes": _walk_fixes(now, 30)})
+        assert r.status_code == 200 and r.json()["accepted"] == 180, r.text
+        old = _walk_fixes(now - timedelta(hours=1), 5)
+        assert c.post("/v1/tracks", json={"member": silent, "fixes": old}).json()["accepted"] == 30
+    return {"walker": walker, "silent": silent}
+
+
+@pytest.fixture(scope="module")
+def field_page(browser, console_server: Server, field_data: dict) -> Iterator[ConsolePage]:  # type: ignore[no-untyped-def]
+    for cp in _console(browser, console_server):
+        page = cp.page
+        page.goto(f"{console_server.base}/console/field/")
+        page.fill("#username", "admin")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        yield cp
+
+
+def _open(cp: ConsolePage, view: str) -> None:
+    cp.page.click(f".tab[data-view='{view}']")
+    cp.page.wait_for_selector(f"body[data-loaded='{view}']", timeout=20_000)
+
+
+def test_live_positions_and_alerts(field_page: ConsolePage, field_data: dict) -> None:
+    _open(field_page, "live")
+    page = field_page.page
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert int(page.text_content("#live-on-duty") or 0) >= 1
+    row = page.locator(f"#live-table tr[data-member='{field_data['walker']}']")
+    assert "在岗" in row.inner_text()
+    # the walker drew a point on the map
+    n = field_page.js(
+        "() => window.gridgovField.ctx.fmap.map.querySourceFeatures('positions').length"
+    )
+    assert n >= 2
+    assert "实时位置" in page.inner_text(".tab.on")
+
+
+def test_replay_a_track(field_page: ConsolePage, field_data: dict) -> None:
+    _open(field_page, "replay")
+    page = field_page.page
+    page.select_option("#replay-member", field_data["walker"])
+    page.click("#replay-form button[type=submit]")
+    page.wait_for_selector("#replay-info[data-state='done'][data-fixes='180']")
+    assert "第 180/180 点" in page.inner_text("#replay-info")
+    page.fill("#replay-slider", "10")
+    page.dispatch_event("#replay-slider", "input")
+    assert "第 11/180 点" in page.inner_text("#replay-info")
+
+
+def test_coverage_map(field_page: ConsolePage) -> None:
+    _open(field_page, "coverage")
+    page = field_page.page
+    assert int(page.text_content("#coverage-patrolled") or -1) >= 1
+    assert page.locator("#coverage-table tbody tr").count() >= 1
+    assert page.locator("#street-rates tbody tr").count() >= 1
+    shares = field_page.js(
+        "() => window.gridgovField.ctx.fmap.data.coverage.features"
+        ".filter(f => f.properties.covered_share > 0).length"
+    )
+    assert shares >= 1
+
+
+def test_rotation_table(field_page: ConsolePage) -> None:
+    _open(field_page, "rotation")
+    page = field_page.page
+    page.click("#rotation-solve")
+    page.wait_for_selector("#rotation-table tbody tr")
+    rows = page.locator("#rotation-table tbody tr")
+    assert rows.count() == 4
+    cells = [c.strip() for c in page.locator("#rotation-table td.cell").all_inner_texts()]
+    assert len(cells) == 12 and "—" not in cells
+    for p in range(4):  # nobody twice in one period
+        period = cells[p * 3 : p * 3 + 3]
+        assert len(set(period)) == 3
+    assert "CP-SAT" in page.inner_text("#rotation-result")
+    # too tight: 2 inspectors cannot cover 3 areas
+    page.fill("#rotation-form textarea[name=inspectors]", "甲\n乙")
+    page.click("#rotation-solve")
+    page.wait_for_selector("#rotation-error")
+    assert "无法生成" in page.inner_text("#rotation-error")
