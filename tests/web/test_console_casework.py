@@ -89,7 +89,7 @@ def test_report_download(console: ConsolePage) -> None:
     page.wait_for_selector("#report-area option", state="attached")
     page.select_option("#report-area", STREET_A)
     assert page.input_value("#report-period")  # last month by default
-    with page.expect_download() as info:
+    with page.expect_download(timeout=60_000) as info:  # a first PDF loads its fonts
         page.click("#report-download")
     path = info.value.path()
     data = Path(path).read_bytes()

@@ -3,24 +3,21 @@
 // area health report download (体检报告).
 
 import { reloadDetail } from "./detail.js";
-import { state } from "./state.js";
+import { L, state } from "./state.js";
 import { $, h, fmtTime } from "./util.js";
 
 // -- tasks in the event detail ------------------------------------------------------------
 
-const TASK_ACTIONS = {
-  accept: "签收", return: "退回", handle: "办结反馈", answer: "响应", refuse: "拒绝响应",
-  urge: "催办", escalate: "升级督办", cancel: "撤销",
-};
+const taskLabel = (action) => L("task_actions", action) || action;
 
 async function taskAction(ev, task, action) {
   const note = $("#task-note")?.value || "";
   try {
     await state.api.request("POST", `/v1/events/${ev.id}/tasks/${task.id}/actions`,
       { json: { action, note, expected_version: task.version } });
-    state.notice = { kind: "ok", text: `${TASK_ACTIONS[action]}：已完成` };
+    state.notice = { kind: "ok", text: `${taskLabel(action)}：已完成` };
   } catch (err) {
-    state.notice = { kind: "conflict", text: `${TASK_ACTIONS[action]}失败：${err.message}` };
+    state.notice = { kind: "conflict", text: `${taskLabel(action)}失败：${err.message}` };
   }
   await reloadDetail({ keepNote: false });
 }
@@ -37,7 +34,7 @@ export function renderTasks(ev) {
     h("td", (t.allowed_actions || []).map((a) => h("button.small", {
       type: "button", dataset: { taskAction: a },
       on: { click: () => taskAction(ev, t, a) },
-    }, TASK_ACTIONS[a] || a)))));
+    }, taskLabel(a))))));
   const anyActions = tasks.some((t) => (t.allowed_actions || []).length);
   return h("section#detail-tasks",
     h("h3", "主办与协办"),
