@@ -52,6 +52,7 @@ def _labels() -> dict[str, dict[str, str]]:
         ROLE_LABELS,
         SOURCE_LABELS,
         STATUS_LABELS,
+        TASK_ACTION_LABELS,
         Level,
     )
 
@@ -63,6 +64,7 @@ def _labels() -> dict[str, dict[str, str]]:
         "priorities": {p.value: p.label for p in Priority},
         "levels": {lv.value: lv.label for lv in Level},
         "time_units": {u.value: u.label for u in TimeUnit},
+        "task_actions": dict(TASK_ACTION_LABELS),
     }
 
 

@@ -2,7 +2,8 @@
 
 :func:`act` is the events service's ``act``: it runs :func:`gis_core.events.loop.act` and,
 in the same transaction and under the same row lock, pins the catalogue version the case
-works with (the current one at its first action), creates co-handling tasks on dispatch,
+works with (the current one at its first action after intake; a case already worked on
+before any catalogue existed keeps none), creates co-handling tasks on dispatch,
 keeps the handler's after-photos and the verifier's photos, checks the verifier's position
 against the event, refuses verification while a co-task runs and closing while the class's
 closure standard is unmet (:class:`~gis_core.cases.closure.ClosureRefused`, 409 listing
@@ -237,7 +238,8 @@ def act(
             _also(session, event)
 
     def _also(session: Session, event: Event) -> None:
-        if event.catalogue_version_id is None:
+        if event.catalogue_version_id is None and event.version == 1:
+            # the case's first action after intake: it starts with the current version
             event.catalogue_version_id = ctx.catalogue.current_id(session)
         entry = governing_entry(ctx, session, event)
         if act_enum is Action.DISPATCH:

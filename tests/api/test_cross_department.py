@@ -349,3 +349,80 @@ def test_monthly_street_report_matches_an_independent_count(api: Api, env: Env) 
     problem(api.get(f"/v1/reports/{STREET1}", S1, period="2025-04"), 403)  # no indicators scope
     problem(api.get(f"/v1/reports/{STREET1}", None, period="2025-04"), 401)
     assert api.get(f"/v1/reports/{STREET1}", "supervisor-s5", period="2025-04").status_code == 404
+
+
+def test_cases_keep_the_catalogue_version_they_started_with(api: Api, env: Env) -> None:
+    strict = put_catalogue(api, [ENTRY]).json()["version"]
+    a = api.event(point=env.point(STREET1, 9), reported_at=day(23), category_code=CLASS)
+    api.ok(a["id"], DISTRICT, "file")
+    relaxed = {**ENTRY, "after_photo": False, "co_handling_required": False}
+    loose = put_catalogue(api, [relaxed]).json()["version"]
+    b = api.event(point=env.point(STREET1, 10), reported_at=day(23), category_code=CLASS)
+    api.ok(b["id"], DISTRICT, "file")
+    assert detail(api, a["id"])["catalogue_version"] == strict
+    assert detail(api, b["id"])["catalogue_version"] == loose
+    problem(api.act(a["id"], DISTRICT, "dispatch"), 422, "co_unit_ids")  # old rules hold
+    api.ok(b["id"], DISTRICT, "dispatch")  # the new version needs no co-unit ...
+    unit = unit_code(env, detail(api, b["id"])["unit_id"])
+    api.ok(b["id"], env.handler(unit), "handle")
+    api.ok(b["id"], "verifier", "verify_pass")
+    assert api.ok(b["id"], DISTRICT, "close")["status"] == "closed"  # ... and no photo
+
+
+def test_site_check_and_measurement(api: Api, env: Env) -> None:
+    entry = {
+        **ENTRY,
+        "category_code": "06002",
+        "name": "噪声扰民",
+        "after_photo": False,
+        "co_handling_required": False,
+        "site_check": True,
+        "measurement": True,
+    }
+    put_catalogue(api, [entry])
+    lon, lat = env.point(STREET1, 11)
+    done = api.event(point=(lon, lat), reported_at=day(24), category_code="06002")
+    bare = api.event(point=env.point(STREET1, 12), reported_at=day(24), category_code="06002")
+    for e in (done, bare):
+        api.ok(e["id"], DISTRICT, "file")
+        api.ok(e["id"], DISTRICT, "dispatch")
+    handler = env.handler(unit_code(env, detail(api, done["id"])["unit_id"]))
+    problem(api.act(done["id"], handler, "handle", measured_value="loud"), 422)
+    api.ok(done["id"], handler, "handle", measured_value=62.5)
+    far = problem(api.act(done["id"], "verifier", "verify_pass", lon=lon + 0.01, lat=lat), 422)
+    assert far["field"] == "lon" and " m " in far["detail"]
+    problem(api.act(done["id"], "verifier", "verify_pass", lon=lon), 422, "lat")
+    photo = ["https://files.example/site.jpg"]
+    api.ok(done["id"], "verifier", "verify_pass", lon=lon + 0.0002, lat=lat, photos=photo)
+    history = detail(api, done["id"])["history"]
+    assert 0 < history[-1]["data"]["site"]["distance_m"] < 100
+    assert api.ok(done["id"], DISTRICT, "close")["status"] == "closed"
+
+    other = env.handler(unit_code(env, detail(api, bare["id"])["unit_id"]))
+    api.ok(bare["id"], other, "handle")
+    api.ok(bare["id"], "verifier", "verify_pass")
+    refused = problem(api.act(bare["id"], DISTRICT, "close"), 409)
+    assert refused["missing"] == ["measurement", "site_check"]
+
+
+def test_overdue_tasks_are_urged_then_escalated(api: Api, env: Env) -> None:
+    e = api.event(point=env.point(STREET1, 13), reported_at=day(25), category_code="06001")
+    api.ok(e["id"], S1, "file")
+    past = (datetime.now(TZ) - timedelta(days=5)).isoformat()
+    r = api.client.post(
+        f"/v1/events/{e['id']}/calls",
+        json={"unit_ids": [unit_id(env, "340111-JTJ")], "limit": {"value": 1}, "at": past},
+        headers=api.auth(S1),
+    )
+    assert r.status_code == 201, r.text
+    call = r.json()[0]
+    assert call["overdue"] is True
+    problem(api.client.post("/v1/tasks/urge-overdue", headers=api.auth(S1)), 403)
+    first = api.client.post("/v1/tasks/urge-overdue", headers=api.auth("admin")).json()
+    assert first["urged"] >= 1
+    second = api.client.post("/v1/tasks/urge-overdue", headers=api.auth("admin")).json()
+    assert second["escalated"] >= 1
+    tasks = api.get(f"/v1/events/{e['id']}/tasks", S1).json()
+    mine = next(t for t in tasks if t["id"] == call["id"])
+    assert mine["urge_count"] == 2 and mine["escalated"] is True
+    assert [h["action"] for h in mine["history"]] == ["create", "urge", "urge", "escalate"]

@@ -2,6 +2,7 @@
 // photos, actions and history; and a click on the map (who owns that spot).
 
 import { renderActions } from "./actions.js";
+import { renderTasks } from "./casework.js";
 import { patchListItem } from "./list.js";
 import { L, state } from "./state.js";
 import { $, h, fmtRemaining, fmtTime } from "./util.js";
@@ -129,6 +130,7 @@ export function renderDetail(ev) {
     renderNearby(ev),
     renderDuplicates(ev),
     renderPhotos(ev),
+    renderTasks(ev),
     renderActions(ev),
     renderHistory(ev),
   ];

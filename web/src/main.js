@@ -9,6 +9,7 @@
 
 import { onDragged } from "./actions.js";
 import { Api, ApiError } from "./api.js";
+import { initCasework } from "./casework.js";
 import { makeFrame, gcj02ToWgs84, wgs84ToGcj02 } from "./crs.js";
 import { closeDetail, locateAt, reloadDetail, select } from "./detail.js";
 import {
@@ -61,6 +62,7 @@ async function start() {
   const jur = state.me.jurisdiction;
   const [area] = await Promise.all([loadJurisdiction(jur), loadFilterOptions(jur)]);
   renderWho(area);
+  initCasework();
   renderFilters();
   loadList(); // the list does not wait for the map
   connectStream();
