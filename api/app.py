@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from api.errors import register_error_handlers
 from api.routers import (
+    analytics,
     auth,
     catalog,
     console,
@@ -78,4 +79,5 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(open311.router)
     app.include_router(console.router)
+    app.include_router(analytics.router)
     return app

@@ -15,7 +15,8 @@ from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 
 from api.errors import Problem
-from api.settings import ApiSettings, Open311Settings, StreamSettings
+from api.settings import ApiSettings, Open311Settings, StreamSettings, get_analytics_settings
+from gis_core.analytics.service import AnalyticsService
 from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventService
@@ -158,3 +159,22 @@ def area_code_param(value: str | None, name: str) -> str | None:
     if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 15):
         raise Problem(422, "Invalid area code", f"{name} must be up to 15 digits", name)
     return value
+
+
+# -- analytics (issue 11) ----------------------------------------------------------------
+
+
+def get_analytics(request: Request) -> AnalyticsService:
+    """The analytics caches, made on first use over the app's event service."""
+    state = request.app.state
+    found = getattr(state, "analytics", None)
+    if found is None:
+        with _LOCK:
+            found = getattr(state, "analytics", None)
+            if found is None:
+                ttl = get_analytics_settings().cache_seconds
+                found = state.analytics = AnalyticsService(state.events, ttl=ttl)
+    return found
+
+
+AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]

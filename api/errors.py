@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_core.analytics.frame import AnalyticsInputError
 from gis_core.batch.points import BatchTooLarge, InvalidBatch, UnreadableBatch
 from gis_core.boundaries.generations import GenerationNotFound, NoActiveGeneration
 from gis_core.boundaries.grid_detail import AreaNotFound
@@ -90,6 +91,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     StatusError: (409, "Action not possible in this status", "action"),
     RoleError: (403, "Action not allowed for this role", "action"),
     TransitionError: (422, "Invalid action", "action"),
+    AnalyticsInputError: (422, "Invalid analytics parameter", None),  # names its field
 }
 
 
