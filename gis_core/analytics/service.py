@@ -84,6 +84,26 @@ class AnalyticsService:
         frame = cached[1]
         return frame if filters is None else filters.apply(frame)
 
+    def centre_of(self, area_code: str | None) -> tuple[float, float] | None:
+        """A point inside the area (its admin unit's ``point_on_surface``), where an
+        alert for it is located; None when the area is not in the active generation."""
+        import shapely
+
+        from gis_core.standards.codes import LEVEL_BY_LENGTH
+
+        try:
+            if area_code is None:
+                layer = self.store.read_admin_layer("district")
+            else:
+                layer = self.store.read_admin_layer(LEVEL_BY_LENGTH[len(area_code)])
+                layer = layer[layer["code"] == area_code]
+        except (LookupError, KeyError):
+            return None
+        if not len(layer):
+            return None
+        point = shapely.point_on_surface(shapely.union_all(layer.geometry.values))
+        return float(point.x), float(point.y)
+
     def invalidate(self) -> None:
         with self._lock:
             self._events = None

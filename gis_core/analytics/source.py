@@ -28,6 +28,8 @@ _COLUMNS = (
     Event.street_code,
     Event.handled_at,
     Event.closed_at,
+    Event.deadline_at,
+    Event.duplicate_of,
 )
 
 
@@ -37,7 +39,7 @@ def store_events(ctx: EventContext, flt: EventFilter | None = None) -> pd.DataFr
     with ctx.session(write=False) as session:
         rows = session.execute(select(*_COLUMNS).where(*cond)).all()
     frame = pd.DataFrame(rows, columns=[c.key for c in _COLUMNS])
-    for name in ("reported_at", "handled_at", "closed_at"):
+    for name in ("reported_at", "handled_at", "closed_at", "deadline_at"):
         frame[name] = pd.to_datetime(frame[name], utc=True)
     return prepare_events(frame)
 

@@ -201,6 +201,7 @@ SOURCE_LABELS: dict[str, str] = {
     "iot": "物联感知",
     "ai_camera": "AI视频识别",
     "patrol": "巡查上报",
+    "vitals": "城市体征告警",  # raised by gis_core.analytics.vitals when a threshold is crossed
 }
 EVENT_SOURCES: tuple[str, ...] = tuple(SOURCE_LABELS)
 """The event sources, in their documented order."""

@@ -9,6 +9,13 @@ units, buildings, components, responsible units, duty layers, routing rules), ``
 
 from __future__ import annotations
 
+from gis_core.storage.models.analytics import (
+    ANALYTICS_TABLES,
+    ClassProblem,
+    ClassProblemEvent,
+    VitalAlertState,
+    VitalThreshold,
+)
 from gis_core.storage.models.auth import AUTH_TABLES, USER_ROLES, ApiKey, AuthSecret, User
 from gis_core.storage.models.base import (
     NAMING_CONVENTION,
@@ -42,6 +49,7 @@ TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
+    "ANALYTICS_TABLES",
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
     "EVENT_TABLES",
@@ -59,6 +67,8 @@ __all__ = [
     "Base",
     "BoundaryGeneration",
     "Building",
+    "ClassProblem",
+    "ClassProblemEvent",
     "Component",
     "Event",
     "EventHistory",
@@ -67,6 +77,8 @@ __all__ = [
     "RoutingRule",
     "UnitMember",
     "User",
+    "VitalAlertState",
+    "VitalThreshold",
     "now_default",
     "spatial_indexes",
 ]
