@@ -21,6 +21,7 @@ from api.routers import (
     open311,
     stream,
     tiles,
+    vitals,
 )
 from api.security import install_security, lookup_access
 from api.settings import (
@@ -80,4 +81,5 @@ def create_app(
     app.include_router(open311.router)
     app.include_router(console.router)
     app.include_router(analytics.router)
+    app.include_router(vitals.router)
     return app

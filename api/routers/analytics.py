@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.dependencies import AnalyticsDep, QueryTime, area_code_param, comma_list, local_time
+from api.errors import Problem
 from api.security import Principal, require
 from api.settings import get_analytics_settings
 from gis_core.analytics import (
@@ -192,6 +193,51 @@ def get_recurrent(
     if format == "csv":
         table["event_ids"] = table["event_ids"].map(lambda ids: " ".join(map(str, ids)))
     return _answer(table, res.params, format)
+
+
+class ClassProblemIn(BaseModel):
+    """Open a class problem (专项) from a recurrent problem: its events, a title."""
+
+    title: str = Field(min_length=1, max_length=200)
+    event_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1,
+                                                                      max_length=5000)
+    note: str | None = Field(None, max_length=2000)
+
+
+Dispatcher = Annotated[Principal, Depends(require("dispatcher", "supervisor"))]
+
+
+@router.post("/class-problems", status_code=201)
+def post_class_problem(body: ClassProblemIn, principal: Dispatcher, service: AnalyticsDep
+                       ) -> dict[str, Any]:
+    """Open a class problem linked to its events (all must be visible to the caller)."""
+    events = service.events(Filters(jurisdiction=principal.jurisdiction))
+    mine = events[events["event_id"].isin(body.event_ids)]
+    missing = sorted(set(body.event_ids) - {int(i) for i in mine["event_id"]})
+    if missing:
+        raise Problem(404, "Event not found", f"no event(s) {missing[:10]}", "event_ids")
+    grid = mine["grid_code"].dropna()
+    cats = mine["category_code"].dropna()
+    made = service.store.create_class_problem(
+        title=body.title, event_ids=body.event_ids, note=body.note, created_by=principal.name,
+        category_code=str(cats.mode().iloc[0]) if len(cats) else None,
+        grid_code=str(grid.mode().iloc[0]) if len(grid) else None,
+        lon=float(mine["lon"].mean()) if mine["lon"].notna().any() else None,
+        lat=float(mine["lat"].mean()) if mine["lat"].notna().any() else None,
+    )
+    made["created_at"] = made["created_at"].isoformat()
+    return made
+
+
+@router.get("/class-problems")
+def get_class_problems(principal: Annotated[Principal, Depends(require("analytics:read",
+                                                                        "events:read"))],
+                       service: AnalyticsDep) -> dict[str, Any]:
+    """Class problems in the caller's jurisdiction, newest first."""
+    rows = service.store.list_class_problems(principal.jurisdiction)
+    for r in rows:
+        r["created_at"] = r["created_at"].isoformat()
+    return {"class_problems": rows}
 
 
 @router.get(

@@ -104,6 +104,11 @@ class AnalyticsService:
         point = shapely.point_on_surface(shapely.union_all(layer.geometry.values))
         return float(point.x), float(point.y)
 
+    def invalidate_events(self) -> None:
+        """Read the events afresh on next use (after the caller wrote some)."""
+        with self._lock:
+            self._events = None
+
     def invalidate(self) -> None:
         with self._lock:
             self._events = None

@@ -201,7 +201,12 @@ SOURCE_LABELS: dict[str, str] = {
     "iot": "物联感知",
     "ai_camera": "AI视频识别",
     "patrol": "巡查上报",
-    "vitals": "城市体征告警",  # raised by gis_core.analytics.vitals when a threshold is crossed
 }
 EVENT_SOURCES: tuple[str, ...] = tuple(SOURCE_LABELS)
 """The event sources, in their documented order."""
+#: Sources gridgov raises itself (not reported from outside, not in the sample year):
+#: ``vitals`` = a vital-sign threshold crossed (gis_core.analytics.vitals).
+SYSTEM_SOURCE_LABELS: dict[str, str] = {"vitals": "城市体征告警"}
+SOURCE_LABELS.update(SYSTEM_SOURCE_LABELS)
+INTAKE_SOURCES: tuple[str, ...] = EVENT_SOURCES + tuple(SYSTEM_SOURCE_LABELS)
+"""Every source intake accepts: the event sources and gridgov's own."""

@@ -160,3 +160,47 @@ def test_scopes_and_bad_parameters(client, analyst):
         assert r.json()["field"] == field
     r = client.get("/v1/analytics/density/3/9/0.png", headers=analyst)
     assert r.status_code == 422 and r.json()["field"] == "x"
+
+
+def test_vitals_thresholds_check_and_one_alert(client, analyst):
+    admin = _auth(client, "admin")
+    body = {"indicator": "events_per_day", "op": "<", "value": 1, "window_days": 1,
+            "alert_category": "01001", "label": "全区日事件过少"}
+    assert client.put("/v1/vitals/thresholds", json=body, headers=analyst).status_code == 403
+    bad = client.put("/v1/vitals/thresholds", json={**body, "indicator": "x"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["field"] == "indicator"
+    r = client.put("/v1/vitals/thresholds", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    tid = r.json()["id"]
+    vitals = client.get("/v1/vitals", headers=analyst).json()
+    row = next(t for t in vitals["thresholds"] if t["id"] == tid)
+    assert row["current"] == 0 and row["crossed_now"] is True and row["name"] == "每日事件数"
+    assert len(vitals["trend"]) == 30
+    first = client.post("/v1/vitals/check", headers=admin).json()["results"]
+    alert_id = next(x for x in first if x["threshold_id"] == tid)["alert_event_id"]
+    assert alert_id is not None
+    event = client.get(f"/v1/events/{alert_id}", headers=admin).json()
+    assert event["source"] == "vitals" and "阈值 < 1" in event["description"]
+    again = client.post("/v1/vitals/check", headers=admin).json()["results"]
+    assert next(x for x in again if x["threshold_id"] == tid)["alert_event_id"] is None
+    street = _auth(client, "analyst-street")  # a district-wide threshold is not a street's
+    assert all(t["id"] != tid for t in client.get("/v1/vitals", headers=street).json()[
+        "thresholds"])
+    assert client.delete(f"/v1/vitals/thresholds/{tid}", headers=admin).status_code == 204
+
+
+def test_class_problem_from_recurrent_events(client, analyst):
+    dispatcher = _auth(client, "dispatcher-340111")
+    events = client.get("/v1/events", params={"limit": 3}, headers=dispatcher).json()
+    ids = [e["id"] for e in events["items"]]
+    r = client.post("/v1/analytics/class-problems", json={"title": "反复积水点", "event_ids": ids},
+                    headers=dispatcher)
+    assert r.status_code == 201, r.text
+    assert r.json()["event_ids"] == sorted(ids)
+    listed = client.get("/v1/analytics/class-problems", headers=analyst).json()
+    assert r.json()["id"] in [p["id"] for p in listed["class_problems"]]
+    missing = client.post("/v1/analytics/class-problems",
+                          json={"title": "x", "event_ids": [2_000_000_000]}, headers=dispatcher)
+    assert missing.status_code == 404 and missing.json()["field"] == "event_ids"
+    assert client.post("/v1/analytics/class-problems", json={"title": "x", "event_ids": ids},
+                       headers=analyst).status_code == 403
