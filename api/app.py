@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from api.errors import register_error_handlers
 from api.middleware import CORSMiddleware, HeadMiddleware
 from api.routers import (
+    analytics,
     apidocs,
     auth,
     casework,
@@ -29,6 +30,7 @@ from api.routers import (
     reports,
     stream,
     tiles,
+    vitals,
 )
 from api.security import install_security, lookup_access
 from api.settings import (
@@ -104,4 +106,6 @@ def create_app(
     app.mount(apidocs.STATIC, apidocs.assets, name="docs-assets")
     app.add_middleware(HeadMiddleware)
     app.add_middleware(CORSMiddleware, trusted=interop.cors_origins)
+    app.include_router(analytics.router)
+    app.include_router(vitals.router)
     return app

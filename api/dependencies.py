@@ -21,8 +21,10 @@ from api.settings import (
     InteropSettings,
     Open311Settings,
     StreamSettings,
+    get_analytics_settings,
     get_field_settings,
 )
+from gis_core.analytics.service import AnalyticsService
 from gis_core.boundaries.generations import LookupService
 from gis_core.boundaries.mapit import MapItAreas
 from gis_core.cases.calendar import TZ
@@ -189,3 +191,20 @@ def area_code_param(value: str | None, name: str) -> str | None:
 # -- field force (issue 13) ---------------------------------------------------------------
 FieldSettingsDep = Annotated[FieldSettings, Depends(get_field_settings)]
 """GRIDGOV_FIELD_* settings (tests override ``get_field_settings``)."""
+# -- analytics (issue 11) ----------------------------------------------------------------
+
+
+def get_analytics(request: Request) -> AnalyticsService:
+    """The analytics caches, made on first use over the app's event service."""
+    state = request.app.state
+    found = getattr(state, "analytics", None)
+    if found is None:
+        with _LOCK:
+            found = getattr(state, "analytics", None)
+            if found is None:
+                ttl = get_analytics_settings().cache_seconds
+                found = state.analytics = AnalyticsService(state.events, ttl=ttl)
+    return found
+
+
+AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]

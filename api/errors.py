@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_core.analytics.frame import AnalyticsInputError
 from gis_core.batch.points import BatchTooLarge, InvalidBatch, UnreadableBatch
 from gis_core.boundaries.generations import GenerationNotFound, NoActiveGeneration
 from gis_core.boundaries.grid_detail import AreaNotFound
@@ -137,6 +138,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     StaleDraft: (409, "Conflict: the draft changed", "expected_version"),
     NotEditable: (409, "Generation not editable", None),
     ActivationRefused: (409, "Activation refused", None),
+    AnalyticsInputError: (422, "Invalid analytics parameter", None),  # names its field
 }
 
 

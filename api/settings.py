@@ -163,3 +163,24 @@ class InteropSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_interop_settings() -> InteropSettings:
     return InteropSettings()
+
+
+# -- analytics (issue 11): GRIDGOV_ANALYTICS_* -------------------------------------------
+
+
+class AnalyticsSettings(BaseSettings):
+    """Statistics endpoints (/v1/analytics, /v1/vitals), from GRIDGOV_ANALYTICS_*."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDGOV_ANALYTICS_", env_file=".env", extra="ignore"
+    )
+
+    cache_seconds: float = 60.0
+    """How long the events frame the statistics read is reused (answers are that fresh)."""
+    max_permutations: int = 999
+    """Upper bound of `permutations` a caller may ask for (CPU per request)."""
+
+
+@lru_cache(maxsize=1)
+def get_analytics_settings() -> AnalyticsSettings:
+    return AnalyticsSettings()

@@ -31,7 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -198,6 +197,8 @@ def emerging_hotspots(
     else:
         z = space_time_gi_star(counts, units.neighbours, time_window)
     p = 2.0 * stats.norm.sf(np.abs(z))
+    import esda  # imported on use: it takes seconds
+
     threshold = esda.fdr(p.ravel(), alpha) if fdr and p.size else alpha
     sig = p <= threshold
     hot, cold = sig & (z > 0), sig & (z < 0)

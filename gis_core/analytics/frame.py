@@ -38,6 +38,8 @@ COLUMNS = (
     "handling_hours",
 )
 """The columns of a prepared events frame, in order."""
+OPTIONAL_COLUMNS = ("deadline_at", "duplicate_of")
+"""Kept when the input has them: vital signs read overdue and repeat complaints."""
 
 _CRS_COLUMN = "crs"
 
@@ -127,6 +129,9 @@ def prepare_events(frame: pd.DataFrame, index: GridIndex | None = None) -> pd.Da
             n = ADMIN_CODE_LENGTHS[level]
             out[name] = grid.str.slice(0, n).where(grid.notna(), None).to_numpy(dtype=object)
     out["handling_hours"] = _hours(frame, reported)
+    for name in OPTIONAL_COLUMNS:  # kept when given (the store's frame has them)
+        if name in frame.columns:
+            out[name] = frame[name].reset_index(drop=True)
     return out
 
 

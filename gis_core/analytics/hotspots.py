@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import esda
 import geopandas as gpd
-import libpysal
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
@@ -28,6 +26,10 @@ from scipy import sparse, stats
 from gis_core.analytics.aggregate import count_events
 from gis_core.analytics.frame import AnalyticsInputError, Filters
 from gis_core.analytics.units import UnitSet
+
+if TYPE_CHECKING:
+    import esda
+    import libpysal
 
 CONFIDENCE_LEVELS = ((3, 0.99), (2, 0.95), (1, 0.90))
 """Esri's bins: (bin, confidence)."""
@@ -49,12 +51,16 @@ class HotspotResult:
 
 def to_w(neighbours: sparse.spmatrix) -> libpysal.weights.W:
     """A libpysal W (binary) from a symmetric sparse neighbour matrix."""
+    import libpysal  # imported on use: esda and libpysal take seconds to import
+
     w = libpysal.weights.WSP(sparse.csr_matrix(neighbours)).to_W(silence_warnings=True)
     return w
 
 
 def esri_bins(z: np.ndarray, p: np.ndarray, fdr: bool = True) -> np.ndarray:
     """Esri's confidence bins (-3..+3) from z-scores and two-sided p-values."""
+    import esda
+
     z = np.asarray(z, dtype=float)
     p = np.where(np.isfinite(p), p, 1.0)
     bins = np.zeros(len(z), dtype=np.int8)
@@ -86,6 +92,8 @@ def _g_local(
     y: np.ndarray, neighbours: sparse.spmatrix, permutations: int, seed: int, star: bool,
     transform: str,
 ) -> esda.G_Local:
+    import esda
+
     return esda.G_Local(
         y,
         to_w(neighbours),

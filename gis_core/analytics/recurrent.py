@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import DBSCAN
 
 from gis_core.analytics.frame import AnalyticsInputError, Filters, projected_xy
 from gis_core.spatial.crs import Projector
@@ -54,6 +53,8 @@ def _clusters(
     x: np.ndarray, y: np.ndarray, days: np.ndarray, eps_m: float, eps_days: float,
     min_events: int
 ) -> np.ndarray:
+    from sklearn.cluster import DBSCAN  # imported on use: scikit-learn takes seconds
+
     pts = np.column_stack([x, y, days * (eps_m / eps_days)])
     return DBSCAN(eps=eps_m, min_samples=min_events, algorithm="ball_tree").fit(pts).labels_
 

@@ -21,6 +21,7 @@ SCOPES: dict[str, str] = {
     "indicators": "statistics and performance indicators",
     "open311": "the Open311 GeoReport v2 endpoints",
     "devices": "register devices and post their readings (sensors, AI cameras)",
+    "analytics:read": "statistics over events: /v1/analytics, /v1/vitals (within the jurisdiction)",
 }
 """Every scope and what it opens. Administration is not a scope: it is the admin role,
 which API keys never have."""
@@ -35,8 +36,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "grid_member": _CASE_WORK,
     "handler": _CASE_WORK,
     "verifier": _CASE_WORK,
-    "supervisor": _CASE_WORK | {"indicators"},
-    "analyst": frozenset({"events:read", "layers", "locate", "indicators"}),
+    "supervisor": _CASE_WORK | {"indicators", "analytics:read"},
+    "analyst": frozenset({"events:read", "layers", "locate", "indicators", "analytics:read"}),
     "planner": frozenset({"boundaries", "layers", "locate"}),
     "admin": frozenset(SCOPES),
 }

@@ -254,3 +254,10 @@ CLOSURE_LABELS: dict[str, str] = {
     "co_tasks_done": "协办任务全部办结",
     "co_unit": "至少一个协办单位",
 }
+
+#: Sources gridgov raises itself (not reported from outside, not in the sample year):
+#: ``vitals`` = a vital-sign threshold crossed (gis_core.analytics.vitals).
+SYSTEM_SOURCE_LABELS: dict[str, str] = {"vitals": "城市体征告警"}
+SOURCE_LABELS.update(SYSTEM_SOURCE_LABELS)
+INTAKE_SOURCES: tuple[str, ...] = EVENT_SOURCES + tuple(SYSTEM_SOURCE_LABELS)
+"""Every source intake accepts: the event sources and gridgov's own."""

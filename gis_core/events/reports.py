@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from gis_core.cases.deadlines import Priority
-from gis_core.cases.vocab import EVENT_SOURCES, SOURCE_LABELS
+from gis_core.cases.vocab import EVENT_SOURCES, INTAKE_SOURCES, SOURCE_LABELS
 from gis_core.spatial.crs import CRSError, parse_crs
 from gis_core.standards import event_classes
 from gis_core.storage.types import TIME_YEARS, plausible_time
@@ -75,7 +75,7 @@ def _coordinate(name: str, value: Any) -> float | None:
 def validate(report: EventReport) -> EventReport:
     """The report with normalised fields, or IntakeRejected for the first problem found."""
     source = str(report.source or "").strip()
-    if source not in EVENT_SOURCES:
+    if source not in INTAKE_SOURCES:
         raise IntakeRejected(
             "source",
             f"unknown source {report.source!r}; expected one of {', '.join(EVENT_SOURCES)}",

@@ -11,6 +11,13 @@ checks, volunteers) and ``auth`` (accounts, API keys, secrets) all share one
 
 from __future__ import annotations
 
+from gis_core.storage.models.analytics import (
+    ANALYTICS_TABLES,
+    ClassProblem,
+    ClassProblemEvent,
+    VitalAlertState,
+    VitalThreshold,
+)
 from gis_core.storage.models.auth import AUTH_TABLES, USER_ROLES, ApiKey, AuthSecret, User
 from gis_core.storage.models.base import (
     NAMING_CONVENTION,
@@ -78,10 +85,12 @@ TABLES = (
     *INTEGRATION_TABLES,
     *FIELD_TABLES,
     *PLANNING_TABLES,
+    *ANALYTICS_TABLES,
 )
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
+    "ANALYTICS_TABLES",
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
     "CASEWORK_TABLES",
@@ -107,6 +116,8 @@ __all__ = [
     "Building",
     "CatalogueEntry",
     "CatalogueVersion",
+    "ClassProblem",
+    "ClassProblemEvent",
     "Component",
     "Device",
     "DeviceAlarm",
@@ -132,6 +143,8 @@ __all__ = [
     "RoutingRule",
     "UnitMember",
     "User",
+    "VitalAlertState",
+    "VitalThreshold",
     "now_default",
     "spatial_indexes",
 ]

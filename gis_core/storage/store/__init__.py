@@ -9,12 +9,14 @@ exact shapely test on SQLite (``storage/sql_geo.py``): the same answer from both
 ``Store`` is one class composed by job: ``core`` (engine, sessions, schema),
 ``boundaries`` (generations, admin units), ``assets`` (buildings, components),
 ``responsibility`` (units, members, duty layers, rules), ``planning`` (drafts, steps,
-the activation log); ``frames`` holds what they share.
+the activation log), ``analytics`` (vital-sign thresholds, alert states, class
+problems); ``frames`` holds what they share.
 """
 
 from __future__ import annotations
 
 from gis_core.storage.columns import BUILDING_COLUMNS, COMPONENT_COLUMNS
+from gis_core.storage.store.analytics import AnalyticsStore
 from gis_core.storage.store.assets import AssetsStore
 from gis_core.storage.store.boundaries import BoundariesStore, Generation
 from gis_core.storage.store.core import SchemaNotCurrent
@@ -23,7 +25,7 @@ from gis_core.storage.store.planning import Activation, PlanningStore, switch_ac
 from gis_core.storage.store.responsibility import ResponsibilityStore
 
 
-class Store(BoundariesStore, AssetsStore, ResponsibilityStore, PlanningStore):
+class Store(BoundariesStore, AssetsStore, ResponsibilityStore, PlanningStore, AnalyticsStore):
     """Typed access to the gridgov database (see the module docstring).
 
     ``Store(url)`` resolves the URL as :func:`gis_core.storage.engine.resolve_url` does;

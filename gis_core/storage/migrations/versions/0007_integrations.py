@@ -18,7 +18,7 @@ from alembic import op
 from gis_core.storage.types import JSONText, UTCDateTime
 
 revision: str = "0007_integrations"  # ids are stored in databases: they never change
-down_revision: str | Sequence[str] | None = "0005_planning"
+down_revision: str | Sequence[str] | None = "0006_analytics"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
