@@ -2,6 +2,7 @@
 //   dist/index.html                 the page
 //   dist/assets/console.js, .css    our code, bundled and minified by esbuild
 //   dist/assets/vendor/             MapLibre GL JS (its minified build, CSS and licence)
+//   dist/planner.html               the planner page (网格规划), assets/planner.js, .css
 // Run: cd web && npm ci && npm run build
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,9 +36,32 @@ const css = await build({
   logLevel: "warning",
 });
 
+// The planner page: its own entry, sharing api.js and util.js with the console.
+const plannerJs = await build({
+  entryPoints: [join(here, "src", "planner", "main.js")],
+  outfile: join(assets, "planner.js"),
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["chrome100", "firefox100", "safari15"],
+  legalComments: "none",
+  write: false,
+  logLevel: "warning",
+});
+const plannerCss = await build({
+  entryPoints: [join(here, "src", "planner", "planner.css")],
+  outfile: join(assets, "planner.css"),
+  bundle: true,
+  minify: true,
+  write: false,
+  logLevel: "warning",
+});
+
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(vendor, { recursive: true });
-for (const file of [...js.outputFiles, ...css.outputFiles]) writeFileSync(file.path, file.contents);
+for (const file of [...js.outputFiles, ...css.outputFiles, ...plannerJs.outputFiles, ...plannerCss.outputFiles]) {
+  writeFileSync(file.path, file.contents);
+}
 
 for (const name of ["maplibre-gl.js", "maplibre-gl.css", "LICENSE.txt"]) {
   const target = name === "LICENSE.txt" ? "maplibre-gl.LICENSE.txt" : name;
@@ -49,6 +73,7 @@ const lib = join(vendor, "maplibre-gl.js");
 writeFileSync(lib, readFileSync(lib, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"));
 
 copyFileSync(join(here, "src", "index.html"), join(dist, "index.html"));
+copyFileSync(join(here, "src", "planner.html"), join(dist, "planner.html"));
 writeFileSync(
   join(dist, "BUILD.txt"),
   `Built by web/build.mjs from web/src and npm packages (web/package-lock.json).\n` +
