@@ -52,6 +52,19 @@ def read_assets(store: StoreLike) -> Assets:
         else np.empty(0, dtype=object)
     )
     households = np.asarray(b["households"].astype(float).fillna(0.0)) if len(b) else np.zeros(0)
+    events = read_open_events(store)
+    return Assets(
+        bpts,
+        households,
+        [str(x) for x in b["building_id"]] if len(b) else [],
+        np.asarray(c.geometry.values, dtype=object) if len(c) else np.empty(0, dtype=object),
+        [str(x) for x in c["component_id"]] if len(c) else [],
+        events,
+    )
+
+
+def read_open_events(store: StoreLike) -> gpd.GeoDataFrame:
+    """Open events with a location: where they are, their grid, unit and class."""
     with store.session(write=False) as s:
         rows = s.execute(
             select(
@@ -67,16 +80,8 @@ def read_assets(store: StoreLike) -> Assets:
         ).all()
     cols = ("id", "lon", "lat", "grid_code", "unit_id", "category_code", "priority", "status")
     data = {k: [r[i] for r in rows] for i, k in enumerate(cols)}
-    events = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         data, geometry=list(shapely.points(data["lon"], data["lat"])) if rows else [], crs=4326
-    )
-    return Assets(
-        bpts,
-        households,
-        [str(x) for x in b["building_id"]] if len(b) else [],
-        np.asarray(c.geometry.values, dtype=object) if len(c) else np.empty(0, dtype=object),
-        [str(x) for x in c["component_id"]] if len(c) else [],
-        events,
     )
 
 

@@ -3,6 +3,7 @@ version checks (409), undo, activation that re-routes, rollback, problem+json er
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,18 @@ def _login(client: TestClient, username: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def planned(store: Store) -> Store:
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """SQLite only: the HTTP layer is the same on both; tests/planning/test_planning.py
+    runs the storage work on both backends."""
+    store = Store(f"sqlite:///{tmp_path / 'api.sqlite'}")
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def planned(sqlite_store: Store) -> Store:
+    store = sqlite_store
     seed(store)
     Accounts(store).add_user("plan1", PASSWORD, "planner", "340111")
     Accounts(store).add_user("disp1", PASSWORD, "dispatcher", "340111")
