@@ -29,9 +29,7 @@ class Assets:
 
     buildings: NDArray[np.object_]
     households: NDArray[np.float64]
-    building_ids: list[str]
     components: NDArray[np.object_]
-    component_ids: list[str]
     events: gpd.GeoDataFrame
 
     def loads(self) -> dict[str, Points]:
@@ -44,22 +42,15 @@ class Assets:
 
 
 def read_assets(store: StoreLike) -> Assets:
-    b = store.read_buildings()
-    c = store.read_components()
-    bpts = (
-        shapely.point_on_surface(np.asarray(b.geometry.values, dtype=object))
-        if len(b)
-        else np.empty(0, dtype=object)
-    )
-    households = np.asarray(b["households"].astype(float).fillna(0.0)) if len(b) else np.zeros(0)
-    events = read_open_events(store)
+    """Buildings and components as the centres of their stored bboxes (no geometry is
+    parsed: 100,000s of rows in a second), open events as points."""
+    bx, by, households = store.asset_points("buildings")
+    cx, cy, _ = store.asset_points("components")
     return Assets(
-        bpts,
+        shapely.points(bx, by) if len(bx) else np.empty(0, dtype=object),
         households,
-        [str(x) for x in b["building_id"]] if len(b) else [],
-        np.asarray(c.geometry.values, dtype=object) if len(c) else np.empty(0, dtype=object),
-        [str(x) for x in c["component_id"]] if len(c) else [],
-        events,
+        shapely.points(cx, cy) if len(cx) else np.empty(0, dtype=object),
+        read_open_events(store),
     )
 
 
