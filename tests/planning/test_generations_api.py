@@ -95,6 +95,7 @@ def test_planner_workflow_over_http(planned: Store, tmp_path: Path) -> None:
         r = client.post(f"{url}/activate", headers=h, json={})
         assert r.status_code == 200, r.text
         assert r.json()["rerouted"] == 1 and r.json()["generation"] == "g2"
+        assert r.json()["moves"][0]["grid"] == [f"{C1}002", f"{C1}005"]  # in plan1's district
         located = client.get("/v1/locate", params={"lon": X0 + 0.0011, "lat": Y0 + 0.0015}).json()
         assert located["generation"] == "g2" and located["grid"]["code"] == f"{C1}005"
         r = client.post(f"{url}/edits", headers=h, json=edit)
