@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from gis_core.storage.features import FeatureQuery, FilterError, coerce, parse_interval
 from gis_core.storage.geo import BBox
@@ -40,6 +41,8 @@ class LayerRequest:
     query: FeatureQuery
     generation: str | None = None
     format: str | None = None
+    at: datetime | None = None
+    """The moment whose active generation to read (``at=``; versioned layers only)."""
 
 
 def parse_bbox(text: str) -> BBox:
@@ -91,8 +94,21 @@ def allowed_parameters(layer: Layer, *, paging: bool) -> set[str]:
         names |= {"f", "bbox", "limit", "offset", *CRS_PARAMETERS}
     names.add("datetime")
     if layer.versioned:
-        names.add("generation")
+        names |= {"generation", "at"}
     return names
+
+
+def parse_at(text: str | None) -> datetime | None:
+    """``at=``: an ISO 8601 time with a UTC offset (which generation was active then)."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise FilterError("at", f"at must be an ISO 8601 time, got {text!r}") from None
+    if value.tzinfo is None:
+        raise FilterError("at", "at needs a UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+    return value
 
 
 def parse_layer_request(
@@ -121,6 +137,9 @@ def parse_layer_request(
     if fmt is not None and fmt not in FORMATS:
         raise FilterError("f", f"f must be one of {', '.join(FORMATS)}")
     generation = seen.pop("generation", None)
+    at = parse_at(seen.pop("at", None))
+    if generation and at is not None:
+        raise FilterError("generation", "give generation or at, not both")
     bbox = parse_bbox(seen.pop("bbox")) if "bbox" in seen else None
     limit = parse_limit(seen.pop("limit", None)) if paging else None
     offset = _integer("offset", seen.pop("offset"), 0, INTEGER_MAX) if "offset" in seen else 0
@@ -129,7 +148,7 @@ def parse_layer_request(
         interval = None  # validated above; features without a time match every datetime
     equals = {name: coerce(layer.source, name, value) for name, value in seen.items()}
     query = FeatureQuery(bbox=bbox, equals=equals, interval=interval, limit=limit, offset=offset)
-    return LayerRequest(query, generation or None, fmt)
+    return LayerRequest(query, generation or None, fmt, at)
 
 
 def check_document_params(params: Iterable[tuple[str, str]]) -> str | None:

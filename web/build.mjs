@@ -1,8 +1,8 @@
-// Build the console into web/dist/ (committed, so Python users need no npm):
-//   dist/index.html                 the page
-//   dist/field.html, assets/field.* the field-force page (/console/field/)
-//   dist/assets/console.js, .css    our code, bundled and minified by esbuild
-//   dist/assets/vendor/             MapLibre GL JS (its minified build, CSS and licence)
+// Build the console pages into web/dist/ (committed, so Python users need no npm):
+//   dist/<page>.html (index.html: the dispatcher console)   each page of PAGES below
+//   dist/assets/<page>.js, <page>.css                       our code, bundled and minified
+//   dist/assets/vendor/                                     MapLibre GL JS (build, CSS, licence)
+// A new page is one entry in PAGES (its own script, styles and HTML, sharing src/ modules).
 // Run: cd web && npm ci && npm run build
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,53 +15,42 @@ const assets = join(dist, "assets");
 const vendor = join(assets, "vendor");
 const maplibre = join(here, "node_modules", "maplibre-gl");
 
-// Bundle in memory first: a failed build leaves the previous dist/ in place.
-const js = await build({
-  entryPoints: [join(here, "src", "main.js")],
-  outfile: join(assets, "console.js"),
-  bundle: true,
-  minify: true,
-  format: "iife",
-  target: ["chrome100", "firefox100", "safari15"],
-  legalComments: "none",
-  write: false,
-  logLevel: "warning",
-});
-const css = await build({
-  entryPoints: [join(here, "src", "console.css")],
-  outfile: join(assets, "console.css"),
-  bundle: true,
-  minify: true,
-  write: false,
-  logLevel: "warning",
-});
+/** name -> [script entry, stylesheet entry, page HTML] (paths under src/). */
+const PAGES = {
+  console: ["main.js", "console.css", "index.html"], // the dispatcher console (/console/)
+  field: ["field/main.js", "field/field.css", "field.html"], // field force (/console/field/)
+  planner: ["planner/main.js", "planner/planner.css", "planner.html"], // 网格规划
+};
 
-// The field-force page (/console/field/): its own script and styles, same vendor files.
-const fieldJs = await build({
-  entryPoints: [join(here, "src", "field", "main.js")],
-  outfile: join(assets, "field.js"),
-  bundle: true,
-  minify: true,
-  format: "iife",
-  target: ["chrome100", "firefox100", "safari15"],
-  legalComments: "none",
-  write: false,
-  logLevel: "warning",
-});
-const fieldCss = await build({
-  entryPoints: [join(here, "src", "field", "field.css")],
-  outfile: join(assets, "field.css"),
-  bundle: true,
-  minify: true,
-  write: false,
-  logLevel: "warning",
-});
+async function bundle(entry, outfile, options) {
+  const result = await build({
+    entryPoints: [join(here, "src", entry)],
+    outfile: join(assets, outfile),
+    bundle: true,
+    minify: true,
+    write: false,
+    logLevel: "warning",
+    ...options,
+  });
+  return result.outputFiles;
+}
+
+// Bundle in memory first: a failed build leaves the previous dist/ in place.
+const outputs = [];
+for (const [name, [script, style]] of Object.entries(PAGES)) {
+  outputs.push(
+    ...(await bundle(script, `${name}.js`, {
+      format: "iife",
+      target: ["chrome100", "firefox100", "safari15"],
+      legalComments: "none",
+    })),
+    ...(await bundle(style, `${name}.css`, {})),
+  );
+}
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(vendor, { recursive: true });
-for (const file of [...js.outputFiles, ...css.outputFiles, ...fieldJs.outputFiles, ...fieldCss.outputFiles]) {
-  writeFileSync(file.path, file.contents);
-}
+for (const file of outputs) writeFileSync(file.path, file.contents);
 
 for (const name of ["maplibre-gl.js", "maplibre-gl.css", "LICENSE.txt"]) {
   const target = name === "LICENSE.txt" ? "maplibre-gl.LICENSE.txt" : name;
@@ -72,8 +61,7 @@ const version = JSON.parse(readFileSync(join(maplibre, "package.json"), "utf8"))
 const lib = join(vendor, "maplibre-gl.js");
 writeFileSync(lib, readFileSync(lib, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"));
 
-copyFileSync(join(here, "src", "index.html"), join(dist, "index.html"));
-copyFileSync(join(here, "src", "field.html"), join(dist, "field.html"));
+for (const [, , html] of Object.values(PAGES)) copyFileSync(join(here, "src", html), join(dist, html));
 writeFileSync(
   join(dist, "BUILD.txt"),
   `Built by web/build.mjs from web/src and npm packages (web/package-lock.json).\n` +

@@ -169,6 +169,21 @@ def console_page(settings: SettingsDep) -> Response:
     return FileResponse(page, media_type="text/html; charset=utf-8", headers=headers)
 
 
+@router.api_route("/planner", methods=["GET", "HEAD"], summary="The planner page (网格规划)")
+def planner_page(settings: SettingsDep) -> Response:
+    """Drafts, validation, impact and activation of boundary generations (planner role)."""
+    page = DIST / "planner.html"
+    if not page.is_file():
+        raise _missing_build()
+    headers = {
+        "Content-Security-Policy": content_security_policy(basemap(settings)["url"]),
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    return FileResponse(page, media_type="text/html; charset=utf-8", headers=headers)
+
+
 @router.get("/config.json", summary="What the console needs to start")
 def console_config(settings: SettingsDep) -> JSONResponse:
     doc = {

@@ -101,6 +101,12 @@ ITEMS_PARAMETERS = [
         "Boundary generation id or name (admin collections; default: the active one).",
         {"type": "string"},
     ),
+    _param(
+        "at",
+        "Read the boundary generation active at this time (admin collections; ISO 8601 with"
+        " offset).",
+        {"type": "string", "format": "date-time"},
+    ),
     _param("crs", "Output CRS: only CRS84 (the default).", {"type": "string", "format": "uri"}),
     _param(
         "bbox-crs", "CRS of bbox: only CRS84 (the default).", {"type": "string", "format": "uri"}
@@ -180,11 +186,13 @@ class FeaturesEndpoints:
         return parse_layer_request(layer, request.query_params.multi_items(), paging=paging)
 
     @staticmethod
-    def generation_id(lookup: LookupService, layer: Layer, generation: str | None) -> int | None:
+    def generation_id(
+        lookup: LookupService, layer: Layer, generation: str | None, at: datetime | None = None
+    ) -> int | None:
         """The boundary generation to read for admin layers (404/503 via the error map)."""
         if not layer.versioned:
             return None
-        return lookup.resolve(generation).id
+        return lookup.resolve(generation, at).id
 
     def extent(self, store: Store, lookup: LookupService, layer: Layer) -> Extent | None:
         try:
@@ -274,7 +282,7 @@ class FeaturesEndpoints:
             layer = self.layer(collection_id)
             req = self.parse(layer, request, paging=True)
             html = wants_html(request, req.format)
-            gen = self.generation_id(lookup, layer, req.generation)
+            gen = self.generation_id(lookup, layer, req.generation, req.at)
             query = restrict(layer, principal, replace(req.query, generation_id=gen))
             page = store_features.query_features(store, layer.source, query)
             base, now = str(request.base_url), datetime.now(UTC)

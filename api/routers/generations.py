@@ -39,6 +39,16 @@ def _who(principal: Principal) -> str:
     return f"{principal.kind}:{principal.name}"[:100]
 
 
+def _visible(result: activation.SwitchResult, principal: Principal) -> dict[str, Any]:
+    """The switch as JSON, listing only the re-routed events the caller may see (the
+    jurisdiction rule applies to everything that shows events; counts stay whole)."""
+    doc = result.as_json()
+    doc["moves"] = [
+        m for m in doc["moves"] if any(principal.can_access(g) for g in m["grid"] if g)
+    ]
+    return doc
+
+
 class GenerationOut(BaseModel):
     id: int
     name: str
@@ -217,9 +227,9 @@ def activate(
         lookup=lookup,
         remap_rules=body.remap_rules,
     )
-    return result.as_json()
+    return _visible(result, principal)
 
 
 @router.post("/rollback", summary="Back to the previous generation (recorded)")
 def rollback(store: StoreDep, lookup: LookupDep, principal: Planner) -> dict[str, Any]:
-    return activation.rollback(store, who=_who(principal), lookup=lookup).as_json()
+    return _visible(activation.rollback(store, who=_who(principal), lookup=lookup), principal)

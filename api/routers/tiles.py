@@ -57,7 +57,7 @@ class TileEndpoints:
     def query(request: Request, lookup: LookupService, layer: Layer) -> FeatureQuery:
         """The request's filters (FilterError: 400), the boundary generation resolved."""
         req = parse_layer_request(layer, request.query_params.multi_items(), paging=False)
-        gen = lookup.resolve(req.generation).id if layer.versioned else None
+        gen = lookup.resolve(req.generation, req.at).id if layer.versioned else None
         return replace(req.query, generation_id=gen)
 
     @staticmethod

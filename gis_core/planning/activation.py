@@ -28,7 +28,7 @@ from gis_core.cases.workflow import apply
 from gis_core.events.context import current_time, history_row
 from gis_core.events.loop import case_state, write_state
 from gis_core.events.routing import Router
-from gis_core.planning.checking import read_assets, validate_generation
+from gis_core.planning.checking import read_open_events, validate_generation
 from gis_core.planning.drafts import PlanNotFound
 from gis_core.planning.validation import Report, Thresholds
 from gis_core.spatial.locator import Locator
@@ -99,7 +99,7 @@ def plan_moves(
 ) -> list[Move]:
     """Where each open event goes under the generation: located in one vectorised call,
     routed by the same rules intake uses."""
-    events = read_assets(store).events
+    events = read_open_events(store)
     if not len(events):
         return []
     lon = shapely.get_x(np.asarray(events.geometry.values, dtype=object))

@@ -29,9 +29,7 @@ class Assets:
 
     buildings: NDArray[np.object_]
     households: NDArray[np.float64]
-    building_ids: list[str]
     components: NDArray[np.object_]
-    component_ids: list[str]
     events: gpd.GeoDataFrame
 
     def loads(self) -> dict[str, Points]:
@@ -44,14 +42,20 @@ class Assets:
 
 
 def read_assets(store: StoreLike) -> Assets:
-    b = store.read_buildings()
-    c = store.read_components()
-    bpts = (
-        shapely.point_on_surface(np.asarray(b.geometry.values, dtype=object))
-        if len(b)
-        else np.empty(0, dtype=object)
+    """Buildings and components as the centres of their stored bboxes (no geometry is
+    parsed: 100,000s of rows in a second), open events as points."""
+    bx, by, households = store.asset_points("buildings")
+    cx, cy, _ = store.asset_points("components")
+    return Assets(
+        shapely.points(bx, by) if len(bx) else np.empty(0, dtype=object),
+        households,
+        shapely.points(cx, cy) if len(cx) else np.empty(0, dtype=object),
+        read_open_events(store),
     )
-    households = np.asarray(b["households"].astype(float).fillna(0.0)) if len(b) else np.zeros(0)
+
+
+def read_open_events(store: StoreLike) -> gpd.GeoDataFrame:
+    """Open events with a location: where they are, their grid, unit and class."""
     with store.session(write=False) as s:
         rows = s.execute(
             select(
@@ -67,16 +71,8 @@ def read_assets(store: StoreLike) -> Assets:
         ).all()
     cols = ("id", "lon", "lat", "grid_code", "unit_id", "category_code", "priority", "status")
     data = {k: [r[i] for r in rows] for i, k in enumerate(cols)}
-    events = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         data, geometry=list(shapely.points(data["lon"], data["lat"])) if rows else [], crs=4326
-    )
-    return Assets(
-        bpts,
-        households,
-        [str(x) for x in b["building_id"]] if len(b) else [],
-        np.asarray(c.geometry.values, dtype=object) if len(c) else np.empty(0, dtype=object),
-        [str(x) for x in c["component_id"]] if len(c) else [],
-        events,
     )
 
 

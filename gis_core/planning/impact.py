@@ -197,10 +197,12 @@ def _changed_grids(
     if common:
         a = np.array([new_by[c] for c in common], dtype=object)
         b = np.array([old_by[c] for c in common], dtype=object)
-        ok = shapely.is_valid(a)
+        same = shapely.equals_exact(a, b, tolerance=0.0)  # untouched grids: no overlay
+        ok = ~same & shapely.is_valid(a)
         diff = np.zeros(len(common))
-        diff[ok] = metric.area(shapely.symmetric_difference(a[ok], b[ok]))
-        diff[~ok] = np.inf
+        if ok.any():
+            diff[ok] = metric.area(shapely.symmetric_difference(a[ok], b[ok]))
+        diff[~same & ~ok] = np.inf
         out |= {c: "reshaped" for c, d in zip(common, diff, strict=True) if d > CHANGED_M2}
     return out
 

@@ -174,9 +174,9 @@ def validate(
     metric = Metric(geoms[~shapely.is_missing(geoms)] if len(geoms) else geoms)
     _code_items(report, grids, codes, geoms, communities)
     usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    _overlap_items(report, codes, geoms, usable, metric)
+    overlaps = _overlap_items(report, codes, geoms, usable, metric)
     if communities is not None and len(communities):
-        _parent_items(report, codes, geoms, usable, communities, metric)
+        _parent_items(report, codes, geoms, usable, communities, metric, overlaps)
     _shape_items(report, codes, geoms, usable, metric)
     if loads:
         _load_items(report, grids, codes, geoms, usable, loads)
@@ -296,23 +296,27 @@ def _overlap_items(
     geoms: NDArray[np.object_],
     usable: NDArray[np.bool_],
     metric: Metric,
-) -> None:
+) -> dict[str, float]:
+    """Overlap items; the overlapping area inside each community (for the gap check)."""
     idx = np.flatnonzero(usable)
     if len(idx) < 2:
-        return
+        return {}
     sub = geoms[idx]
     tree = shapely.STRtree(sub)
     left, right = tree.query(sub, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
-    inner = shapely.relate_pattern(sub[left], sub[right], "T********")
+    inner = shapely.relate_pattern(sub[left], sub[right], "T********")  # interiors meet
     left, right = left[inner], right[inner]
     if not len(left):
-        return
+        return {}
     parts = shapely.intersection(sub[left], sub[right])
     areas = metric.area(parts)
+    per_community: dict[str, float] = {}
     for k in np.flatnonzero(areas > report.thresholds.overlap_m2):
         a, b = codes[idx[left[k]]], codes[idx[right[k]]]
+        if a[:COMMUNITY] == b[:COMMUNITY]:
+            per_community[a[:COMMUNITY]] = per_community.get(a[:COMMUNITY], 0.0) + float(areas[k])
         report.items.append(
             _item(
                 "overlap",
@@ -322,6 +326,7 @@ def _overlap_items(
                 value=float(areas[k]),
             )
         )
+    return per_community
 
 
 def _parent_items(
@@ -331,52 +336,75 @@ def _parent_items(
     usable: NDArray[np.bool_],
     communities: gpd.GeoDataFrame,
     metric: Metric,
+    overlaps: dict[str, float],
 ) -> None:
-    """Grids outside their community, gaps inside it, and communities not tiled."""
+    """Grids outside their community, gaps inside it, and communities not tiled.
+
+    Only grids their community does not cover get a difference computed, and only
+    communities whose area is not accounted for by their grids (area minus the grids'
+    inside parts plus overlaps) get the exact union and difference."""
     t = report.thresholds
-    parent_geom = dict(zip(map(str, communities["code"]), communities.geometry.values, strict=True))
+    outlines = np.asarray(communities.geometry.values, dtype=object)
+    parent_codes = [str(c) for c in communities["code"]]
+    parent_index = {c: i for i, c in enumerate(parent_codes)}
+    shapely.prepare(outlines)
     keys = np.array([c[:COMMUNITY] for c in codes], dtype=object)
-    has_parent = usable & np.array([k in parent_geom for k in keys], dtype=bool)
+    pidx = np.array([parent_index.get(k, -1) for k in keys], dtype=np.int64)
+    has_parent = usable & (pidx >= 0)
     idx = np.flatnonzero(has_parent)
-    outside_area: dict[str, float] = {}
+    outside_area = np.zeros(len(codes))
     if len(idx):
-        parents = np.array([parent_geom[k] for k in keys[idx]], dtype=object)
-        outside = shapely.difference(geoms[idx], parents)
-        areas = metric.area(outside)
-        for k in np.flatnonzero(areas > t.outside_m2):
-            i = idx[k]
-            outside_area[keys[i]] = outside_area.get(keys[i], 0.0) + float(areas[k])
-            report.items.append(
-                _item(
-                    "outside_parent",
-                    [codes[i]],
-                    f"grid {codes[i]} reaches {areas[k]:.1f} m² outside community {keys[i]}",
-                    outside[k],
-                    value=float(areas[k]),
+        covered = shapely.covers(outlines[pidx[idx]], geoms[idx])
+        check = idx[~covered]
+        if len(check):
+            outside = shapely.difference(geoms[check], outlines[pidx[check]])
+            areas = metric.area(outside)
+            outside_area[check] = areas
+            for k in np.flatnonzero(areas > t.outside_m2):
+                i = check[k]
+                report.items.append(
+                    _item(
+                        "outside_parent",
+                        [codes[i]],
+                        f"grid {codes[i]} reaches {areas[k]:.1f} m² outside community {keys[i]}",
+                        outside[k],
+                        value=float(areas[k]),
+                    )
                 )
-            )
-    for parent, outline in parent_geom.items():
-        members = np.flatnonzero(has_parent & (keys == parent))
-        covered = shapely.union_all(geoms[members]) if len(members) else None
-        gap = outline if covered is None else shapely.difference(outline, covered)
-        parts = shapely.get_parts(gap)
-        areas = metric.area(parts) if len(parts) else np.zeros(0)
-        gap_total = float(areas[areas > t.gap_m2].sum())
-        for k in np.flatnonzero(areas > t.gap_m2):
-            near = [
-                codes[i] for i in members if shapely.intersects(geoms[i], parts[k].buffer(1e-7))
-            ]
-            report.items.append(
-                _item(
-                    "gap",
-                    near,
-                    f"{areas[k]:.1f} m² of community {parent} belong to no grid",
-                    parts[k],
-                    value=float(areas[k]),
+    grid_area = np.zeros(len(codes))
+    if len(idx):
+        grid_area[idx] = metric.area(geoms[idx])
+    inside = np.bincount(
+        pidx[idx], weights=grid_area[idx] - outside_area[idx], minlength=len(outlines)
+    )
+    outside_by = np.bincount(pidx[idx], weights=outside_area[idx], minlength=len(outlines))
+    counts = np.bincount(pidx[idx], minlength=len(outlines))
+    deficit = (
+        metric.area(outlines) - inside + np.array([overlaps.get(c, 0.0) for c in parent_codes])
+    )
+    for p in range(len(outlines)):
+        parent, outline = parent_codes[p], outlines[p]
+        members = np.flatnonzero(has_parent & (pidx == p))
+        gap_total = 0.0
+        if deficit[p] > t.gap_m2 or not len(members):
+            covered_all = shapely.union_all(geoms[members]) if len(members) else None
+            gap = outline if covered_all is None else shapely.difference(outline, covered_all)
+            parts = shapely.get_parts(gap)
+            areas = metric.area(parts) if len(parts) else np.zeros(0)
+            gap_total = float(areas[areas > t.gap_m2].sum())
+            for k in np.flatnonzero(areas > t.gap_m2):
+                touch = shapely.intersects(geoms[members], parts[k].buffer(1e-7))
+                report.items.append(
+                    _item(
+                        "gap",
+                        [codes[i] for i in members[touch]],
+                        f"{areas[k]:.1f} m² of community {parent} belong to no grid",
+                        parts[k],
+                        value=float(areas[k]),
+                    )
                 )
-            )
-        out_total = outside_area.get(parent, 0.0)
-        if gap_total or out_total or not len(members):
+        out_total = float(outside_by[p]) if outside_by[p] > t.outside_m2 else 0.0
+        if gap_total or out_total or not counts[p]:
             report.items.append(
                 _item(
                     "not_tiling",

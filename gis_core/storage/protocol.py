@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
     from sqlalchemy import URL, Connection, Engine
     from sqlalchemy.orm import Session
@@ -54,6 +55,8 @@ class StoreLike(Database, Protocol):
     def activate_generation(self, generation_id: int, actor: str | None = None) -> None: ...
 
     def activation_log(self) -> list[Activation]: ...
+
+    def asset_points(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
     def active_generation(self) -> Generation | None: ...
 

@@ -76,6 +76,19 @@ def seed(store: Store, name: str = "g1") -> int:
         for c in grids["code"]
     ]
     store.add_units(pd.DataFrame(units))
+    # Two small buildings in the west part of grid 002 (which a split moves), one in 001.
+    spots = [
+        (X0 + 0.0011, Y0 + 0.0012, 30),
+        (X0 + 0.0011, Y0 + 0.0018, 50),
+        (X0 + 0.0005, Y0 + 0.0015, 20),
+    ]
+    store.replace_buildings(
+        gpd.GeoDataFrame(
+            {"building_id": ["B1", "B2", "B3"], "households": [h for _, _, h in spots]},
+            geometry=[box(x - 0.00005, y - 0.00005, x + 0.00005, y + 0.00005) for x, y, _ in spots],
+            crs=4326,
+        )
+    )
     store.add_rules(
         pd.DataFrame([{"area_code": c, "unit_code": f"T{c[-4:]}"} for c in grids["code"]])
     )

@@ -3,6 +3,8 @@ version checks (409), undo, activation that re-routes, rollback, problem+json er
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,18 @@ def _login(client: TestClient, username: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def planned(store: Store) -> Store:
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """SQLite only: the HTTP layer is the same on both; tests/planning/test_planning.py
+    runs the storage work on both backends."""
+    store = Store(f"sqlite:///{tmp_path / 'api.sqlite'}")
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def planned(sqlite_store: Store) -> Store:
+    store = sqlite_store
     seed(store)
     Accounts(store).add_user("plan1", PASSWORD, "planner", "340111")
     Accounts(store).add_user("disp1", PASSWORD, "dispatcher", "340111")
@@ -78,13 +91,24 @@ def test_planner_workflow_over_http(planned: Store, tmp_path: Path) -> None:
         assert table["totals"]["added"] == 1
         assert table["totals"]["open_events_moving"]["grid"] == 1
 
+        before = datetime.now(UTC).isoformat()
         r = client.post(f"{url}/activate", headers=h, json={})
         assert r.status_code == 200, r.text
         assert r.json()["rerouted"] == 1 and r.json()["generation"] == "g2"
+        assert r.json()["moves"][0]["grid"] == [f"{C1}002", f"{C1}005"]  # in plan1's district
         located = client.get("/v1/locate", params={"lon": X0 + 0.0011, "lat": Y0 + 0.0015}).json()
         assert located["generation"] == "g2" and located["grid"]["code"] == f"{C1}005"
         r = client.post(f"{url}/edits", headers=h, json=edit)
         assert r.status_code == 409  # active: not editable
+        # Layers read the generation active at a moment too: the new grid did not exist then.
+        items = "/collections/grids/items"
+        new = {"code": f"{C1}005"}
+        assert len(client.get(items, params=new).json()["features"]) == 1
+        assert client.get(items, params=new | {"at": before}).json()["features"] == []
+        r = client.get(items, params={"at": "2026-01-01T00:00:00"})
+        assert r.status_code == 400 and r.json()["field"] == "at"
+        tile = client.get("/tiles/grids/15/27440/13350.mvt", params={"at": before})
+        assert tile.status_code in (200, 204)
         steps = client.get(f"{url}/steps", headers=h).json()
         assert [s["kind"] for s in steps][:2] == ["create", "split"]
         assert all(s["actor"] == "user:plan1" for s in steps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,16 @@ from tests.planning.planning_data import C1, X0, Y0, grid_frame, seed, write
 SPLIT = json.dumps(
     {"code": f"{C1}002", "line": [[X0 + 0.0013, Y0 + 0.0025], [X0 + 0.0013, Y0 + 0.0005]]}
 )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """SQLite only (overrides the two-backend fixture): the command layer is the same on
+    both; tests/planning/test_planning.py runs the storage work on both backends."""
+    s = Store(f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    s.upgrade()
+    yield s
+    s.dispose()
 
 
 @pytest.fixture

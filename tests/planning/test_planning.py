@@ -260,6 +260,8 @@ def test_impact_lists_changed_grids_moves_units_and_retired_codes(seeded: Store)
     assert status == {G2: "reshaped", NEW: "added", f"{C1}003": "reshaped", f"{C1}004": "removed"}
     row = next(r for r in table["changed_grids"] if r["code"] == NEW)
     assert row["open_events"] == [0.0, 1.0] and row["area_m2"][0] is None
+    assert row["buildings"] == [0.0, 2.0] and row["households"] == [0.0, 80.0]
+    assert table["totals"]["buildings_moving"] == {"grid": 2, "community": 0, "street": 0}
     assert table["totals"]["open_events_moving"] == {"grid": 1, "community": 0, "street": 0}
     units = {u["unit_code"]: u for u in table["units"]}
     assert units["T1002"]["open_events_lost"] == 1 and units["C0"]["open_events_gained"] == 1

@@ -8,13 +8,16 @@ from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from gis_core.storage.models import (
     AdminUnit,
     BoundaryGeneration,
+    Building,
+    Component,
     DraftUnit,
     GenerationActivation,
     GenerationPlan,
@@ -201,6 +204,22 @@ class PlanningStore(StoreCore):
             )
         )
         return seq
+
+    def asset_points(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Centres of the stored bboxes of buildings or components (x, y) and, for
+        buildings, households: enough to count a grid's load without parsing geometries."""
+        table = {"buildings": Building, "components": Component}[kind]
+        weight = table.households if kind == "buildings" else literal(None)
+        with self.session(write=False) as s:
+            rows = s.execute(
+                select((table.minx + table.maxx) / 2, (table.miny + table.maxy) / 2, weight).where(
+                    table.minx.is_not(None)
+                )
+            ).all()
+        if not rows:
+            return np.zeros(0), np.zeros(0), np.zeros(0)
+        arr = np.array([(r[0], r[1], r[2] if r[2] is not None else 0.0) for r in rows], dtype=float)
+        return arr[:, 0], arr[:, 1], arr[:, 2]
 
     def drop_generation(self, generation_id: int) -> None:
         """Delete a generation that never became active (its units go with it)."""

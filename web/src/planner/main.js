@@ -1,0 +1,257 @@
+// The planner page (网格规划): pick or create a draft, edit it on the map (split by a
+// drawn line, merge a selection, undo), read the validation items and the impact table,
+// and activate with a confirmation that shows the impact counts. Every call goes to
+// /v1/generations (planner role); a stale edit (409) reloads the draft.
+
+import { Api, ApiError } from "../api.js";
+import { $, h } from "../util.js";
+import { PlannerMap } from "./mapview.js";
+import { confirmBody, renderImpact, renderReport, renderSteps } from "./panels.js";
+
+const api = new Api("");
+const state = { generations: [], current: null, active: null, version: null, map: null };
+
+function toast(text, error = false) {
+  const node = h(`div.toast${error ? ".error" : ""}`, text);
+  $("#toasts").append(node);
+  setTimeout(() => node.remove(), 6000);
+}
+
+function fail(err) {
+  if (err instanceof ApiError && err.status === 401) return showLogin("登录已过期，请重新登录");
+  if (err instanceof ApiError && err.status === 409 && err.field === "expected_version") {
+    toast("草稿已被他人修改，已重新加载", true);
+    return load();
+  }
+  toast(err instanceof ApiError ? `操作未成功：${err.message}` : String(err), true);
+  return null;
+}
+
+function showLogin(message = "") {
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+  $("#login-error").textContent = message;
+}
+
+async function onLogin(e) {
+  e.preventDefault();
+  $("#login-error").textContent = "";
+  try {
+    await api.login($("#username").value.trim(), $("#password").value);
+    $("#password").value = "";
+    await start();
+  } catch (err) {
+    $("#login-error").textContent =
+      err instanceof ApiError && err.status === 400 ? "用户名或密码错误"
+        : err instanceof ApiError && err.status === 403 ? "该账号不是规划员" : `登录失败：${err.message}`;
+    if (err instanceof ApiError && err.status === 403) api.setToken(null);
+  }
+}
+
+const STATE_LABELS = { draft: "草稿", validated: "已校验", active: "现行", retired: "已停用" };
+
+async function refreshList(pick) {
+  state.generations = await api.get("/v1/generations");
+  state.active = state.generations.find((g) => g.state === "active") || null;
+  const drafts = state.generations.filter((g) => g.version !== null);
+  const select = $("#generation");
+  select.replaceChildren(
+    ...drafts.map((g) => h("option", { value: String(g.id) }, `${g.name}（${STATE_LABELS[g.state]}）`)),
+  );
+  const wanted = pick ?? (state.current && state.current.id) ?? (drafts.at(-1) && drafts.at(-1).id);
+  if (wanted !== undefined && wanted !== null) select.value = String(wanted);
+  state.current = drafts.find((g) => String(g.id) === select.value) || null;
+}
+
+async function load() {
+  await refreshList();
+  const g = state.current;
+  $("#state").textContent = g ? STATE_LABELS[g.state] : "无草稿";
+  for (const id of ["#tool-split", "#tool-merge", "#tool-undo", "#tool-validate", "#tool-activate"]) {
+    $(id).disabled = !g || !["draft", "validated"].includes(g.state);
+  }
+  const active = state.active
+    ? await api.get(`/v1/generations/${state.active.id}/grids`) : { type: "FeatureCollection", features: [] };
+  if (!g) {
+    state.map.showGrids(active, { type: "FeatureCollection", features: [] });
+    return;
+  }
+  const base = `/v1/generations/${g.id}`;
+  const [draft, report, impact, steps] = await Promise.all([
+    api.get(`${base}/grids`), api.get(`${base}/report`), api.get(`${base}/impact`), api.get(`${base}/steps`),
+  ]);
+  state.version = draft.version;
+  state.map.showGrids(active, draft);
+  state.map.showItems(report.items);
+  renderReport($("#report"), $("#report-summary"), report, (item) => state.map.flyTo(item));
+  renderImpact($("#impact"), $("#impact-summary"), impact);
+  renderSteps($("#steps"), steps);
+  state.impact = impact;
+}
+
+async function edit(kind, params) {
+  const g = state.current;
+  try {
+    const step = await api.post(`/v1/generations/${g.id}/edits`, { kind, params, expected_version: state.version });
+    toast(`已${{ split: "切分", merge: "合并" }[kind] || "修改"}：${[].concat(step.summary.into || []).join("、")}`);
+  } catch (err) {
+    return fail(err);
+  }
+  return load();
+}
+
+function setHint(text) {
+  $("#hint").textContent = text;
+}
+
+function onSplit() {
+  const m = state.map;
+  if (m.mode === "split") {
+    const line = m.sketch;
+    m.setMode("select");
+    $("#tool-split").classList.remove("on");
+    $("#tool-split").textContent = "切分网格（画线）";
+    setHint("");
+    if (line.length < 2) return toast("请至少点两个点画出切分线", true);
+    return edit("split", { code: m.selected[0], line });
+  }
+  if (m.selected.length !== 1) return toast("请先在地图上选中一个网格", true);
+  m.setMode("split");
+  $("#tool-split").classList.add("on");
+  $("#tool-split").textContent = "完成切分";
+  setHint(`在地图上依次点击，画一条穿过网格 ${m.selected[0]} 的线，然后点“完成切分”`);
+  return null;
+}
+
+function onMerge() {
+  const codes = state.map.selected;
+  if (codes.length < 2) return toast("请按住 Ctrl 或 Shift 点选至少两个相邻网格", true);
+  return edit("merge", { codes });
+}
+
+async function onUndo() {
+  try {
+    await api.post(`/v1/generations/${state.current.id}/undo`, { expected_version: state.version });
+    toast("已撤销上一步");
+  } catch (err) {
+    return fail(err);
+  }
+  return load();
+}
+
+async function onValidate() {
+  try {
+    const result = await api.post(`/v1/generations/${state.current.id}/validate`);
+    toast(result.blocking ? `校验未通过：阻断 ${result.blocking_count} 项` : "校验通过");
+  } catch (err) {
+    return fail(err);
+  }
+  return load();
+}
+
+async function onActivate() {
+  const g = state.current;
+  let impact;
+  try {
+    impact = await api.get(`/v1/generations/${g.id}/impact`);
+  } catch (err) {
+    return fail(err);
+  }
+  $("#confirm-body").replaceChildren(
+    h("p", `将启用 ${g.name}，替换现行版本 ${impact.against || "（无）"}。`), confirmBody(impact),
+  );
+  $("#remap-rules").checked = false;
+  const dialog = $("#confirm");
+  dialog.returnValue = "";
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+  if (dialog.returnValue !== "ok") return null;
+  try {
+    const result = await api.post(`/v1/generations/${g.id}/activate`, { remap_rules: $("#remap-rules").checked });
+    toast(`已启用 ${result.generation}，改派在办事件 ${result.rerouted} 件`);
+  } catch (err) {
+    return fail(err);
+  }
+  return load();
+}
+
+async function onNewDraft() {
+  const name = `草稿 ${new Date().toISOString().slice(0, 16).replace("T", " ")}`;
+  try {
+    const body = new FormData();
+    body.set("name", name);
+    body.set("from_active", "true");
+    const created = await postForm(body);
+    await refreshList(created.id);
+    toast(`已创建草稿 ${created.name}`);
+  } catch (err) {
+    return fail(err);
+  }
+  return load();
+}
+
+async function onUpload(e) {
+  const file = e.target.files[0];
+  if (!file) return null;
+  const body = new FormData();
+  body.set("name", file.name.replace(/\.[^.]+$/, "").slice(0, 80) + ` ${Date.now() % 100000}`);
+  body.set("file", file);
+  try {
+    const created = await postForm(body);
+    await refreshList(created.id);
+    toast(`已导入草稿 ${created.name}`);
+  } catch (err) {
+    return fail(err);
+  } finally {
+    e.target.value = "";
+  }
+  return load();
+}
+
+async function postForm(body) {
+  const res = await fetch("/v1/generations", {
+    method: "POST", body, headers: { Authorization: `Bearer ${api.token}`, Accept: "application/json" },
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+async function start() {
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  if (!state.map) {
+    state.map = new PlannerMap($("#map"));
+    state.map.onSelect = (codes) => {
+      $("#selection").textContent = codes.length ? `已选：${codes.join("、")}` : "";
+    };
+    state.map.onSketch = (pts) => setHint(`已画 ${pts.length} 个点，点“完成切分”提交`);
+    await state.map.ready;
+  }
+  $("#who").textContent = "规划员";
+  await load();
+}
+
+function init() {
+  api.onUnauthorized = () => showLogin("登录已过期，请重新登录");
+  $("#login-form").addEventListener("submit", onLogin);
+  $("#logout").addEventListener("click", () => {
+    api.setToken(null);
+    location.reload();
+  });
+  $("#generation").addEventListener("change", () => {
+    state.current = null;
+    refreshList(Number($("#generation").value)).then(load).catch(fail);
+  });
+  $("#new-draft").addEventListener("click", onNewDraft);
+  $("#upload").addEventListener("change", onUpload);
+  $("#tool-split").addEventListener("click", onSplit);
+  $("#tool-merge").addEventListener("click", onMerge);
+  $("#tool-undo").addEventListener("click", onUndo);
+  $("#tool-validate").addEventListener("click", onValidate);
+  $("#tool-activate").addEventListener("click", onActivate);
+  if (api.token) start().catch(() => showLogin());
+  else showLogin();
+}
+
+init();
