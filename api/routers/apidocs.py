@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import Problem
 from api.openapi30 import ogc_openapi
 from layers.ogc import OPENAPI_30
+from layers.registry import LAYERS
 
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 STATIC = "/static/docs"
@@ -79,4 +80,4 @@ def ogc_api_definition(
         raise Problem(400, "Invalid parameter", f"unknown query parameter {name!r}", name)
     if f not in (None, "json"):
         raise Problem(400, "Invalid parameter", "f must be json", "f")
-    return JSONResponse(ogc_openapi(request.app), media_type=OPENAPI_30)
+    return JSONResponse(ogc_openapi(request.app, LAYERS.values()), media_type=OPENAPI_30)
