@@ -41,6 +41,15 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    # OGC API – Tiles (layers.ogc_tiles) and its tile matrix set
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 """Only what is implemented in full: not CQL2 temporal-functions (T_MEETS ... need
 intervals in the data), spatial-functions (S_WITHIN ...), arithmetic or arrays."""
@@ -100,6 +109,12 @@ def landing(base: str, title: str, description: str) -> dict[str, Any]:
             link(f"{base}docs", "service-doc", HTML, "API 文档"),
             link(f"{base}conformance", "conformance", JSON, "符合的标准 (conformance)"),
             link(f"{base}collections", "data", JSON, "数据集合 (collections)"),
+            link(
+                f"{base}tileMatrixSets",
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                JSON,
+                "瓦片矩阵集 (tile matrix sets)",
+            ),
         ],
     }
 
@@ -141,6 +156,12 @@ def collection(
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 JSON_SCHEMA,
                 "可查询属性 (queryables)",
+            ),
+            link(
+                f"{here}/tiles",
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                "矢量瓦片集 (OGC API – Tiles)",
             ),
             link(f"{base}tiles/{layer.id}.json", "describedby", JSON, "矢量瓦片 (TileJSON)"),
             link(f"{base}tiles/{layer.id}/style.json", "describedby", JSON, "样式 (MapLibre)"),
