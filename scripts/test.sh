@@ -11,6 +11,11 @@ if [ ! -x /usr/bin/chromium ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
+if ! command -v ogr2ogr >/dev/null; then
+    echo "[test.sh] installing gdal-bin (ogr2ogr/ogrinfo: the real GIS client of the OGC tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null
+fi
 export GRIDGOV_REQUIRE_BROWSER=1  # a missing browser fails the console tests, never skips
 python3 -m ruff check .
 python3 -m pytest "$@"
