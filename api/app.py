@@ -26,6 +26,7 @@ from api.routers import (
     integrations,
     locate,
     mapit,
+    ogc_tiles,
     open311,
     reports,
     stream,
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(mapit.router, dependencies=[Depends(lookup_access)])
     app.include_router(features.router)
     app.include_router(tiles.router)
+    app.include_router(ogc_tiles.router)
     app.include_router(stream.router)
     app.include_router(events.router)
     app.include_router(catalog.router)

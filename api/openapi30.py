@@ -12,9 +12,12 @@ in the tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
+
+from layers.model import Layer
 
 OGC_TAGS = frozenset({"OGC API – Features", "OGC API – Tiles"})
 UNKNOWN_IN_30 = frozenset({"contentMediaType", "contentEncoding", "$schema", "$id", "$comment"})
@@ -101,7 +104,38 @@ def ogc_subset(full: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def ogc_openapi(app: FastAPI) -> dict[str, Any]:
+def per_collection(doc: dict[str, Any], layers: Iterable[Layer]) -> None:
+    """Add ``/collections/<id>/items`` of every layer, with a query parameter for each
+    queryable: the form clients (GDAL's OAPIF driver) read to learn what the server can
+    filter, so they send ``name=value`` and ``filter=`` instead of filtering locally."""
+    template = doc["paths"].get("/collections/{collectionId}/items", {}).get("get")
+    if template is None:
+        return
+    base = [p for p in template.get("parameters", []) if p.get("name") != "collectionId"]
+    for layer in layers:
+        extra = [
+            {
+                "name": p.name,
+                "in": "query",
+                "required": False,
+                "description": f"{p.title}: equality filter",
+                "schema": {"type": p.json_type},
+                "style": "form",
+                "explode": False,
+            }
+            for p in layer.properties
+            if not p.computed
+        ]
+        op = {
+            **template,
+            "operationId": f"items_{layer.id}",
+            "summary": f"{layer.title} ({layer.title_en})",
+            "parameters": base + extra,
+        }
+        doc["paths"][f"/collections/{layer.id}/items"] = {"get": op}
+
+
+def ogc_openapi(app: FastAPI, layers: Iterable[Layer] = ()) -> dict[str, Any]:
     """The OGC routes of ``app`` as an OpenAPI 3.0.3 document (cached on the app)."""
     cached = getattr(app.state, "ogc_openapi", None)
     if cached is not None:
@@ -114,5 +148,6 @@ def ogc_openapi(app: FastAPI) -> dict[str, Any]:
         "Tiles of gridgov's map layers. The whole service: /openapi.json (OpenAPI 3.1).",
     }
     doc = {"openapi": "3.0.3", "info": info, **to_30(ogc_subset(full))}
+    per_collection(doc, layers)
     app.state.ogc_openapi = doc
     return doc

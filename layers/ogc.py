@@ -29,7 +29,36 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    # Part 3: queryables, equality filters on them, the filter parameter, CQL2
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    # OGC API – Tiles (layers.ogc_tiles) and its tile matrix set
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
+"""Only what is implemented in full: not CQL2 temporal-functions (T_MEETS ... need
+intervals in the data), spatial-functions (S_WITHIN ...), arithmetic or arrays."""
+JSON_SCHEMA = "application/schema+json"
+GEOMETRY_FORMATS = {
+    "Point": "geometry-point",
+    "Polygon": "geometry-polygon",
+    "MultiPolygon": "geometry-multipolygon",
+}
 
 
 def link(href: str, rel: str, type: str, title: str | None = None) -> dict[str, str]:
@@ -80,6 +109,12 @@ def landing(base: str, title: str, description: str) -> dict[str, Any]:
             link(f"{base}docs", "service-doc", HTML, "API 文档"),
             link(f"{base}conformance", "conformance", JSON, "符合的标准 (conformance)"),
             link(f"{base}collections", "data", JSON, "数据集合 (collections)"),
+            link(
+                f"{base}tileMatrixSets",
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                JSON,
+                "瓦片矩阵集 (tile matrix sets)",
+            ),
         ],
     }
 
@@ -116,6 +151,18 @@ def collection(
             link(with_query(here, f="html"), "alternate", HTML, f"{layer.title} (网页)"),
             link(f"{here}/items", "items", GEOJSON, f"{layer.title}要素 (GeoJSON)"),
             link(with_query(f"{here}/items", f="html"), "items", HTML, f"{layer.title}要素 (网页)"),
+            link(
+                f"{here}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                JSON_SCHEMA,
+                "可查询属性 (queryables)",
+            ),
+            link(
+                f"{here}/tiles",
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                "矢量瓦片集 (OGC API – Tiles)",
+            ),
             link(f"{base}tiles/{layer.id}.json", "describedby", JSON, "矢量瓦片 (TileJSON)"),
             link(f"{base}tiles/{layer.id}/style.json", "describedby", JSON, "样式 (MapLibre)"),
             *extra_links,
@@ -131,6 +178,46 @@ def collection(
     # `datetime` matches them all.
     doc["gridgov:datetimeProperty"] = layer.datetime_field
     return doc
+
+
+def queryables(layer: Layer, base: str) -> dict[str, Any]:
+    """Part 3 queryables: a JSON Schema of what ``filter`` and ``name=value`` may use.
+
+    ``queryables`` (a list of ``{id, type}``) repeats the properties in the shape of the
+    draft standard, which GDAL up to 3.6 reads; newer clients read ``properties``.
+    """
+    props: dict[str, Any] = {
+        "geometry": {
+            "title": "几何 (geometry)",
+            "format": GEOMETRY_FORMATS[layer.geometry_type],
+            "x-ogc-role": "primary-geometry",
+        }
+    }
+    for p in layer.properties:
+        if p.computed:
+            continue
+        schema: dict[str, Any] = {"title": p.title, "type": p.json_type}
+        if p.type == "date":
+            schema["format"] = "date"
+        elif p.type == "datetime":
+            schema["format"] = "date-time"
+        if p.name == layer.datetime_field:
+            schema["x-ogc-role"] = "primary-instant"
+        if p.name == layer.id_field:
+            schema["x-ogc-role"] = "id"
+        props[p.name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}collections/{layer.id}/queryables",
+        "type": "object",
+        "title": f"{layer.title} (queryables)",
+        "properties": props,
+        "additionalProperties": False,
+        "queryables": [
+            {"id": name, "type": spec.get("format", spec.get("type", "geometry"))}
+            for name, spec in props.items()
+        ],
+    }
 
 
 def collections(

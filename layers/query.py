@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from gis_core.storage.cql import CQLFilter
 from gis_core.storage.features import FeatureQuery, FilterError, coerce, parse_interval
 from gis_core.storage.geo import BBox
 from gis_core.storage.types import INTEGER_MAX
@@ -30,6 +31,8 @@ CRS84_NAMES = frozenset({CRS84, f"<{CRS84}>", "OGC:CRS84", "[OGC:CRS84]"})
 CRS_PARAMETERS = ("crs", "bbox-crs")
 """Part 2 parameters clients such as GDAL send once a collection lists its ``crs``: only
 CRS84 (the storage CRS, lon/lat) is offered, any other value is a 400."""
+FILTER_PARAMETERS = ("filter", "filter-lang", "filter-crs")
+"""OGC API – Features Part 3: a CQL2 ``filter`` (text or JSON) on the queryables."""
 CREDENTIALS = frozenset({"api_key"})
 """Parameters read by ``api.security`` (Open311-style keys), not filters: allowed, ignored."""
 
@@ -89,7 +92,7 @@ def parse_limit(text: str | None) -> int:
 
 def allowed_parameters(layer: Layer, *, paging: bool) -> set[str]:
     """Every query parameter a layer's items (``paging``) or tiles accept."""
-    names = set(layer.stored) | CREDENTIALS
+    names = set(layer.stored) | CREDENTIALS | set(FILTER_PARAMETERS)
     if paging:
         names |= {"f", "bbox", "limit", "offset", *CRS_PARAMETERS}
     names.add("datetime")
@@ -146,8 +149,16 @@ def parse_layer_request(
     interval = parse_interval(seen.pop("datetime")) if "datetime" in seen else None
     if layer.datetime_field is None:
         interval = None  # validated above; features without a time match every datetime
+    check_crs("filter-crs", seen.pop("filter-crs", None))
+    lang = seen.pop("filter-lang", None)
+    text = seen.pop("filter", None)
+    if lang is not None and text is None:
+        raise FilterError("filter-lang", "filter-lang without a filter")
+    cql = None if text is None else CQLFilter.parse(text, lang, layer.stored)
     equals = {name: coerce(layer.source, name, value) for name, value in seen.items()}
-    query = FeatureQuery(bbox=bbox, equals=equals, interval=interval, limit=limit, offset=offset)
+    query = FeatureQuery(
+        bbox=bbox, equals=equals, interval=interval, limit=limit, offset=offset, filter=cql
+    )
     return LayerRequest(query, generation or None, fmt, at)
 
 

@@ -22,6 +22,11 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
     "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -d -p 1883
     for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.1; done
 fi
+if ! command -v ogr2ogr >/dev/null; then
+    echo "[test.sh] installing gdal-bin (ogr2ogr/ogrinfo: the real GIS client of the OGC tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null
+fi
 export GRIDGOV_REQUIRE_BROWSER=1  # a missing browser fails the console tests, never skips
 python3 -m ruff check .
 python3 -m pytest "$@"

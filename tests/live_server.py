@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(environ: Mapping[str, str], log: Path) -> Iterator[str]:
-    """Run ``api.app:create_app`` with ``environ``; yields the base URL (no trailing /)."""
+def serve(environ: Mapping[str, str], log: Path, log_level: str = "warning") -> Iterator[str]:
+    """Run ``api.app:create_app`` with ``environ``; yields the base URL (no trailing /).
+    ``log_level="info"`` writes uvicorn's access log (every request line) to ``log``."""
     port = free_port()
     command = [
         sys.executable,
@@ -43,7 +44,7 @@ def serve(environ: Mapping[str, str], log: Path) -> Iterator[str]:
         "--port",
         str(port),
         "--log-level",
-        "warning",
+        log_level,
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(

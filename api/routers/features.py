@@ -112,10 +112,27 @@ ITEMS_PARAMETERS = [
         "bbox-crs", "CRS of bbox: only CRS84 (the default).", {"type": "string", "format": "uri"}
     ),
     _param("f", "Response format.", {"type": "string", "enum": ["json", "html"]}),
+    _param(
+        "filter",
+        "CQL2 filter on the queryables (see `/collections/{collectionId}/queryables`), "
+        "evaluated in the database, e.g. `floors > 10 AND name LIKE '%社区%'` or "
+        "`S_INTERSECTS(geometry, BBOX(117.28,31.78,117.31,31.80))`.",
+        {"type": "string", "maxLength": 20_000},
+    ),
+    _param(
+        "filter-lang",
+        "Language of `filter` (default cql2-text).",
+        {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
+    ),
+    _param(
+        "filter-crs",
+        "CRS of geometries in `filter`: only CRS84 (the default).",
+        {"type": "string", "format": "uri"},
+    ),
 ]
 PROPERTY_FILTERS_NOTE = (
-    "Every property the collection exposes (see `/collections/{collectionId}`) is also an "
-    "equality filter, e.g. `status=dispatched` or `class_code=01001`."
+    "Every queryable (`/collections/{collectionId}/queryables`) is also an equality "
+    "filter, e.g. `status=dispatched` or `class_code=01001`; `filter` takes CQL2."
 )
 
 
@@ -262,6 +279,26 @@ class FeaturesEndpoints:
             extent = self.extent(store, lookup, layer)
             doc = ogc.collection(layer, str(request.base_url), extent, licence(interop))
             return self.respond(request, html, "collection.html", doc, layer=layer)
+
+        @router.get(
+            "/collections/{collectionId}/queryables",
+            name="ogc_queryables",
+            summary="Queryables of a collection (JSON Schema)",
+            response_class=Response,
+            responses={200: {"content": {ogc.JSON_SCHEMA: {}}}},
+        )
+        def queryables(
+            request: Request,
+            principal: OptionalPrincipal,
+            collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
+            f: FormatParam = None,
+        ) -> Response:
+            layer = self.layer(collection_id)
+            if _check_format(request) == "html":
+                raise Problem(400, "Invalid parameter", "queryables are JSON only", "f")
+            restrict(layer, principal, FeatureQuery())
+            doc = ogc.queryables(layer, str(request.base_url))
+            return JSONResponse(doc, media_type=ogc.JSON_SCHEMA)
 
         @router.get(
             "/collections/{collectionId}/items",

@@ -10,9 +10,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import shapely
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
@@ -82,6 +84,7 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_conn.create_function(SQLITE_INTERSECTS, 2, sqlite_intersects, deterministic=True)
         cur = dbapi_conn.cursor()
         try:
             cur.execute("PRAGMA journal_mode=WAL")
@@ -95,6 +98,26 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+SQLITE_INTERSECTS = "gg_intersects"
+"""SQL function ``gg_intersects(wkb, wkb)`` on SQLite connections: shapely's exact
+intersects, so spatial filters (CQL2 ``S_INTERSECTS``) are evaluated in the database
+on SQLite too (PostGIS has ``ST_Intersects``)."""
+
+
+@lru_cache(maxsize=32)
+def _query_shape(wkb: bytes) -> shapely.Geometry:
+    """The filter's geometry, parsed and prepared once, not once per row."""
+    shape = shapely.from_wkb(wkb)
+    shapely.prepare(shape)
+    return shape
+
+
+def sqlite_intersects(row_wkb: bytes | None, query_wkb: bytes | None) -> int | None:
+    if row_wkb is None or query_wkb is None:
+        return None
+    return int(shapely.intersects(_query_shape(bytes(query_wkb)), shapely.from_wkb(row_wkb)))
 
 
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from shapely.geometry.base import BaseGeometry
@@ -88,6 +88,12 @@ class FeatureSource:
         return Base.metadata.tables[self.table]
 
 
+class SQLFilter(Protocol):
+    """Anything that becomes one WHERE condition on a source (CQL2 filters)."""
+
+    def clause(self, dialect: str, source: FeatureSource) -> ColumnElement[bool]: ...
+
+
 @dataclass(frozen=True)
 class FeatureQuery:
     """Which features: all filters are ANDed; ``limit=None`` means all of them."""
@@ -102,6 +108,8 @@ class FeatureQuery:
     """Only rows whose area column starts with this code (a caller's jurisdiction)."""
     area_null_visible: bool = False
     """With `area_prefix`: rows with no area (outside every grid) are visible too."""
+    filter: SQLFilter | None = None
+    """A further condition (a CQL2 filter, :class:`gis_core.storage.cql.CQLFilter`)."""
 
 
 @dataclass
@@ -254,6 +262,8 @@ def where_clauses(
     if query.bbox is not None:
         clauses.append(t.c.geom.isnot(None))
         clauses.append(sql_geo.bbox_clause(store.dialect, t, query.bbox))
+    if query.filter is not None:
+        clauses.append(query.filter.clause(store.dialect, source))
     if query.area_prefix is not None:
         if source.area_column is None:
             raise FilterError("area", "this collection is not divided by area")

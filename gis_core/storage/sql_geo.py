@@ -65,6 +65,21 @@ def bbox_clause(dialect: str, table: Table, bbox: BBox) -> ColumnElement[bool]:
     )
 
 
+def intersects_clause(dialect: str, table: Table, shape: shapely.Geometry) -> ColumnElement[bool]:
+    """Rows whose geometry intersects ``shape`` (WGS84), exact on both backends: a bbox
+    prefilter (index) and ``ST_Intersects`` (PostGIS) or ``gg_intersects`` (SQLite, a
+    shapely function registered on every connection by ``storage.engine``)."""
+    wkb = literal(shapely.to_wkb(shape, byte_order=1), LargeBinary)
+    box = tuple(float(v) for v in shapely.bounds(shape))
+    if dialect == POSTGIS:
+        return and_(
+            table.c.geom.op("&&")(func.ST_MakeEnvelope(*box, STORAGE_EPSG)),
+            func.ST_Intersects(table.c.geom, func.ST_GeomFromWKB(wkb, STORAGE_EPSG)),
+        )
+    prefilter = bbox_clause(dialect, table, box)  # type: ignore[arg-type]
+    return and_(prefilter, func.gg_intersects(type_coerce(table.c.geom, LargeBinary), wkb) == 1)
+
+
 def intersects_bbox(geoms: GeomArray, bbox: BBox) -> NDArray[np.bool_]:
     """The exact test that completes SQLite's prefilter (what PostGIS answers itself)."""
     shape = shapely.union_all([bbox_geometry(half) for half in split_antimeridian(bbox)])

@@ -217,6 +217,7 @@ def test_docs_pages_reference_only_local_assets(api_client: TestClient) -> None:
         assert "/static/docs/" in html
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"):
         assert api_client.get(f"/static/docs/{asset}").status_code == 200
+    assert b"cdn.redoc.ly" not in api_client.get("/static/docs/redoc.standalone.js").content
 
 
 def test_bbox_oracle_helper_is_consistent() -> None:
