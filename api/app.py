@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import Depends, FastAPI
 
 from api.errors import register_error_handlers
+from api.hardening import install_hardening
 from api.routers import (
     auth,
     catalog,
@@ -67,6 +68,7 @@ def create_app(
     app.state.open311_settings = open311_settings or get_open311_settings()
     register_error_handlers(app)
     install_security(app)
+    install_hardening(app)  # issue 14: limits, request ids, headers, 500s as problems
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(locate.router, dependencies=[Depends(lookup_access)])

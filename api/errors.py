@@ -18,6 +18,7 @@ from gis_core.boundaries.generations import GenerationNotFound, NoActiveGenerati
 from gis_core.boundaries.grid_detail import AreaNotFound
 from gis_core.cases.errors import RoleError, StatusError, TransitionError
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
+from gis_core.events.access import OutsideJurisdiction
 from gis_core.spatial.crs import CRSError
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.features import FilterError
@@ -89,6 +90,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     Conflict: (409, "Conflict: the event changed", "expected_version"),
     StatusError: (409, "Action not possible in this status", "action"),
     RoleError: (403, "Action not allowed for this role", "action"),
+    OutsideJurisdiction: (403, "Outside your jurisdiction", None),  # issue 14
     TransitionError: (422, "Invalid action", "action"),
 }
 

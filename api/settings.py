@@ -84,7 +84,15 @@ class Open311Settings(BaseSettings):
     )
 
     public_reads: bool = True
-    """Whether GET services/requests need no key (GeoReport clients read without one)."""
+    """Whether GET services/requests need no key (GeoReport clients read without one).
+    Anonymous readers see only the public subset below: never case notes, addresses,
+    photos or exact places, never other sources (110, cameras, patrols)."""
+    public_sources: list[str] = ["resident_app"]
+    """Sources whose events anonymous readers may see (comma-separated in the env)."""
+    public_categories: list[str] = []
+    """Event classes or class prefixes anonymous readers may see; empty = every class."""
+    public_decimals: int = 3
+    """Decimal degrees of the locations shown to anonymous readers (3 = about 100 m)."""
     contact: str = "12345政务服务便民热线"
 
 

@@ -25,10 +25,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.access import restrict, visible
+from api.access import restrict, shows_extent, visible
 from api.dependencies import LookupDep, StoreDep
 from api.errors import Problem
-from api.security import OptionalPrincipal
+from api.security import OptionalPrincipal, Principal
 from gis_core.boundaries.generations import LookupService, NoActiveGeneration
 from gis_core.storage import Store
 from gis_core.storage import features as store_features
@@ -177,7 +177,11 @@ class FeaturesEndpoints:
             return None
         return lookup.resolve(generation).id
 
-    def extent(self, store: Store, lookup: LookupService, layer: Layer) -> Extent | None:
+    def extent(
+        self, store: Store, lookup: LookupService, layer: Layer, principal: Principal | None
+    ) -> Extent | None:
+        if not shows_extent(layer, principal):
+            return None
         try:
             gen = self.generation_id(lookup, layer, None)
         except NoActiveGeneration:
@@ -213,10 +217,17 @@ class FeaturesEndpoints:
 
         @router.get("/collections", summary="Feature collections", name="ogc_collections")
         def collections(
-            request: Request, store: StoreDep, lookup: LookupDep, f: FormatParam = None
+            request: Request,
+            store: StoreDep,
+            lookup: LookupDep,
+            principal: OptionalPrincipal,
+            f: FormatParam = None,
         ) -> Response:
             html = wants_html(request, _check_format(f))
-            extents = {lid: self.extent(store, lookup, layer) for lid, layer in self.layers.items()}
+            extents = {
+                lid: self.extent(store, lookup, layer, principal)
+                for lid, layer in self.layers.items()
+            }
             doc = ogc.collections(self.layers.values(), str(request.base_url), extents)
             return self.respond(request, html, "collections.html", doc)
 
@@ -227,12 +238,13 @@ class FeaturesEndpoints:
             request: Request,
             store: StoreDep,
             lookup: LookupDep,
+            principal: OptionalPrincipal,
             collection_id: Annotated[str, Path(alias="collectionId", max_length=64)],
             f: FormatParam = None,
         ) -> Response:
             layer = self.layer(collection_id)
             html = wants_html(request, _check_format(f))
-            extent = self.extent(store, lookup, layer)
+            extent = self.extent(store, lookup, layer, principal)
             doc = ogc.collection(layer, str(request.base_url), extent)
             return self.respond(request, html, "collection.html", doc, layer=layer)
 

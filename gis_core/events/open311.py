@@ -20,11 +20,12 @@ module maps it to gridgov's model and back, without HTTP:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.vocab import OPEN, Status
@@ -55,6 +56,38 @@ FIELD_NAMES = {
 """gridgov intake field -> the GeoReport parameter a client sent."""
 
 assert set(OPEN311_STATUS) == set(Status), "every status needs an Open311 status"
+
+
+@dataclass(frozen=True)
+class PublicSubset:
+    """What anonymous GeoReport readers may see when an operator opens reads at all:
+    only events of the listed sources and classes, located to ``decimals`` decimal
+    degrees (3 = about 100 m), with the status word as ``status_notes`` (never a case
+    note), and without address, building id or photo."""
+
+    sources: tuple[str, ...] = (SOURCE,)
+    categories: tuple[str, ...] = ()
+    """Class codes or prefixes (``06`` = a major class); empty = every class."""
+    decimals: int = 3
+
+    def conditions(self) -> list[Any]:
+        where: list[Any] = [Event.source.in_(list(self.sources))]
+        if self.categories:
+            where.append(or_(*(Event.category_code.startswith(c) for c in self.categories)))
+        return where
+
+    def redact(self, document: dict[str, Any], status: str) -> dict[str, Any]:
+        def rounded(value: Any) -> Any:
+            return None if value is None else round(float(value), self.decimals)
+
+        return document | {
+            "status_notes": Status(status).label,
+            "lat": rounded(document.get("lat")),
+            "long": rounded(document.get("long")),
+            "address": None,
+            "address_id": None,
+            "media_url": None,
+        }
 
 
 def statuses(open311_status: str) -> list[str]:
@@ -139,7 +172,9 @@ class Open311Requests:
             return str(unit.name)
         return ((event.get("routing") or {}).get("unit") or {}).get("name")
 
-    def documents(self, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def documents(
+        self, events: Sequence[Mapping[str, Any]], public: PublicSubset | None = None
+    ) -> list[dict[str, Any]]:
         ids = [int(e["id"]) for e in events]
         last: dict[int, tuple[str | None, datetime]] = {}
         photos: dict[int, str] = {}
@@ -185,13 +220,18 @@ class Open311Requests:
                     "media_url": photos.get(int(event["id"])),
                 }
             )
+            if public is not None:
+                out[-1] = public.redact(out[-1], event["status"])
         return out
 
-    def by_token(self, token: str, jurisdiction: str | None = None) -> int | None:
+    def by_token(
+        self, token: str, jurisdiction: str | None = None, public: PublicSubset | None = None
+    ) -> int | None:
         """The event id of a token (the event's ``public_id``), if the caller sees it."""
+        where = public.conditions() if public is not None else []
         with self.events.store.session(write=False) as session:
             row = session.execute(
-                select(Event.id, Event.grid_code).where(Event.public_id == token)
+                select(Event.id, Event.grid_code).where(Event.public_id == token, *where)
             ).first()
         if row is None or not event_visible(jurisdiction, row.grid_code):
             return None
@@ -207,6 +247,7 @@ class Open311Requests:
         status: Sequence[str] = (),
         jurisdiction: str | None = None,
         limit: int = MAX_REQUESTS,
+        public: PublicSubset | None = None,
     ) -> list[dict[str, Any]]:
         """GET requests: by ids (which overrides everything else but the jurisdiction), or
         by service codes, a period of ``requested_datetime`` (default: the last 90 days,
@@ -231,6 +272,8 @@ class Open311Requests:
                 jurisdiction=jurisdiction,
             )
             extra = [Event.category_code.in_(list(service_codes))] if service_codes else []
+        if public is not None:
+            extra += public.conditions()
         with self.events.store.session(write=False) as session:
             rows = session.scalars(
                 select(Event)
@@ -239,7 +282,7 @@ class Open311Requests:
                 .limit(limit)
             ).all()
             views = [event_view(e, now) for e in rows]
-        return self.documents(views)
+        return self.documents(views, public)
 
 
 __all__ = [
@@ -247,6 +290,7 @@ __all__ = [
     "OPEN311_STATUS",
     "SOURCE",
     "Open311Requests",
+    "PublicSubset",
     "open311_field",
     "report_from_fields",
     "service",
