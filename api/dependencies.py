@@ -67,6 +67,42 @@ def get_nearby(request: Request) -> NearbyComponents:
     return nearby
 
 
+class StreamSlots:
+    """Open event streams per principal (this process), so that one token cannot hold
+    hundreds of polling streams (issue 14): ``take`` refuses past the cap."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: tuple[str, int], cap: int) -> bool:
+        with self._lock:
+            if self._open.get(key, 0) >= cap:
+                return False
+            self._open[key] = self._open.get(key, 0) + 1
+            return True
+
+    def release(self, key: tuple[str, int]) -> None:
+        with self._lock:
+            left = self._open.get(key, 0) - 1
+            if left > 0:
+                self._open[key] = left
+            else:
+                self._open.pop(key, None)
+
+    def count(self, key: tuple[str, int]) -> int:
+        return self._open.get(key, 0)
+
+
+def get_stream_slots(request: Request) -> StreamSlots:
+    state = request.app.state
+    with _LOCK:
+        slots = getattr(state, "stream_slots", None)
+        if slots is None:
+            slots = state.stream_slots = StreamSlots()
+    return slots
+
+
 SettingsDep = Annotated[ApiSettings, Depends(app_settings)]
 StreamSettingsDep = Annotated[StreamSettings, Depends(app_stream_settings)]
 Open311SettingsDep = Annotated[Open311Settings, Depends(app_open311_settings)]
@@ -74,6 +110,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 LookupDep = Annotated[LookupService, Depends(get_lookup)]
 EventsDep = Annotated[EventService, Depends(get_events)]
 NearbyDep = Annotated[NearbyComponents, Depends(get_nearby)]
+StreamSlotsDep = Annotated[StreamSlots, Depends(get_stream_slots)]
 
 # -- coordinates and boundary generations -----------------------------------------------
 

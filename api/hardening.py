@@ -8,6 +8,7 @@ One pure ASGI middleware (no per-request thread, no body copies beyond the limit
   paths), before any route runs: 413 beyond, whatever Content-Length claimed;
 * JSON bodies nested deeper than ``JSON_DEPTH_MAX`` refused (400) before parsing, found
   with one regular expression and a numpy running sum;
+* paths over ``PATH_MAX`` characters (or a segment over ``SEGMENT_MAX``) refused (414);
 * query strings with NUL, invalid UTF-8, lone surrogates or values over
   ``QUERY_VALUE_MAX`` characters refused (400 naming the parameter);
 * security headers on every answer (``X-Content-Type-Options``, ``Referrer-Policy``,
@@ -52,6 +53,10 @@ SECURITY_HEADERS = [
 ]
 BATCH_PATHS = ("/v1/locate",)
 """Paths whose POST bodies may be batches (up to BATCH_BODY_MAX_BYTES)."""
+PATH_MAX = 2048
+SEGMENT_MAX = 256
+"""A path segment longer than this is no id of gridgov's (and a 5,000-digit one would
+reach Python's int-digits limit in the router)."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _OPEN = np.frombuffer(b"[{", dtype=np.uint8)
@@ -131,6 +136,11 @@ class HardeningMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        path = scope.get("path", "")
+        if len(path) > PATH_MAX or any(len(part) > SEGMENT_MAX for part in path.split("/")):
+            detail = f"paths are at most {PATH_MAX} characters, {SEGMENT_MAX} per segment"
+            await _problem(send_wrapped, 414, "URI too long", detail, "path")
+            return
         bad = query_problem(scope.get("query_string", b""))
         if bad is not None:
             name, reason = bad

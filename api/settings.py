@@ -74,6 +74,8 @@ class StreamSettings(BaseSettings):
     lag_seconds: float = 10.0
     retry_ms: int = 3000
     """Reconnection delay the browser is told to use."""
+    max_per_principal: int = 4
+    """Open streams one token or key may hold per worker process (429 beyond)."""
 
 
 class Open311Settings(BaseSettings):
