@@ -103,4 +103,3 @@ def sees_event_counts(principal: Principal | None, area_code: str) -> bool:
         and principal.satisfies(("events:read",))
         and event_visible(principal.jurisdiction, area_code)
     )
-

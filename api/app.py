@@ -11,6 +11,7 @@ from api.errors import register_error_handlers
 from api.hardening import install_hardening
 from api.routers import (
     auth,
+    calendar,
     catalog,
     console,
     events,
@@ -80,4 +81,5 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(open311.router)
     app.include_router(console.router)
+    app.include_router(calendar.router)  # issue 14: holiday-schedule warnings
     return app

@@ -33,6 +33,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from api.dependencies import SettingsDep
 from api.errors import Problem
 from api.settings import ApiSettings
+from gis_core.cases.calendar import calendar_status
 
 DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 """The built console (committed); ``web/build.mjs`` writes it."""
@@ -175,6 +176,7 @@ def console_config(settings: SettingsDep) -> JSONResponse:
         "basemap": basemap(settings),
         "labels": _labels(),
         "vocab": _vocab(),
+        "calendar": calendar_status(),  # warnings shown as a banner (issue 14)
     }
     return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
 

@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def register_commands() -> None:
     """Add every command group to ``app`` (lazily, so `import gis_core.cli` stays cheap)."""
-    from gis_core.cli import db, demo, events, sample, serve, spatial, users
+    from gis_core.cli import calendar, db, demo, events, sample, serve, spatial, users
 
     spatial.register(app)
     sample.register(app)
@@ -24,6 +24,7 @@ def register_commands() -> None:
     serve.register(app)
     users.register(app)
     demo.register(app)
+    calendar.register(app)
 
 
 def main() -> None:

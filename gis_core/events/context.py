@@ -44,6 +44,9 @@ class EventContext:
         self.lookup = lookup or LookupService(store)
         self._router: Router | None = None
         self._projector: Projector | None = None
+        install = getattr(store, "install_schedules", None)
+        if install is not None:  # holiday schedules an admin loaded (gridgov calendar load)
+            install()
 
     @property
     def router(self) -> Router:

@@ -491,7 +491,10 @@ def test_relocate_reroutes_on_record(api: Api, env: Env) -> None:
     problem(relocate(DISTRICT, crs="EPSG:99999"), 422, "crs")
     problem(relocate(DISTRICT, expected_version=99), 409, "expected_version")
     problem(relocate("verifier"), 403, "action")  # only dispatchers reroute
-    r = relocate(S1, note="地址更正到芜湖路街道")
+    # A street dispatcher may not move an event out of the street (issue 14): the
+    # district dispatcher does.
+    problem(relocate(S1, note="地址更正到芜湖路街道"), 403, "lon")
+    r = relocate(DISTRICT, note="地址更正到芜湖路街道")
     assert r.status_code == 200, r.text
     moved = r.json()
     assert moved["grid_code"].startswith(STREET2) and moved["street_code"] == STREET2
@@ -499,7 +502,7 @@ def test_relocate_reroutes_on_record(api: Api, env: Env) -> None:
     assert moved["routing"]["previous"]["grid_code"] == event["grid_code"]
     last = moved["history"][-1]
     assert last["action"] == "reroute" and last["note"] == "地址更正到芜湖路街道"
-    assert last["actor"] == S1
+    assert last["actor"] == DISTRICT
     problem(api.get(f"/v1/events/{eid}", S1), 404)  # now another street's event
     current = api.get(f"/v1/events/{eid}", S2).json()
     assert current["version"] == moved["version"]

@@ -31,6 +31,7 @@ from gis_core.storage.models.boundaries import (
     RoutingRule,
     UnitMember,
 )
+from gis_core.storage.models.calendar import CALENDAR_KINDS, CALENDAR_TABLES, CalendarDay
 from gis_core.storage.models.events import (
     EVENT_TABLES,
     Attachment,
@@ -43,6 +44,9 @@ TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
 
 __all__ = [
     "AUTH_TABLES",
+    "CALENDAR_KINDS",
+    "CALENDAR_TABLES",
+    "CalendarDay",
     "BOUNDARY_TABLES",
     "EVENT_TABLES",
     "NAMING_CONVENTION",

@@ -16,12 +16,13 @@ from __future__ import annotations
 from gis_core.storage.columns import BUILDING_COLUMNS, COMPONENT_COLUMNS
 from gis_core.storage.store.assets import AssetsStore
 from gis_core.storage.store.boundaries import BoundariesStore, Generation
+from gis_core.storage.store.calendar import CalendarStore
 from gis_core.storage.store.core import SchemaNotCurrent
 from gis_core.storage.store.frames import CHUNK_ROWS, Progress
 from gis_core.storage.store.responsibility import ResponsibilityStore
 
 
-class Store(BoundariesStore, AssetsStore, ResponsibilityStore):
+class Store(BoundariesStore, AssetsStore, ResponsibilityStore, CalendarStore):
     """Typed access to the gridgov database (see the module docstring).
 
     ``Store(url)`` resolves the URL as :func:`gis_core.storage.engine.resolve_url` does;
