@@ -44,10 +44,9 @@ TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
 
 __all__ = [
     "AUTH_TABLES",
+    "BOUNDARY_TABLES",
     "CALENDAR_KINDS",
     "CALENDAR_TABLES",
-    "CalendarDay",
-    "BOUNDARY_TABLES",
     "EVENT_TABLES",
     "NAMING_CONVENTION",
     "TABLES",
@@ -63,6 +62,7 @@ __all__ = [
     "Base",
     "BoundaryGeneration",
     "Building",
+    "CalendarDay",
     "Component",
     "Event",
     "EventHistory",
