@@ -22,7 +22,6 @@ the user's bearer token.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -34,9 +33,10 @@ from api.dependencies import SettingsDep
 from api.errors import Problem
 from api.settings import ApiSettings
 from gis_core.cases.calendar import calendar_status
+from gis_core.paths import WEB_DIST
 
-DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
-"""The built console (committed); ``web/build.mjs`` writes it."""
+DIST = WEB_DIST
+"""The built console (committed; shipped in the package); ``web/build.mjs`` writes it."""
 ASSETS = DIST / "assets"
 BASEMAP_CRS = ("wgs84", "gcj02")
 
