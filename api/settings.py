@@ -9,6 +9,7 @@ One class per concern, all here: :class:`ApiSettings` (the service), :class:`Aut
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,13 +43,16 @@ class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
 
     secret_key: SecretStr | None = None
-    """Token-signing secret (32+ characters). Unset: one is generated and kept in the
-    database (table auth_secrets), fine for the embedded demo; set it in production so a
-    database dump does not carry the signing key."""
+    """Token-signing secret (32+ characters). Unset: read from ``secret_key_file``."""
+    secret_key_file: Path | None = None
+    """A file holding the secret, mode 0600 (refused when others may read it). Unset: one
+    is created 0600 beside the SQLite file, or in ~/.config/gridgov/ for PostgreSQL (see
+    gis_core.auth.keyfile). Never kept in the database."""
     token_ttl_minutes: int = 480
     """Bearer-token lifetime: a dispatcher's shift."""
     login_rate: str = "10/min"
-    """Login attempts allowed per username (per process), against password guessing."""
+    """Failed logins allowed per client address and per account (per process) before a
+    growing delay; see api.routers.auth."""
 
     @field_validator("secret_key")
     @classmethod

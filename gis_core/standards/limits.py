@@ -25,6 +25,8 @@ NOTE_MAX = 2000
 append-only history, so they are short."""
 SHORT_TEXT_MAX = 64
 """Codes, names and other one-word values (source, crs, category, action, unit)."""
+PASSWORD_MAX = 1024
+"""Passwords at login: argon2 work must not grow with what a caller sends."""
 QUERY_VALUE_MAX = 2048
 """Any single query-string value."""
 
