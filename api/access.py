@@ -86,3 +86,25 @@ def visible(layer: Layer, principal: Principal | None, properties: dict[str, Any
     if layer.area_column is None:
         return True
     return event_visible(caller.jurisdiction, properties.get(layer.area_column))
+
+
+def shows_extent(layer: Layer, principal: Principal | None) -> bool:
+    """Whether collection / TileJSON metadata may carry the layer's extent and time range:
+    always for open map data; for a restricted layer (events) only to a caller who holds
+    its scope everywhere (an extent over all events would leak other areas' events)."""
+    if layer.scope is None:
+        return True
+    return (
+        principal is not None
+        and principal.satisfies((layer.scope,))
+        and principal.jurisdiction is None
+    )
+
+
+def sees_event_counts(principal: Principal | None, area_code: str) -> bool:
+    """Event counts of an area (grid detail) only for event readers who see that area."""
+    return (
+        principal is not None
+        and principal.satisfies(("events:read",))
+        and event_visible(principal.jurisdiction, area_code)
+    )

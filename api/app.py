@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import Depends, FastAPI
 
 from api.errors import register_error_handlers
+from api.hardening import install_hardening
 from api.middleware import CORSMiddleware, HeadMiddleware
 from api.routers import (
     analytics,
     apidocs,
     auth,
+    calendar,
     casework,
     catalog,
     catalogue,
@@ -85,6 +87,7 @@ def create_app(
     app.state.interop_settings = interop = interop_settings or get_interop_settings()
     register_error_handlers(app)
     install_security(app)
+    install_hardening(app)  # issue 14: limits, request ids, headers, 500s as problems
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(locate.router, dependencies=[Depends(lookup_access)])
@@ -110,4 +113,5 @@ def create_app(
     app.add_middleware(CORSMiddleware, trusted=interop.cors_origins)
     app.include_router(analytics.router)
     app.include_router(vitals.router)
+    app.include_router(calendar.router)  # issue 14: holiday-schedule warnings
     return app

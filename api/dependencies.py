@@ -91,6 +91,40 @@ def get_mapit(request: Request) -> MapItAreas:
             if areas is None:
                 areas = state.mapit_areas = MapItAreas(state.store)
     return areas
+class StreamSlots:
+    """Open event streams per principal (this process), so that one token cannot hold
+    hundreds of polling streams (issue 14): ``take`` refuses past the cap."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: tuple[str, int], cap: int) -> bool:
+        with self._lock:
+            if self._open.get(key, 0) >= cap:
+                return False
+            self._open[key] = self._open.get(key, 0) + 1
+            return True
+
+    def release(self, key: tuple[str, int]) -> None:
+        with self._lock:
+            left = self._open.get(key, 0) - 1
+            if left > 0:
+                self._open[key] = left
+            else:
+                self._open.pop(key, None)
+
+    def count(self, key: tuple[str, int]) -> int:
+        return self._open.get(key, 0)
+
+
+def get_stream_slots(request: Request) -> StreamSlots:
+    state = request.app.state
+    with _LOCK:
+        slots = getattr(state, "stream_slots", None)
+        if slots is None:
+            slots = state.stream_slots = StreamSlots()
+    return slots
 
 
 SettingsDep = Annotated[ApiSettings, Depends(app_settings)]
@@ -102,6 +136,7 @@ LookupDep = Annotated[LookupService, Depends(get_lookup)]
 EventsDep = Annotated[EventService, Depends(get_events)]
 NearbyDep = Annotated[NearbyComponents, Depends(get_nearby)]
 MapItDep = Annotated[MapItAreas, Depends(get_mapit)]
+StreamSlotsDep = Annotated[StreamSlots, Depends(get_stream_slots)]
 
 # -- coordinates and boundary generations -----------------------------------------------
 

@@ -21,6 +21,7 @@ from gis_core.cases.errors import RoleError, StatusError, TransitionError
 from gis_core.catalogue.entries import CatalogueError
 from gis_core.catalogue.versions import CatalogueNotFound
 from gis_core.events import Conflict, EventNotFound, IntakeRejected
+from gis_core.events.access import OutsideJurisdiction
 from gis_core.events.tasks import TaskNotFound
 from gis_core.field.members import UnknownMember
 from gis_core.field.plans import PlanNotFound as RotationPlanNotFound
@@ -106,6 +107,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     Conflict: (409, "Conflict: the event changed", "expected_version"),
     StatusError: (409, "Action not possible in this status", "action"),
     RoleError: (403, "Action not allowed for this role", "action"),
+    OutsideJurisdiction: (403, "Outside your jurisdiction", None),  # issue 14
     TransitionError: (422, "Invalid action", "action"),
     # Integrations: devices, platform pushes (signature, freshness, replay), the outbox
     DeviceError: (422, "Invalid device", None),

@@ -9,13 +9,16 @@ service did not send (history on an action's answer...) is not added either.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.fields import Coordinate, IsoTime, Text
 from gis_core.cases.indicators import GROUP_COLUMNS, OUTPUT_COLUMNS
+from gis_core.standards import limits as L
 from gis_core.storage.types import INTEGER_MAX
+
+Short = Text(L.SHORT_TEXT_MAX)
 
 Number = int | float
 """A JSON number kept as sent: an int is not turned into a float."""
@@ -28,22 +31,24 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(description="12345, 110, 12315, grid_member, resident_app, iot, ...")
-    external_id: str | None = Field(
+    source: Short = Field(description="12345, 110, 12315, grid_member, resident_app, iot, ...")
+    external_id: Text(L.EXTERNAL_ID_MAX) | None = Field(
         None, description="The source's own id: a retry with the same one is not a new event."
     )
-    category_code: str = Field(description="5-digit event class (GET /v1/categories).")
-    description: str | None = None
-    lon: float | str | None = None
-    lat: float | str | None = None
-    crs: str = Field("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>.")
-    address: str | None = None
-    building_id: str | None = None
-    reporter_name: str | None = None
-    reporter_phone: str | None = None
-    priority: str = Field("normal", description="normal or urgent.")
-    photos: list[str] = Field(default_factory=list, description="Photo URLs (at most 20).")
-    reported_at: datetime | None = Field(None, description="ISO 8601 with offset; default now.")
+    category_code: Short = Field(description="5-digit event class (GET /v1/categories).")
+    description: Text(L.DESCRIPTION_MAX) | None = None
+    lon: Coordinate | Short | None = None
+    lat: Coordinate | Short | None = None
+    crs: Short = Field("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>.")
+    address: Text(L.ADDRESS_MAX) | None = None
+    building_id: Text(L.BUILDING_ID_MAX) | None = None
+    reporter_name: Text(L.REPORTER_NAME_MAX) | None = None
+    reporter_phone: Text(L.REPORTER_PHONE_MAX) | None = None
+    priority: Short = Field("normal", description="normal or urgent.")
+    photos: list[Text(L.PHOTO_URL_MAX)] = Field(
+        default_factory=list, max_length=L.PHOTOS_MAX, description="Photo URLs (at most 20)."
+    )
+    reported_at: IsoTime | None = Field(None, description="ISO 8601 with offset; default now.")
 
 
 class ActionIn(BaseModel):
@@ -51,8 +56,8 @@ class ActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(description="file, dispatch, handle, verify_pass, close, ...")
-    note: str = ""
+    action: Short = Field(description="file, dispatch, handle, verify_pass, close, ...")
+    note: Text(L.NOTE_MAX) = ""
     expected_version: int | None = Field(
         None, description="The version the caller saw: 409 if the event changed since."
     )
@@ -60,9 +65,17 @@ class ActionIn(BaseModel):
         None, ge=1, le=INTEGER_MAX, description="dispatch / reroute: the unit."
     )
     score: int | None = Field(None, description="evaluate: 1-5.")
-    to_level: str | None = Field(None, description="escalate / delegate: community|street|district")
-    value: float | None = Field(None, description="extend: the extension's amount.")
-    unit: str | None = Field(None, description="extend: working_hours or working_days.")
+    to_level: Short | None = Field(
+        None, description="escalate / delegate: community|street|district"
+    )
+    value: Coordinate | None = Field(
+        None,
+        gt=0,
+        le=L.EXTENSION_MAX_DAYS * 24,
+        description=f"extend: the extension's amount (at most {L.EXTENSION_MAX_DAYS} working"
+        " days or their working hours).",
+    )
+    unit: Short | None = Field(None, description="extend: working_hours or working_days.")
     into: int | None = Field(
         None, ge=1, le=INTEGER_MAX, description="merge: the event this one duplicates."
     )
@@ -97,10 +110,10 @@ CASEWORK_PARAMS = ("co_unit_ids", "photos", "measured_value", "lon", "lat")
 class RelocateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lon: float
-    lat: float
-    crs: str = "wgs84"
-    note: str = ""
+    lon: Coordinate
+    lat: Coordinate
+    crs: Short = "wgs84"
+    note: Text(L.NOTE_MAX) = ""
     expected_version: int | None = None
 
 

@@ -42,8 +42,11 @@ from gis_core.auth import (
     TokenError,
     TokenService,
     UserInfo,
+    keyfile,
 )
 from gis_core.auth.accounts import KEY_PREFIX
+from gis_core.auth.keyfile import default_key_file
+from gis_core.auth.login_guard import LoginGuard
 from gis_core.auth.ratelimit import retry_after_header
 from gis_core.events.access import event_visible
 from gis_core.storage import Store
@@ -124,6 +127,7 @@ class Security:
         self.limiter = RateLimiter()
         self.login_limiter = RateLimiter()
         self.login_rate = Rate.parse(self.settings.login_rate)
+        self.login_guard = LoginGuard(self.login_rate)
         self.token_clock: Callable[[], Any] | None = None
         """Set (before the first request) to issue tokens at another time, in tests."""
         self._tokens: TokenService | None = None
@@ -137,11 +141,11 @@ class Security:
         with self._lock:
             if self._tokens is None:
                 configured = self.settings.secret_key
-                secret = (
-                    configured.get_secret_value()
-                    if configured is not None
-                    else accounts.signing_secret()
-                )
+                if configured is not None:
+                    secret = configured.get_secret_value()
+                else:  # a 0600 key file, never the database (issue 14)
+                    path = self.settings.secret_key_file or default_key_file(accounts.store.url)
+                    secret = keyfile.read_or_create(path)
                 ttl = timedelta(minutes=self.settings.token_ttl_minutes)
                 kwargs = {"clock": self.token_clock} if self.token_clock else {}
                 self._tokens = TokenService(secret, ttl, **kwargs)

@@ -9,6 +9,7 @@ One class per concern, all here: :class:`ApiSettings` (the service), :class:`Aut
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import SecretStr, field_validator
@@ -43,13 +44,16 @@ class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
 
     secret_key: SecretStr | None = None
-    """Token-signing secret (32+ characters). Unset: one is generated and kept in the
-    database (table auth_secrets), fine for the embedded demo; set it in production so a
-    database dump does not carry the signing key."""
+    """Token-signing secret (32+ characters). Unset: read from ``secret_key_file``."""
+    secret_key_file: Path | None = None
+    """A file holding the secret, mode 0600 (refused when others may read it). Unset: one
+    is created 0600 beside the SQLite file, or in ~/.config/gridgov/ for PostgreSQL (see
+    gis_core.auth.keyfile). Never kept in the database."""
     token_ttl_minutes: int = 480
     """Bearer-token lifetime: a dispatcher's shift."""
     login_rate: str = "10/min"
-    """Login attempts allowed per username (per process), against password guessing."""
+    """Failed logins allowed per client address and per account (per process) before a
+    growing delay; see api.routers.auth."""
 
     @field_validator("secret_key")
     @classmethod
@@ -75,6 +79,8 @@ class StreamSettings(BaseSettings):
     lag_seconds: float = 10.0
     retry_ms: int = 3000
     """Reconnection delay the browser is told to use."""
+    max_per_principal: int = 4
+    """Open streams one token or key may hold per worker process (429 beyond)."""
 
 
 class Open311Settings(BaseSettings):
@@ -85,7 +91,15 @@ class Open311Settings(BaseSettings):
     )
 
     public_reads: bool = True
-    """Whether GET services/requests need no key (GeoReport clients read without one)."""
+    """Whether GET services/requests need no key (GeoReport clients read without one).
+    Anonymous readers see only the public subset below: never case notes, addresses,
+    photos or exact places, never other sources (110, cameras, patrols)."""
+    public_sources: list[str] = ["resident_app"]
+    """Sources whose events anonymous readers may see (comma-separated in the env)."""
+    public_categories: list[str] = []
+    """Event classes or class prefixes anonymous readers may see; empty = every class."""
+    public_decimals: int = 3
+    """Decimal degrees of the locations shown to anonymous readers (3 = about 100 m)."""
     contact: str = "12345政务服务便民热线"
 
 

@@ -22,7 +22,6 @@ the user's bearer token.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -33,9 +32,11 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from api.dependencies import SettingsDep
 from api.errors import Problem
 from api.settings import ApiSettings
+from gis_core.cases.calendar import calendar_status
+from gis_core.paths import WEB_DIST
 
-DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
-"""The built console (committed); ``web/build.mjs`` writes it."""
+DIST = WEB_DIST
+"""The built console (committed; shipped in the package); ``web/build.mjs`` writes it."""
 ASSETS = DIST / "assets"
 BASEMAP_CRS = ("wgs84", "gcj02")
 
@@ -192,6 +193,7 @@ def console_config(settings: SettingsDep) -> JSONResponse:
         "basemap": basemap(settings),
         "labels": _labels(),
         "vocab": _vocab(),
+        "calendar": calendar_status(),  # warnings shown as a banner (issue 14)
     }
     return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
 

@@ -53,7 +53,7 @@ from gis_core.cases.calendar import TZ
 from gis_core.cases.indicators import GROUP_COLUMNS
 from gis_core.cases.vocab import STATUS_VALUES
 from gis_core.events import EventFilter, EventReport
-from gis_core.events.access import event_visible
+from gis_core.events.access import check_unit_for, event_visible
 from gis_core.events.followup import followups
 from gis_core.events.related import duplicates
 from gis_core.events.tasks import list_tasks
@@ -132,6 +132,7 @@ class EventQuery:
     response_model=EventCreated,
     responses={
         200: {"description": "A retry: the event already reported, `created` false"},
+        409: {"description": "The external_id belongs to another caller's report"},
         201: {"description": "Created, routed and stored; `routing` explains the decision"},
         422: {"description": "Rejected report (problem+json with `field`)"},
     },
@@ -140,15 +141,34 @@ def create_event(body: EventIn, principal: Writer, service: EventsDep) -> JSONRe
     """Durable when answered: the event and its first history entry are committed."""
     values = body.model_dump()
     values["description"] = values["description"] or ""
-    result = service.submit(EventReport(**values), actor=actor_for(principal))
+    actor = actor_for(principal)
+    result = service.submit(EventReport(**values), actor=actor)
     event = result.event
-    if not result.created and not event_visible(principal.jurisdiction, event.get("grid_code")):
-        # A retry naming another area's event: confirm it, show nothing of it.
-        event = {"id": event["id"], "public_id": event["public_id"]}
+    if not result.created:
+        event = _retry_answer(event, principal, actor)
     return JSONResponse(
         {**event, "created": result.created},
         status_code=201 if result.created else 200,
         headers={"Location": f"/v1/events/{event['id']}"},
+    )
+
+
+def _retry_answer(event: dict[str, Any], principal: Principal, actor: Any) -> dict[str, Any]:
+    """What a same-key retry may learn: its own report (in full when visible, else only
+    the ids); another caller's report under that key is refused without any id, so
+    intake is no oracle for events outside the caller's jurisdiction."""
+    first = (event.get("history") or [{}])[0]
+    mine = first.get("actor") == actor.id and first.get("role") == str(actor.role)
+    visible = event_visible(principal.jurisdiction, event.get("grid_code"))
+    if visible and mine:
+        return event
+    if mine:
+        return {"id": event["id"], "public_id": event["public_id"]}
+    raise Problem(
+        409,
+        "Duplicate external id",
+        "this source's external_id belongs to a report made by another caller",
+        "external_id",
     )
 
 
@@ -218,7 +238,7 @@ def act(event_id: EventId, body: ActionIn, principal: Writer, service: EventsDep
     """The caller acts with the account's role (`allowed_actions` in GET /v1/events/{id}
     lists what it may do now); an API key acts as the workflow's `system` role (file,
     dispatch by rule, close, evaluate, escalate, urge), on record under the key's name."""
-    visible_event(service, principal, event_id, with_history=False)
+    current = visible_event(service, principal, event_id, with_history=False)
     params = {
         k: getattr(body, k)
         for k in (*ACTION_PARAMS, *CASEWORK_PARAMS)
@@ -227,6 +247,10 @@ def act(event_id: EventId, body: ActionIn, principal: Writer, service: EventsDep
     for name in ("co_limit", "limit"):  # time limits as the workflow reads them
         if getattr(body, name) is not None:
             params[name] = getattr(body, name).model_dump()
+    if body.unit_id is not None and principal.jurisdiction is not None:
+        unit = service.router.units.get(body.unit_id)
+        if unit is not None:  # an unknown unit is the workflow's 422
+            check_unit_for(principal.jurisdiction, unit.area_code, current.get("grid_code"))
     if body.into is not None:
         if body.into == event_id:
             raise Problem(422, "Invalid action", "an event cannot be merged into itself", "into")
@@ -262,6 +286,7 @@ def relocate(
         actor_for(principal),
         body.note,
         expected_version=body.expected_version,
+        jurisdiction=principal.jurisdiction,
     )
     event["allowed_actions"] = allowed_actions(principal, event)
     return event

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.access import restrict, visible
+from api.access import restrict, shows_extent, visible
 from api.dependencies import InteropSettingsDep, LookupDep, StoreDep
 from api.errors import Problem
 from api.security import OptionalPrincipal, Principal
@@ -211,7 +211,11 @@ class FeaturesEndpoints:
             return None
         return lookup.resolve(generation, at).id
 
-    def extent(self, store: Store, lookup: LookupService, layer: Layer) -> Extent | None:
+    def extent(
+        self, store: Store, lookup: LookupService, layer: Layer, principal: Principal | None
+    ) -> Extent | None:
+        if not shows_extent(layer, principal):
+            return None
         try:
             gen = self.generation_id(lookup, layer, None)
         except NoActiveGeneration:
@@ -257,7 +261,7 @@ class FeaturesEndpoints:
         ) -> Response:
             html = wants_html(request, _check_format(request))
             shown = [layer for layer in self.layers.values() if listed(layer, principal)]
-            extents = {layer.id: self.extent(store, lookup, layer) for layer in shown}
+            extents = {layer.id: self.extent(store, lookup, layer, principal) for layer in shown}
             doc = ogc.collections(shown, str(request.base_url), extents, licence(interop))
             return self.respond(request, html, "collections.html", doc)
 
@@ -276,7 +280,7 @@ class FeaturesEndpoints:
             layer = self.layer(collection_id)
             html = wants_html(request, _check_format(request))
             restrict(layer, principal, FeatureQuery())  # events: 401/403 before any work
-            extent = self.extent(store, lookup, layer)
+            extent = self.extent(store, lookup, layer, principal)
             doc = ogc.collection(layer, str(request.base_url), extent, licence(interop))
             return self.respond(request, html, "collection.html", doc, layer=layer)
 

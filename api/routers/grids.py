@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from api.access import sees_event_counts
 from api.dependencies import GenerationDep, LookupDep
+from api.security import OptionalPrincipal
 from gis_core.boundaries.grid_detail import grid_detail
 
 router = APIRouter(tags=["locate"])
@@ -15,6 +17,7 @@ router = APIRouter(tags=["locate"])
 @router.get("/v1/grids/{code}", summary="One grid in full (geometry, parents, staff, units)")
 def get_grid(
     lookup: LookupDep,
+    principal: OptionalPrincipal,
     gen: GenerationDep,
     code: Annotated[
         str,
@@ -23,4 +26,9 @@ def get_grid(
         ),
     ],
 ) -> dict[str, Any]:
-    return grid_detail(lookup, code, gen.generation, gen.at)
+    """Event counts only for callers who may read this grid's events (issue 14)."""
+    detail = grid_detail(lookup, code, gen.generation, gen.at)
+    if not sees_event_counts(principal, code):
+        counts = detail.get("counts") or {}
+        detail["counts"] = {k: v for k, v in counts.items() if not k.startswith("events")}
+    return detail

@@ -7,9 +7,12 @@
   answer ``[{"service_request_id", "service_notice", "token"}]``;
 * ``GET requests``, ``requests/{id}``, ``tokens/{token}``: status of requests.
 
-Reads are public, as GeoReport clients expect (they send no key to read), unless
-``GRIDGOV_OPEN311_PUBLIC_READS=false``, which makes them need the ``open311`` scope; a
-caller who sends a key or token anyway sees only its jurisdiction. Request documents
+Reads are public, as GeoReport clients expect (they send no key to read), but anonymous
+readers see only the public subset (:class:`gis_core.events.open311.PublicSubset`: the
+sources and classes an operator lists, locations rounded, the status word instead of case
+notes, no address or photo; docs/privacy.md). ``GRIDGOV_OPEN311_PUBLIC_READS=false``
+makes every read need the ``open311`` scope. A caller who sends a key or token sees its
+jurisdiction in full (never the reporter's name or phone). Request documents
 never carry the reporter's name or phone. The field mapping and the status words are
 :mod:`gis_core.events.open311`'s. ``jurisdiction_id`` is accepted and ignored (one
 jurisdiction per server).
@@ -155,6 +158,17 @@ def _jurisdiction(principal: Principal | None) -> str | None:
     return None if principal is None else principal.jurisdiction
 
 
+def _public(settings: Any, principal: Principal | None) -> o311.PublicSubset | None:
+    """The public subset an anonymous reader is limited to; None for a known caller."""
+    if principal is not None:
+        return None
+    return o311.PublicSubset(
+        tuple(settings.public_sources),
+        tuple(settings.public_categories),
+        settings.public_decimals,
+    )
+
+
 # -- services ---------------------------------------------------------------------------
 
 
@@ -278,10 +292,14 @@ def list_requests(
     principal: Reader,
     service: EventsDep,
     interop: InteropSettingsDep,
+    settings: Open311SettingsDep,
     service_request_id: Annotated[
-        str | None, Query(description="Comma-separated ids; overrides the other filters.")
+        str | None,
+        Query(description="Comma-separated ids; overrides the other filters.", max_length=2000),
     ] = None,
-    service_code: Annotated[str | None, Query(description="Comma-separated codes.")] = None,
+    service_code: Annotated[
+        str | None, Query(description="Comma-separated codes.", max_length=2000)
+    ] = None,
     start_date: QueryTime | None = None,
     end_date: QueryTime | None = None,
     status: Annotated[str | None, Query(description="open, closed or both (commas).")] = None,
@@ -295,7 +313,7 @@ def list_requests(
     number = _positive("page", page, 1, 10**8)
     size = _positive("page_size", page_size, o311.MAX_REQUESTS, o311.MAX_REQUESTS)
     ids = comma_list([service_request_id] if service_request_id else None)
-    if any(not i.isdecimal() for i in ids):
+    if any(not (i.isascii() and i.isdecimal() and len(i) <= 19) for i in ids):
         raise Problem(400, "Invalid id", "service_request_id: comma-separated numbers")
     statuses = comma_list([status] if status else None)
     if any(s not in ("open", "closed") for s in statuses):
@@ -310,6 +328,7 @@ def list_requests(
         limit=size,
         offset=(number - 1) * size,
         media_base=media_base(request, interop),
+        public=_public(settings, principal),
     )
     headers = page_headers(request, number, size, total)
     return _answer(request, "service_requests", documents, headers=headers)
@@ -332,13 +351,15 @@ def get_request(
     principal: Reader,
     service: EventsDep,
     interop: InteropSettingsDep,
+    settings: Open311SettingsDep,
 ) -> Response:
-    if not service_request_id.isdecimal():
+    if not (service_request_id.isascii() and service_request_id.isdecimal()):
         raise EventNotFound(f"no service request {service_request_id}")
     documents = o311.Open311Requests(service).search(
         ids=[int(service_request_id)],
         jurisdiction=_jurisdiction(principal),
         media_base=media_base(request, interop),
+        public=_public(settings, principal),
     )
     if not documents:
         raise EventNotFound(f"no service request {service_request_id}")
@@ -352,8 +373,11 @@ def get_token(
     fmt: Format,
     principal: Reader,
     service: EventsDep,
+    settings: Open311SettingsDep,
 ) -> Response:
-    event_id = o311.Open311Requests(service).by_token(token, _jurisdiction(principal))
+    event_id = o311.Open311Requests(service).by_token(
+        token, _jurisdiction(principal), _public(settings, principal)
+    )
     if event_id is None:
         raise EventNotFound(f"no token {token}")
     return _answer(

@@ -35,17 +35,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.access import caller_filter
-from api.dependencies import EventsDep, StreamSettingsDep
+from api.dependencies import EventsDep, StreamSettingsDep, StreamSlots, StreamSlotsDep
+from api.errors import Problem
 from api.routers.events import EventQuery
 from api.security import StreamPrincipal
 from api.settings import StreamSettings
@@ -60,6 +62,20 @@ def _message(change: Change) -> str:
 
 
 async def _events(
+    request: Request,
+    feed: ChangeFeed,
+    settings: StreamSettings,
+    max_seconds: float | None,
+    release: Callable[[], None],
+) -> AsyncIterator[str]:
+    try:
+        async for chunk in _changes(request, feed, settings, max_seconds):
+            yield chunk
+    finally:
+        release()
+
+
+async def _changes(
     request: Request, feed: ChangeFeed, settings: StreamSettings, max_seconds: float | None
 ) -> AsyncIterator[str]:
     started = time.monotonic()
@@ -96,6 +112,7 @@ async def stream_events(
     principal: StreamPrincipal,
     service: EventsDep,
     settings: StreamSettingsDep,
+    slots: StreamSlotsDep,
     query: Annotated[EventQuery, Depends()],
     last_event_id: Annotated[
         str | None, Header(description="Resume after this id (EventSource sends it).")
@@ -114,15 +131,38 @@ async def stream_events(
     `: heartbeat` comment after 15 s of silence. Resumes after `Last-Event-ID`. Auth by
     header, `?access_token=<token>` or `?api_key=<key>` (EventSource sends no headers).
     Each stream polls the shared database about once a second for `updated_at` past its
-    cursor, so it sees the changes of every worker process and resumes on any of them."""
+    cursor, so it sees the changes of every worker process and resumes on any of them.
+    At most `GRIDGOV_STREAM_MAX_PER_PRINCIPAL` open streams per caller and worker (429)."""
     feed = ChangeFeed(
         service,
         caller_filter(query.filter, principal),
         Cursor.decode(last_event_id or since),
         lag=timedelta(seconds=settings.lag_seconds),
     )
+    key = (principal.kind, principal.id)
+    if not slots.take(key, settings.max_per_principal):
+        raise Problem(
+            429,
+            "Too many streams",
+            f"at most {settings.max_per_principal} open event streams per caller",
+            headers={"Retry-After": "30"},
+        )
+    release = _once(slots, key)  # from the generator's end or the response's, whichever first
     return StreamingResponse(
-        _events(request, feed, settings, max_seconds),
+        _events(request, feed, settings, max_seconds, release),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(release),
     )
+
+
+def _once(slots: StreamSlots, key: tuple[str, int]) -> Callable[[], None]:
+    done = False
+
+    def release() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            slots.release(key)
+
+    return release

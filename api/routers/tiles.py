@@ -22,7 +22,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.access import restrict
+from api.access import restrict, shows_extent
 from api.dependencies import LookupDep, StoreDep
 from api.errors import Problem
 from api.security import OptionalPrincipal
@@ -75,14 +75,20 @@ class TileEndpoints:
 
         @router.get("/{layer}.json", summary="TileJSON 3.0 of a layer")
         def layer_tilejson(
-            request: Request, store: StoreDep, lookup: LookupDep, layer_id: LayerId
+            request: Request,
+            store: StoreDep,
+            lookup: LookupDep,
+            principal: OptionalPrincipal,
+            layer_id: LayerId,
         ) -> JSONResponse:
             layer = self.layer(layer_id)
             query = self.query(request, lookup, layer)
-            try:
-                ext = store_features.extent(store, layer.source, query.generation_id)
-            except (LookupError, NoActiveGeneration):
-                ext = None
+            ext = None
+            if shows_extent(layer, principal):  # events: no extent for partial readers
+                try:
+                    ext = store_features.extent(store, layer.source, query.generation_id)
+                except (LookupError, NoActiveGeneration):
+                    ext = None
             doc = tilejson(layer, str(request.base_url), ext, request.url.query)
             return JSONResponse(doc)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from gis_core.auth.accounts import Accounts, hash_key, normalise_username
 from gis_core.auth.passwords import hash_password, verify_password
 from gis_core.auth.roles import format_scopes
-from gis_core.storage.models import ApiKey, User
+from gis_core.storage.models import ApiKey, AuthSecret, User
 from gis_core.storage.protocol import StoreLike
 
 DEMO_PASSWORD = "gridgov-demo"
@@ -24,6 +24,46 @@ DEMO_KEY = "gg_demo_340111_public_demo_key_do_not_use_in_production"
 DEMO_KEY_NAME = "demo-app"
 DEMO_KEY_SCOPES = frozenset({"locate", "layers", "events:read"})
 DEMO_DISTRICT = "340111"
+
+
+DEMO_MARKER = "demo_store"
+"""``auth_secrets`` row naming a database as a demo store (its value says why)."""
+
+
+class NotADemoStore(RuntimeError):
+    """Demo credentials were asked for on a database that holds real accounts."""
+
+
+def is_demo_store(store: StoreLike) -> bool:
+    with store.session(write=False) as s:
+        return s.get(AuthSecret, DEMO_MARKER) is not None
+
+
+def mark_demo_store(store: StoreLike, why: str = "gridgov demo") -> None:
+    """Name the database a demo store (published credentials may live in it)."""
+    with store.session() as s:
+        if s.get(AuthSecret, DEMO_MARKER) is None:
+            s.add(AuthSecret(name=DEMO_MARKER, value=why[:200]))
+
+
+def has_accounts(store: StoreLike) -> bool:
+    with store.session(write=False) as s:
+        return (
+            s.scalar(select(User.id).limit(1)) is not None
+            or s.scalar(select(ApiKey.id).limit(1)) is not None
+        )
+
+
+def _check_demo_store(store: StoreLike) -> None:
+    """A demo store, or one without any account yet (then marked one): else refuse."""
+    if is_demo_store(store):
+        return
+    if has_accounts(store):
+        raise NotADemoStore(
+            "this database holds accounts and is not a demo store: demo logins (published"
+            " passwords and key) are never created in it"
+        )
+    mark_demo_store(store)
 
 
 class DemoAccount(NamedTuple):
@@ -42,7 +82,11 @@ def ensure_demo_accounts(store: StoreLike) -> list[DemoAccount]:
     generation (skipped when no boundaries are loaded), an analyst, a planner, and an API key.
     An existing demo account whose password, role or area was changed is reset to the
     demo values, so the printed credentials always work.
+
+    Only in a demo store (marked by :func:`mark_demo_store`, or a database with no account
+    yet, which this marks): a database with real accounts raises :class:`NotADemoStore`.
     """
+    _check_demo_store(store)
     wanted = [
         DemoAccount("admin", DEMO_PASSWORD, "admin", None),
         DemoAccount(f"dispatcher-{DEMO_DISTRICT}", DEMO_PASSWORD, "dispatcher", DEMO_DISTRICT),

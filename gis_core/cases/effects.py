@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from gis_core.cases.calendar import WorkingHours, add_working_delta, working_delta
+from gis_core.cases.calendar import TimeUnit, WorkingHours, add_working_delta, working_delta
 from gis_core.cases.deadlines import Priority, TimeLimit, deadline_for, default_limit
 from gis_core.cases.errors import Fail
 from gis_core.cases.params import (
@@ -27,6 +27,7 @@ from gis_core.cases.params import (
 )
 from gis_core.cases.state import CaseState
 from gis_core.cases.vocab import LEVELS_BY_RANK, Action, Level, Status
+from gis_core.standards.limits import EXTENSION_MAX_DAYS, EXTENSIONS_PER_CASE_MAX
 
 Params = Mapping[str, Any]
 Changes = tuple[dict[str, Any], dict[str, Any]]
@@ -212,6 +213,13 @@ def _extend(case: CaseState, at: datetime, p: Params, fail: Fail, hours: Working
         raise fail("extend needs a duration: extension=TimeLimit(...) or value= and unit=")
     if case.deadline is None:
         raise fail("the case has no deadline to extend")
+    days = extension.value
+    if extension.unit is TimeUnit.WORKING_HOURS:
+        days = extension.value / hours.hours_per_day
+    if days > EXTENSION_MAX_DAYS:
+        raise fail(f"one extension may add at most {EXTENSION_MAX_DAYS} working days")
+    if len(case.extensions) >= EXTENSIONS_PER_CASE_MAX:
+        raise fail(f"at most {EXTENSIONS_PER_CASE_MAX} extensions per case: escalate instead")
     deadline = deadline_for(case.deadline, extension, hours=hours)
     changes = {"extensions": (*case.extensions, extension), "deadline": deadline}
     data = {

@@ -15,7 +15,18 @@ app = typer.Typer(
 
 def register_commands() -> None:
     """Add every command group to ``app`` (lazily, so `import gis_core.cli` stays cheap)."""
-    from gis_core.cli import catalogue, db, demo, events, grids, sample, serve, spatial, users
+    from gis_core.cli import (
+        calendar,
+        catalogue,
+        db,
+        demo,
+        events,
+        grids,
+        sample,
+        serve,
+        spatial,
+        users,
+    )
     from gis_core.cli import field as field_cli
     from gis_core.cli import integrations as integrations_cli
 
@@ -30,6 +41,7 @@ def register_commands() -> None:
     catalogue.register(app)
     grids.register(app)
     field_cli.register(app)
+    calendar.register(app)
 
 
 def main() -> None:

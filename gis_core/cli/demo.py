@@ -13,6 +13,7 @@ from gis_core.cli.serve import HostOpt, PortOpt, run_server
 from gis_core.cli.spatial import UrlOpt, user_errors
 
 out = Console()
+err = Console(stderr=True)
 
 
 def demo(
@@ -36,6 +37,7 @@ def demo(
 ) -> None:
     """Load the sample district (包河区), show lookups, and serve the API."""
     from gis_core.auth import ensure_demo_accounts
+    from gis_core.auth.demo_accounts import DEMO_KEY, has_accounts, is_demo_store, mark_demo_store
     from gis_core.sample_data.seeding import (
         DemoServices,
         demo_lookups,
@@ -45,11 +47,21 @@ def demo(
     from gis_core.storage import Store
 
     store = Store(url)
+    store.upgrade()
+    if not is_demo_store(store) and (has_accounts(store) or store.active_generation()):
+        err.print(
+            f"[red]{store.url} already holds data and is not a demo store: the demo would"
+            " add logins with published passwords to it. Run the demo on an empty database"
+            " (e.g. --url sqlite:///demo.sqlite).[/red]"
+        )
+        store.dispose()
+        raise typer.Exit(2)
     with out.status("loading the sample district into the store ..."):
         counts = seed_store(store)
     if counts is None:
-        out.print(f"store {store.url} already holds an active generation; using it")
+        out.print(f"store {store.url} is a demo store already; using it")
     else:
+        mark_demo_store(store, "gridgov demo: the sample district")
         out.print(f"loaded into {store.url}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         if events:
             with out.status("submitting the last three days of sample events ..."):
@@ -69,16 +81,23 @@ def demo(
     for col in ("user / key", "password / key", "role", "area"):
         logins.add_column(col)
     for account in accounts:
-        logins.add_row(account.username, account.password, account.role, account.area or "")
+        secret = account.password if account.role != "api_key" else "(below)"
+        logins.add_row(account.username, secret, account.role, account.area or "")
     out.print(logins)
+    # The key on a line of its own, never cut by the terminal's width.
+    print(f"demo API key (read-only, demo only): {DEMO_KEY}")
     store.dispose()
     if not serve:
         out.print("try: gridgov locate 117.30 31.80   |   gridgov locate 117.31 31.79 --crs gcj02")
+        out.print(
+            f"serve it: gridgov serve --url {store.url}, then open the dispatcher console at"
+            f" http://{host}:{port}/console/"
+        )
         return
     base = f"http://{host}:{port}"
     out.print(
-        f"serving gridgov at [bold]{base}/[/]  (API docs {base}/docs, "
-        f"lookup {base}/v1/locate?lon=117.30&lat=31.80) — Ctrl+C to stop"
+        f"dispatcher console: [bold]{base}/console/[/] (log in as dispatcher-340111001)\n"
+        f"API docs {base}/docs, lookup {base}/v1/locate?lon=117.30&lat=31.80 — Ctrl+C to stop"
     )
     run_server(host, port, url)
 

@@ -1,10 +1,8 @@
-"""`gridgov serve`: run the HTTP API with uvicorn, one or several worker processes."""
+"""`gridgov serve`: run the HTTP API with uvicorn, one or several supervised worker processes."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import socket
 from typing import Annotated, Any
 
@@ -33,13 +31,6 @@ def _listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(sock: socket.socket, log_level: str) -> None:
-    import uvicorn
-
-    config = uvicorn.Config(APP, factory=True, log_level=log_level)
-    uvicorn.Server(config).run(sockets=[sock])
-
-
 def run_server(
     host: str,
     port: int,
@@ -49,9 +40,12 @@ def run_server(
     background: Any = None,
 ) -> None:
     """Serve the app factory; the database URL travels in the environment so that every
-    worker process builds the same app. ``background`` (device consumer, outbox
-    deliverer) runs in this process only, started after the workers are forked."""
+    worker process builds the same app. Several workers run under
+    :class:`gis_core.cli.supervisor.Supervisor` (dead workers replaced, none outliving it);
+    ``background`` (device consumer, outbox deliverer) runs in this process only."""
     import uvicorn
+
+    from gis_core.cli.supervisor import Supervisor
 
     if url is not None:
         os.environ["GRIDGOV_DATABASE_URL"] = url
@@ -64,28 +58,9 @@ def run_server(
             if background is not None:
                 background.stop()
         return
-    sock = _listener(host, port)
-    ctx = multiprocessing.get_context("fork")
-    procs = [
-        ctx.Process(target=_worker, args=(sock, log_level), daemon=False) for _ in range(workers)
-    ]
-    for proc in procs:
-        proc.start()
-    if background is not None:
-        background.start()
-
-    def stop(signum: int, _frame: object) -> None:
-        for proc in procs:
-            if proc.is_alive() and proc.pid is not None:
-                os.kill(proc.pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for proc in procs:
-        proc.join()
-    if background is not None:
-        background.stop()
-    sock.close()
+    status = Supervisor(_listener(host, port), APP, workers, log_level, background).run()
+    if status:
+        raise typer.Exit(status)
 
 
 def serve(

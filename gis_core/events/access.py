@@ -25,6 +25,37 @@ from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.models import Event
 
 
+class OutsideJurisdiction(PermissionError):
+    """An action would move an event, or hand it to a unit, outside the caller's area: a
+    street dispatcher escalates instead (HTTP 403, naming the field)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def unit_serves(unit_area: str | None, grid_code: str | None) -> bool:
+    """Whether a unit whose area is ``unit_area`` serves an event in ``grid_code``: its
+    area contains the event's grid (a district bureau serves every street; another
+    street's office does not). An event in no grid is served by district-wide units."""
+    if not isinstance(unit_area, str) or not unit_area:  # no area (or a NaN from pandas)
+        return False
+    if grid_code is None:
+        return len(unit_area) <= ADMIN_CODE_LENGTHS["district"]
+    return grid_code.startswith(unit_area)
+
+
+def check_unit_for(jurisdiction: str | None, unit_area: str | None, grid_code: str | None) -> None:
+    """The rule for dispatch and reroute by an area-limited caller: only to a unit that
+    serves the event's area (OutsideJurisdiction otherwise); unlimited callers may pick
+    any unit."""
+    if jurisdiction is not None and not unit_serves(unit_area, grid_code):
+        raise OutsideJurisdiction(
+            "unit_id",
+            "this unit does not serve the event's area; escalate to hand it elsewhere",
+        )
+
+
 def sees_gridless(jurisdiction: str | None) -> bool:
     """Whether a caller with this jurisdiction sees events that are in no grid."""
     return jurisdiction is None or len(jurisdiction) <= ADMIN_CODE_LENGTHS["district"]

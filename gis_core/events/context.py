@@ -46,6 +46,9 @@ class EventContext:
         self._router: Router | None = None
         self._projector: Projector | None = None
         self._catalogue: Catalogue | None = None
+        install = getattr(store, "install_schedules", None)
+        if install is not None:  # holiday schedules an admin loaded (gridgov calendar load)
+            install()
 
     @property
     def catalogue(self) -> Catalogue:

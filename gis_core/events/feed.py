@@ -57,6 +57,8 @@ class Cursor:
         micros, sep, ident = text.strip().partition("-")
         if not sep or not micros.isdecimal() or not ident.isdecimal():
             return None
+        if len(micros) > 20 or len(ident) > 19:  # before int(): no 5,000-digit parsing
+            return None
         if not fits_integer(int(ident)):  # no event has that id: malformed
             return None
         try:

@@ -25,6 +25,7 @@ from gis_core.cases.history import replay
 from gis_core.cases.state import Actor, CaseState
 from gis_core.cases.vocab import Action, Status
 from gis_core.cases.workflow import apply
+from gis_core.events.access import OutsideJurisdiction, event_visible
 from gis_core.events.context import (
     Conflict,
     EventContext,
@@ -120,14 +121,21 @@ def relocate(
     note: str = "",
     *,
     expected_version: int | None = None,
+    jurisdiction: str | None = None,
 ) -> dict[str, Any]:
-    """A dispatcher moves a wrongly placed event: re-locate, re-route, on record."""
+    """A dispatcher moves a wrongly placed event: re-locate, re-route, on record.
+
+    A caller limited to ``jurisdiction`` may not move an event out of it (escalate)."""
     loc, _ = ctx.lookup.locator()
     try:
         wlon, wlat = loc.point_to_wgs84(lon, lat, crs)
     except CoordinateError as exc:
         raise IntakeRejected(exc.field, str(exc)) from None
     answer = ctx.lookup.locate(wlon, wlat, "wgs84")
+    if not event_visible(jurisdiction, answer and answer["grid_code"]):
+        raise OutsideJurisdiction(
+            "lon", "the new location is outside your area; escalate the event instead"
+        )
     with ctx.session(write=False) as session:
         event = session.get(Event, event_id)
         if event is None:

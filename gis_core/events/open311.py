@@ -20,12 +20,13 @@ module maps it to gridgov's model and back, without HTTP:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.vocab import OPEN, Status
@@ -57,6 +58,38 @@ FIELD_NAMES = {
 """gridgov intake field -> the GeoReport parameter a client sent."""
 
 assert set(OPEN311_STATUS) == set(Status), "every status needs an Open311 status"
+
+
+@dataclass(frozen=True)
+class PublicSubset:
+    """What anonymous GeoReport readers may see when an operator opens reads at all:
+    only events of the listed sources and classes, located to ``decimals`` decimal
+    degrees (3 = about 100 m), with the status word as ``status_notes`` (never a case
+    note), and without address, building id or photo."""
+
+    sources: tuple[str, ...] = (SOURCE,)
+    categories: tuple[str, ...] = ()
+    """Class codes or prefixes (``06`` = a major class); empty = every class."""
+    decimals: int = 3
+
+    def conditions(self) -> list[Any]:
+        where: list[Any] = [Event.source.in_(list(self.sources))]
+        if self.categories:
+            where.append(or_(*(Event.category_code.startswith(c) for c in self.categories)))
+        return where
+
+    def redact(self, document: dict[str, Any], status: str) -> dict[str, Any]:
+        def rounded(value: Any) -> Any:
+            return None if value is None else round(float(value), self.decimals)
+
+        return document | {
+            "status_notes": Status(status).label,
+            "lat": rounded(document.get("lat")),
+            "long": rounded(document.get("long")),
+            "address": None,
+            "address_id": None,
+            "media_url": None,
+        }
 
 
 def statuses(open311_status: str) -> list[str]:
@@ -149,9 +182,13 @@ class Open311Requests:
         return ((event.get("routing") or {}).get("unit") or {}).get("name")
 
     def documents(
-        self, events: Sequence[Mapping[str, Any]], media_base: str | None = None
+        self,
+        events: Sequence[Mapping[str, Any]],
+        media_base: str | None = None,
+        public: PublicSubset | None = None,
     ) -> list[dict[str, Any]]:
-        """GeoReport documents; a relative photo path is made absolute on ``media_base``."""
+        """GeoReport documents; a relative photo path is made absolute on ``media_base``;
+        ``public`` redacts them for anonymous callers."""
         ids = [int(e["id"]) for e in events]
         last: dict[int, tuple[str | None, datetime]] = {}
         photos: dict[int, str] = {}
@@ -197,13 +234,18 @@ class Open311Requests:
                     "media_url": absolute(photos.get(int(event["id"])), media_base),
                 }
             )
+            if public is not None:
+                out[-1] = public.redact(out[-1], event["status"])
         return out
 
-    def by_token(self, token: str, jurisdiction: str | None = None) -> int | None:
+    def by_token(
+        self, token: str, jurisdiction: str | None = None, public: PublicSubset | None = None
+    ) -> int | None:
         """The event id of a token (the event's ``public_id``), if the caller sees it."""
+        where = public.conditions() if public is not None else []
         with self.events.store.session(write=False) as session:
             row = session.execute(
-                select(Event.id, Event.grid_code).where(Event.public_id == token)
+                select(Event.id, Event.grid_code).where(Event.public_id == token, *where)
             ).first()
         if row is None or not event_visible(jurisdiction, row.grid_code):
             return None
@@ -221,6 +263,7 @@ class Open311Requests:
         limit: int = MAX_REQUESTS,
         offset: int = 0,
         media_base: str | None = None,
+        public: PublicSubset | None = None,
     ) -> list[dict[str, Any]]:
         """GET requests: by ids (which overrides everything else but the jurisdiction), or
         by service codes, a period of ``requested_datetime`` (default: the last 90 days,
@@ -236,6 +279,7 @@ class Open311Requests:
             limit=limit,
             offset=offset,
             media_base=media_base,
+            public=public,
             count=False,
         )[0]
 
@@ -251,6 +295,7 @@ class Open311Requests:
         limit: int = MAX_REQUESTS,
         offset: int = 0,
         media_base: str | None = None,
+        public: PublicSubset | None = None,
         count: bool = True,
     ) -> tuple[list[dict[str, Any]], int]:
         """:meth:`search` and how many requests match in all (-1 when not ``count``)."""
@@ -273,6 +318,8 @@ class Open311Requests:
                 jurisdiction=jurisdiction,
             )
             extra = [Event.category_code.in_(list(service_codes))] if service_codes else []
+        if public is not None:
+            extra += public.conditions()
         where = [*conditions(flt, now), *extra]
         with self.events.store.session(write=False) as session:
             rows = session.scalars(
@@ -290,7 +337,7 @@ class Open311Requests:
                         select(func.count()).select_from(Event).where(*where)
                     ).scalar_one()
                 )
-        return self.documents(views, media_base), total
+        return self.documents(views, media_base, public), total
 
 
 __all__ = [
@@ -298,6 +345,7 @@ __all__ = [
     "OPEN311_STATUS",
     "SOURCE",
     "Open311Requests",
+    "PublicSubset",
     "absolute",
     "open311_field",
     "report_from_fields",

@@ -18,6 +18,15 @@ from gis_core.cases.deadlines import Priority
 from gis_core.cases.vocab import EVENT_SOURCES, INTAKE_SOURCES, SOURCE_LABELS
 from gis_core.spatial.crs import CRSError, parse_crs
 from gis_core.standards import event_classes
+from gis_core.standards.limits import (
+    DESCRIPTION_MAX,
+    EXTERNAL_ID_MAX,
+    PHOTO_URL_MAX,
+    PHOTOS_MAX,
+    SHORT_TEXT_MAX,
+    TEXT_LIMITS,
+    text_problem,
+)
 from gis_core.storage.types import TIME_YEARS, plausible_time
 
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
@@ -72,8 +81,38 @@ def _coordinate(name: str, value: Any) -> float | None:
     return number
 
 
+def _text(name: str, value: Any, limit: int) -> Any:
+    """A text field as a string, refused when too long, with NUL or a lone surrogate."""
+    if not isinstance(value, str):  # None, or a loader's number: normalised below
+        return value
+    problem = text_problem(value, limit)
+    if problem is not None:
+        raise IntakeRejected(name, problem)
+    return value
+
+
+def _check_texts(report: EventReport) -> None:
+    """Every free-text field within its limit (gis_core.standards.limits), first of all."""
+    for name in ("source", "category_code", "crs", "priority"):
+        if isinstance(getattr(report, name), str):
+            _text(name, getattr(report, name), SHORT_TEXT_MAX)
+    for name, limit in TEXT_LIMITS.items():
+        if name not in ("photos", "note"):
+            _text(name, getattr(report, name), limit)
+    if isinstance(report.lon, str):
+        _text("lon", report.lon, SHORT_TEXT_MAX)
+    if isinstance(report.lat, str):
+        _text("lat", report.lat, SHORT_TEXT_MAX)
+    photos = report.photos or []
+    if len(photos) > PHOTOS_MAX:
+        raise IntakeRejected("photos", f"at most {PHOTOS_MAX} attachments per report")
+    for photo in photos:
+        _text("photos", str(photo), PHOTO_URL_MAX)
+
+
 def validate(report: EventReport) -> EventReport:
     """The report with normalised fields, or IntakeRejected for the first problem found."""
+    _check_texts(report)
     source = str(report.source or "").strip()
     if source not in INTAKE_SOURCES:
         raise IntakeRejected(
@@ -81,8 +120,8 @@ def validate(report: EventReport) -> EventReport:
             f"unknown source {report.source!r}; expected one of {', '.join(EVENT_SOURCES)}",
         )
     external_id = None if report.external_id is None else str(report.external_id).strip()
-    if external_id is not None and not (0 < len(external_id) <= 64):
-        raise IntakeRejected("external_id", "must be 1-64 characters")
+    if external_id is not None and not (0 < len(external_id) <= EXTERNAL_ID_MAX):
+        raise IntakeRejected("external_id", f"must be 1-{EXTERNAL_ID_MAX} characters")
     code = str(report.category_code or "").strip()
     if code not in event_class_names():
         raise IntakeRejected(
@@ -106,17 +145,17 @@ def validate(report: EventReport) -> EventReport:
         raise IntakeRejected(
             "location", "missing location: give coordinates, a building id or an address"
         )
+    if report.reported_at is not None and not isinstance(report.reported_at, datetime):
+        raise IntakeRejected("reported_at", "must be an ISO 8601 time with a UTC offset")
     if report.reported_at is not None and report.reported_at.tzinfo is None:
         raise IntakeRejected("reported_at", "needs a UTC offset (e.g. +08:00)")
     if report.reported_at is not None and not plausible_time(report.reported_at):
         years = f"{TIME_YEARS.start}-{TIME_YEARS.stop - 1}"
         raise IntakeRejected("reported_at", f"must be in the years {years}")
     photos = [str(p) for p in (report.photos or [])]
-    if len(photos) > 20:
-        raise IntakeRejected("photos", "at most 20 attachments per report")
     description = str(report.description or "")
-    if len(description) > 4000:
-        raise IntakeRejected("description", "at most 4000 characters")
+    if len(description) > DESCRIPTION_MAX:
+        raise IntakeRejected("description", f"at most {DESCRIPTION_MAX} characters")
     return EventReport(
         source=source,
         category_code=code,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from gis_core import paths
+
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_SEED = 20260701
-DISTRICTS_DIR = Path(__file__).resolve().parents[2] / "data" / "districts"
+DISTRICTS_DIR = paths.DISTRICTS_DIR
 
 
 class UnknownDistrictError(KeyError, ValueError):

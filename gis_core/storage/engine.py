@@ -78,8 +78,14 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
 
     @event.listens_for(engine, "do_connect")
     def _refuse_silent_create(*_args: Any) -> None:
-        if path and not _may_create_sqlite.get() and not os.path.exists(path):
-            raise DatabaseMissing(f"no database at {path}: run `gridgov db upgrade` to create it")
+        if path and not os.path.exists(path):
+            if not _may_create_sqlite.get():
+                raise DatabaseMissing(
+                    f"no database at {path}: run `gridgov db upgrade` to create it"
+                )
+            # Created owner-only (0600): it holds reporters' names and phones and password
+            # hashes; SQLite gives its -wal and -shm files the same mode.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -141,11 +141,16 @@ def test_request_status_with_georeport(base: str, http: httpx.Client, env: Env) 
     (a,), (b,) = r1.json(), r2.json()
     ida, idb = a["service_request_id"], b["service_request_id"]
 
-    doc = client.get_service_request(ida)
+    doc = client.get_service_request(ida)  # anonymous: the public subset
     assert doc["service_request_id"] == ida and doc["status"] == "open"
     assert doc["service_code"] == "07001" and doc["service_name"] == "非法小广告"
-    assert doc["description"] == "小广告" and doc["media_url"] == "https://img.example/b.jpg"
-    assert doc["agency_responsible"] and doc["lat"] == pytest.approx(lat)
+    assert doc["description"] == "小广告" and doc["media_url"] is None
+    assert doc["agency_responsible"] and doc["lat"] == round(lat, 3)
+    keyed = http.get(
+        f"/open311/v2/requests/{ida}.json", params={"api_key": env.keys["resident-app"]}
+    ).json()[0]
+    assert keyed["media_url"] == "https://img.example/b.jpg"
+    assert keyed["lat"] == pytest.approx(lat)
     assert datetime.fromisoformat(doc["requested_datetime"]) >= start
     assert datetime.fromisoformat(doc["updated_datetime"]) >= start
     assert not PRIVATE & set(doc)
@@ -158,7 +163,11 @@ def test_request_status_with_georeport(base: str, http: httpx.Client, env: Env) 
     )
     assert rejected.status_code == 200, rejected.text
     closed = client.get_service_request(idb)
-    assert closed["status"] == "closed" and closed["status_notes"] == "不属于受理范围"
+    assert closed["status"] == "closed" and closed["status_notes"] != "不属于受理范围"
+    keyed = http.get(
+        f"/open311/v2/requests/{idb}.json", params={"api_key": env.keys["resident-app"]}
+    ).json()[0]
+    assert keyed["status_notes"] == "不属于受理范围"  # case notes: never to anonymous
 
     both = client.get_service_requests(service_request_id=f"{ida},{idb}")
     assert sorted(d["service_request_id"] for d in both) == sorted([ida, idb])

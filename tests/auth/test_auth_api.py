@@ -228,7 +228,7 @@ def test_login_attempts_are_rate_limited(store: Store, make_client: Any) -> None
             assert r.status_code == 400
         r = client.post("/v1/auth/token", data={"username": "TARGET", "password": "long enough pw"})
         _problem(r, 429)
-        assert int(r.headers["retry-after"]) == 30
+        assert 0 < int(r.headers["retry-after"]) <= 60  # a sliding window (issue 14)
 
 
 def test_generated_secret_is_shared_by_workers(store: Store, make_client: Any) -> None:

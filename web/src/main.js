@@ -18,6 +18,7 @@ import {
 import { connectStream, ensureAudio } from "./live.js";
 import { initLogin, logout, showLogin } from "./login.js";
 import { ConsoleMap } from "./map.js";
+import { showCalendarWarnings } from "./notices.js";
 import { L, state } from "./state.js";
 import { $, h } from "./util.js";
 import { levelOf, prefixAt, setVocab } from "./vocab.js";
@@ -30,6 +31,7 @@ async function boot() {
   state.config = config;
   state.labels = config.labels || {};
   setVocab(config);
+  showCalendarWarnings(config.calendar);
   state.api = new Api(config.api_base || "");
   state.frame = makeFrame(config.basemap && config.basemap.crs);
   state.api.onUnauthorized = () => logout("登录已过期，请重新登录");

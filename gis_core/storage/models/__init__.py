@@ -40,6 +40,7 @@ from gis_core.storage.models.boundaries import (
     RoutingRule,
     UnitMember,
 )
+from gis_core.storage.models.calendar import CALENDAR_KINDS, CALENDAR_TABLES, CalendarDay
 from gis_core.storage.models.casework import (
     CASEWORK_TABLES,
     CatalogueEntry,
@@ -93,6 +94,8 @@ __all__ = [
     "ANALYTICS_TABLES",
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
+    "CALENDAR_KINDS",
+    "CALENDAR_TABLES",
     "CASEWORK_TABLES",
     "EVENT_TABLES",
     "FIELD_TABLES",
@@ -114,6 +117,7 @@ __all__ = [
     "Base",
     "BoundaryGeneration",
     "Building",
+    "CalendarDay",
     "CatalogueEntry",
     "CatalogueVersion",
     "ClassProblem",

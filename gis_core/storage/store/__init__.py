@@ -19,13 +19,21 @@ from gis_core.storage.columns import BUILDING_COLUMNS, COMPONENT_COLUMNS
 from gis_core.storage.store.analytics import AnalyticsStore
 from gis_core.storage.store.assets import AssetsStore
 from gis_core.storage.store.boundaries import BoundariesStore, Generation
+from gis_core.storage.store.calendar import CalendarStore
 from gis_core.storage.store.core import SchemaNotCurrent
 from gis_core.storage.store.frames import CHUNK_ROWS, Progress
 from gis_core.storage.store.planning import Activation, PlanningStore, switch_active
 from gis_core.storage.store.responsibility import ResponsibilityStore
 
 
-class Store(BoundariesStore, AssetsStore, ResponsibilityStore, PlanningStore, AnalyticsStore):
+class Store(
+    BoundariesStore,
+    AssetsStore,
+    ResponsibilityStore,
+    PlanningStore,
+    AnalyticsStore,
+    CalendarStore,
+):
     """Typed access to the gridgov database (see the module docstring).
 
     ``Store(url)`` resolves the URL as :func:`gis_core.storage.engine.resolve_url` does;

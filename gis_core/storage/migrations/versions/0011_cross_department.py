@@ -18,7 +18,7 @@ from gis_core.storage.models.base import sql_in
 from gis_core.storage.types import JSONText, UTCDateTime
 
 revision: str = "0011_cross_department"  # ids are stored in databases: they never change
-down_revision: str | Sequence[str] | None = "0008_field"
+down_revision: str | Sequence[str] | None = "0009_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
