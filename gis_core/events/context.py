@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
+from gis_core.events.counts import CountCache
 from gis_core.events.routing import Router
 from gis_core.spatial.crs import Projector
 from gis_core.storage.models import EventHistory
@@ -44,6 +45,7 @@ class EventContext:
         self.lookup = lookup or LookupService(store)
         self._router: Router | None = None
         self._projector: Projector | None = None
+        self.counts = CountCache()  # per-status counts by filter (gis_core.events.counts)
 
     @property
     def router(self) -> Router:

@@ -21,10 +21,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gis_core.cases.vocab import Level
+from gis_core.cases.vocab import OPEN_VALUES, Level
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.models.base import Base, now_default
 from gis_core.storage.types import Geometry, JSONText, UTCDateTime, utcnow
@@ -35,6 +36,9 @@ _STREET = ADMIN_CODE_LENGTHS["street"]
 _DISTRICT = ADMIN_CODE_LENGTHS["district"]
 
 EVENT_TABLES = ("events", "event_history", "attachments")
+#: ``status IN (<open statuses>)`` as literal SQL: the partial index's condition, and the
+#: text a query must repeat to use it (``gis_core.events.counts.is_open``).
+OPEN_STATUS_SQL = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_VALUES) + ")"
 
 
 class Event(Base):
@@ -114,6 +118,16 @@ class Event(Base):
         Index("ix_events_deadline_at", "deadline_at"),
         Index("ix_events_category_code_reported_at", "category_code", "reported_at"),
         Index("ix_events_updated_at_id", "updated_at", "id"),
+        # Migration 0010: the event list's segments, overdue counts and keyset pages.
+        Index(
+            "ix_events_open_deadline",
+            "deadline_at",
+            sqlite_where=text(OPEN_STATUS_SQL),
+            postgresql_where=text(OPEN_STATUS_SQL),
+        ),
+        Index("ix_events_priority_deadline", "priority", "deadline_at"),
+        Index("ix_events_deadline_reported_id", "deadline_at", "reported_at", "id"),
+        Index("ix_events_reported_at_id", "reported_at", "id"),
         Index("ix_events_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_events_lon_lat", "lon", "lat").ddl_if(dialect="sqlite"),
     )
