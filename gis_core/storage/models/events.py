@@ -128,6 +128,7 @@ class Event(Base):
         Index("ix_events_priority_deadline", "priority", "deadline_at"),
         Index("ix_events_deadline_reported_id", "deadline_at", "reported_at", "id"),
         Index("ix_events_reported_at_id", "reported_at", "id"),
+        Index("ix_events_point_cells", "lon", "lat", "status", "deadline_at"),
         Index("ix_events_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_events_lon_lat", "lon", "lat").ddl_if(dialect="sqlite"),
     )

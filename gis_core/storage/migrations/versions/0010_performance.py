@@ -9,7 +9,8 @@ Create Date: 2026-12-01
 - ``ix_events_priority_deadline``: urgent events in deadline order (the second segment);
 - ``ix_events_deadline_reported_id``: everything else in the 'urgency' order, so a page is
   an index walk, not a sort of the table;
-- ``ix_events_reported_at_id``: keyset pages in 'reported' order (newest first).
+- ``ix_events_reported_at_id``: keyset pages in 'reported' order (newest first);
+- ``ix_events_point_cells``: clustered event tiles count per cell from the index alone.
 
 The open statuses are written out literally (as ``gis_core.events.counts.OPEN_SQL`` does):
 a partial index is used only when the query's condition matches it.
@@ -44,10 +45,14 @@ def upgrade() -> None:
         "ix_events_deadline_reported_id", "events", ["deadline_at", "reported_at", "id"]
     )
     op.create_index("ix_events_reported_at_id", "events", ["reported_at", "id"])
+    op.create_index(
+        "ix_events_point_cells", "events", ["lon", "lat", "status", "deadline_at"]
+    )
 
 
 def downgrade() -> None:
     for name in (
+        "ix_events_point_cells",
         "ix_events_reported_at_id",
         "ix_events_deadline_reported_id",
         "ix_events_priority_deadline",
