@@ -259,6 +259,9 @@ class EventPage(PassThrough):
     counts: dict[str, int] = Field(
         description="Per status and `overdue`, for the same filters except those two."
     )
+    next: str | None = Field(
+        None, description="'reported' order: cursor of the next page (`after`); null at the end."
+    )
 
 
 class Indicators(PassThrough):

@@ -198,3 +198,23 @@ class AnalyticsSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_analytics_settings() -> AnalyticsSettings:
     return AnalyticsSettings()
+# -- issue 15 (performance): columnar batch locate --------------------------------------
+
+
+class BatchSettings(BaseSettings):
+    """Columnar batch-locate bodies (CSV with ``Accept: text/csv``, Arrow IPC, Parquet),
+    from GRIDGOV_BATCH_* environment variables. Bodies are spooled to disk and read in
+    blocks, so these bound disk and time, not memory (JSON bodies keep
+    ``max_batch_points``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_BATCH_", env_file=".env", extra="ignore")
+
+    columnar_max_points: int = 5_000_000
+    """Points per columnar request (413 above)."""
+    columnar_max_bytes: int = 512 * 1024 * 1024
+    """Bytes per columnar body (413 above); 1 M points of CSV are ~40 MB."""
+
+
+@lru_cache(maxsize=1)
+def get_batch_settings() -> BatchSettings:
+    return BatchSettings()

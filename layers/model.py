@@ -98,6 +98,8 @@ class Layer:
     """Access scope needed to read the layer (None: public map data)."""
     area_column: str | None = None
     """Column holding the grid code that a caller's jurisdiction restricts (prefix)."""
+    cluster_maxzoom: int | None = None
+    """Up to this zoom a tile carries counts per cell, not each point (layers.clusters)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.minzoom <= self.maxzoom <= MAX_ZOOM:

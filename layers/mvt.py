@@ -47,10 +47,12 @@ from gis_core.storage.features import (
 )
 from gis_core.storage.geo import BBox
 from gis_core.storage.protocol import Database
+from layers.clusters import EXTENT as CLUSTER_EXTENT
+from layers.clusters import cluster_tile
 from layers.model import MAX_ZOOM, Layer, tile_value
 
-EXTENT = 4096
-"""Tile coordinate units per tile side."""
+EXTENT = CLUSTER_EXTENT
+"""Tile coordinate units per tile side (4096, defined in layers.clusters)."""
 BUFFER = 64
 """Tile units drawn beyond each edge, so strokes and circles do not end at tile seams."""
 WORLD = 20037508.342789244
@@ -131,6 +133,8 @@ def render_tile(
     """The encoded tile (``b""`` when empty). ``auto``: PostGIS when the store is PostGIS."""
     query = tile_query(tile, query or FeatureQuery())
     now = now or datetime.now(UTC)
+    if layer.cluster_maxzoom is not None and tile.z <= layer.cluster_maxzoom:
+        return cluster_tile(store, layer, tile, query, now)
     if renderer == "auto":
         renderer = "postgis" if store.dialect == "postgresql" else "python"
     if renderer == "postgis":
@@ -140,6 +144,7 @@ def render_tile(
 
 
 # -- Python ------------------------------------------------------------------------------
+
 
 
 def tile_geometries(layer: Layer, tile: Tile, geoms: Sequence[Any]) -> np.ndarray:

@@ -177,6 +177,7 @@ EVENTS = Layer(
     cache_seconds=0,
     scope="events:read",
     area_column="grid_code",
+    cluster_maxzoom=13,  # a year of events: counts per cell up to z13, points from z14
     style=Style(
         "point",
         fill=ByProperty("light", LIGHT_COLOURS, NO_LIGHT),

@@ -55,6 +55,7 @@ from gis_core.cases.vocab import STATUS_VALUES
 from gis_core.events import EventFilter, EventReport
 from gis_core.events.access import check_unit_for, event_visible
 from gis_core.events.followup import followups
+from gis_core.events.queries import decode_cursor, encode_cursor
 from gis_core.events.related import duplicates
 from gis_core.events.tasks import list_tasks
 from gis_core.storage.types import INTEGER_MAX
@@ -188,19 +189,38 @@ def list_events(
         Literal["urgency", "reported"],
         Query(description="urgency: overdue, urgent, nearest deadline first; reported: newest"),
     ] = "urgency",
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Keyset paging ('reported' order): the `next` of the previous page.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """`counts` has every status and `overdue` for the same filters except `status` and
-    `overdue` (the numbers for a console's status tabs)."""
+    `overdue` (the numbers for a console's status tabs). In 'reported' order `next` is a
+    cursor for the following page (pass it as `after`): keyset paging, as cheap on page
+    1,000 as on page 1."""
+    if after is not None:
+        if order != "reported":
+            raise Problem(422, "Invalid cursor", "`after` pages the 'reported' order", "after")
+        try:
+            decode_cursor(after)
+        except ValueError as exc:
+            raise Problem(422, "Invalid cursor", str(exc), "after") from None
     flt = caller_filter(query.filter, principal)
-    items, total = service.list(flt, limit=limit, offset=offset, order=order)
+    items, total = service.list(flt, limit=limit, offset=offset, order=order, after=after)
     counts = service.status_counts(caller_filter(query.filter, principal, status=(), overdue=None))
-    return {
+    page: dict[str, Any] = {
         "items": items,
         "total": total,
         "limit": limit,
         "offset": offset,
         "counts": {s: counts.get(s, 0) for s in STATUSES} | {"overdue": counts["overdue"]},
     }
+    if order == "reported":
+        page["next"] = encode_cursor(items[-1]) if len(items) == limit else None
+    return page
 
 
 @router.get(

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import CrsDep, GenerationDep, LookupDep, SettingsDep, check_crs
 from api.errors import Problem
+from api.settings import BatchSettings, get_batch_settings
+from gis_core.batch.columnar import FORMAT_MEDIA_TYPE, locate_file, media_format
 from gis_core.batch.coordinates import read_coordinates
 from gis_core.batch.points import POINT_ERRORS, read_batch
 
 router = APIRouter(tags=["locate"])
+COLUMNAR_BODIES = ("application/vnd.apache.arrow.stream", "application/vnd.apache.parquet")
 
 
 class AreaRef(BaseModel):
@@ -79,6 +90,27 @@ async def locate_point(
     return _locate_document(lookup, lon, lat, crs, gen)
 
 
+@router.get(
+    "/point/{srid}/{coords}",
+    response_model=LocateAnswer,
+    summary="MapIt-compatible form: /point/4326/117.29,31.81 (x,y = lon,lat for 4326)",
+)
+async def mapit_point(
+    lookup: LookupDep,
+    gen: GenerationDep,
+    srid: Annotated[int, PathParam(ge=1, le=999_999, description="EPSG code of x,y.")],
+    coords: Annotated[str, PathParam(description="x,y", max_length=64)],
+) -> dict[str, Any]:
+    parts = coords.removesuffix(".json").split(",")
+    try:
+        x, y = (float(p) for p in parts)
+    except ValueError:
+        raise Problem(
+            422, "Invalid coordinates", f"expected x,y numbers, got {coords!r}", "coords"
+        ) from None
+    return _locate_document(lookup, x, y, check_crs(f"EPSG:{srid}"), gen)
+
+
 class BatchPoint(BaseModel):
     lon: float | str | None = Field(None, description="Longitude or x.")
     lat: float | str | None = Field(None, description="Latitude or y.")
@@ -110,12 +142,16 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
 
 @router.post(
     "/v1/locate",
-    summary="Batch lookup (JSON array, {crs, points} object, or CSV with lon,lat)",
+    summary="Batch lookup (JSON array, {crs, points} object, CSV, Arrow IPC or Parquet)",
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/json": {"schema": _inlined(BatchRequest.model_json_schema())},
                 "text/csv": {"schema": {"type": "string"}},
+                **{
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in COLUMNAR_BODIES
+                },
             },
             "required": True,
         }
@@ -125,10 +161,17 @@ async def locate_batch(
     request: Request,
     lookup: LookupDep,
     settings: SettingsDep,
+    batch_settings: Annotated[BatchSettings, Depends(get_batch_settings)],
     crs: CrsDep,
     gen: GenerationDep,
-) -> dict[str, Any]:
-    """Answers come in input order; a point that cannot be used gets an `error` instead."""
+) -> Any:
+    """Answers come in input order; a point that cannot be used gets an `error` instead.
+    Arrow IPC and Parquet bodies (and CSV sent with `Accept: text/csv`) are answered in
+    their own format, streamed: see `gis_core.batch.columnar`."""
+    fmt = media_format(request.headers.get("content-type", ""))
+    wants = media_format(request.headers.get("accept", ""))
+    if fmt in ("arrow", "parquet") or (fmt == "csv" and wants == "csv"):
+        return await _columnar(request, lookup, crs, gen, fmt, batch_settings)
     batch = read_batch(
         await request.body(),
         request.headers.get("content-type", ""),
@@ -165,3 +208,42 @@ async def locate_batch(
         "located": found,
         "results": results,
     }
+
+
+async def _columnar(
+    request: Request, lookup: Any, crs: str, gen: Any, fmt: str, limits: BatchSettings
+) -> FileResponse:
+    """Spool the body to disk (bounded memory), locate it in a worker thread, stream the
+    answer file back; the folder goes when the response is sent."""
+    folder = Path(tempfile.mkdtemp(prefix="gridgov-batch-"))
+    try:
+        source, target = folder / f"in.{fmt}", folder / f"out.{fmt}"
+        size = 0
+        with source.open("wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limits.columnar_max_bytes:
+                    raise Problem(
+                        413,
+                        "Batch too large",
+                        f"body over {limits.columnar_max_bytes} bytes",
+                        "body",
+                    )
+                out.write(chunk)
+        loc, info = lookup.locator(gen.generation, gen.at)
+        result = await run_in_threadpool(
+            locate_file, loc, source, fmt, crs, target, limits.columnar_max_points
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        target,
+        media_type=FORMAT_MEDIA_TYPE[fmt],
+        headers={
+            "X-Generation": quote(info.name),
+            "X-Points": str(result.points),
+            "X-Located": str(result.located),
+        },
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
 from gis_core.catalogue.versions import Catalogue
+from gis_core.events.counts import CountCache
 from gis_core.events.routing import Router
 from gis_core.spatial.crs import Projector
 from gis_core.storage.models import EventHistory
@@ -46,6 +47,7 @@ class EventContext:
         self._router: Router | None = None
         self._projector: Projector | None = None
         self._catalogue: Catalogue | None = None
+        self.counts = CountCache()  # per-status counts by filter (gis_core.events.counts)
         install = getattr(store, "install_schedules", None)
         if install is not None:  # holiday schedules an admin loaded (gridgov calendar load)
             install()

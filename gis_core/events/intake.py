@@ -1,8 +1,9 @@
 """Intake: a validated report becomes a durable, routed event with its first history entry.
 
 `submit` validates a report, resolves its location, locates it in the active boundary
-generation, routes it, links possible duplicates and stores the event with its first
-history entry in ONE transaction: when it returns, the event is durable. The same source +
+generation, routes it (all outside any transaction), links possible duplicates and stores
+the event with its first history entry in ONE transaction: when it returns, the event is
+durable. Concurrent `submit` calls share that transaction (:mod:`group_commit`). The same source +
 external id twice is one event (sources retry). `submit_many` does the same for a batch in
 one transaction, with one duplicate query and one INSERT round.
 """
@@ -10,7 +11,7 @@ one transaction, with one duplicate query and one INSERT round.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import shapely
@@ -24,6 +25,7 @@ from gis_core.cases.vocab import SOURCE_LABELS, Role
 from gis_core.cases.workflow import open_case
 from gis_core.events.context import EventContext, current_time, history_row
 from gis_core.events.duplicates import link, possible_duplicates
+from gis_core.events.group_commit import GroupCommit
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
 from gis_core.events.views import get_event
@@ -65,10 +67,9 @@ def submit(ctx: EventContext, report: EventReport, *, actor: Actor | None = None
         existing = find_external(ctx, report.source, report.external_id)
         if existing is not None:
             return SubmitResult(get_event(ctx, existing), created=False)
-    prepared = prepare(ctx, report, actor)
+    prepared = prepare(ctx, report, actor)  # routing and locating: outside any transaction
     try:
-        with ctx.session() as session:
-            (event_id,) = persist(ctx, session, [prepared])
+        event_id = group_commit(ctx).submit(prepared)
     except IntegrityError:
         # A retry racing the original: the unique (source, external_id) kept one.
         existing = find_external(ctx, report.source, report.external_id or "")
@@ -111,6 +112,29 @@ def submit_many(
     with ctx.session() as session:
         result.created.extend(persist(ctx, session, prepared))
     return result
+
+
+def group_commit(ctx: EventContext) -> GroupCommit[Prepared, int]:
+    """The context's group commit: concurrent `submit` calls share one transaction."""
+    found = ctx.__dict__.get("_group_commit")
+    if found is None:
+
+        def write(items: list[Prepared]) -> list[int]:
+            # Fresh rows on every attempt: a rolled-back flush leaves ids and duplicate
+            # links on the objects it tried, and a retry must not reuse them.
+            with ctx.session() as session:
+                return persist(ctx, session, [replace(p, event=fresh(p.event)) for p in items])
+
+        found = ctx.__dict__.setdefault("_group_commit", GroupCommit(write))
+    return found
+
+
+def fresh(event: Event) -> Event:
+    """An unsaved copy of a prepared, never-flushed event (its constructor values)."""
+    values = {k: v for k, v in vars(event).items() if not k.startswith("_")}
+    if isinstance(values.get("routing"), dict):
+        values["routing"] = dict(values["routing"])
+    return Event(**values)
 
 
 def find_external(ctx: EventContext, source: str, external_id: str) -> int | None:
@@ -289,6 +313,7 @@ __all__ = [
     "Prepared",
     "SubmitResult",
     "find_external",
+    "group_commit",
     "known_external",
     "persist",
     "prepare",

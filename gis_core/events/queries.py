@@ -8,12 +8,13 @@ jurisdiction (the one rule of :mod:`gis_core.events.access`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import Priority
@@ -22,6 +23,7 @@ from gis_core.cases.indicators import indicators as compute_indicators
 from gis_core.cases.vocab import OPEN_VALUES
 from gis_core.events.access import jurisdiction_clause
 from gis_core.events.context import EventContext, current_time
+from gis_core.events.counts import count_where, overdue_clause, per_status
 from gis_core.events.views import event_view
 from gis_core.storage.models import Event
 
@@ -60,7 +62,7 @@ _EQUAL_FIELDS = (
 
 
 def _overdue(at: datetime) -> Any:
-    return and_(Event.deadline_at < at, Event.status.in_(OPEN_VALUES))
+    return overdue_clause(at)
 
 
 def conditions(flt: EventFilter, at: datetime) -> list[Any]:
@@ -81,19 +83,88 @@ def conditions(flt: EventFilter, at: datetime) -> list[Any]:
     if flt.reported_to is not None:
         cond.append(Event.reported_at < flt.reported_to)
     if flt.overdue is True:
-        cond += [Event.deadline_at < at, Event.status.in_(OPEN_VALUES)]
+        cond.append(overdue_clause(at))
     elif flt.overdue is False:
-        cond.append(
-            or_(
-                Event.deadline_at.is_(None),
-                Event.deadline_at >= at,
-                ~Event.status.in_(OPEN_VALUES),
-            )
-        )
+        cond.append(_not_overdue(at))
     if flt.bbox is not None:
         minx, miny, maxx, maxy = flt.bbox
         cond += [Event.lon.between(minx, maxx), Event.lat.between(miny, maxy)]
     return cond
+
+
+def _not_overdue(at: datetime) -> Any:
+    closed = Event.status.not_in(OPEN_VALUES)
+    return or_(Event.deadline_at.is_(None), Event.deadline_at >= at, closed)
+
+
+def _total(session: Session, ctx: EventContext, flt: EventFilter, at: datetime) -> int:
+    """How many events match: from the cached per-status counts, plus the (small, indexed)
+    overdue count when the filter asks about overdue."""
+    base = conditions(replace(flt, status=(), overdue=None), at)
+    counts = per_status(session, ctx.counts, flt, base)
+    wanted = set(flt.status) if flt.status else set(counts)
+    n = sum(counts.get(s, 0) for s in wanted)
+    if flt.overdue is None:
+        return n
+    late = count_where(session, conditions(replace(flt, overdue=True), at))
+    return late if flt.overdue else n - late
+
+
+def _urgency_segments(at: datetime) -> list[tuple[list[Any], list[Any]]]:
+    """The 'urgency' order as consecutive segments, each (conditions, ORDER BY): overdue;
+    urgent; the rest with a deadline; the rest without. Concatenated they ARE the order
+    (overdue, urgent, deadline nulls last, deadline, newest, id desc), but each segment is
+    either small or served in order by an index, so no request sorts the whole table."""
+    urgent = Event.priority == Priority.URGENT.value
+    newest = [Event.reported_at.desc(), Event.id.desc()]
+    return [
+        ([overdue_clause(at)], [urgent.desc(), Event.deadline_at, *newest]),
+        (
+            [_not_overdue(at), urgent],
+            [Event.deadline_at.is_(None), Event.deadline_at, *newest],
+        ),
+        (
+            [_not_overdue(at), ~urgent, Event.deadline_at.is_not(None)],
+            [Event.deadline_at, *newest],
+        ),
+        ([~urgent, Event.deadline_at.is_(None)], newest),
+    ]
+
+
+def _urgency_page(
+    session: Session, cond: list[Any], at: datetime, limit: int, offset: int
+) -> list[Event]:
+    rows: list[Event] = []
+    skip = offset
+    for extra, order_by in _urgency_segments(at):
+        if len(rows) >= limit:
+            break
+        if skip:
+            size = count_where(session, [*cond, *extra])
+            if size <= skip:
+                skip -= size
+                continue
+        stmt = select(Event).where(*cond, *extra).order_by(*order_by)
+        rows += session.scalars(stmt.limit(limit - len(rows)).offset(skip)).all()
+        skip = 0
+    return rows
+
+
+def encode_cursor(event: dict[str, Any]) -> str:
+    """The keyset cursor after ``event`` in 'reported' order: ``<µs since epoch>.<id>``."""
+    at = datetime.fromisoformat(event["reported_at"])
+    return f"{(at - _EPOCH) // timedelta(microseconds=1)}.{event['id']}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """ValueError unless ``cursor`` is what :func:`encode_cursor` writes."""
+    us, _, event_id = cursor.partition(".")
+    if not (us.lstrip("-").isdigit() and event_id.isdigit()) or len(cursor) > 40:
+        raise ValueError(f"not a page cursor: {cursor[:40]!r}")
+    return _EPOCH + timedelta(microseconds=int(us)), int(event_id)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def list_events(
@@ -104,42 +175,51 @@ def list_events(
     offset: int = 0,
     order: str = "urgency",
     now: datetime | None = None,
+    after: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Filtered page of events and the total count; 'urgency' puts overdue and urgent
-    first, then the nearest deadline, then the newest."""
+    first, then the nearest deadline, then the newest. ``after`` (a cursor from
+    :func:`encode_cursor`, 'reported' order only) pages by keyset instead of offset."""
     at = now or current_time()
     cond = conditions(flt, at)
     with ctx.session(write=False) as session:
-        total = session.scalar(select(func.count()).select_from(Event).where(*cond)) or 0
-        stmt = select(Event).where(*cond)
+        total = _total(session, ctx, flt, at)
         if order == "urgency":
-            stmt = stmt.order_by(
-                _overdue(at).desc(),
-                (Event.priority == Priority.URGENT.value).desc(),
-                Event.deadline_at.is_(None),
-                Event.deadline_at,
-                Event.reported_at.desc(),
-                Event.id.desc(),
-            )
+            if after is not None:
+                raise ValueError("a cursor pages the 'reported' order only")
+            rows = _urgency_page(session, cond, at, limit, offset)
         else:
-            stmt = stmt.order_by(Event.reported_at.desc(), Event.id.desc())
-        rows = session.scalars(stmt.limit(limit).offset(offset)).all()
+            if after is not None:
+                r_at, r_id = decode_cursor(after)
+                cond.append(
+                    or_(
+                        Event.reported_at < r_at,
+                        and_(Event.reported_at == r_at, Event.id < r_id),
+                    )
+                )
+            stmt = select(Event).where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
+            rows = list(session.scalars(stmt.limit(limit).offset(offset)).all())
         return [event_view(e, at) for e in rows], int(total)
 
 
 def status_counts(
     ctx: EventContext, flt: EventFilter, now: datetime | None = None
 ) -> dict[str, int]:
-    """Events per status, plus ``overdue``."""
+    """Events per status (cached per data version), plus ``overdue`` (counted)."""
     at = now or current_time()
     cond = conditions(flt, at)
     with ctx.session(write=False) as session:
-        rows = session.execute(
-            select(Event.status, func.count()).where(*cond).group_by(Event.status)
-        ).all()
-        overdue = session.scalar(select(func.count()).select_from(Event).where(*cond, _overdue(at)))
-    counts = {str(s): int(n) for s, n in rows}
-    counts["overdue"] = int(overdue or 0)
+        if flt.overdue is None:
+            base = conditions(replace(flt, status=()), at)
+            counts = dict(per_status(session, ctx.counts, flt, base))
+            if flt.status:
+                counts = {s: n for s, n in counts.items() if s in set(flt.status)}
+        else:  # rare: per status among (not) overdue events, counted directly
+            rows = session.execute(
+                select(Event.status, func.count()).where(*cond).group_by(Event.status)
+            ).all()
+            counts = {str(s): int(n) for s, n in rows}
+        counts["overdue"] = count_where(session, [*cond, overdue_clause(at)])
     return counts
 
 
@@ -185,6 +265,8 @@ def indicators(
 __all__ = [
     "EventFilter",
     "conditions",
+    "decode_cursor",
+    "encode_cursor",
     "events_frame",
     "indicators",
     "list_events",

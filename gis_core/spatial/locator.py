@@ -227,6 +227,16 @@ class Locator:
         idx = self.index.locate_index(lon, lat)
         return pd.DataFrame({col: arr[idx] for col, arr in self._table.items()})
 
+    def locate_rows(
+        self, x: ArrayLike, y: ArrayLike, crs: str | int | None = "wgs84"
+    ) -> tuple[NDArray[np.int64], dict[str, NDArray[np.object_]]]:
+        """The answer-table row of every point and the table (`RESULT_COLUMNS`, one row
+        per grid, and a last all-None row for points in no grid): `locate` without
+        building a frame, for columnar output (Arrow dictionary arrays)."""
+        lon, lat = self.to_wgs84(x, y, crs)
+        idx = self.index.locate_index(lon, lat)
+        return np.where(idx < 0, len(self.grids), idx), self._table
+
     def to_wgs84(
         self, x: ArrayLike, y: ArrayLike, crs: str | int | None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

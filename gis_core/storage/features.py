@@ -22,9 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     ColumnElement,
@@ -35,13 +37,19 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    case,
+    cast,
     func,
+    literal,
     or_,
     select,
+    text,
 )
 
 from gis_core.storage import geo, sql_geo
 from gis_core.storage.models import Base, BoundaryGeneration
+from gis_core.storage.models.events import OPEN_STATUS_SQL
 from gis_core.storage.protocol import Database
 from gis_core.storage.types import TIME_YEARS, UTCDateTime, fits_integer, plausible_time
 
@@ -394,6 +402,57 @@ def query_features(
         if count:
             matched = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         return FeaturePage(features, int(matched))
+
+
+def point_cells(
+    store: Database, source: FeatureSource, query: FeatureQuery, at: datetime, cells: int
+) -> dict[str, np.ndarray]:
+    """Events matching ``query`` (which must have a bbox) counted per cell of a
+    ``cells`` x ``cells`` lon/lat grid over the bbox, in SQL: per non-empty cell its
+    column ``cx``, row ``cy`` (from the north), ``count``, ``open``, ``overdue`` (open and
+    past ``deadline_at`` at ``at``) and mean ``lon``/``lat``. Nothing per event reaches
+    Python. Events store their point as lon/lat columns too, so the bbox (between on
+    lon/lat) is exact on both dialects."""
+    query = _checked(query)
+    if query.bbox is None:
+        raise ValueError("point_cells needs a bbox")
+    t = source.sql_table
+    minx, miny, maxx, maxy = query.bbox
+    dx, dy = (maxx - minx) / cells, (maxy - miny) / cells
+    is_open = text(f"{t.name}.{OPEN_STATUS_SQL}")
+    def floor(value: Any) -> Any:
+        # PostgreSQL's cast rounds; SQLite's truncates, which is the floor here because
+        # offsets inside the bbox are >= 0 (and SQLite may lack floor()).
+        return cast(func.floor(value) if store.dialect == "postgresql" else value, Integer)
+
+    cx = floor((t.c.lon - minx) / dx) if dx > 0 else literal(0)
+    cy = floor((maxy - t.c.lat) / dy) if dy > 0 else literal(0)
+    cx, cy = cx.label("cx"), cy.label("cy")
+    stmt = (
+        select(
+            cx,
+            cy,
+            func.count(),
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((and_(is_open, t.c.deadline_at < at), 1), else_=0)),
+            func.avg(t.c.lon),
+            func.avg(t.c.lat),
+        )
+        .where(
+            *where_clauses(store, source, replace(query, bbox=None), None),
+            # lon/lat ranges, not the geometry: ix_events_point_cells covers the whole query
+            t.c.lon.between(minx, maxx),
+            t.c.lat.between(miny, maxy),
+        )
+        .group_by(cx, cy)
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    flat = np.fromiter(chain.from_iterable(rows), dtype=float, count=7 * len(rows))
+    arr = flat.reshape(-1, 7)
+    names = ("cx", "cy", "count", "open", "overdue")
+    out = {n: arr[:, i].astype(np.int64) for i, n in enumerate(names)}
+    return out | {"lon": arr[:, 5], "lat": arr[:, 6]}
 
 
 def get_feature(

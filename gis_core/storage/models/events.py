@@ -38,6 +38,9 @@ _DISTRICT = ADMIN_CODE_LENGTHS["district"]
 EVENT_TABLES = ("events", "event_history", "attachments")
 OPEN_CONDITION = text("status IN (" + ", ".join(f"'{v}'" for v in sorted(OPEN_VALUES)) + ")")
 """The partial-index condition of open events (the vocabulary's open statuses)."""
+#: ``status IN (<open statuses>)`` as literal SQL: the partial index's condition, and the
+#: text a query must repeat to use it (``gis_core.events.counts.is_open``).
+OPEN_STATUS_SQL = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_VALUES) + ")"
 
 
 class Event(Base):
@@ -120,6 +123,17 @@ class Event(Base):
         Index("ix_events_deadline_at", "deadline_at"),
         Index("ix_events_category_code_reported_at", "category_code", "reported_at"),
         Index("ix_events_updated_at_id", "updated_at", "id"),
+        # Migration 0010: the event list's segments, overdue counts and keyset pages.
+        Index(
+            "ix_events_open_deadline",
+            "deadline_at",
+            sqlite_where=text(OPEN_STATUS_SQL),
+            postgresql_where=text(OPEN_STATUS_SQL),
+        ),
+        Index("ix_events_priority_deadline", "priority", "deadline_at"),
+        Index("ix_events_deadline_reported_id", "deadline_at", "reported_at", "id"),
+        Index("ix_events_reported_at_id", "reported_at", "id"),
+        Index("ix_events_point_cells", "lon", "lat", "status", "deadline_at"),
         Index("ix_events_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         Index("ix_events_lon_lat", "lon", "lat").ddl_if(dialect="sqlite"),
         # Duplicate candidates (migration 0009): open events of a class by latitude band,

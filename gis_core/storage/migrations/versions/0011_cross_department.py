@@ -18,7 +18,7 @@ from gis_core.storage.models.base import sql_in
 from gis_core.storage.types import JSONText, UTCDateTime
 
 revision: str = "0011_cross_department"  # ids are stored in databases: they never change
-down_revision: str | Sequence[str] | None = "0009_hardening"
+down_revision: str | Sequence[str] | None = "0010_performance"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,96 @@
+"""The dispatcher's event list under load, beside a lookup on the same server.
+
+A year of sample events (``year_store.py``: ~45,000 on the sample district, moved
+through the loop) in SQLite, `gridgov serve --workers 2`, wrk from a second process:
+
+- GET /v1/events (urgency order, page 1, with the per-status counts the console shows);
+- GET /v1/events?street_code=... (a street's list);
+- GET /v1/events?order=reported&after=<cursor> (a keyset page deep in the year);
+- the floor: GET /v1/locate at a fixed point (a lookup with no database work).
+
+Medians of interleaved rounds.
+
+    python benchmarks/bench_event_list.py [--duration 5] [--rounds 3] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+import httpx
+import pandas as pd
+from serving import interleaved, load_note, served, wrk
+from year_store import load_year
+
+from gis_core.auth import ensure_demo_accounts
+from gis_core.auth.demo_accounts import DEMO_KEY
+from gis_core.storage import Store
+
+
+def year_db(events: int) -> str:
+    """The year store, built once and kept in the temp dir (upgraded when reused)."""
+    path = Path(tempfile.gettempdir()) / f"gridgov-year-{events}.sqlite"
+    if not path.exists():
+        part = path.with_suffix(".part")
+        part.unlink(missing_ok=True)
+        print(load_year(f"sqlite:///{part}", events))
+        shutil.move(part, path)
+    url = f"sqlite:///{path}"
+    store = Store(url)
+    store.upgrade()
+    ensure_demo_accounts(store)
+    store.dispose()
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    url = year_db(args.events)
+    key = {"X-API-Key": DEMO_KEY}
+    with served(url) as base:
+        page = httpx.get(f"{base}/v1/events?order=reported&limit=500", headers=key).json()
+        total = page["total"]
+        cursor = page["next"]
+        for _ in range(20):  # 10,000 events deep
+            cursor = httpx.get(
+                f"{base}/v1/events?order=reported&limit=500&after={cursor}", headers=key
+            ).json()["next"]
+        some = next(e for e in page["items"] if e["grid_code"])
+        paths = {
+            "/v1/events (urgency, page 1)": f"{base}/v1/events?limit=50",
+            "/v1/events?street_code": f"{base}/v1/events?limit=50&street_code=340111007",
+            "/v1/events keyset page (10,000 deep)": (
+                f"{base}/v1/events?order=reported&limit=50&after={cursor}"
+            ),
+            "floor: /v1/locate (a lookup)": f"{base}/v1/locate?lon={some['lon']}&lat={some['lat']}",
+        }
+        for target in paths.values():
+            wrk(target, 1, args.connections, headers=key)  # warm-up
+        rows = interleaved(
+            {
+                name: (lambda t=target: wrk(t, args.duration, args.connections, headers=key))
+                for name, target in paths.items()
+            },
+            args.rounds,
+        )
+    print(
+        f"\n{total:,} events in SQLite; wrk -t2 -c{args.connections} -d{args.duration}s, "
+        f"`gridgov serve --workers 2`, median of {args.rounds} interleaved rounds; "
+        f"{load_note()}\n"
+    )
+    frame = pd.DataFrame(rows).T
+    floor = frame.loc["floor: /v1/locate (a lookup)"]
+    frame["p99 / floor p99"] = frame["p99 ms"] / floor["p99 ms"]
+    print(frame.to_markdown(floatfmt=".2f"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Shared by the HTTP benchmarks: start `gridgov serve`, drive it with wrk, interleave.
+
+Every figure is a median of interleaved rounds (path A, path B, path A, ...), so a burst
+of load from the other sessions on this shared machine hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from statistics import median
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(url: str, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`gridgov serve --workers N` on ``url``; yields the base URL; stopped afterwards."""
+    port = free_port()
+    environ = os.environ | {"GRIDGOV_DATABASE_URL": url} | (env or {})
+    cmd = [sys.executable, "-m", "gis_core.cli", "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--log-level", "warning"]
+    server = subprocess.Popen(cmd, env=environ)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wrk(
+    url: str,
+    duration: int,
+    connections: int,
+    script: Path | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
+    """One wrk run: req/s, p50/p99 ms, non-2xx count."""
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    text = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
+        if m is None:
+            return math.nan
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {
+        "req/s": rps,
+        "p50 ms": ms("50"),
+        "p99 ms": ms("99"),
+        "non-2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def interleaved(
+    runs: dict[str, Callable[[], dict[str, float]]], rounds: int
+) -> dict[str, dict[str, float]]:
+    """Each run ``rounds`` times, alternating; per run the median of every figure."""
+    seen: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            seen[name].append(run())
+    return {
+        name: {k: median(r[k] for r in results) for k in results[0]}
+        for name, results in seen.items()
+    }
+
+
+def load_note() -> str:
+    """The machine's load average when the figures were taken (they are noisy)."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"

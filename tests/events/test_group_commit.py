@@ -1,0 +1,145 @@
+"""Group commit: concurrent submits share transactions, each caller gets its own answer
+after the commit, a failing item fails alone, and nothing is lost or written twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from gis_core.events.group_commit import GroupCommit
+from gis_core.events.intake import SubmitResult, group_commit
+from gis_core.events.loader import reports_from_frame
+from gis_core.events.reports import EventReport, IntakeRejected
+from gis_core.events.service import EventService
+from gis_core.sample_data.events import generate_events
+from gis_core.sample_data.seeding import seed_store
+from gis_core.storage import Store
+from gis_core.storage.models import Event, EventHistory
+from tests.db_fixtures import postgis_schema
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.001)
+
+
+def test_callers_arriving_during_a_write_share_the_next_one() -> None:
+    release = threading.Event()
+    batches: list[list[int]] = []
+
+    def write(items: list[int]) -> list[int]:
+        if not batches:
+            release.wait(10)  # the first write holds until everyone else queued
+        batches.append(items)
+        return [i * 10 for i in items]
+
+    gc: GroupCommit[int, int] = GroupCommit(write)
+    with ThreadPoolExecutor(16) as pool:
+        first = pool.submit(gc.submit, 0)
+        wait_for(lambda: gc._busy and not gc._queue)
+        rest = [pool.submit(gc.submit, i) for i in range(1, 16)]
+        wait_for(lambda: len(gc._queue) == 15)
+        release.set()
+        assert first.result() == 0
+        assert [f.result() for f in rest] == [i * 10 for i in range(1, 16)]
+    assert batches[0] == [0]
+    assert sorted(batches[1]) == list(range(1, 16))  # all fifteen in one transaction
+    assert gc.batches == 2 and gc.items == 16
+
+
+def test_a_failing_item_fails_alone() -> None:
+    release = threading.Event()
+    calls: list[list[int]] = []
+
+    def write(items: list[int]) -> list[int]:
+        if not calls:
+            release.wait(10)
+        calls.append(items)
+        if 13 in items:
+            raise ValueError("bad item")
+        return [-i for i in items]
+
+    gc: GroupCommit[int, int] = GroupCommit(write, max_batch=64)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(gc.submit, 1)
+        wait_for(lambda: gc._busy and not gc._queue)
+        rest = {i: pool.submit(gc.submit, i) for i in (11, 12, 13, 14)}
+        wait_for(lambda: len(gc._queue) == 4)
+        release.set()
+        assert first.result() == -1
+        for i, fut in rest.items():
+            if i == 13:
+                with pytest.raises(ValueError, match="bad item"):
+                    fut.result()
+            else:
+                assert fut.result() == -i
+    assert sorted(calls[1]) == [11, 12, 13, 14]  # tried together, then one by one
+    assert sorted(map(tuple, calls[2:])) == [(11,), (12,), (13,), (14,)]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    def build(url: object) -> EventService:
+        store = Store(url)  # type: ignore[arg-type]
+        seed_store(store, components=False)
+        return EventService(store)
+
+    if request.param == "sqlite":
+        svc = build(f"sqlite:///{tmp_path_factory.mktemp('gc') / 'gc.sqlite'}")
+        yield svc
+        svc.store.dispose()
+        return
+    with postgis_schema(request.getfixturevalue("postgis_url"), "gc") as url:
+        svc = build(url)
+        yield svc
+        svc.store.dispose()
+
+
+def test_concurrent_submits_are_all_stored_once(service: EventService) -> None:
+    frame = generate_events(n=120, year=2025, seed=7)
+    reports = list(reports_from_frame(frame))
+    # Every report sent twice at once (a source retrying): one event each, never two.
+    keyed = [
+        EventReport(**{**vars(r), "source": "iot", "external_id": f"gc-{i}"})
+        for i, r in enumerate(reports[:30])
+    ]
+    jobs = reports + keyed + keyed
+
+    def send(report: EventReport) -> object:
+        try:
+            return service.submit(report)
+        except IntakeRejected as exc:  # bad sample records are refused, as before
+            return exc
+
+    with ThreadPoolExecutor(32) as pool:
+        outcomes = list(pool.map(send, jobs))
+    accepted = [(j, r) for j, r in zip(jobs, outcomes, strict=True) if isinstance(r, SubmitResult)]
+    ids = [r.event["id"] for _, r in accepted if r.created]
+    assert len(ids) == len(set(ids))
+    keys = {(j.source, j.external_id) for j, _ in accepted if j.external_id is not None}
+    unkeyed = sum(j.external_id is None for j, _ in accepted)
+    assert len(ids) == len(keys) + unkeyed  # one event per report, retries included
+    by_key: dict[tuple, set[int]] = {}
+    for j, r in accepted:
+        if j.external_id is not None:
+            by_key.setdefault((j.source, j.external_id), set()).add(r.event["id"])
+    assert all(len(v) == 1 for v in by_key.values())  # a retry names the same event
+    assert sum(k[1].startswith("gc-") for k in by_key) >= 20  # the doubled ones, accepted
+    with service.store.session(write=False) as s:
+        stored = set(s.scalars(select(Event.id)).all())
+        histories = dict(
+            s.execute(
+                select(EventHistory.event_id, func.count()).group_by(EventHistory.event_id)
+            ).all()
+        )
+    assert stored == set(ids)  # nothing lost, nothing extra
+    assert all(histories.get(i) == 1 for i in ids)  # each with its first history entry
+    gc = group_commit(service)
+    assert gc.batches < gc.items  # requests did share transactions
