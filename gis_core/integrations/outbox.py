@@ -47,9 +47,9 @@ class OutboxError(ValueError):
 class DeliverySettings:
     """How hard to try: ``base_delay * 2**(attempt-1)`` seconds between attempts, capped."""
 
-    max_attempts: int = 8
-    base_delay: float = 2.0
-    max_delay: float = 600.0
+    max_attempts: int = 20  # with the defaults below: about 9 minutes of retrying
+    base_delay: float = 1.0
+    max_delay: float = 30.0  # a receiver that comes back is served within this
     timeout: float = 5.0
     batch: int = 200
     concurrency: int = 4  # parallel POSTs (different events); more only for slow receivers
