@@ -216,7 +216,7 @@ def bench_outbox(url: str, deliveries: int) -> tuple[float, float]:
                           kind="handled", payload={"n": i}, idempotency_key=f"bench-{i}")
             for i in range(deliveries)
         )  # fmt: skip
-    settings = outbox.DeliverySettings(batch=500, concurrency=16)
+    settings = outbox.DeliverySettings(batch=500)
     stop = threading.Event()
     t0 = time.perf_counter()
 

@@ -107,15 +107,22 @@ def ingest_mqtt(
 def deliver(
     url: UrlOpt = None,
     once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
-    max_attempts: Annotated[int, typer.Option("--max-attempts", min=1, max=100)] = 8,
-    base_delay: Annotated[float, typer.Option("--base-delay", min=0.01)] = 2.0,
+    max_attempts: Annotated[int, typer.Option("--max-attempts", min=1, max=1000)] = 20,
+    base_delay: Annotated[float, typer.Option("--base-delay", min=0.01, max=3600)] = 1.0,
+    max_delay: Annotated[float, typer.Option("--max-delay", min=0.01, max=86400)] = 30.0,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 4,
 ) -> None:
     """Send outbox messages to their webhooks (retries, order, dead letters) until stopped."""
     import httpx
 
     from gis_core.integrations import outbox
 
-    settings = outbox.DeliverySettings(max_attempts=max_attempts, base_delay=base_delay)
+    settings = outbox.DeliverySettings(
+        max_attempts=max_attempts,
+        base_delay=base_delay,
+        max_delay=max_delay,
+        concurrency=concurrency,
+    )
     store = _store(url)
     if once:
         with httpx.Client(timeout=settings.timeout) as client:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from gis_core.events.context import EventContext
 from gis_core.integrations.readings import Outcome, RawMessage, ingest
@@ -184,9 +184,9 @@ class Consumer:
         while not self._stop.is_set():
             try:
                 return ingest(self.ctx, raws)
-            except OperationalError as exc:  # database away: keep the batch, do not ack
+            except SQLAlchemyError as exc:  # database away: keep the batch, do not ack
                 self.stats.db_errors += 1
-                log.warning("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
+                log.warning("database error (%s); retrying in %.1f s", exc, delay)
                 self._stop.wait(delay)
                 delay = min(delay * 2, 30.0)
         return None

@@ -47,12 +47,12 @@ class OutboxError(ValueError):
 class DeliverySettings:
     """How hard to try: ``base_delay * 2**(attempt-1)`` seconds between attempts, capped."""
 
-    max_attempts: int = 8
-    base_delay: float = 2.0
-    max_delay: float = 600.0
+    max_attempts: int = 20  # with the defaults below: about 9 minutes of retrying
+    base_delay: float = 1.0
+    max_delay: float = 30.0  # a receiver that comes back is served within this
     timeout: float = 5.0
     batch: int = 200
-    concurrency: int = 16
+    concurrency: int = 4  # parallel POSTs (different events); more only for slow receivers
     poll: float = 0.5
 
 
@@ -156,14 +156,27 @@ def deliver_once(
         errors = list(pool.map(lambda mt: _send(client, *mt), batch))
     counts: Counter[str] = Counter()
     done = utcnow()
+    delivered = [msg.id for (msg, _), error in zip(batch, errors, strict=True) if error is None]
+    if delivered:
+        counts["delivered"] = len(delivered)
     with store.session() as session:
+        if delivered:  # one statement for the common case
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(delivered))
+                .values(
+                    status="delivered",
+                    delivered_at=done,
+                    last_error=None,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            )
         for (msg, _), error in zip(batch, errors, strict=True):
+            if error is None:
+                continue
             attempts = msg.attempts + 1
             values: dict[str, Any] = {"attempts": attempts, "last_error": error}
-            if error is None:
-                values |= {"status": "delivered", "delivered_at": done}
-                counts["delivered"] += 1
-            elif attempts >= settings.max_attempts:
+            if attempts >= settings.max_attempts:
                 values |= {"status": "dead", "dead_at": done}
                 counts["dead"] += 1
             else:

@@ -168,6 +168,7 @@ def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[
     alarms = OpenAlarms(session, devices)
     records: list[dict[str, Any]] = []
     outcomes: list[Outcome] = []
+    counted: list[tuple[Outcome, dict[str, Any], Any]] = []  # event ids known after persist
     for raw, reading in zip(raws, parsed, strict=True):
         if isinstance(reading, str):
             outcomes.append(_reject(session, raw, reading, None))
@@ -199,12 +200,12 @@ def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[
             outcomes.append(_reject(session, raw, reason, reading))
             continue
         try:
-            outcome, event_id = apply_reading(ctx, session, device, reading, alarms)
+            outcome, alarm = apply_reading(ctx, device, reading, alarms)
         except IntakeRejected as exc:
             record["outcome"] = "rejected"
             outcomes.append(_reject(session, raw, f"cannot open an event: {exc}", reading))
             continue
-        record["outcome"], record["event_id"] = outcome, event_id
+        record["outcome"] = outcome
         device.last_ts = reading.ts
         device.last_message_at = current_time()
         device.last_message = {
@@ -213,9 +214,14 @@ def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[
             "kind": reading.kind,
             "value": reading.value,
         }
-        outcomes.append(Outcome(*key, outcome, event_id))
+        outcomes.append(Outcome(*key, outcome))
+        if alarm is not None:
+            counted.append((outcomes[-1], record, alarm))
+    alarms.persist(ctx, session)
+    for outcome, record, alarm in counted:
+        outcome.event_id = record["event_id"] = alarm.event_id
     if records:
-        session.flush()  # events and alarms first: the records point at them
+        session.flush()  # alarms and devices before the records that point at events
         session.execute(insert(DeviceMessage), records)
     return outcomes
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from gis_core.cases.state import Actor
 from gis_core.cases.vocab import OPEN_VALUES, SOURCE_LABELS, Role
 from gis_core.events.context import EventContext
-from gis_core.events.intake import persist, prepare
+from gis_core.events.intake import Prepared, persist, prepare
 from gis_core.events.reports import EventReport, validate
 from gis_core.integrations.devices import DEVICE_KINDS
 from gis_core.storage.models import Device, DeviceAlarm, Event
@@ -46,11 +46,14 @@ class Reading:
 
 class OpenAlarms:
     """The open alarm (event not closed) of each device of a batch: one query for the
-    batch, then kept current in memory as the batch opens and counts alarms."""
+    batch, then kept current in memory as the batch opens and counts alarms. Events the
+    batch opens are inserted together by :meth:`persist` (one duplicate query, one
+    INSERT round); until then their alarms have no ``event_id``."""
 
     def __init__(self, session: Session, device_ids: Iterable[str]) -> None:
         ids = sorted(set(device_ids))
         self.by_device: dict[str, DeviceAlarm] = {}
+        self.pending: list[tuple[Prepared, DeviceAlarm]] = []
         for start in range(0, len(ids), _CHUNK):
             rows = session.scalars(
                 select(DeviceAlarm)
@@ -66,8 +69,19 @@ class OpenAlarms:
     def get(self, device_id: str) -> DeviceAlarm | None:
         return self.by_device.get(device_id)
 
-    def opened(self, alarm: DeviceAlarm) -> None:
+    def opened(self, prepared: Prepared, alarm: DeviceAlarm) -> None:
         self.by_device[alarm.device_id] = alarm
+        self.pending.append((prepared, alarm))
+
+    def persist(self, ctx: EventContext, session: Session) -> None:
+        """Insert the events opened by the batch, then their alarms."""
+        if not self.pending:
+            return
+        ids = persist(ctx, session, [p for p, _ in self.pending])
+        for (_, alarm), event_id in zip(self.pending, ids, strict=True):
+            alarm.event_id = event_id
+            session.add(alarm)
+        self.pending.clear()
 
 
 def external_id(device_id: str, message_id: str) -> str:
@@ -94,36 +108,34 @@ def _report(device: Device, reading: Reading) -> EventReport:
 
 
 def _raise_alarm(
-    ctx: EventContext, session: Session, device: Device, reading: Reading, alarms: OpenAlarms
-) -> tuple[str, int]:
+    ctx: EventContext, device: Device, reading: Reading, alarms: OpenAlarms
+) -> tuple[str, DeviceAlarm]:
     alarm = alarms.get(device.device_id)
     if alarm is not None:
         alarm.alarm_count += 1
         alarm.last_alarm_at = max(alarm.last_alarm_at, reading.ts)
-        return "collapsed", alarm.event_id
+        return "collapsed", alarm
     actor = Actor(id=device.device_id, role=Role.SYSTEM, name=SOURCE_LABELS[device.source])
     # no boundaries loaded yet: the alarm still becomes an event, unlocated, for the centre
     prepared = prepare(ctx, validate(_report(device, reading)), actor, unlocated_ok=True)
-    (event_id,) = persist(ctx, session, [prepared])  # IntakeRejected came before: no writes
     alarm = DeviceAlarm(
         device_id=device.device_id,
-        event_id=event_id,
         alarm_count=1,
         first_alarm_at=reading.ts,
         last_alarm_at=reading.ts,
         clear_count=0,
     )
-    session.add(alarm)
-    alarms.opened(alarm)
-    return "opened", event_id
+    alarms.opened(prepared, alarm)  # IntakeRejected came before: nothing half-done
+    return "opened", alarm
 
 
 def apply_reading(
-    ctx: EventContext, session: Session, device: Device, reading: Reading, alarms: OpenAlarms
-) -> tuple[str, int | None]:
-    """Apply one in-order message to its device; returns (outcome, event id)."""
+    ctx: EventContext, device: Device, reading: Reading, alarms: OpenAlarms
+) -> tuple[str, DeviceAlarm | None]:
+    """Apply one in-order message to its device; returns (outcome, the alarm it opened,
+    counted or cleared). Event ids are known after :meth:`OpenAlarms.persist`."""
     if reading.kind == "alarm":
-        return _raise_alarm(ctx, session, device, reading, alarms)
+        return _raise_alarm(ctx, device, reading, alarms)
     if reading.kind == "clear":
         device.over_count = 0
         alarm = alarms.get(device.device_id)
@@ -133,7 +145,7 @@ def apply_reading(
         alarm.cleared_at = reading.ts
         note = {"at": reading.ts.isoformat(), "message_id": reading.message_id, "note": CLEAR_NOTE}
         alarm.notes = [*(alarm.notes or [])[-(MAX_NOTES - 1) :], note]  # bounded: storms
-        return "cleared", alarm.event_id
+        return "cleared", alarm
     # a reading: an alarm once above the threshold for threshold_count readings in a row
     if device.threshold is None or reading.value is None or reading.value <= device.threshold:
         device.over_count = 0
@@ -141,7 +153,7 @@ def apply_reading(
     device.over_count += 1
     if device.over_count < device.threshold_count:
         return "over", None
-    return _raise_alarm(ctx, session, device, reading, alarms)
+    return _raise_alarm(ctx, device, reading, alarms)
 
 
 __all__ = [

@@ -48,9 +48,7 @@ def notice_payload(ev: Event, entry: EventHistory, kind: str) -> dict[str, Any]:
 @event.listens_for(Session, "before_flush")
 def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
     entries = [
-        obj
-        for obj in session.new
-        if isinstance(obj, EventHistory) and obj.action in NOTICE_KINDS
+        obj for obj in session.new if isinstance(obj, EventHistory) and obj.action in NOTICE_KINDS
     ]
     if not entries:
         return

@@ -8,9 +8,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from uuid import uuid4
 
@@ -185,3 +187,36 @@ def wait_subscribed(store: Store, pub: Publisher, prefix: str, timeout: float = 
                     return
             time.sleep(0.1)
         assert time.monotonic() < deadline, "consumer never subscribed"
+
+
+class Receiver:
+    """A webhook receiver on a fixed port that can be stopped and started again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.got: list[dict] = []
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        got = self.got
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                got.append(
+                    {"key": self.headers["Idempotency-Key"], "sig": self.headers.get(
+                        "X-Gridgov-Signature"), **json.loads(body)}
+                )  # fmt: skip
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        assert self.server is not None
+        self.server.shutdown()
+        self.server.server_close()

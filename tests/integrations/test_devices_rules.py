@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from gis_core.cli import integrations as integrations_cli
 from gis_core.events import EventService
 from gis_core.integrations.devices import DeviceError, import_file, list_devices
 from gis_core.integrations.readings import RawMessage, ingest
@@ -31,7 +34,11 @@ def test_import_and_rules(store: Store, tmp_path: Path) -> None:
         "CAM-1,lift_camera,117.30,31.80,06010,,\n",
         encoding="utf-8",
     )
-    assert import_file(store, csv) == 2
+    cli = typer.Typer()
+    integrations_cli.register(cli)
+    url = store.url.render_as_string(hide_password=False)
+    done = CliRunner().invoke(cli, ["devices", "import", str(csv), "--url", url])
+    assert done.exit_code == 0 and json.loads(done.stdout) == {"imported": 2}, done.output
     geo = tmp_path / "d.geojson"
     point = {"type": "Point", "coordinates": [117.31, 31.82]}
     props = {"device_id": "SM-1", "kind": "smoke", "category_code": "06027"}
@@ -44,6 +51,8 @@ def test_import_and_rules(store: Store, tmp_path: Path) -> None:
     bad.write_text("device_id,kind,lon,lat,category_code,threshold\nX,Bad Kind,1,2,01003,\n")
     with pytest.raises(DeviceError, match="row 1 kind"):
         import_file(store, bad)
+    done = CliRunner().invoke(cli, ["devices", "import", str(bad), "--url", url])
+    assert done.exit_code == 2 and "row 1 kind" in done.output
 
     svc = EventService(store)
     out = ingest(svc, [

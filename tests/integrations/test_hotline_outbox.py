@@ -6,10 +6,8 @@ keys; dead letters and the admin retry. On SQLite and PostGIS."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -23,42 +21,9 @@ from gis_core.cases.state import Actor
 from gis_core.integrations import outbox
 from gis_core.integrations.hotline import add_platform, map_categories
 from gis_core.integrations.signing import sign_headers
-from tests.integrations.helpers import free_port, seeded, url_text
+from tests.integrations.helpers import Receiver, free_port, seeded, url_text
 
 SECRET = "s3cret-of-the-12345-platform"
-
-
-class Receiver:
-    """A webhook receiver on a fixed port that can be stopped and started again."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.got: list[dict] = []
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        got = self.got
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                got.append(
-                    {"key": self.headers["Idempotency-Key"], "sig": self.headers.get(
-                        "X-Gridgov-Signature"), **json.loads(body)}
-                )  # fmt: skip
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        assert self.server is not None
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

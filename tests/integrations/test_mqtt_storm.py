@@ -5,8 +5,6 @@ broker restart: the consumer reconnects by itself."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,10 +14,10 @@ from sqlalchemy import URL, select
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.state import Actor
+from gis_core.integrations.devices import import_file
 from gis_core.integrations.mqtt import Broker, Consumer
 from gis_core.storage.models import ReadingReject
 from tests.integrations.helpers import (
-    ROOT,
     Publisher,
     consumer_process,
     device_events,
@@ -39,14 +37,7 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
 def test_kill_minus_nine_mid_storm(db_url: URL, tmp_path: Path) -> None:
     need_broker()
     store, svc = seeded(db_url)
-    csv = write_devices(svc, tmp_path / "devices.csv", n=3)
-    done = subprocess.run(
-        [sys.executable, "-m", "gis_core.cli", "devices", "import", str(csv), "--url",
-         url_text(db_url)],
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    import_file(store, write_devices(svc, tmp_path / "devices.csv", n=3))
     prefix, client_id = f"t{uuid4().hex[:10]}", f"gridgov-test-{uuid4().hex[:10]}"
     consumer = consumer_process(url_text(db_url), prefix, client_id)
     pub = Publisher()
@@ -116,8 +107,6 @@ def test_new_event_only_after_close_and_broker_restart(tmp_path: Path) -> None:
     from sqlalchemy.engine import make_url
 
     store, svc = seeded(make_url(url))
-    from gis_core.integrations.devices import import_file
-
     import_file(store, write_devices(svc, tmp_path / "d.csv", n=1))
     with private_broker(tmp_path) as (port, restart):
         consumer = Consumer(
