@@ -125,7 +125,9 @@ def ingest(
             rules=rules,
             previous=previous,
         )
-    good = np.flatnonzero(reason == None)  # noqa: E711
+    repeated = reason == "duplicate"  # the same fix twice in one batch: a re-send, not bad
+    reason[repeated] = None
+    good = np.flatnonzero((reason == None) & ~repeated)  # noqa: E711
     with store.connection() as conn:
         existing = _existing(conn, member[good], t[good])
         if existing:
@@ -135,7 +137,7 @@ def ingest(
         else:  # the usual case for live batches: nothing of this range stored yet
             dup = np.zeros(len(good), bool)
         fresh = good[~dup] if len(good) else good
-        res.duplicates = int(dup.sum())
+        res.duplicates = int(dup.sum()) + int(repeated.sum())
         when = pd.DatetimeIndex(t[fresh]).tz_localize("UTC").to_pydatetime()
         nan_none = lambda a: [None if not np.isfinite(v) else float(v) for v in a]  # noqa: E731
         none = [None] * len(fresh)
