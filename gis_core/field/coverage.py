@@ -4,14 +4,14 @@ the patrol radius of a track; per member, distance and time inside / outside the
 All of it is array work over a day's fixes (1.5 M fixes for the sample district in a few
 seconds): fixes are located to grids by the :class:`~gis_core.spatial.GridIndex`; the time
 at a fix is the gap to the member's next fix (gaps longer than ``max_gap_s`` mean the
-handheld was off and count for nothing); tracks are cut at those gaps, simplified and
-buffered by the radius in the Gauss-Krüger metres of the district, then intersected with
-the grids found by an STRtree query. Only the final union of pieces loops, once per grid.
+handheld was off and count for nothing); tracks are cut at those gaps and their
+30 m footprint is measured on a raster in the Gauss-Krüger metres of the district
+(:mod:`gis_core.field.footprint`: a distance transform, not polygon buffers, which take
+minutes on real, self-overlapping tracks).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,8 +20,14 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from gis_core.field import footprint
 from gis_core.spatial.crs import Projector
 from gis_core.spatial.grid_index import GridIndex
+
+_M_PER_DEG_Y = 110_574.0
+_M_PER_DEG_X = 111_320.0
+"""Scale of the metric frame handed to the degree-based grid index (near the equator,
+where its cells are square metres)."""
 
 
 @dataclass(frozen=True)
@@ -32,8 +38,8 @@ class CoverageRules:
     """A longer silence between two fixes cuts the track (the time does not count)."""
     min_minutes: float = 5.0
     """A grid is patrolled on a day when members spent at least this long inside it."""
-    simplify_m: float = 3.0
-    """Track simplification before buffering (well inside GPS noise)."""
+    cell_m: float = 3.0
+    """Raster cell of the covered-area computation (``footprint``)."""
 
 
 class CoverageGrids:
@@ -52,7 +58,29 @@ class CoverageGrids:
         self.projector = Projector.for_lon(lon0)
         self.metric = shapely.transform(self.geoms, self._to_metres)
         self.areas = shapely.area(self.metric)
-        self.tree = shapely.STRtree(self.metric)
+        # The grid index answers in degrees; the same polygons in a metre-scaled frame
+        # near the origin let it locate metric points (covered raster cells) without a
+        # projection back to WGS84, exactly, since scaling preserves containment.
+        b = shapely.total_bounds(self.metric)
+        self._origin = (float(b[0]), float(b[1]))
+        self._metric_index: GridIndex | None = None
+
+    def locate_metric(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Grid position (into ``codes``) of metric points, -1 outside every grid."""
+        if self._metric_index is None:
+            scaled = shapely.transform(self.metric, self._scale)
+            self._metric_index = GridIndex(scaled, list(self.codes))
+        return self._metric_index.locate_index(
+            (x - self._origin[0]) / _M_PER_DEG_X, (y - self._origin[1]) / _M_PER_DEG_Y
+        )
+
+    def _scale(self, xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.column_stack(
+            [
+                (xy[:, 0] - self._origin[0]) / _M_PER_DEG_X,
+                (xy[:, 1] - self._origin[1]) / _M_PER_DEG_Y,
+            ]
+        )
 
     def _to_metres(self, xy: NDArray[np.float64]) -> NDArray[np.float64]:
         x, y = self.projector.to_metres(xy[:, 0], xy[:, 1])
@@ -122,36 +150,13 @@ def compute(
 def _covered_share(
     x: NDArray, y: NDArray, linked: NDArray, grids: CoverageGrids, rules: CoverageRules
 ) -> NDArray[np.float64]:
-    n = len(x)
-    share = np.zeros(len(grids.codes))
-    if n == 0:
-        return share
-    # segment id: a new segment starts after every fix not linked to the next
-    starts = np.r_[True, ~linked[:-1]] if n > 1 else np.array([True])
-    seg = np.cumsum(starts) - 1
-    sizes = np.bincount(seg)
-    multi = sizes[seg] >= 2
-    parts = []
-    if multi.any():
-        _, line_id = np.unique(seg[multi], return_inverse=True)
-        lines = shapely.linestrings(x[multi], y[multi], indices=line_id)
-        parts.append(shapely.simplify(lines, rules.simplify_m))
-    if (~multi).any():
-        parts.append(shapely.points(x[~multi], y[~multi]))
-    geoms = np.concatenate(parts)
-    buffers = shapely.buffer(geoms, rules.radius_m, quad_segs=4)
-    gidx, bidx = grids.tree.query(buffers, predicate="intersects")[::-1]
-    if len(gidx) == 0:
-        return share
-    pieces = shapely.intersection(grids.metric[gidx], buffers[bidx])
-    order = np.argsort(gidx, kind="stable")
-    gidx, pieces = gidx[order], pieces[order]
-    bounds = np.flatnonzero(np.r_[True, gidx[1:] != gidx[:-1], True])
-    for a, b in itertools.pairwise(bounds):  # one union per grid
-        g = gidx[a]
-        covered = shapely.union_all(pieces[a:b], grid_size=0.01)
-        share[g] = min(1.0, shapely.area(covered) / grids.areas[g])
-    return share
+    """Share of each grid's area within the radius of a track (see ``footprint``)."""
+    sx, sy = footprint.sample_tracks(x, y, linked, rules.cell_m)
+
+    area = footprint.covered_area_by_grid(
+        sx, sy, rules.radius_m, rules.cell_m, grids.locate_metric, len(grids.codes)
+    )
+    return np.minimum(area / grids.areas, 1.0)
 
 
 def _members(

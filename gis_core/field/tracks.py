@@ -125,25 +125,41 @@ def ingest(
             rules=rules,
             previous=previous,
         )
-    good = np.flatnonzero(reason == None)  # noqa: E711
+    repeated = reason == "duplicate"  # the same fix twice in one batch: a re-send, not bad
+    reason[repeated] = None
+    good = np.flatnonzero((reason == None) & ~repeated)  # noqa: E711
     with store.connection() as conn:
         existing = _existing(conn, member[good], t[good])
-        dup = np.array(
-            [(int(member[i]), t[i].view(np.int64).item()) in existing for i in good], bool
-        )
+        if existing:
+            dup = np.array(
+                [(int(member[i]), t[i].view(np.int64).item()) in existing for i in good], bool
+            )
+        else:  # the usual case for live batches: nothing of this range stored yet
+            dup = np.zeros(len(good), bool)
         fresh = good[~dup] if len(good) else good
-        res.duplicates = int(dup.sum())
+        res.duplicates = int(dup.sum()) + int(repeated.sum())
+        when = pd.DatetimeIndex(t[fresh]).tz_localize("UTC").to_pydatetime()
+        nan_none = lambda a: [None if not np.isfinite(v) else float(v) for v in a]  # noqa: E731
+        none = [None] * len(fresh)
         records = [
             {
-                "member_id": int(member[i]),
-                "t": pd.Timestamp(t[i]).tz_localize("UTC").to_pydatetime(),
-                "lon": float(lon[i]),
-                "lat": float(lat[i]),
-                "accuracy": None if acc is None or not np.isfinite(acc[i]) else float(acc[i]),
-                "speed": None if spd is None or not np.isfinite(spd[i]) else float(spd[i]),
+                "member_id": m,
+                "t": w,
+                "lon": x_,
+                "lat": y_,
+                "accuracy": a_,
+                "speed": s_,
                 "source": source,
             }
-            for i in fresh
+            for m, w, x_, y_, a_, s_ in zip(
+                member[fresh].tolist(),
+                when,
+                lon[fresh].tolist(),
+                lat[fresh].tolist(),
+                none if acc is None else nan_none(acc[fresh]),
+                none if spd is None else nan_none(spd[fresh]),
+                strict=True,
+            )
         ]
         stmt = _insert_ignore(store.dialect)
         for k in range(0, len(records), CHUNK):
