@@ -12,6 +12,7 @@ from api.routers import (
     analytics,
     auth,
     catalog,
+    cockpit,
     console,
     events,
     features,
@@ -82,4 +83,5 @@ def create_app(
     app.include_router(console.router)
     app.include_router(analytics.router)
     app.include_router(vitals.router)
+    app.include_router(cockpit.router)
     return app
