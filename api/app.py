@@ -18,6 +18,7 @@ from api.routers import (
     casework,
     catalog,
     catalogue,
+    cockpit,
     console,
     events,
     features,
@@ -114,4 +115,5 @@ def create_app(
     app.include_router(analytics.router)
     app.include_router(vitals.router)
     app.include_router(calendar.router)  # issue 14: holiday-schedule warnings
+    app.include_router(cockpit.router)
     return app

@@ -20,6 +20,7 @@ const PAGES = {
   console: ["main.js", "console.css", "index.html"], // the dispatcher console (/console/)
   field: ["field/main.js", "field/field.css", "field.html"], // field force (/console/field/)
   planner: ["planner/main.js", "planner/planner.css", "planner.html"], // 网格规划
+  cockpit: ["cockpit.js", "cockpit.css", "cockpit.html"], // 驾驶舱 (/console/cockpit.html)
 };
 
 async function bundle(entry, outfile, options) {

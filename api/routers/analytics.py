@@ -255,7 +255,7 @@ def get_density_tile(
     at 100 m cells), so tiles join up."""
     events = service.events(flt.filters(principal))
     events = events[np.isfinite(events["lon"]) & np.isfinite(events["lat"])]
-    whole = density(events, cell_m=100.0, bandwidth_m=bandwidth_m)
+    whole = density(events, cell_m=100.0, bandwidth_m=bandwidth_m, coarsen=True)
     h = float(whole.params["bandwidth_m"])
     vmax = float(np.percentile(whole.values[whole.values > 0], 99.5)) if whole.values.any() else 1.0
     png = heat_tile_png(events, z, x, y, h, vmax)

@@ -14,7 +14,7 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
-from gis_core.analytics.units import UnitSet
+from gis_core.analytics.units import ADMIN_UNITS, UnitSet
 
 PARTITION_ROWS = 250_000
 
@@ -29,6 +29,8 @@ def dask_unit_counts(
     events: pd.DataFrame | dd.DataFrame, units: UnitSet, scheduler: str | None = None
 ) -> np.ndarray:
     """Events per unit (in ``units.ids`` order), counted partition by partition."""
+    needed = [f"{units.by}_code"] if units.by in ADMIN_UNITS else ["lon", "lat"]
+    events = events[needed]  # only what assignment reads travels to the workers
     if isinstance(events, pd.DataFrame):
         nparts = max(1, -(-len(events) // PARTITION_ROWS))
         ddf = dd.from_pandas(events, npartitions=nparts, sort=False)

@@ -31,6 +31,9 @@ MIN_CELL_M, MAX_CELL_M = 5.0, 5000.0
 MAX_CELLS = 20_000_000
 TRUNCATE = 4.0
 """Kernel truncated at this many bandwidths."""
+MAX_SIGMA_CELLS = 64.0
+"""A bandwidth over this many cells is refused (the smoothing would take seconds): use
+larger cells, which lose nothing at that bandwidth."""
 
 
 @dataclass
@@ -98,11 +101,13 @@ def density(
     bandwidth_rule: str = "silverman",
     bounds: tuple[float, float, float, float] | None = None,
     projector: Projector | None = None,
+    coarsen: bool = False,
 ) -> DensityResult:
     """Kernel density of the (filtered) prepared ``events``.
 
     ``bounds`` (WGS84 minx, miny, maxx, maxy; default: the events' extent) is padded by
-    three bandwidths so the kernel's tails are kept.
+    three bandwidths so the kernel's tails are kept. A bandwidth over MAX_SIGMA_CELLS
+    cells is refused, or with ``coarsen`` the cells grow to a sixteenth of it (echoed).
     """
     if not MIN_CELL_M <= cell_m <= MAX_CELL_M:
         raise AnalyticsInputError("cell_m", f"cell_m must be {MIN_CELL_M:g}..{MAX_CELL_M:g}")
@@ -127,6 +132,13 @@ def density(
         lo_x, hi_x, lo_y, hi_y = x.min(), x.max(), y.min(), y.max()
     else:
         lo_x = hi_x = lo_y = hi_y = 0.0
+    if coarsen and h / cell_m > MAX_SIGMA_CELLS:
+        cell_m = h / 16.0
+    if h / cell_m > MAX_SIGMA_CELLS:
+        field = "bandwidth_m" if bandwidth_m is not None else "cell_m"
+        raise AnalyticsInputError(
+            field, f"bandwidth {h:.0f} m is over {MAX_SIGMA_CELLS:g} cells of {cell_m:g} m: "
+            f"use cell_m >= {h / MAX_SIGMA_CELLS:.0f}")
     pad = 3.0 * h
     x0 = np.floor((lo_x - pad) / cell_m) * cell_m
     y0 = np.floor((lo_y - pad) / cell_m) * cell_m

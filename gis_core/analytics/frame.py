@@ -171,7 +171,12 @@ class Filters:
         return out
 
     def apply(self, events: pd.DataFrame) -> pd.DataFrame:
-        """The rows of a prepared events frame that pass, vectorised."""
+        """The rows of a prepared events frame that pass, vectorised (the frame itself,
+        not a copy, when nothing is filtered)."""
+        if all(v is None or v == "" for v in (self.category, self.source, self.status,
+                                              self.start, self.end, self.area,
+                                              self.jurisdiction)):
+            return events
         keep = np.ones(len(events), dtype=bool)
         for name, column in (
             ("category", "category_code"),
@@ -186,11 +191,11 @@ class Filters:
             keep &= (when >= _aware(self.start)).to_numpy()
         if self.end is not None:
             keep &= (when < _aware(self.end)).to_numpy()
-        grid = events["grid_code"].astype(object)
+        grid = events["grid_code"]
         if self.area:
-            keep &= grid.fillna("").str.startswith(self.area).to_numpy()
+            keep &= grid.str.startswith(self.area).fillna(False).to_numpy(dtype=bool)
         if self.jurisdiction is not None:
-            inside = grid.fillna("").str.startswith(self.jurisdiction).to_numpy()
+            inside = grid.str.startswith(self.jurisdiction).fillna(False).to_numpy(dtype=bool)
             gridless = grid.isna().to_numpy() & sees_gridless(self.jurisdiction)
             keep &= inside | gridless
         return events[keep]

@@ -59,6 +59,45 @@ def _clusters(
     return DBSCAN(eps=eps_m, min_samples=min_events, algorithm="ball_tree").fit(pts).labels_
 
 
+def _summaries(
+    member: np.ndarray, label: np.ndarray, x: np.ndarray, y: np.ndarray, days: np.ndarray,
+    day_key: np.ndarray, cats: np.ndarray, ids: np.ndarray, grids: np.ndarray,
+    when: pd.Series, projector: Projector, min_days: int, limit: int,
+) -> list[dict[str, Any]]:
+    """The ranked top ``limit`` clusters, summarised (vectorised over all clusters for the
+    ranking; details only for those kept)."""
+    frame = pd.DataFrame({"label": label, "day": day_key[member], "t": days[member]})
+    g = frame.groupby("label")
+    stats = pd.DataFrame({"events": g.size(), "days": g["day"].nunique(),
+                          "span": g["t"].max() - g["t"].min()})
+    stats = stats[stats["days"] >= min_days]
+    stats = stats.sort_values(["days", "events", "span"], ascending=False, kind="stable")
+    rows = []
+    order = np.argsort(label, kind="stable")
+    sorted_labels = label[order]
+    for lab in stats.index[:limit]:
+        lo, hi = np.searchsorted(sorted_labels, [lab, lab + 1])
+        m = member[order[lo:hi]]
+        cx, cy = x[m].mean(), y[m].mean()
+        lon, lat = projector.to_lonlat(np.array([cx]), np.array([cy]))
+        first, last = when.iloc[m].min(), when.iloc[m].max()
+        g_codes = [c for c in grids[m] if c is not None]
+        rows.append({
+            "category_code": str(cats[m[0]]),
+            "events": len(m),
+            "days": int(stats.at[lab, "days"]),
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "span_days": round((last - first).total_seconds() / 86400.0, 2),
+            "lon": round(float(lon[0]), 7),
+            "lat": round(float(lat[0]), 7),
+            "radius_m": round(float(np.hypot(x[m] - cx, y[m] - cy).max()), 1),
+            "grid_code": str(pd.Series(g_codes).mode().iloc[0]) if g_codes else None,
+            "event_ids": [v.item() if hasattr(v, "item") else v for v in ids[m]],
+        })
+    return rows
+
+
 def recurrent(
     events: pd.DataFrame,
     filters: Filters | None = None,
@@ -89,44 +128,26 @@ def recurrent(
         x, y = projected_xy(chosen, projector)
         when = chosen["reported_at"]
         days = ((when - when.min()).dt.total_seconds() / 86400.0).to_numpy(float)
-        day_key = when.dt.tz_localize(None).dt.normalize().to_numpy()
-        cats = chosen["category_code"].to_numpy(dtype=object)
+        day_key = np.floor(days + 8 / 24).astype(np.int64)  # calendar day, Beijing time
+        cats = chosen["category_code"].astype(str).to_numpy()
         ids = chosen["event_id"].to_numpy()
         grids = chosen["grid_code"].to_numpy(dtype=object)
-        for cat in pd.unique(cats):
-            sel = np.flatnonzero(cats == cat)
+        members, labels, offset = [], [], 0
+        for sel in pd.Series(cats).groupby(cats).indices.values():
             if len(sel) < min_events:
                 continue
-            labels = _clusters(x[sel], y[sel], days[sel], eps_m, eps_days, min_events)
-            for label in np.unique(labels[labels >= 0]):
-                members = sel[labels == label]
-                n_days = len(np.unique(day_key[members]))
-                if n_days < min_days:
-                    continue
-                cx, cy = x[members].mean(), y[members].mean()
-                lon, lat = projector.to_lonlat(np.array([cx]), np.array([cy]))
-                first, last = when.iloc[members].min(), when.iloc[members].max()
-                g = pd.Series(grids[members]).dropna()
-                rows.append({
-                    "category_code": str(cat),
-                    "events": len(members),
-                    "days": n_days,
-                    "first": first.isoformat(),
-                    "last": last.isoformat(),
-                    "span_days": round((last - first).total_seconds() / 86400.0, 2),
-                    "lon": round(float(lon[0]), 7),
-                    "lat": round(float(lat[0]), 7),
-                    "radius_m": round(float(np.hypot(x[members] - cx, y[members] - cy).max()), 1),
-                    "grid_code": str(g.mode().iloc[0]) if len(g) else None,
-                    "event_ids": [v.item() if hasattr(v, "item") else v for v in ids[members]],
-                })
+            lab = _clusters(x[sel], y[sel], days[sel], eps_m, eps_days, min_events)
+            keep = lab >= 0
+            if keep.any():
+                members.append(sel[keep])
+                labels.append(lab[keep] + offset)
+                offset += int(lab.max()) + 1
+        if members:
+            rows = _summaries(np.concatenate(members), np.concatenate(labels), x, y, days,
+                              day_key, cats, ids, grids, when, projector, min_days, limit)
     cols = ["rank", "category_code", "events", "days", "first", "last", "span_days", "lon",
             "lat", "radius_m", "grid_code", "event_ids"]
     problems = pd.DataFrame(rows, columns=cols[1:])
-    if len(problems):
-        problems = problems.sort_values(
-            ["days", "events", "span_days"], ascending=False, kind="stable"
-        ).head(limit).reset_index(drop=True)
     problems.insert(0, "rank", np.arange(1, len(problems) + 1))
     return RecurrentResult(problems=problems, params=params)
 

@@ -114,3 +114,14 @@ def test_bandwidth_rules_are_the_stated_formulas(data):
     res = density(events)
     assert res.params["bandwidth_rule"] == "silverman"
     assert res.params["bandwidth_m"] == pytest.approx(sil, abs=1e-3)
+
+
+def test_wide_bandwidths_are_refused_or_coarsened(data):
+    from gis_core.analytics.frame import AnalyticsInputError
+
+    _, events, _, _ = data
+    with pytest.raises(AnalyticsInputError) as err:
+        density(events, cell_m=10.0, bandwidth_m=5000.0)
+    assert err.value.field == "bandwidth_m"
+    res = density(events, cell_m=10.0, bandwidth_m=5000.0, coarsen=True)
+    assert res.cell_m == pytest.approx(5000.0 / 16) and res.params["cell_m"] == res.cell_m
