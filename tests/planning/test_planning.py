@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import Polygon, box
@@ -270,3 +271,22 @@ def test_impact_lists_changed_grids_moves_units_and_retired_codes(seeded: Store)
     assert retired[0]["remap_to"] == f"{C1}003"
     assert table["units_naming_retired_codes"][0]["unit_code"] == "T1004"
     assert svc.get(moved)["grid_code"] == G2  # impact changes nothing
+
+
+def test_warnings_name_their_thresholds() -> None:
+    """Slivers, sizes far from the 10,000 m² guidance and unbalanced loads warn (never block)."""
+    g = grid_frame()
+    geoms = list(g.geometry)
+    geoms[0] = box(X0, Y0 + D, X0 + D, Y0 + D * 1.01)  # 1 m high: a sliver of 100 m²
+    g = g.set_geometry(geoms)
+    many = shapely.points(np.full(40, X0 + 2.5 * D), np.linspace(Y0 + 1.1 * D, Y0 + 1.9 * D, 40))
+    few = shapely.points([X0 + 0.5 * D, X0 + 1.5 * D, X0 + 1.5 * D], [Y0 + 0.5 * D] * 3)
+    report = validate(g, None, loads={"buildings": (np.concatenate([many, few]), None)})
+    assert not report.blocking
+    sliver = next(i for i in report.items if i.code == "sliver")
+    assert sliver.grids == [f"{C1}001"] and sliver.value < report.thresholds.sliver_thinness
+    small = next(i for i in report.items if i.code == "area_guidance")
+    assert small.grids == [f"{C1}001"] and "1,000-100,000 m²" in small.message
+    load = [i for i in report.items if i.code == "load_unbalanced"]
+    assert {i.grids[0] for i in load} == {f"{C2}001"} and "3.0× the median" in load[0].message
+    assert report.as_json()["thresholds"]["target_area_m2"] == 10_000
