@@ -52,6 +52,7 @@ class LookupService:
         self._units_index: dict[str, list[dict[str, Any]]] | None = None
         self._active: tuple[float, GenerationInfo | None] | None = None
         self._lock = threading.Lock()
+        self._ids: dict[str, int] = {}
 
     # ---------------------------------------------------------------- generations
 
@@ -171,7 +172,14 @@ class LookupService:
             return None, loc
         answer["generation"] = info.name
         answer["units"] = self.units_for(answer)
+        self._ids[info.name] = info.id
         return answer, loc
+
+    def generation_id(self, name: str) -> int:
+        """The id of a generation an answer named (no query for one this service answered
+        from), so what is stored with an answer is the generation that gave it."""
+        known = self._ids.get(name)
+        return known if known is not None else self.resolve(name).id
 
     def locate_many(
         self,
