@@ -113,6 +113,8 @@ def test_planner_workflow_over_http(planned: Store, tmp_path: Path) -> None:
         assert [s["kind"] for s in steps][:2] == ["create", "split"]
         assert all(s["actor"] == "user:plan1" for s in steps)
 
+        r = client.post("/v1/generations/sweep", headers=h)
+        assert r.status_code == 200 and r.json()["rerouted"] == 0
         r = client.post("/v1/generations/rollback", headers=h)
         assert r.status_code == 200 and r.json()["generation"] == "g1"
 

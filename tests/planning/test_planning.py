@@ -113,8 +113,18 @@ def test_split_activation_reroutes_open_events_at_lookups_and_rollback(seeded: S
     _, report = checking.validate_generation(seeded, gen)
     assert not report.blocking, [i.message for i in report.items]
 
+    stale = LookupService(seeded, active_ttl=3600)  # a worker that will not see the switch
+    assert stale.locate(*WEST_PART)["generation"] == "g1"
     result = activation.activate(seeded, "g2", who="planner1")
     assert result.rerouted == 1 and result.previous == "g1"
+    late = EventService(seeded, stale).submit(
+        EventReport("12345", "09006", "LATE", lon=WEST_PART[0], lat=WEST_PART[1])
+    )
+    assert late.event["grid_code"] == G2  # located by the stale worker in g1
+    swept = activation.sweep(seeded, who="planner1")
+    assert swept.kind == "sweep" and [m["event_id"] for m in swept.moves] == [late.event["id"]]
+    assert svc.get(late.event["id"])["grid_code"] == NEW
+    assert activation.sweep(seeded, who="planner1").rerouted == 0
     event = svc.get(moved)
     assert event["grid_code"] == NEW
     last = event["history"][-1]
@@ -132,7 +142,7 @@ def test_split_activation_reroutes_open_events_at_lookups_and_rollback(seeded: S
     assert lookup.locate(*WEST_PART, at=before)["generation"] == "g1"
 
     back = activation.rollback(seeded, who="planner1")
-    assert back.generation == "g1" and back.kind == "rollback" and back.rerouted == 1
+    assert back.generation == "g1" and back.kind == "rollback" and back.rerouted == 2
     assert svc.get(moved)["grid_code"] == G2
     assert lookup.locate(*WEST_PART)["generation"] == "g1"
     # The log keeps what was active when, across the rollback.
