@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -100,6 +100,12 @@ class LookupService:
         rollback re-activates an old generation without rewriting what was active when)."""
         if at.tzinfo is None:
             raise ValueError("`at` needs a timezone (e.g. 2026-07-01T08:00:00+08:00)")
+        try:
+            at = at.astimezone(UTC)
+        except (OverflowError, ValueError):  # e.g. year 1 at +14:00: before any generation
+            raise GenerationNotFound(
+                f"no boundary generation was active at {at.isoformat()}"
+            ) from None
         switches = [a for a in self.store.activation_log() if a.at <= at]
         if not switches:
             raise GenerationNotFound(f"no boundary generation was active at {at.isoformat()}")
