@@ -43,9 +43,7 @@ def _visible(result: activation.SwitchResult, principal: Principal) -> dict[str,
     """The switch as JSON, listing only the re-routed events the caller may see (the
     jurisdiction rule applies to everything that shows events; counts stay whole)."""
     doc = result.as_json()
-    doc["moves"] = [
-        m for m in doc["moves"] if any(principal.can_access(g) for g in m["grid"] if g)
-    ]
+    doc["moves"] = [m for m in doc["moves"] if any(principal.can_access(g) for g in m["grid"] if g)]
     return doc
 
 
@@ -233,3 +231,8 @@ def activate(
 @router.post("/rollback", summary="Back to the previous generation (recorded)")
 def rollback(store: StoreDep, lookup: LookupDep, principal: Planner) -> dict[str, Any]:
     return _visible(activation.rollback(store, who=_who(principal), lookup=lookup), principal)
+
+
+@router.post("/sweep", summary="Re-route open events still located in the previous generation")
+def sweep(store: StoreDep, lookup: LookupDep, principal: Planner) -> dict[str, Any]:
+    return _visible(activation.sweep(store, who=_who(principal), lookup=lookup), principal)

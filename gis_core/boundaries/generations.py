@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,7 @@ class LookupService:
         self._units_index: dict[str, list[dict[str, Any]]] | None = None
         self._active: tuple[float, GenerationInfo | None] | None = None
         self._lock = threading.Lock()
+        self._ids: dict[str, int] = {}
 
     # ---------------------------------------------------------------- generations
 
@@ -99,6 +100,12 @@ class LookupService:
         rollback re-activates an old generation without rewriting what was active when)."""
         if at.tzinfo is None:
             raise ValueError("`at` needs a timezone (e.g. 2026-07-01T08:00:00+08:00)")
+        try:
+            at = at.astimezone(UTC)
+        except (OverflowError, ValueError):  # e.g. year 1 at +14:00: before any generation
+            raise GenerationNotFound(
+                f"no boundary generation was active at {at.isoformat()}"
+            ) from None
         switches = [a for a in self.store.activation_log() if a.at <= at]
         if not switches:
             raise GenerationNotFound(f"no boundary generation was active at {at.isoformat()}")
@@ -171,7 +178,14 @@ class LookupService:
             return None, loc
         answer["generation"] = info.name
         answer["units"] = self.units_for(answer)
+        self._ids[info.name] = info.id
         return answer, loc
+
+    def generation_id(self, name: str) -> int:
+        """The id of a generation an answer named (no query for one this service answered
+        from), so what is stored with an answer is the generation that gave it."""
+        known = self._ids.get(name)
+        return known if known is not None else self.resolve(name).id
 
     def locate_many(
         self,

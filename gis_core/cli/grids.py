@@ -306,6 +306,18 @@ def rollback(url: UrlOpt = None, actor: ActorOpt = None) -> None:
 
 
 @db_errors
+def sweep(url: UrlOpt = None, actor: ActorOpt = None) -> None:
+    """Re-route open events a worker located in the previous generation just after a switch."""
+    with _store(url) as store:
+        try:
+            result = activation.sweep(store, who=_actor(actor))
+        except activation.ActivationRefused as exc:
+            err.print(f"[bold red]refused:[/] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+    out.print(f"sweep of {escape(result.generation)}: {result.rerouted} open events re-routed")
+
+
+@db_errors
 def list_cmd(url: UrlOpt = None, as_json: JsonOpt = False) -> None:
     """Every generation with its state and draft version."""
     with _store(url) as store:
@@ -352,5 +364,6 @@ def register(app: typer.Typer) -> None:
     grids.command("undo")(undo)
     grids.command("activate")(activate)
     grids.command("rollback")(rollback)
+    grids.command("sweep")(sweep)
     grids.command("list")(list_cmd)
     app.add_typer(grids, name="grids")

@@ -226,7 +226,7 @@ def prepare(
         community_code=answer and answer["community_code"],
         street_code=answer and answer["street_code"],
         district_code=answer and answer["district_code"],
-        generation_id=ctx.lookup.resolve().id if answer else None,
+        generation_id=ctx.lookup.generation_id(answer["generation"]) if answer else None,
         unit_id=decision.unit_id,
         status=transition.state.status.value,
         routing=routing,

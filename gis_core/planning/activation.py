@@ -96,10 +96,15 @@ def plan_moves(
     generation_name: str,
     locator: Locator,
     router: Router,
+    *,
+    stale_only: bool = False,
 ) -> list[Move]:
     """Where each open event goes under the generation: located in one vectorised call,
-    routed by the same rules intake uses."""
+    routed by the same rules intake uses. ``stale_only``: only events located in another
+    generation."""
     events = read_open_events(store)
+    if stale_only and len(events):
+        events = events[events["generation_id"] != generation_id]
     if not len(events):
         return []
     lon = shapely.get_x(np.asarray(events.geometry.values, dtype=object))
@@ -167,6 +172,7 @@ def _switch(
     lookup: LookupService | None,
     remap: dict[str, str] | None,
 ) -> SwitchResult:
+    """Switch to ``generation_id`` and re-route (``kind="sweep"``: re-route only)."""
     started = current_time()
     gen = store.get_generation(generation_id)
     assert gen is not None
@@ -177,18 +183,22 @@ def _switch(
         router.rules = [
             replace(r, area_code=remap.get(r.area_code or "", r.area_code)) for r in router.rules
         ]
-    moves = plan_moves(store, generation_id, gen.name, locator, router)
+    moves = plan_moves(store, generation_id, gen.name, locator, router, stale_only=kind == "sweep")
     actor = Actor(id=f"boundary:{who}"[:100], role=Role.ADMIN, name=who)
     at = current_time()
     remapped = 0
     with store.session() as s:
-        switch_active(
-            s,
-            generation_id,
-            kind=kind,
-            actor=who,
-            data={"rerouted": len(moves), "previous": None if previous is None else previous.id},
-        )
+        if kind != "sweep":
+            switch_active(
+                s,
+                generation_id,
+                kind=kind,
+                actor=who,
+                data={
+                    "rerouted": len(moves),
+                    "previous": None if previous is None else previous.id,
+                },
+            )
         if remap:
             for old, new in remap.items():
                 remapped += s.execute(
@@ -278,6 +288,16 @@ def rollback(store: StoreLike, *, who: str, lookup: LookupService | None = None)
     if previous_id is None or store.get_generation(previous_id) is None:
         raise ActivationRefused(f"generation {current.name!r} has no previous generation")
     return _switch(store, previous_id, kind="rollback", who=who, lookup=lookup, remap=None)
+
+
+def sweep(store: StoreLike, *, who: str, lookup: LookupService | None = None) -> SwitchResult:
+    """Re-route open events located in another generation than the active one: reported
+    through a worker that had not yet seen a switch (within its ``active_ttl``). Run it
+    a few seconds after an activation; it is recorded like one."""
+    active = store.active_generation()
+    if active is None:
+        raise ActivationRefused("no active generation")
+    return _switch(store, active.id, kind="sweep", who=who, lookup=lookup, remap=None)
 
 
 def open_event_grids(store: StoreLike) -> dict[int, str | None]:

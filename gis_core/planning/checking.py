@@ -67,9 +67,20 @@ def read_open_events(store: StoreLike) -> gpd.GeoDataFrame:
                 Event.category_code,
                 Event.priority,
                 Event.status,
+                Event.generation_id,
             ).where(Event.status.in_(OPEN_VALUES), Event.lon.is_not(None))
         ).all()
-    cols = ("id", "lon", "lat", "grid_code", "unit_id", "category_code", "priority", "status")
+    cols = (
+        "id",
+        "lon",
+        "lat",
+        "grid_code",
+        "unit_id",
+        "category_code",
+        "priority",
+        "status",
+        "generation_id",
+    )
     data = {k: [r[i] for r in rows] for i, k in enumerate(cols)}
     return gpd.GeoDataFrame(
         data, geometry=list(shapely.points(data["lon"], data["lat"])) if rows else [], crs=4326

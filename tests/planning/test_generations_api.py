@@ -107,12 +107,18 @@ def test_planner_workflow_over_http(planned: Store, tmp_path: Path) -> None:
         assert client.get(items, params=new | {"at": before}).json()["features"] == []
         r = client.get(items, params={"at": "2026-01-01T00:00:00"})
         assert r.status_code == 400 and r.json()["field"] == "at"
+        for edge in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+            r = client.get("/v1/locate", params={"lon": X0, "lat": Y0, "at": edge})
+            assert r.status_code in (404, 422) and r.json()["title"]
+            assert client.get(items, params={"at": edge}).status_code in (400, 404)
         tile = client.get("/tiles/grids/15/27440/13350.mvt", params={"at": before})
         assert tile.status_code in (200, 204)
         steps = client.get(f"{url}/steps", headers=h).json()
         assert [s["kind"] for s in steps][:2] == ["create", "split"]
         assert all(s["actor"] == "user:plan1" for s in steps)
 
+        r = client.post("/v1/generations/sweep", headers=h)
+        assert r.status_code == 200 and r.json()["rerouted"] == 0
         r = client.post("/v1/generations/rollback", headers=h)
         assert r.status_code == 200 and r.json()["generation"] == "g1"
 

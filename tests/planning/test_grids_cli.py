@@ -72,6 +72,8 @@ def test_draft_validate_edit_diff_activate_rollback(cli: typer.Typer, store: Sto
     r = run(cli, store, "list", "--json")
     states = {g["name"]: g["state"] for g in json.loads(r.output)}
     assert states == {"g1": "retired", "g2": "active"}
+    r = run(cli, store, "sweep")
+    assert r.exit_code == 0 and "0 open events re-routed" in r.output
     r = run(cli, store, "rollback")
     assert r.exit_code == 0 and "g1 is active" in r.output
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import Polygon, box
@@ -112,8 +113,18 @@ def test_split_activation_reroutes_open_events_at_lookups_and_rollback(seeded: S
     _, report = checking.validate_generation(seeded, gen)
     assert not report.blocking, [i.message for i in report.items]
 
+    stale = LookupService(seeded, active_ttl=3600)  # a worker that will not see the switch
+    assert stale.locate(*WEST_PART)["generation"] == "g1"
     result = activation.activate(seeded, "g2", who="planner1")
     assert result.rerouted == 1 and result.previous == "g1"
+    late = EventService(seeded, stale).submit(
+        EventReport("12345", "09006", "LATE", lon=WEST_PART[0], lat=WEST_PART[1])
+    )
+    assert late.event["grid_code"] == G2  # located by the stale worker in g1
+    swept = activation.sweep(seeded, who="planner1")
+    assert swept.kind == "sweep" and [m["event_id"] for m in swept.moves] == [late.event["id"]]
+    assert svc.get(late.event["id"])["grid_code"] == NEW
+    assert activation.sweep(seeded, who="planner1").rerouted == 0
     event = svc.get(moved)
     assert event["grid_code"] == NEW
     last = event["history"][-1]
@@ -131,7 +142,7 @@ def test_split_activation_reroutes_open_events_at_lookups_and_rollback(seeded: S
     assert lookup.locate(*WEST_PART, at=before)["generation"] == "g1"
 
     back = activation.rollback(seeded, who="planner1")
-    assert back.generation == "g1" and back.kind == "rollback" and back.rerouted == 1
+    assert back.generation == "g1" and back.kind == "rollback" and back.rerouted == 2
     assert svc.get(moved)["grid_code"] == G2
     assert lookup.locate(*WEST_PART)["generation"] == "g1"
     # The log keeps what was active when, across the rollback.
@@ -270,3 +281,22 @@ def test_impact_lists_changed_grids_moves_units_and_retired_codes(seeded: Store)
     assert retired[0]["remap_to"] == f"{C1}003"
     assert table["units_naming_retired_codes"][0]["unit_code"] == "T1004"
     assert svc.get(moved)["grid_code"] == G2  # impact changes nothing
+
+
+def test_warnings_name_their_thresholds() -> None:
+    """Slivers, sizes far from the 10,000 m² guidance and unbalanced loads warn (never block)."""
+    g = grid_frame()
+    geoms = list(g.geometry)
+    geoms[0] = box(X0, Y0 + D, X0 + D, Y0 + D * 1.01)  # 1 m high: a sliver of 100 m²
+    g = g.set_geometry(geoms)
+    many = shapely.points(np.full(40, X0 + 2.5 * D), np.linspace(Y0 + 1.1 * D, Y0 + 1.9 * D, 40))
+    few = shapely.points([X0 + 0.5 * D, X0 + 1.5 * D, X0 + 1.5 * D], [Y0 + 0.5 * D] * 3)
+    report = validate(g, None, loads={"buildings": (np.concatenate([many, few]), None)})
+    assert not report.blocking
+    sliver = next(i for i in report.items if i.code == "sliver")
+    assert sliver.grids == [f"{C1}001"] and sliver.value < report.thresholds.sliver_thinness
+    small = next(i for i in report.items if i.code == "area_guidance")
+    assert small.grids == [f"{C1}001"] and "1,000-100,000 m²" in small.message
+    load = [i for i in report.items if i.code == "load_unbalanced"]
+    assert {i.grids[0] for i in load} == {f"{C2}001"} and "3.0× the median" in load[0].message
+    assert report.as_json()["thresholds"]["target_area_m2"] == 10_000
