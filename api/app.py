@@ -20,6 +20,7 @@ from api.routers import (
     health,
     locate,
     mapit,
+    media,
     ogc_tiles,
     open311,
     stream,
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(events.router)
     app.include_router(catalog.router)
     app.include_router(open311.router)
+    app.include_router(media.router)
     app.include_router(console.router)
     app.include_router(apidocs.router)
     app.mount(apidocs.STATIC, apidocs.assets, name="docs-assets")

@@ -32,7 +32,7 @@ from gis_core.cases.vocab import OPEN, Status
 from gis_core.events.access import event_visible
 from gis_core.events.context import current_time
 from gis_core.events.queries import EventFilter, conditions
-from gis_core.events.reports import EventReport
+from gis_core.events.reports import EventReport, IntakeRejected
 from gis_core.events.service import EventService
 from gis_core.events.views import event_view
 from gis_core.standards import event_classes
@@ -53,6 +53,7 @@ FIELD_NAMES = {
     "building_id": "address_id",
     "category_code": "service_code",
     "photos": "media_url",
+    "media": "media",
 }
 """gridgov intake field -> the GeoReport parameter a client sent."""
 
@@ -90,8 +91,9 @@ def service_definition(code: str) -> dict[str, Any] | None:
     return None if service(code) is None else {"service_code": code, "attributes": []}
 
 
-def report_from_fields(fields: Mapping[str, Any]) -> EventReport:
-    """The EventReport of a posted request (validation is the intake's: IntakeRejected)."""
+def report_from_fields(fields: Mapping[str, Any], uploads: Sequence[str] = ()) -> EventReport:
+    """The EventReport of a posted request (validation is the intake's: IntakeRejected);
+    ``uploads`` are the relative URLs of photos stored from a multipart ``media``."""
 
     def text(name: str) -> str | None:
         value = fields.get(name)
@@ -111,14 +113,45 @@ def report_from_fields(fields: Mapping[str, Any]) -> EventReport:
         building_id=text("address_id"),
         reporter_name=name,
         reporter_phone=text("phone"),
-        photos=[media] if media else [],
+        photos=([media] if media else []) + list(uploads),
     )
 
 
-def absolute(url: str | None, base: str | None) -> str | None:
-    """A stored photo reference as an absolute URL (GeoReport's ``media_url`` is one)."""
+MEDIA_TYPES = {
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"GIF87a": ("image/gif", "gif"),
+    b"GIF89a": ("image/gif", "gif"),
+}
+"""Photo formats a ``media`` upload may have, by their first bytes (WebP below)."""
+
+
+def check_media(data: bytes) -> tuple[str, str]:
+    """(content type, file extension) of an uploaded photo, read from its bytes (a
+    client's declared type is not trusted); IntakeRejected on ``media`` otherwise."""
+    if not data:
+        raise IntakeRejected("media", "the uploaded file is empty")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", "webp"
+    for magic, kind in MEDIA_TYPES.items():
+        if data.startswith(magic):
+            return kind
+    raise IntakeRejected("media", "only JPEG, PNG, GIF or WebP photos are accepted")
+
+
+def media_path(digest: str, extension: str) -> str:
+    """The URL path of a stored upload on this server (served by ``/media/``)."""
+    return f"/media/{digest}.{extension}"
+
+
+def absolute(url: str | None, base: str | None, server: str | None = None) -> str | None:
+    """A stored photo reference as an absolute URL (GeoReport's ``media_url`` is one): a
+    path from ``/`` (an upload) on ``server``, any other relative path on ``base`` (where
+    the city keeps its photos)."""
     if url is None or base is None or "://" in url:
         return url
+    if url.startswith("/") and server is not None:
+        return urljoin(server, url)
     return urljoin(base, url.lstrip("/"))
 
 
@@ -149,7 +182,10 @@ class Open311Requests:
         return ((event.get("routing") or {}).get("unit") or {}).get("name")
 
     def documents(
-        self, events: Sequence[Mapping[str, Any]], media_base: str | None = None
+        self,
+        events: Sequence[Mapping[str, Any]],
+        media_base: str | None = None,
+        server: str | None = None,
     ) -> list[dict[str, Any]]:
         """GeoReport documents; a relative photo path is made absolute on ``media_base``."""
         ids = [int(e["id"]) for e in events]
@@ -194,7 +230,7 @@ class Open311Requests:
                     "zipcode": None,
                     "lat": event.get("lat"),
                     "long": event.get("lon"),
-                    "media_url": absolute(photos.get(int(event["id"])), media_base),
+                    "media_url": absolute(photos.get(int(event["id"])), media_base, server),
                 }
             )
         return out
@@ -221,6 +257,7 @@ class Open311Requests:
         limit: int = MAX_REQUESTS,
         offset: int = 0,
         media_base: str | None = None,
+        server: str | None = None,
     ) -> list[dict[str, Any]]:
         """GET requests: by ids (which overrides everything else but the jurisdiction), or
         by service codes, a period of ``requested_datetime`` (default: the last 90 days,
@@ -236,6 +273,7 @@ class Open311Requests:
             limit=limit,
             offset=offset,
             media_base=media_base,
+            server=server,
             count=False,
         )[0]
 
@@ -251,6 +289,7 @@ class Open311Requests:
         limit: int = MAX_REQUESTS,
         offset: int = 0,
         media_base: str | None = None,
+        server: str | None = None,
         count: bool = True,
     ) -> tuple[list[dict[str, Any]], int]:
         """:meth:`search` and how many requests match in all (-1 when not ``count``)."""
@@ -290,7 +329,7 @@ class Open311Requests:
                         select(func.count()).select_from(Event).where(*where)
                     ).scalar_one()
                 )
-        return self.documents(views, media_base), total
+        return self.documents(views, media_base, server), total
 
 
 __all__ = [
@@ -299,6 +338,8 @@ __all__ = [
     "SOURCE",
     "Open311Requests",
     "absolute",
+    "check_media",
+    "media_path",
     "open311_field",
     "report_from_fields",
     "service",

@@ -37,14 +37,16 @@ from gis_core.storage.models.events import (
     Event,
     EventHistory,
 )
+from gis_core.storage.models.media import MEDIA_TABLES, MediaBlob
 
-TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES)
+TABLES = (*BOUNDARY_TABLES, *EVENT_TABLES, *MEDIA_TABLES)
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
     "EVENT_TABLES",
+    "MEDIA_TABLES",
     "NAMING_CONVENTION",
     "TABLES",
     "TIME_LIMIT_UNITS",
@@ -62,6 +64,7 @@ __all__ = [
     "Component",
     "Event",
     "EventHistory",
+    "MediaBlob",
     "ResponsibilityLayer",
     "ResponsibleUnit",
     "RoutingRule",

@@ -8,7 +8,8 @@ exact shapely test on SQLite (``storage/sql_geo.py``): the same answer from both
 
 ``Store`` is one class composed by job: ``core`` (engine, sessions, schema),
 ``boundaries`` (generations, admin units), ``assets`` (buildings, components),
-``responsibility`` (units, members, duty layers, rules); ``frames`` holds what they share.
+``responsibility`` (units, members, duty layers, rules), ``media`` (uploaded photos);
+``frames`` holds what they share.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from gis_core.storage.store.assets import AssetsStore
 from gis_core.storage.store.boundaries import BoundariesStore, Generation
 from gis_core.storage.store.core import SchemaNotCurrent
 from gis_core.storage.store.frames import CHUNK_ROWS, Progress
+from gis_core.storage.store.media import MediaStore
 from gis_core.storage.store.responsibility import ResponsibilityStore
 
 
-class Store(BoundariesStore, AssetsStore, ResponsibilityStore):
+class Store(BoundariesStore, AssetsStore, ResponsibilityStore, MediaStore):
     """Typed access to the gridgov database (see the module docstring).
 
     ``Store(url)`` resolves the URL as :func:`gis_core.storage.engine.resolve_url` does;
