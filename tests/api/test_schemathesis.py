@@ -56,6 +56,7 @@ EVENTS = 60
 STREAM = "/v1/events/stream"
 STREAM_SECONDS = 0.01
 OPEN311 = "/open311/"
+MAPIT = ("/point/", "/area/", "/areas/", "/code/", "/generations")
 WRITES = ["/v1/events", "/v1/events/{event_id}/actions", "/v1/events/{event_id}/relocate"]
 
 GRID = "340111001001001"
@@ -247,7 +248,8 @@ def test_no_server_error(case: schemathesis.Case) -> None:
 
 
 def assert_error_format(where: str, status: int, content_type: str, content: bytes) -> None:
-    """Errors are problem+json; Open311 routes answer GeoReport error lists instead."""
+    """Errors are problem+json; Open311 routes answer GeoReport error lists instead, and
+    MapIt's routes MapIt's error objects."""
     if status < 400:
         return
     where = f"{where}: {status} {content_type}"
@@ -258,6 +260,10 @@ def assert_error_format(where: str, status: int, content_type: str, content: byt
         errors: Any = json.loads(content)
         assert isinstance(errors, list) and errors, where
         assert all(e.get("code") == status for e in errors), where
+        return
+    if where.split(" ")[1].startswith(MAPIT) and content_type.startswith("application/json"):
+        error = json.loads(content)  # MapIt's own shape: {"error": ..., "code": status}
+        assert error.get("code") == status and error.get("error"), where
         return
     assert content_type.startswith(PROBLEM_JSON), where
     problem = json.loads(content)
