@@ -29,6 +29,7 @@ from api.routers import (
     integrations,
     locate,
     mapit,
+    media,
     ogc_tiles,
     open311,
     reports,
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(casework.router)  # issue 16: co-tasks, calls, follow-ups
     app.include_router(reports.router)  # issue 16: area health reports
     app.include_router(open311.router)
+    app.include_router(media.router)
     app.include_router(console.router)
     app.include_router(integrations.router)  # devices, platform pushes, outbox
     app.include_router(field.field_force)  # tracks, coverage, rotation, volunteers (issue 13)

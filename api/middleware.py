@@ -42,6 +42,7 @@ PUBLIC_PREFIXES = (
     "/api",
     "/open311/v2/",
     "/static/docs/",
+    "/media/",
 )
 """Path prefixes any origin may read (besides ``/`` itself)."""
 SAFE_METHODS = frozenset({"GET", "HEAD"})

@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 under ``/open311/v2/``, JSON (``.json``) and XML (``.xml``).
 
 * ``discovery``, ``services``, ``services/{service_code}``: the event classes;
-* ``POST requests``: a resident's report (form fields or a JSON object), needs an API key
+* ``POST requests``: a resident's report (form fields, multipart with a ``media`` photo,
+  or a JSON object), needs an API key
   with the ``open311`` scope (``api_key`` form field or query parameter, ``X-API-Key``);
   recorded as source ``resident_app`` (居民随手拍), located, routed and stored before the
   answer ``[{"service_request_id", "service_notice", "token"}]``;
@@ -213,6 +214,29 @@ def service_definition(
 # -- requests ---------------------------------------------------------------------------
 
 
+async def _media(request: Request, store: Any, max_bytes: int) -> list[str]:
+    """A multipart ``media`` photo, checked (size, type from its bytes) and stored before
+    the report is: the relative URLs to attach (none when nothing was uploaded)."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return []
+    form = await request.form()
+    out = []
+    for upload in form.getlist("media"):
+        if isinstance(upload, str):
+            if upload:
+                raise Problem(400, "Invalid media", "media: send a file, or use media_url")
+            continue
+        data = await upload.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise Problem(413, "Photo too large", f"media: at most {max_bytes} bytes")
+        content_type, extension = o311.check_media(data)
+        digest = await run_in_threadpool(store.put_media, data, content_type)
+        out.append(o311.media_path(digest, extension))
+    if len(out) > 1:
+        raise Problem(400, "Invalid media", "media: one photo per request")
+    return out
+
+
 async def _fields(request: Request) -> dict[str, Any]:
     """The posted fields: a form (GeoReport's way) or a JSON object."""
     content_type = request.headers.get("content-type", "").lower()
@@ -234,14 +258,18 @@ async def create_request(
     fmt: Format,
     principal: Annotated[Principal, Depends(require("open311"))],
     service: EventsDep,
+    interop: InteropSettingsDep,
 ) -> Response:
     """Form fields (or a JSON object): service_code, lat + long (WGS84) or address_string /
-    address_id, description, media_url, first_name, last_name, phone. Recorded as source
-    `resident_app`, located, routed and stored before the answer."""
+    address_id, description, media_url, first_name, last_name, phone; or multipart with a
+    `media` photo file (JPEG, PNG, GIF or WebP, at most `GRIDGOV_OPEN311_MEDIA_MAX_BYTES`),
+    stored as the event's attachment. Recorded as source `resident_app`, located, routed
+    and stored before the answer."""
     fields = await _fields(request)
     if not str(fields.get("service_code") or "").strip():
         raise Problem(400, "Missing service_code", "service_code: required")
-    report = o311.report_from_fields(fields)
+    uploads = await _media(request, service.store, interop.open311_media_max_bytes)
+    report = o311.report_from_fields(fields, uploads)
     result = await run_in_threadpool(service.submit, report, actor=actor_for(principal))
     event = result.event
     body = [
@@ -329,6 +357,7 @@ def list_requests(
         offset=(number - 1) * size,
         media_base=media_base(request, interop),
         public=_public(settings, principal),
+        server=str(request.base_url),
     )
     headers = page_headers(request, number, size, total)
     return _answer(request, "service_requests", documents, headers=headers)
@@ -360,6 +389,7 @@ def get_request(
         jurisdiction=_jurisdiction(principal),
         media_base=media_base(request, interop),
         public=_public(settings, principal),
+        server=str(request.base_url),
     )
     if not documents:
         raise EventNotFound(f"no service request {service_request_id}")

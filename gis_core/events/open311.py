@@ -33,7 +33,7 @@ from gis_core.cases.vocab import OPEN, Status
 from gis_core.events.access import event_visible
 from gis_core.events.context import current_time
 from gis_core.events.queries import EventFilter, conditions
-from gis_core.events.reports import EventReport
+from gis_core.events.reports import EventReport, IntakeRejected
 from gis_core.events.service import EventService
 from gis_core.events.views import event_view
 from gis_core.standards import event_classes
@@ -54,6 +54,7 @@ FIELD_NAMES = {
     "building_id": "address_id",
     "category_code": "service_code",
     "photos": "media_url",
+    "media": "media",
 }
 """gridgov intake field -> the GeoReport parameter a client sent."""
 
@@ -123,8 +124,9 @@ def service_definition(code: str) -> dict[str, Any] | None:
     return None if service(code) is None else {"service_code": code, "attributes": []}
 
 
-def report_from_fields(fields: Mapping[str, Any]) -> EventReport:
-    """The EventReport of a posted request (validation is the intake's: IntakeRejected)."""
+def report_from_fields(fields: Mapping[str, Any], uploads: Sequence[str] = ()) -> EventReport:
+    """The EventReport of a posted request (validation is the intake's: IntakeRejected);
+    ``uploads`` are the relative URLs of photos stored from a multipart ``media``."""
 
     def text(name: str) -> str | None:
         value = fields.get(name)
@@ -144,14 +146,45 @@ def report_from_fields(fields: Mapping[str, Any]) -> EventReport:
         building_id=text("address_id"),
         reporter_name=name,
         reporter_phone=text("phone"),
-        photos=[media] if media else [],
+        photos=([media] if media else []) + list(uploads),
     )
 
 
-def absolute(url: str | None, base: str | None) -> str | None:
-    """A stored photo reference as an absolute URL (GeoReport's ``media_url`` is one)."""
+MEDIA_TYPES = {
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"GIF87a": ("image/gif", "gif"),
+    b"GIF89a": ("image/gif", "gif"),
+}
+"""Photo formats a ``media`` upload may have, by their first bytes (WebP below)."""
+
+
+def check_media(data: bytes) -> tuple[str, str]:
+    """(content type, file extension) of an uploaded photo, read from its bytes (a
+    client's declared type is not trusted); IntakeRejected on ``media`` otherwise."""
+    if not data:
+        raise IntakeRejected("media", "the uploaded file is empty")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", "webp"
+    for magic, kind in MEDIA_TYPES.items():
+        if data.startswith(magic):
+            return kind
+    raise IntakeRejected("media", "only JPEG, PNG, GIF or WebP photos are accepted")
+
+
+def media_path(digest: str, extension: str) -> str:
+    """The URL path of a stored upload on this server (served by ``/media/``)."""
+    return f"/media/{digest}.{extension}"
+
+
+def absolute(url: str | None, base: str | None, server: str | None = None) -> str | None:
+    """A stored photo reference as an absolute URL (GeoReport's ``media_url`` is one): a
+    path from ``/`` (an upload) on ``server``, any other relative path on ``base`` (where
+    the city keeps its photos)."""
     if url is None or base is None or "://" in url:
         return url
+    if url.startswith("/") and server is not None:
+        return urljoin(server, url)
     return urljoin(base, url.lstrip("/"))
 
 
@@ -186,6 +219,7 @@ class Open311Requests:
         events: Sequence[Mapping[str, Any]],
         media_base: str | None = None,
         public: PublicSubset | None = None,
+        server: str | None = None,
     ) -> list[dict[str, Any]]:
         """GeoReport documents; a relative photo path is made absolute on ``media_base``;
         ``public`` redacts them for anonymous callers."""
@@ -231,7 +265,7 @@ class Open311Requests:
                     "zipcode": None,
                     "lat": event.get("lat"),
                     "long": event.get("lon"),
-                    "media_url": absolute(photos.get(int(event["id"])), media_base),
+                    "media_url": absolute(photos.get(int(event["id"])), media_base, server),
                 }
             )
             if public is not None:
@@ -264,6 +298,7 @@ class Open311Requests:
         offset: int = 0,
         media_base: str | None = None,
         public: PublicSubset | None = None,
+        server: str | None = None,
     ) -> list[dict[str, Any]]:
         """GET requests: by ids (which overrides everything else but the jurisdiction), or
         by service codes, a period of ``requested_datetime`` (default: the last 90 days,
@@ -280,6 +315,7 @@ class Open311Requests:
             offset=offset,
             media_base=media_base,
             public=public,
+            server=server,
             count=False,
         )[0]
 
@@ -296,6 +332,7 @@ class Open311Requests:
         offset: int = 0,
         media_base: str | None = None,
         public: PublicSubset | None = None,
+        server: str | None = None,
         count: bool = True,
     ) -> tuple[list[dict[str, Any]], int]:
         """:meth:`search` and how many requests match in all (-1 when not ``count``)."""
@@ -337,7 +374,7 @@ class Open311Requests:
                         select(func.count()).select_from(Event).where(*where)
                     ).scalar_one()
                 )
-        return self.documents(views, media_base, public), total
+        return self.documents(views, media_base, server=server, public=public), total
 
 
 __all__ = [
@@ -347,6 +384,8 @@ __all__ = [
     "Open311Requests",
     "PublicSubset",
     "absolute",
+    "check_media",
+    "media_path",
     "open311_field",
     "report_from_fields",
     "service",

@@ -1,6 +1,6 @@
 """Open311 for real clients: paging of requests.json (never a silent cap), absolute
-media_url, errors naming the right field; georeport and httpx against a uvicorn
-subprocess, on SQLite and PostGIS."""
+media_url, multipart photos stored as attachments, errors naming the right field;
+georeport, requests and httpx against a uvicorn subprocess, on SQLite and PostGIS."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
+from fastapi.testclient import TestClient
 from georeport import GeoReport
 
+from api.app import create_app
+from api.settings import ApiSettings, InteropSettings
 from gis_core.cases.calendar import TZ
 from tests.api.test_events_api import Env, seeded_database, serve_app
 
@@ -105,3 +109,75 @@ def test_errors_name_the_right_field(http: httpx.Client, env: Env) -> None:
     lon, lat = env.point(STREET, 8)
     assert error(post(http, env, service_code=SERVICE, lat=95, long=lon), 400).startswith("lat:")
     assert error(post(http, env, service_code=SERVICE, lat=lat, long=200), 400).startswith("long:")
+
+
+def png(width: int = 4) -> bytes:
+    """A real PNG image (grey, ``width`` pixels square), made with zlib."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(width))
+    header = struct.pack(">IIBBBBB", width, width, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_multipart_photo_is_stored_and_served(base: str, env: Env) -> None:
+    """A form POST with a photo file, as Open311 apps send it (requests' multipart)."""
+    lon, lat = env.point(STREET, 9)
+    photo = png()
+    form = {
+        "service_code": SERVICE,
+        "lat": str(lat),
+        "long": str(lon),
+        "description": "带照片",
+        "api_key": env.keys["resident-app"],
+    }
+    r = requests.post(
+        f"{base}/open311/v2/requests.json",
+        data=form,
+        files={"media": ("photo.png", photo, "image/png")},
+        timeout=20,
+    )
+    assert r.status_code == 200, r.text
+    request_id = r.json()[0]["service_request_id"]
+    doc = GeoReport(f"{base}/open311/v2").get_service_request(request_id)
+    url = doc["media_url"]
+    assert url.startswith(f"{base}/media/") and url.endswith(".png")
+    served = requests.get(url, timeout=20)
+    assert served.status_code == 200 and served.content == photo
+    assert served.headers["content-type"] == "image/png"
+
+    text = requests.post(
+        f"{base}/open311/v2/requests.json",
+        data=form,
+        files={"media": ("notes.txt", b"not a photo", "image/png")},
+        timeout=20,
+    )
+    assert text.status_code == 400 and text.json()[0]["description"].startswith("media:")
+    assert requests.get(f"{base}/media/{'0' * 64}.png", timeout=20).status_code == 404
+
+
+def test_oversized_photo_is_413(env: Env) -> None:
+    app = create_app(
+        ApiSettings(_env_file=None, database_url=env.url_text),
+        interop_settings=InteropSettings(_env_file=None, open311_media_max_bytes=50),
+    )
+    lon, lat = env.point(STREET, 10)
+    with TestClient(app) as client:
+        r = client.post(
+            "/open311/v2/requests.json",
+            data={"service_code": SERVICE, "lat": str(lat), "long": str(lon)},
+            params={"api_key": env.keys["resident-app"]},
+            files={"media": ("big.png", png(40), "image/png")},
+        )
+        assert r.status_code == 413 and r.json()[0]["code"] == 413
+        assert "media" in r.json()[0]["description"]

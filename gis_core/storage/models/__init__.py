@@ -70,6 +70,7 @@ from gis_core.storage.models.integrations import (
     PlatformNonce,
     ReadingReject,
 )
+from gis_core.storage.models.media import MEDIA_TABLES, MediaBlob
 from gis_core.storage.models.planning import (
     PLAN_STATES,
     PLANNING_TABLES,
@@ -87,7 +88,9 @@ TABLES = (
     *FIELD_TABLES,
     *PLANNING_TABLES,
     *ANALYTICS_TABLES,
+    *MEDIA_TABLES,
 )
+
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
@@ -100,6 +103,7 @@ __all__ = [
     "EVENT_TABLES",
     "FIELD_TABLES",
     "INTEGRATION_TABLES",
+    "MEDIA_TABLES",
     "NAMING_CONVENTION",
     "OUTBOX_STATES",
     "PLANNING_TABLES",
@@ -135,6 +139,7 @@ __all__ = [
     "GenerationActivation",
     "GenerationPlan",
     "GenerationStep",
+    "MediaBlob",
     "OutboxMessage",
     "OutboxTarget",
     "Platform",

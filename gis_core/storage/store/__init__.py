@@ -10,7 +10,7 @@ exact shapely test on SQLite (``storage/sql_geo.py``): the same answer from both
 ``boundaries`` (generations, admin units), ``assets`` (buildings, components),
 ``responsibility`` (units, members, duty layers, rules), ``planning`` (drafts, steps,
 the activation log), ``analytics`` (vital-sign thresholds, alert states, class
-problems); ``frames`` holds what they share.
+problems), ``media`` (uploaded photos); ``frames`` holds what they share.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from gis_core.storage.store.boundaries import BoundariesStore, Generation
 from gis_core.storage.store.calendar import CalendarStore
 from gis_core.storage.store.core import SchemaNotCurrent
 from gis_core.storage.store.frames import CHUNK_ROWS, Progress
+from gis_core.storage.store.media import MediaStore
 from gis_core.storage.store.planning import Activation, PlanningStore, switch_active
 from gis_core.storage.store.responsibility import ResponsibilityStore
 
@@ -33,7 +34,12 @@ class Store(
     PlanningStore,
     AnalyticsStore,
     CalendarStore,
+    MediaStore,
 ):
+from gis_core.storage.store.media import MediaStore
+from gis_core.storage.store.responsibility import ResponsibilityStore
+
+
     """Typed access to the gridgov database (see the module docstring).
 
     ``Store(url)`` resolves the URL as :func:`gis_core.storage.engine.resolve_url` does;
