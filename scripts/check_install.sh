@@ -27,5 +27,5 @@ grep -q "demo API key" demo.log
 grep -q "/console/" demo.log
 test -f gridgov.sqlite
 test "$(stat -c %a gridgov.sqlite)" = 600
-env -u PYTHONPATH "$work/venv/bin/gridgov" locate 117.2950 31.8105 --url "sqlite:///$work/empty/gridgov.sqlite" | grep -q grid_code
+env -u PYTHONPATH "$work/venv/bin/gridgov" locate 117.2950 31.8105 --url "sqlite:///$work/empty/gridgov.sqlite" | grep -q "\"grid\""
 echo "check_install: OK (gis_core from $installed; demo ran in an empty directory)"
