@@ -14,7 +14,9 @@ One pure ASGI middleware (no per-request thread, no body copies beyond the limit
 * security headers on every answer (``X-Content-Type-Options``, ``Referrer-Policy``,
   ``X-Frame-Options``; the console sends its own CSP);
 * any unexpected exception answered as problem+json 500 carrying only the request id,
-  and logged with it (the traceback goes to the log, never to the client).
+  and logged with it (the traceback goes to the log, never to the client);
+* credentials in query strings (``access_token``, ``api_key``) redacted from the access
+  log (:class:`RedactCredentials`).
 """
 
 from __future__ import annotations
@@ -244,6 +246,33 @@ async def _problem(
     await send({"type": "http.response.body", "body": payload})
 
 
+SECRET_PARAMS = re.compile(r"(?i)([?&](?:access_token|api_key|token|password)=)[^&\s]*")
+
+
+def redact(text: str) -> str:
+    """A URL or request line with credential query values replaced by ``***``."""
+    return SECRET_PARAMS.sub(r"\1***", text)
+
+
+class RedactCredentials(logging.Filter):
+    """Access-log filter: tokens and API keys sent in query strings (EventSource, Open311)
+    never reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+_REDACTOR = RedactCredentials()
+
+
 def install_hardening(app: Any) -> None:
-    """Add the middleware (outermost of the app's own middleware)."""
+    """Add the middleware (outermost of the app's own middleware) and the log filter."""
     app.add_middleware(HardeningMiddleware)
+    for name in ("uvicorn.access", "uvicorn.error", "gridgov.api"):
+        logger = logging.getLogger(name)
+        if _REDACTOR not in logger.filters:
+            logger.addFilter(_REDACTOR)

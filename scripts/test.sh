@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 bash scripts/install_postgis.sh
-if [ ! -x /usr/bin/chromium ]; then
+# Chromium, and a CJK font so screenshots and browser tests see real glyphs (not boxes).
+if [ ! -x /usr/bin/chromium ] || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
     echo "[test.sh] installing chromium and CJK fonts (Debian packages)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+    apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei fontconfig >/dev/null
 fi
 # Device-ingest tests need an MQTT broker on 127.0.0.1:1883 (and mosquitto for private ones).
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then

@@ -89,7 +89,8 @@ def indicators(
     store = Store(url)
     store.ensure_current()
     table = EventService(store).indicators(start, end, by)
-    typer.echo(table.to_json(orient="records", force_ascii=False, lines=True))
+    # The group key is the table's index: keep it in every row (as the API does).
+    typer.echo(table.reset_index().to_json(orient="records", force_ascii=False, lines=True))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from gis_core.cases.vocab import OPEN_VALUES
 from gis_core.spatial.crs import Projector
 from gis_core.storage.models import Event
+from gis_core.storage.models.events import OPEN_CONDITION
 
 DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_WINDOW = timedelta(hours=2)
@@ -33,6 +34,29 @@ Ref = tuple[str, int]
 def _micros(moment: datetime) -> int:
     """Exact integer microseconds, so the window test agrees with the SQL one."""
     return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def candidate_query(
+    categories: set[str],
+    when: tuple[datetime, datetime],
+    lons: tuple[float, float],
+    lats: tuple[float, float],
+) -> Select[Any]:
+    """Stored open events of these classes in a time window and a bounding box. Served
+    by the partial index ``ix_events_open_dup`` (class, then a latitude band of ~100 m),
+    so its cost does not grow with the open events of the class in the window."""
+    return (
+        select(Event.id, Event.category_code, Event.lon, Event.lat, Event.reported_at)
+        .where(
+            Event.category_code.in_(sorted(categories)),
+            OPEN_CONDITION,  # literal, as in the index: SQLite matches partial indexes by text
+            Event.lat.between(float(lats[0]), float(lats[1])),
+            Event.lon.between(float(lons[0]), float(lons[1])),
+            Event.reported_at >= when[0],
+            Event.reported_at <= when[1],
+        )
+        .order_by(Event.reported_at, Event.id)
+    )
 
 
 def possible_duplicates(
@@ -53,16 +77,12 @@ def possible_duplicates(
     dlat = DUPLICATE_RADIUS_M / _DEG_LAT_M
     dlon = dlat / max(float(np.cos(np.radians(lat.mean()))), 0.01)
     rows = session.execute(
-        select(Event.id, Event.category_code, Event.lon, Event.lat, Event.reported_at)
-        .where(
-            Event.category_code.in_({events[i].category_code for i in located}),
-            Event.status.in_(OPEN_VALUES),
-            Event.reported_at >= min(when) - DUPLICATE_WINDOW,
-            Event.reported_at <= max(when) + DUPLICATE_WINDOW,
-            Event.lon.between(lon.min() - dlon, lon.max() + dlon),
-            Event.lat.between(lat.min() - dlat, lat.max() + dlat),
+        candidate_query(
+            {events[i].category_code or "" for i in located},
+            (min(when) - DUPLICATE_WINDOW, max(when) + DUPLICATE_WINDOW),
+            (lon.min() - dlon, lon.max() + dlon),
+            (lat.min() - dlat, lat.max() + dlat),
         )
-        .order_by(Event.reported_at, Event.id)
     ).all()
     projector = projector_for(float(lon.mean()))
     bx, by = projector.to_metres(lon, lat)

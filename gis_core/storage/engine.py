@@ -136,6 +136,9 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         raise ValueError(
             f"unsupported database {backend!r}: gridgov runs on SQLite or PostgreSQL/PostGIS"
         )
+    # Parameters never reach exception messages or logs: they hold reporters' names and
+    # phones (a failed INSERT would otherwise print them; issue 14).
+    kwargs.setdefault("hide_parameters", True)
     engine = create_engine(resolved, **kwargs)
     if backend == "sqlite":
         db = resolved.database

@@ -260,3 +260,36 @@ def test_unexpected_errors_are_problems_with_a_request_id(
     assert r.headers["x-request-id"] == "trace-abc.1"
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_credentials_in_query_strings_never_reach_the_access_log() -> None:
+    import logging
+
+    from api.hardening import RedactCredentials, redact
+
+    assert redact("GET /v1/events/stream?access_token=eyJabc.def&x=1 HTTP/1.1") == (
+        "GET /v1/events/stream?access_token=***&x=1 HTTP/1.1"
+    )
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/open311/v2/requests.json?api_key=gg_secret1", "1.1", 200),
+        None,
+    )
+    RedactCredentials().filter(record)
+    assert "gg_secret1" not in record.getMessage() and "api_key=***" in record.getMessage()
+
+
+def test_database_errors_do_not_carry_personal_data(env: Env) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as info, env.store.session() as s:
+        s.execute(
+            text("INSERT INTO events (id, source) VALUES (:id, :name)"),
+            {"id": "not a number", "name": "张三 13800000000"},
+        )
+    assert "13800000000" not in str(info.value)
