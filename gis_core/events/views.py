@@ -89,7 +89,8 @@ def event_view(event: Event, at: datetime) -> dict[str, Any]:
     }
 
 
-def _history_view(h: EventHistory) -> dict[str, Any]:
+def history_view(h: EventHistory) -> dict[str, Any]:
+    """One history entry as callers see it (without the replay data)."""
     return {
         "seq": h.seq,
         "action": h.action,
@@ -118,7 +119,7 @@ def get_event(
                 .where(EventHistory.event_id == event_id)
                 .order_by(EventHistory.seq)
             ).all()
-            view["history"] = [_history_view(h) for h in rows]
+            view["history"] = [history_view(h) for h in rows]
             view["attachments"] = [
                 {"kind": a.kind, "url": a.url, "filename": a.filename}
                 for a in session.scalars(
@@ -130,4 +131,4 @@ def get_event(
     return view
 
 
-__all__ = ["LIGHT_STATUSES", "event_view", "get_event"]
+__all__ = ["LIGHT_STATUSES", "event_view", "get_event", "history_view"]
