@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -86,8 +86,10 @@ async def locate_point(
     gen: GenerationDep,
     lon: Annotated[float, Query(description="Longitude, or x in a projected CRS.")],
     lat: Annotated[float, Query(description="Latitude, or y in a projected CRS.")],
-) -> dict[str, Any]:
-    return _locate_document(lookup, lon, lat, crs, gen)
+) -> JSONResponse:
+    """The hot path: the document is plain JSON already, so it is sent as is (the
+    response model documents it; re-validating every answer cost a third of the time)."""
+    return JSONResponse(_locate_document(lookup, lon, lat, crs, gen))
 
 
 @router.get(
@@ -100,7 +102,7 @@ async def mapit_point(
     gen: GenerationDep,
     srid: Annotated[int, PathParam(ge=1, le=999_999, description="EPSG code of x,y.")],
     coords: Annotated[str, PathParam(description="x,y", max_length=64)],
-) -> dict[str, Any]:
+) -> JSONResponse:
     parts = coords.removesuffix(".json").split(",")
     try:
         x, y = (float(p) for p in parts)
@@ -108,7 +110,7 @@ async def mapit_point(
         raise Problem(
             422, "Invalid coordinates", f"expected x,y numbers, got {coords!r}", "coords"
         ) from None
-    return _locate_document(lookup, x, y, check_crs(f"EPSG:{srid}"), gen)
+    return JSONResponse(_locate_document(lookup, x, y, check_crs(f"EPSG:{srid}"), gen))
 
 
 class BatchPoint(BaseModel):

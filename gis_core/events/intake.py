@@ -18,6 +18,7 @@ import shapely
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.cases.state import Actor
@@ -28,7 +29,7 @@ from gis_core.events.duplicates import link, possible_duplicates
 from gis_core.events.group_commit import GroupCommit
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
-from gis_core.events.views import get_event
+from gis_core.events.views import event_view, get_event, history_view
 from gis_core.spatial.crs import parse_crs
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.models import Attachment, Building, Event
@@ -58,6 +59,8 @@ class Prepared:
     history: dict[str, Any]
     photos: list[str]
     decision: RoutingDecision
+    stored: list[Any] = field(default_factory=list)
+    """After `persist`: the history row and attachments written with the event."""
 
 
 def submit(ctx: EventContext, report: EventReport, *, actor: Actor | None = None) -> SubmitResult:
@@ -69,14 +72,15 @@ def submit(ctx: EventContext, report: EventReport, *, actor: Actor | None = None
             return SubmitResult(get_event(ctx, existing), created=False)
     prepared = prepare(ctx, report, actor)  # routing and locating: outside any transaction
     try:
-        event_id = group_commit(ctx).submit(prepared)
+        event_id, view = group_commit(ctx).submit(prepared)
     except IntegrityError:
         # A retry racing the original: the unique (source, external_id) kept one.
         existing = find_external(ctx, report.source, report.external_id or "")
         if existing is None:
             raise
         return SubmitResult(get_event(ctx, existing), created=False)
-    return SubmitResult(get_event(ctx, event_id), created=True, decision=prepared.decision)
+    assert view["id"] == event_id
+    return SubmitResult(view, created=True, decision=prepared.decision)
 
 
 def submit_many(
@@ -114,19 +118,34 @@ def submit_many(
     return result
 
 
-def group_commit(ctx: EventContext) -> GroupCommit[Prepared, int]:
-    """The context's group commit: concurrent `submit` calls share one transaction."""
+def group_commit(ctx: EventContext) -> GroupCommit[Prepared, tuple[int, dict[str, Any]]]:
+    """The context's group commit: concurrent `submit` calls share one transaction; each
+    gets its id and its event's view, built from the rows just written (no read-back)."""
     found = ctx.__dict__.get("_group_commit")
     if found is None:
 
-        def write(items: list[Prepared]) -> list[int]:
+        def write(items: list[Prepared]) -> list[tuple[int, dict[str, Any]]]:
             # Fresh rows on every attempt: a rolled-back flush leaves ids and duplicate
             # links on the objects it tried, and a retry must not reuse them.
+            copies = [replace(p, event=fresh(p.event), stored=[]) for p in items]
             with ctx.session() as session:
-                return persist(ctx, session, [replace(p, event=fresh(p.event)) for p in items])
+                ids = persist(ctx, session, copies)
+            at = current_time()
+            return [(i, written_view(c, at)) for i, c in zip(ids, copies, strict=True)]
 
         found = ctx.__dict__.setdefault("_group_commit", GroupCommit(write))
     return found
+
+
+def written_view(item: Prepared, at: Any) -> dict[str, Any]:
+    """What `get_event` would read back for an item `persist` just wrote and committed."""
+    history, *attachments = item.stored
+    view = event_view(item.event, at)
+    view["history"] = [history_view(history)]
+    view["attachments"] = [
+        {"kind": a.kind, "url": a.url, "filename": a.filename} for a in attachments
+    ]
+    return view
 
 
 def fresh(event: Event) -> Event:
@@ -289,19 +308,21 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
     for i, found in later.items():
         ids = [ref if kind == "db" else int(events[ref].id) for kind, ref in found]
         # A Core UPDATE: linking is part of the insert, not a new version of the event.
+        routing = (events[i].routing or {}) | {"possible_duplicates": ids}
         session.execute(
             update(table)
             .where(table.c.id == events[i].id)
-            .values(
-                duplicate_of=ids[0],
-                routing=(events[i].routing or {}) | {"possible_duplicates": ids},
-            )
+            .values(duplicate_of=ids[0], routing=routing)
         )
+        # The object says what the row says, without scheduling an UPDATE of its own.
+        set_committed_value(events[i], "duplicate_of", ids[0])
+        set_committed_value(events[i], "routing", routing)
     for item in items:
-        session.add(history_row(item.event.id, 1, item.history))
-        session.add_all(
-            Attachment(event_id=item.event.id, kind="photo", url=url) for url in item.photos
-        )
+        history = history_row(item.event.id, 1, item.history)
+        photos = [Attachment(event_id=item.event.id, kind="photo", url=u) for u in item.photos]
+        session.add(history)
+        session.add_all(photos)
+        item.stored = [history, *photos]
     return [int(e.id) for e in events]
 
 
@@ -320,4 +341,5 @@ __all__ = [
     "resolve_location",
     "submit",
     "submit_many",
+    "written_view",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import Priority
@@ -144,10 +144,16 @@ def _urgency_page(
             if size <= skip:
                 skip -= size
                 continue
-        stmt = select(Event).where(*cond, *extra).order_by(*order_by)
+        stmt = _page_select().where(*cond, *extra).order_by(*order_by)
         rows += session.scalars(stmt.limit(limit - len(rows)).offset(skip)).all()
         skip = 0
     return rows
+
+
+def _page_select() -> Any:
+    """Events for a list page: without the geometry, which the view does not show (lon
+    and lat are columns) and which costs a WKB parse per row."""
+    return select(Event).options(defer(Event.geom))
 
 
 def encode_cursor(event: dict[str, Any]) -> str:
@@ -197,7 +203,7 @@ def list_events(
                         and_(Event.reported_at == r_at, Event.id < r_id),
                     )
                 )
-            stmt = select(Event).where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
+            stmt = _page_select().where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
             rows = list(session.scalars(stmt.limit(limit).offset(offset)).all())
         return [event_view(e, at) for e in rows], int(total)
 

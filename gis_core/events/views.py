@@ -91,7 +91,8 @@ def event_view(event: Event, at: datetime) -> dict[str, Any]:
     }
 
 
-def _history_view(h: EventHistory) -> dict[str, Any]:
+def history_view(h: EventHistory) -> dict[str, Any]:
+    """One history entry as callers see it (without the replay data)."""
     return {
         "seq": h.seq,
         "action": h.action,
@@ -144,7 +145,7 @@ def get_event(
                 .where(EventHistory.event_id == event_id)
                 .order_by(EventHistory.seq)
             ).all()
-            view["history"] = [_history_view(h) for h in rows]
+            view["history"] = [history_view(h) for h in rows]
             view["attachments"] = [
                 {"kind": a.kind, "url": a.url, "filename": a.filename}
                 for a in session.scalars(
@@ -156,4 +157,4 @@ def get_event(
     return view
 
 
-__all__ = ["LIGHT_STATUSES", "event_view", "get_event"]
+__all__ = ["LIGHT_STATUSES", "event_view", "get_event", "history_view"]

@@ -3,6 +3,7 @@ after the commit, a failing item fails alone, and nothing is lost or written twi
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -143,3 +144,17 @@ def test_concurrent_submits_are_all_stored_once(service: EventService) -> None:
     assert all(histories.get(i) == 1 for i in ids)  # each with its first history entry
     gc = group_commit(service)
     assert gc.batches < gc.items  # requests did share transactions
+
+
+def test_the_answer_is_what_a_read_back_gives(service: EventService) -> None:
+    """The view built from the rows just written equals `get` (history, photos, the
+    duplicate link a second report at the same place gets)."""
+    base = {"source": "grid_member", "category_code": "01001", "lon": 117.3, "lat": 31.8}
+    first = service.submit(EventReport(**base, description="井盖缺失", photos=["http://x/1.jpg"]))
+    second = service.submit(EventReport(**base, description="同一处井盖"))
+    assert second.event["duplicate_of"] == first.event["id"]
+    for result in (first, second):
+        stored = service.get(result.event["id"])
+        assert json.loads(json.dumps(result.event, default=str)) == json.loads(
+            json.dumps(stored, default=str)
+        )

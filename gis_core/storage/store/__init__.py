@@ -36,10 +36,6 @@ class Store(
     CalendarStore,
     MediaStore,
 ):
-from gis_core.storage.store.media import MediaStore
-from gis_core.storage.store.responsibility import ResponsibilityStore
-
-
     """Typed access to the gridgov database (see the module docstring).
 
     ``Store(url)`` resolves the URL as :func:`gis_core.storage.engine.resolve_url` does;

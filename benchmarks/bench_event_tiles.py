@@ -1,0 +1,74 @@
+"""Event tiles at z11-14 over a year of events: clustered (z <= 13) beside every point.
+
+The year store of ``bench_event_list.py`` (~45,000 events, SQLite). For each zoom, the
+3 x 3 tiles around the events' median point are rendered in process with the layer as
+served (counts per cell up to z13) and with clustering off (every point: the renderer
+before this change), interleaved; per zoom the slowest tile's median time and the
+largest tile's size.
+
+    python benchmarks/bench_event_tiles.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import replace
+from statistics import median
+
+import numpy as np
+import pandas as pd
+from bench_event_list import year_db
+from serving import load_note
+from sqlalchemy import select
+
+from gis_core.storage import Store
+from gis_core.storage.models import Event
+from layers.mvt import Tile, render_tile
+from layers.registry import LAYERS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    store = Store(year_db(args.events))
+    with store.session(write=False) as s:
+        pts = s.execute(select(Event.lon, Event.lat).where(Event.lon.isnot(None))).all()
+    lon, lat = float(np.median([p[0] for p in pts])), float(np.median([p[1] for p in pts]))
+    served = LAYERS["events"]
+    layers = {"gridgov (clustered)": served, "every point": replace(served, cluster_maxzoom=None)}
+    rows = []
+    for z in (11, 12, 13, 14):
+        n = 2**z
+        cx = int((lon + 180) / 360 * n)
+        cy = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        tiles = [Tile(z, cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+        times: dict[tuple[str, Tile], list[float]] = {}
+        sizes: dict[str, int] = dict.fromkeys(layers, 0)
+        for _ in range(args.rounds):
+            for tile in tiles:
+                for name, layer in layers.items():
+                    t0 = time.perf_counter()
+                    data = render_tile(store, layer, tile)
+                    times.setdefault((name, tile), []).append(time.perf_counter() - t0)
+                    sizes[name] = max(sizes[name], len(data))
+        for name in layers:
+            slowest = max(median(times[name, t]) for t in tiles)
+            rows.append(
+                {
+                    "z": z,
+                    "renderer": name,
+                    "slowest tile ms": slowest * 1e3,
+                    "largest tile KB": sizes[name] / 1024,
+                }
+            )
+    store.dispose()
+    print(f"\n{len(pts):,} located events, SQLite, in process; {load_note()}\n")
+    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"))
+
+
+if __name__ == "__main__":
+    main()
