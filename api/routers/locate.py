@@ -11,7 +11,6 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
@@ -90,27 +89,6 @@ async def locate_point(
     """The hot path: the document is plain JSON already, so it is sent as is (the
     response model documents it; re-validating every answer cost a third of the time)."""
     return JSONResponse(_locate_document(lookup, lon, lat, crs, gen))
-
-
-@router.get(
-    "/point/{srid}/{coords}",
-    response_model=LocateAnswer,
-    summary="MapIt-compatible form: /point/4326/117.29,31.81 (x,y = lon,lat for 4326)",
-)
-async def mapit_point(
-    lookup: LookupDep,
-    gen: GenerationDep,
-    srid: Annotated[int, PathParam(ge=1, le=999_999, description="EPSG code of x,y.")],
-    coords: Annotated[str, PathParam(description="x,y", max_length=64)],
-) -> JSONResponse:
-    parts = coords.removesuffix(".json").split(",")
-    try:
-        x, y = (float(p) for p in parts)
-    except ValueError:
-        raise Problem(
-            422, "Invalid coordinates", f"expected x,y numbers, got {coords!r}", "coords"
-        ) from None
-    return JSONResponse(_locate_document(lookup, x, y, check_crs(f"EPSG:{srid}"), gen))
 
 
 class BatchPoint(BaseModel):
