@@ -42,7 +42,11 @@ def planner_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 @pytest.fixture
 def planner(browser: Browser, planner_server: Server) -> Iterator[ConsolePage]:
-    yield from _console(browser, planner_server)
+    for cp in _console(browser, planner_server):
+        # Each edit reloads the report and impact from the server: on a loaded CI machine
+        # that can take longer than the console's 10 s default.
+        cp.page.set_default_timeout(30_000)
+        yield cp
 
 
 def _click(cp: ConsolePage, lon: float, lat: float, modifiers: list[str] | None = None) -> None:
