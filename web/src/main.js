@@ -17,6 +17,7 @@ import {
 import { connectStream, ensureAudio } from "./live.js";
 import { initLogin, logout, showLogin } from "./login.js";
 import { ConsoleMap } from "./map.js";
+import { initOutbox } from "./outbox.js";
 import { L, state } from "./state.js";
 import { $, h } from "./util.js";
 import { levelOf, prefixAt, setVocab } from "./vocab.js";
@@ -61,6 +62,7 @@ async function start() {
   const jur = state.me.jurisdiction;
   const [area] = await Promise.all([loadJurisdiction(jur), loadFilterOptions(jur)]);
   renderWho(area);
+  initOutbox(); // admins: results sent back to sources, dead letters
   renderFilters();
   loadList(); // the list does not wait for the map
   connectStream();
