@@ -37,7 +37,6 @@ def test_admin_sees_and_retries_dead_letters(console: ConsolePage) -> None:
             assert s.get(OutboxMessage, msg_id).status == "pending"
     finally:
         with store.session() as s:  # leave the shared database as it was
-            s.query(OutboxMessage).filter(
-                OutboxMessage.idempotency_key == "console-test-1"
-            ).delete()
+            s.query(OutboxMessage).filter(OutboxMessage.idempotency_key == "console-1").delete()
+            s.get(OutboxTarget, target).active = False
         store.dispose()
