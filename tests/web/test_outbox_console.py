@@ -18,9 +18,17 @@ def test_admin_sees_and_retries_dead_letters(console: ConsolePage) -> None:
                                    source="patrol")  # fmt: skip
         with store.session() as s:
             event_id = s.scalar(select(func.min(Event.id)))
-            msg = OutboxMessage(event_id=event_id, target_id=target, seq=99, kind="handled",
-                                payload={"event_id": event_id}, status="dead", attempts=20,
-                                last_error="HTTP 503", idempotency_key="console-1")  # fmt: skip
+            msg = OutboxMessage(
+                event_id=event_id,
+                target_id=target,
+                seq=99,
+                kind="handled",
+                payload={"event_id": event_id, "action": "handle"},
+                status="dead",
+                attempts=20,
+                last_error="HTTP 503",
+                idempotency_key="console-1",
+            )
             s.add(msg)
             s.flush()
             msg_id = msg.id
@@ -30,7 +38,7 @@ def test_admin_sees_and_retries_dead_letters(console: ConsolePage) -> None:
         page.wait_for_selector(f".outbox-table tr[data-id='{msg_id}']")
         assert "死信" in page.inner_text(".outbox-counts")
         row = page.inner_text(f".outbox-table tr[data-id='{msg_id}']")
-        assert f"#{event_id}" in row and "已处置" in row and "HTTP 503" in row
+        assert f"#{event_id}" in row and "处置" in row and "HTTP 503" in row
         page.click(f".outbox-table tr[data-id='{msg_id}'] button")
         page.wait_for_selector(f".outbox-table tr[data-id='{msg_id}']", state="detached")
         with store.session(write=False) as s:

@@ -7,10 +7,6 @@ import { state } from "./state.js";
 import { $, fmtTime, h } from "./util.js";
 
 const STATES = [["pending", "待发送"], ["delivered", "已送达"], ["dead", "死信"]];
-const KINDS = {
-  received: "已接收", accepted: "已立案", rejected: "不予立案", dispatched: "已派遣",
-  handled: "已处置", closed: "已结案", evaluated: "已评价",
-};
 
 /** Show the 外发消息 button to admins; the panel loads when opened. */
 export function initOutbox() {
@@ -43,7 +39,7 @@ export async function renderOutbox() {
       `${label} ${page.counts[key] ?? 0}`)));
   const rows = page.items.map((m) => h("tr", { dataset: { id: m.id } },
     h("td", `#${m.event_id}`),
-    h("td", KINDS[m.kind] || m.kind),
+    h("td", m.kind_label || m.kind), // the step's name comes from the server's vocabulary
     h("td", m.target.name),
     h("td", String(m.attempts)),
     h("td", m.last_error || ""),
