@@ -30,6 +30,7 @@ import httpx
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import aliased
 
+from gis_core.cases.vocab import Action
 from gis_core.integrations.signing import sign_headers
 from gis_core.storage.models import OutboxMessage, OutboxTarget
 from gis_core.storage.protocol import StoreLike
@@ -220,6 +221,14 @@ def run(
 # -- what an admin sees and does -----------------------------------------------------
 
 
+def _action_label(action: Any) -> str | None:
+    """The Chinese name of the step a notice reports (立案, 派遣 ...), from the vocabulary."""
+    try:
+        return Action(action).label
+    except ValueError:
+        return None
+
+
 def message_view(msg: OutboxMessage, target: OutboxTarget) -> dict[str, Any]:
     def iso(v: datetime | None) -> str | None:
         return None if v is None else v.isoformat()
@@ -229,6 +238,7 @@ def message_view(msg: OutboxMessage, target: OutboxTarget) -> dict[str, Any]:
         "event_id": msg.event_id,
         "seq": msg.seq,
         "kind": msg.kind,
+        "kind_label": _action_label((msg.payload or {}).get("action")),
         "target": {"id": target.id, "name": target.name, "url": target.url},
         "idempotency_key": msg.idempotency_key,
         "status": msg.status,

@@ -19,6 +19,7 @@ import { connectStream, ensureAudio } from "./live.js";
 import { initLogin, logout, showLogin } from "./login.js";
 import { ConsoleMap } from "./map.js";
 import { showCalendarWarnings } from "./notices.js";
+import { initOutbox } from "./outbox.js";
 import { L, state } from "./state.js";
 import { $, h } from "./util.js";
 import { levelOf, prefixAt, setVocab } from "./vocab.js";
@@ -65,6 +66,7 @@ async function start() {
   const [area] = await Promise.all([loadJurisdiction(jur), loadFilterOptions(jur)]);
   renderWho(area);
   initCasework();
+  initOutbox(); // admins: results sent back to sources, dead letters
   renderFilters();
   loadList(); // the list does not wait for the map
   connectStream();
