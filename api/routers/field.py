@@ -32,7 +32,7 @@ from api.routers import rotation, tracks, volunteers
 from api.routers.console import DIST, basemap, content_security_policy
 from api.security import Principal, require
 from api.settings import FieldSettings
-from gis_core.field import anomalies, dispatch
+from gis_core.field import anomalies, dispatch, staffing
 from gis_core.field.coverage import Coverage, CoverageGrids, CoverageRules, compute, street_rates
 from gis_core.field.members import read_members
 from gis_core.field.tracks import TZ, day_bounds, fixes_between, last_fixes
@@ -181,6 +181,22 @@ def nearest_members(
         jurisdiction=principal.jurisdiction,
     )
     return {"event_id": event_id, "max_age_s": age, "roles": wanted, "items": ranked}
+
+
+@router.get("/field/staffing", summary="Staffing completeness of the 1+1+1+N model per grid")
+def field_staffing(principal: Reader, store: StoreDep, lookup: LookupDep) -> dict[str, Any]:
+    grids = coverage_grids(lookup)
+    scope = principal.jurisdiction or ""
+    codes = [c for c in grids.codes.tolist() if c.startswith(scope)]
+    table = staffing.staffing(read_members(store), codes, staffing.volunteers_by_community(store))
+    complete = int(table["complete"].sum()) if len(table) else 0
+    return {
+        "grids": len(table),
+        "complete": complete,
+        "completeness_rate": round(complete / len(table), 4) if len(table) else None,
+        "slots": staffing.SLOTS,
+        "items": json.loads(table.to_json(orient="records")),
+    }
 
 
 class MemberDispatchIn(BaseModel):
