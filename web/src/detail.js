@@ -2,6 +2,7 @@
 // photos, actions and history; and a click on the map (who owns that spot).
 
 import { renderActions } from "./actions.js";
+import { renderPeople } from "./people.js";
 import { patchListItem } from "./list.js";
 import { L, state } from "./state.js";
 import { $, h, fmtRemaining, fmtTime } from "./util.js";
@@ -127,6 +128,7 @@ export function renderDetail(ev) {
       ]),
       h("p.why#detail-why", r.why_zh || r.why || r.reason || "—")),
     renderNearby(ev),
+    renderPeople(ev),
     renderDuplicates(ev),
     renderPhotos(ev),
     renderActions(ev),
