@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -43,7 +44,8 @@ Reader = Annotated[Principal, Depends(require("events:read"))]
 Writer = Annotated[Principal, Depends(require("events:write"))]
 EventId = Annotated[int, Path(ge=1, le=INTEGER_MAX)]
 
-_GRIDS: dict[int, CoverageGrids] = {}
+_GRIDS: dict[tuple[str, int], CoverageGrids] = {}
+"""(database, generation) -> prepared grids: one process may serve several databases."""
 _GRIDS_LOCK = threading.Lock()
 
 
@@ -53,12 +55,13 @@ def coverage_grids(lookup: Any) -> CoverageGrids:
         loc, info = lookup.locator()
     except LookupError:
         raise Problem(503, "No boundary generation loaded", "load grids first") from None
-    grids = _GRIDS.get(info.id)
+    key = (str(lookup.store.url), info.id)
+    grids = _GRIDS.get(key)
     if grids is None:
         with _GRIDS_LOCK:
-            grids = _GRIDS.get(info.id)
+            grids = _GRIDS.get(key)
             if grids is None:
-                grids = _GRIDS[info.id] = CoverageGrids.from_frame(loc.grids)
+                grids = _GRIDS[key] = CoverageGrids.from_frame(loc.grids)
     return grids
 
 
@@ -79,13 +82,27 @@ def alert_rules(settings: FieldSettings) -> anomalies.AlertRules:
     )
 
 
+_DAYS: dict[tuple[str, int, date, CoverageRules], tuple[float, Coverage]] = {}
+PAST_DAY_TTL_S = 600.0
+"""A past day's coverage is reused for ten minutes (late fixes still arrive); today's is
+computed on every request."""
+
+
 def day_coverage(store: Any, grids: CoverageGrids, day: date, settings: FieldSettings) -> Coverage:
+    rules = coverage_rules(settings)
+    key = (str(store.url), id(grids), day, rules)
+    hit = _DAYS.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
     start, end = day_bounds(day)
     members = read_members(store)
     areas = dict(zip(members["id"].astype(int), members["areas"], strict=True))
-    return compute(
-        fixes_between(store, start, end), grids, areas=areas, rules=coverage_rules(settings)
-    )
+    cov = compute(fixes_between(store, start, end), grids, areas=areas, rules=rules)
+    if day < datetime.now(TZ).date():
+        if len(_DAYS) > 32:
+            _DAYS.clear()
+        _DAYS[key] = (time.monotonic() + PAST_DAY_TTL_S, cov)
+    return cov
 
 
 @router.get("/coverage", summary="Patrol coverage of one day, by grid (GeoJSON), street or member")
