@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -32,7 +33,7 @@ from api.routers import rotation, tracks, volunteers
 from api.routers.console import DIST, basemap, content_security_policy
 from api.security import Principal, require
 from api.settings import FieldSettings
-from gis_core.field import anomalies, dispatch
+from gis_core.field import anomalies, dispatch, staffing
 from gis_core.field.coverage import Coverage, CoverageGrids, CoverageRules, compute, street_rates
 from gis_core.field.members import read_members
 from gis_core.field.tracks import TZ, day_bounds, fixes_between, last_fixes
@@ -43,7 +44,8 @@ Reader = Annotated[Principal, Depends(require("events:read"))]
 Writer = Annotated[Principal, Depends(require("events:write"))]
 EventId = Annotated[int, Path(ge=1, le=INTEGER_MAX)]
 
-_GRIDS: dict[int, CoverageGrids] = {}
+_GRIDS: dict[tuple[str, int], CoverageGrids] = {}
+"""(database, generation) -> prepared grids: one process may serve several databases."""
 _GRIDS_LOCK = threading.Lock()
 
 
@@ -53,12 +55,13 @@ def coverage_grids(lookup: Any) -> CoverageGrids:
         loc, info = lookup.locator()
     except LookupError:
         raise Problem(503, "No boundary generation loaded", "load grids first") from None
-    grids = _GRIDS.get(info.id)
+    key = (str(lookup.store.url), info.id)
+    grids = _GRIDS.get(key)
     if grids is None:
         with _GRIDS_LOCK:
-            grids = _GRIDS.get(info.id)
+            grids = _GRIDS.get(key)
             if grids is None:
-                grids = _GRIDS[info.id] = CoverageGrids.from_frame(loc.grids)
+                grids = _GRIDS[key] = CoverageGrids.from_frame(loc.grids)
     return grids
 
 
@@ -79,13 +82,27 @@ def alert_rules(settings: FieldSettings) -> anomalies.AlertRules:
     )
 
 
+_DAYS: dict[tuple[str, int, date, CoverageRules], tuple[float, Coverage]] = {}
+PAST_DAY_TTL_S = 600.0
+"""A past day's coverage is reused for ten minutes (late fixes still arrive); today's is
+computed on every request."""
+
+
 def day_coverage(store: Any, grids: CoverageGrids, day: date, settings: FieldSettings) -> Coverage:
+    rules = coverage_rules(settings)
+    key = (str(store.url), id(grids), day, rules)
+    hit = _DAYS.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
     start, end = day_bounds(day)
     members = read_members(store)
     areas = dict(zip(members["id"].astype(int), members["areas"], strict=True))
-    return compute(
-        fixes_between(store, start, end), grids, areas=areas, rules=coverage_rules(settings)
-    )
+    cov = compute(fixes_between(store, start, end), grids, areas=areas, rules=rules)
+    if day < datetime.now(TZ).date():
+        if len(_DAYS) > 32:
+            _DAYS.clear()
+        _DAYS[key] = (time.monotonic() + PAST_DAY_TTL_S, cov)
+    return cov
 
 
 @router.get("/coverage", summary="Patrol coverage of one day, by grid (GeoJSON), street or member")
@@ -181,6 +198,22 @@ def nearest_members(
         jurisdiction=principal.jurisdiction,
     )
     return {"event_id": event_id, "max_age_s": age, "roles": wanted, "items": ranked}
+
+
+@router.get("/field/staffing", summary="Staffing completeness of the 1+1+1+N model per grid")
+def field_staffing(principal: Reader, store: StoreDep, lookup: LookupDep) -> dict[str, Any]:
+    grids = coverage_grids(lookup)
+    scope = principal.jurisdiction or ""
+    codes = [c for c in grids.codes.tolist() if c.startswith(scope)]
+    table = staffing.staffing(read_members(store), codes, staffing.volunteers_by_community(store))
+    complete = int(table["complete"].sum()) if len(table) else 0
+    return {
+        "grids": len(table),
+        "complete": complete,
+        "completeness_rate": round(complete / len(table), 4) if len(table) else None,
+        "slots": staffing.SLOTS,
+        "items": json.loads(table.to_json(orient="records")),
+    }
 
 
 class MemberDispatchIn(BaseModel):

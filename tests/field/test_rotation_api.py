@@ -112,3 +112,21 @@ def test_volunteers_api(client: TestClient, field_store: Store) -> None:
     assert "phone" not in acc
     assert client.post("/v1/volunteers", json={"name": ""}).status_code == 422
     assert client.get("/v1/volunteers/999999").status_code == 404
+
+
+def test_staffing_completeness(client: TestClient) -> None:
+    r = client.get("/v1/field/staffing")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["grids"] == 434 and set(body["slots"]) == {
+        "district_inspector",
+        "street_supervisor",
+        "grid_member",
+        "helpers",
+    }
+    rows = {i["code"]: i for i in body["items"]}
+    # every sample grid has a team member and its street a 核查员; district 核查员 cover all
+    assert all(i["grid_member"] >= 1 and i["street_supervisor"] >= 1 for i in rows.values())
+    assert body["complete"] == sum(i["complete"] for i in rows.values())
+    street = client.get("/v1/field/staffing", headers=login(client, "dispatcher-340111002")).json()
+    assert street["grids"] and all(i["code"].startswith("340111002") for i in street["items"])

@@ -120,3 +120,40 @@ def test_rotation_table(field_page: ConsolePage) -> None:
     page.click("#rotation-solve")
     page.wait_for_selector("#rotation-error")
     assert "无法生成" in page.inner_text("#rotation-error")
+
+
+def test_nearest_members_in_event_detail(browser, console_server: Server, field_data: dict) -> None:  # type: ignore[no-untyped-def]
+    """The dispatcher console's event detail lists the nearest on-duty members and sends
+    the event to one of them."""
+    with console_server.client("admin") as c:
+        created = c.post(
+            "/v1/events",
+            json={
+                "source": "12345",
+                "category_code": "03001",
+                "description": "人员派遣测试",
+                "lon": 117.2800,
+                "lat": 31.8468,
+            },
+        )
+        assert created.status_code in (200, 201), created.text
+        event_id = created.json()["id"]
+        expected = c.get(f"/v1/events/{event_id}/nearest-members", params={"k": 5}).json()["items"]
+    assert expected and expected[0]["member_id"] == int(field_data["walker"])
+    for cp in _console(browser, console_server):
+        cp.page.goto(f"{console_server.base}/console/")
+        cp.page.fill("#username", "admin")
+        cp.page.fill("#password", PASSWORD)
+        cp.page.click("#login-submit")
+        cp.page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        cp.js("id => window.gridgovConsole.select(id)", event_id)
+        first = cp.page.locator("#detail-people li").first
+        first.wait_for(timeout=15_000)
+        assert first.get_attribute("data-member") == field_data["walker"]
+        assert "米" in first.inner_text()
+        first.locator("button.send").click()
+        cp.page.wait_for_selector("#detail-people .people-sent")
+        assert "已派给" in cp.page.inner_text("#detail-people .people-sent")
+    with console_server.client("admin") as c:
+        sent = c.get(f"/v1/events/{event_id}/member-dispatches").json()["items"]
+    assert sent[-1]["member_id"] == int(field_data["walker"]) and sent[-1]["reason"]["rank"] == 1

@@ -3,6 +3,7 @@
 
 import { renderActions } from "./actions.js";
 import { renderTasks } from "./casework.js";
+import { renderPeople } from "./people.js";
 import { patchListItem } from "./list.js";
 import { L, state } from "./state.js";
 import { $, h, fmtRemaining, fmtTime } from "./util.js";
@@ -128,6 +129,7 @@ export function renderDetail(ev) {
       ]),
       h("p.why#detail-why", r.why_zh || r.why || r.reason || "—")),
     renderNearby(ev),
+    renderPeople(ev),
     renderDuplicates(ev),
     renderPhotos(ev),
     renderTasks(ev),
