@@ -57,8 +57,9 @@ def wrk(
     script: Path | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, float]:
-    """One wrk run: req/s, p50/p99 ms, non-2xx count."""
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    """One wrk run: req/s, p50/p99 ms, non-2xx and timed-out requests (wrk leaves those
+    out of its percentiles, so they are reported beside them)."""
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     for k, v in (headers or {}).items():
         cmd += ["-H", f"{k}: {v}"]
     if script is not None:
@@ -74,11 +75,13 @@ def wrk(
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    timeouts = re.search(r"timeout (\d+)", text)
     return {
         "req/s": rps,
         "p50 ms": ms("50"),
         "p99 ms": ms("99"),
         "non-2xx": int(non2xx.group(1)) if non2xx else 0,
+        "timeouts (10 s)": int(timeouts.group(1)) if timeouts else 0,
     }
 
 

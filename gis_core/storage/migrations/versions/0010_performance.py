@@ -12,6 +12,9 @@ Create Date: 2026-12-01
 - ``ix_events_reported_at_id``: keyset pages in 'reported' order (newest first);
 - ``ix_events_point_cells``: clustered event tiles count per cell from the index alone.
 
+``ANALYZE events`` at the end gives the planners the statistics to choose them (SQLite
+keeps none until asked; re-run ``ANALYZE`` after loading a large store).
+
 The open statuses are written out literally (as ``gis_core.events.counts.OPEN_SQL`` does):
 a partial index is used only when the query's condition matches it.
 """
@@ -48,6 +51,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_events_point_cells", "events", ["lon", "lat", "status", "deadline_at"]
     )
+    # Statistics, so the planners pick these indexes: without them SQLite prefers any
+    # equality index (street_code) and sorts a street's year of events per page.
+    op.execute("ANALYZE events")
 
 
 def downgrade() -> None:
