@@ -3,7 +3,9 @@
 Per event class (``category_code``), events are clustered with DBSCAN (scikit-learn) on
 (x, y, t): x and y in Gauss-Krüger metres, t in days scaled by ``eps_m / eps_days`` so one
 neighbourhood radius ``eps_m`` stands for ``eps_m`` metres or ``eps_days`` days (Euclidean
-in the scaled space). A cluster needs ``min_events`` events and must span ``min_days``
+in the scaled space). Points that cannot be in any cluster are dropped first by an exact cube
+test (``may_cluster``), so DBSCAN only sees the few dense places. A cluster needs
+``min_events`` events and must span ``min_days``
 distinct days: a burst of reports about one incident on one day is a duplicate, not a
 recurrence. Problems are ranked by distinct days, then events, then time span, so the
 place where the class keeps coming back ranks first; each carries its event ids, so a
@@ -49,13 +51,42 @@ def _check(**values: float) -> None:
             raise AnalyticsInputError(name, f"{name} must be {lo:g}..{hi:g}")
 
 
-def _clusters(
-    x: np.ndarray, y: np.ndarray, days: np.ndarray, eps_m: float, eps_days: float,
-    min_events: int
-) -> np.ndarray:
+_OFFSETS = np.array([(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)])
+
+
+def may_cluster(pts: np.ndarray, group: np.ndarray, eps: float, min_events: int) -> np.ndarray:
+    """Points DBSCAN could put in a cluster of their ``group`` (exact, not a heuristic).
+
+    Cut space into cubes of side eps; a core point has min_events points within eps, all
+    in its own and the 26 adjacent cubes, so a cube whose 27-cube count is below
+    min_events holds no core; a clustered point is a core or within eps of one, so it lies
+    in a cube adjacent to a cube that may hold a core. Every other point is noise and is
+    dropped before DBSCAN, which then finds the same clusters (every point within eps of a
+    possible core is kept, so core counts do not change). One pass for all groups.
+    """
+    vox = np.floor(pts / eps).astype(np.int64)
+    vox -= vox.min(axis=0) - 1  # room for the -1 neighbour
+    span = vox.max(axis=0) + 2
+    keys = ((group * span[0] + vox[:, 0]) * span[1] + vox[:, 1]) * span[2] + vox[:, 2]
+    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    cg, cx, cy, ct = group[first], vox[first, 0], vox[first, 1], vox[first, 2]
+
+    def around(weights: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(uniq), dtype=np.int64)
+        for dx, dy, dt in _OFFSETS:
+            k = ((cg * span[0] + cx + dx) * span[1] + cy + dy) * span[2] + ct + dt
+            pos = np.minimum(np.searchsorted(uniq, k), len(uniq) - 1)
+            total += np.where(uniq[pos] == k, weights[pos], 0)
+        return total
+
+    core_cube = (around(counts) >= min_events).astype(np.int64)
+    near_core = around(core_cube) > 0
+    return near_core[np.searchsorted(uniq, keys)]
+
+
+def _clusters(pts: np.ndarray, eps_m: float, min_events: int) -> np.ndarray:
     from sklearn.cluster import DBSCAN  # imported on use: scikit-learn takes seconds
 
-    pts = np.column_stack([x, y, days * (eps_m / eps_days)])
     return DBSCAN(eps=eps_m, min_samples=min_events, algorithm="ball_tree").fit(pts).labels_
 
 
@@ -133,10 +164,16 @@ def recurrent(
         ids = chosen["event_id"].to_numpy()
         grids = chosen["grid_code"].to_numpy(dtype=object)
         members, labels, offset = [], [], 0
-        for sel in pd.Series(cats).groupby(cats).indices.values():
+        pts = np.column_stack([x, y, days * (eps_m / eps_days)])
+        cat_index = pd.factorize(cats)[0].astype(np.int64)
+        candidates = np.flatnonzero(may_cluster(pts, cat_index, eps_m, min_events))
+        for sel in pd.Series(cat_index[candidates]).groupby(
+            cat_index[candidates]
+        ).indices.values():
+            sel = candidates[sel]
             if len(sel) < min_events:
                 continue
-            lab = _clusters(x[sel], y[sel], days[sel], eps_m, eps_days, min_events)
+            lab = _clusters(pts[sel], eps_m, min_events)
             keep = lab >= 0
             if keep.any():
                 members.append(sel[keep])

@@ -59,3 +59,25 @@ def test_filters_and_bad_parameters(events):
     with pytest.raises(AnalyticsInputError) as err:
         recurrent(ev, eps_m=0)
     assert err.value.field == "eps_m"
+
+
+def test_prefilter_gives_the_same_clusters_as_plain_dbscan():
+    from sklearn.cluster import DBSCAN
+
+    from gis_core.analytics.recurrent import may_cluster
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(0, 3000, 3000), 1000 + rng.normal(0, 20, 60)])
+    y = np.concatenate([rng.uniform(0, 3000, 3000), 2000 + rng.normal(0, 20, 60)])
+    days = np.concatenate([rng.uniform(0, 365, 3000), rng.uniform(100, 160, 60)])
+    pts = np.column_stack([x, y, days * 50 / 14])
+    keep = may_cluster(pts, np.zeros(len(pts), dtype=np.int64), 50.0, 5)
+    assert keep.mean() < 0.5  # most background points are dropped before DBSCAN
+    ours = np.full(len(pts), -1)
+    ours[keep] = DBSCAN(eps=50.0, min_samples=5).fit(pts[keep]).labels_
+    plain = DBSCAN(eps=50.0, min_samples=5).fit(pts).labels_
+    assert (ours >= 0).sum() > 40
+    # same partition: labels may be numbered differently
+    pairs = {(a, b) for a, b in zip(ours, plain, strict=True)}
+    assert len(pairs) == len(set(ours)) == len(set(plain))
+    assert ((ours == -1) == (plain == -1)).all()
