@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 
 from api.errors import PROBLEM_JSON
+from api.settings import get_batch_settings, get_interop_settings
 from gis_core.standards.limits import (
     BATCH_BODY_MAX_BYTES,
     BODY_MAX_BYTES,
@@ -91,10 +92,25 @@ def query_problem(raw: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _content_type(scope: Scope) -> bytes:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            return bytes(value).lower()
+    return b""
+
+
 def body_limit(scope: Scope) -> int:
+    """The largest body this request may send: batches on /v1/locate (columnar bodies up
+    to the batch settings' bytes, spooled to disk), multipart photo uploads on Open311 up
+    to the media limit, everything else ``BODY_MAX_BYTES``."""
     path = scope.get("path", "")
+    ctype = _content_type(scope)
     if any(path == p or path.startswith(p + "/") for p in BATCH_PATHS):
+        if ctype and b"json" not in ctype:  # Arrow IPC, Parquet, CSV: read in blocks
+            return max(BATCH_BODY_MAX_BYTES, get_batch_settings().columnar_max_bytes)
         return BATCH_BODY_MAX_BYTES
+    if path.startswith("/open311/") and ctype.startswith(b"multipart/"):
+        return BODY_MAX_BYTES + get_interop_settings().open311_media_max_bytes
     return BODY_MAX_BYTES
 
 

@@ -98,11 +98,16 @@ def test_requests_are_paged_with_totals_and_links(
         assert error(http.get("/open311/v2/requests.json", params=bad), 400).startswith(name)
 
 
-def test_media_url_is_absolute(http: httpx.Client, base: str, posted: list[str]) -> None:
-    (doc,) = http.get(f"/open311/v2/requests/{posted[0]}.json").json()
+def test_media_url_is_absolute(
+    http: httpx.Client, base: str, env: Env, posted: list[str]
+) -> None:
+    keyed = {"api_key": env.keys["resident-app"]}  # anonymous readers get no photos (privacy)
+    (doc,) = http.get(f"/open311/v2/requests/{posted[0]}.json", params=keyed).json()
     assert doc["media_url"] == f"{base}/media/photos/2026-01-05/0000000000ab.jpg"
-    (other,) = http.get(f"/open311/v2/requests/{posted[1]}.json").json()
+    (other,) = http.get(f"/open311/v2/requests/{posted[1]}.json", params=keyed).json()
     assert other["media_url"] is None
+    (public,) = http.get(f"/open311/v2/requests/{posted[0]}.json").json()
+    assert public["media_url"] is None
 
 
 def test_errors_name_the_right_field(http: httpx.Client, env: Env) -> None:
@@ -111,8 +116,9 @@ def test_errors_name_the_right_field(http: httpx.Client, env: Env) -> None:
     assert error(post(http, env, service_code=SERVICE, lat=lat, long=200), 400).startswith("long:")
 
 
-def png(width: int = 4) -> bytes:
-    """A real PNG image (grey, ``width`` pixels square), made with zlib."""
+def png(width: int = 4, padding: int = 0) -> bytes:
+    """A real PNG image (grey, ``width`` pixels square), made with zlib; ``padding`` bytes
+    in an ancillary chunk make it as heavy as a camera photo."""
     import struct
     import zlib
 
@@ -126,14 +132,16 @@ def png(width: int = 4) -> bytes:
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
         + chunk(b"IDAT", zlib.compress(rows))
+        + (chunk(b"grDv", bytes(padding)) if padding else b"")
         + chunk(b"IEND", b"")
     )
 
 
 def test_multipart_photo_is_stored_and_served(base: str, env: Env) -> None:
-    """A form POST with a photo file, as Open311 apps send it (requests' multipart)."""
+    """A form POST with a photo file, as Open311 apps send it (requests' multipart); a
+    1 MB photo is far over the plain body limit, under the media limit."""
     lon, lat = env.point(STREET, 9)
-    photo = png()
+    photo = png(padding=1_000_000)
     form = {
         "service_code": SERVICE,
         "lat": str(lat),
@@ -149,7 +157,10 @@ def test_multipart_photo_is_stored_and_served(base: str, env: Env) -> None:
     )
     assert r.status_code == 200, r.text
     request_id = r.json()[0]["service_request_id"]
-    doc = GeoReport(f"{base}/open311/v2").get_service_request(request_id)
+    keyed = {"api_key": env.keys["resident-app"]}  # anonymous readers get no photos
+    (doc,) = requests.get(
+        f"{base}/open311/v2/requests/{request_id}.json", params=keyed, timeout=20
+    ).json()
     url = doc["media_url"]
     assert url.startswith(f"{base}/media/") and url.endswith(".png")
     served = requests.get(url, timeout=20)
