@@ -222,17 +222,18 @@ class EventWithActions(EventOut):
 
 class TaskOut(PassThrough):
     """A unit's part in the case: the lead (主办, derived from the case: ``id`` null), a
-    co-handling task (协办) or a call (街呼区应)."""
+    co-handling task (协办), a call (街呼区应) or a verification assignment (核查指派)."""
 
     id: int | None = None
     unit_id: int
     unit_name: str | None = None
-    role: Literal["lead", "co", "call"]
+    role: Literal["lead", "co", "call", "verify"]
     status: str = Field(description="open, accepted, returned, handled, answered, refused ...")
     status_label: str
     deadline_at: str | None = None
     done_at: str | None = None
     overdue: bool = False
+    assignee: str | None = Field(None, description="verify: the grid member assigned.")
 
 
 class EventDetail(EventWithActions):

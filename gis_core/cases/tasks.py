@@ -1,7 +1,8 @@
 """Co-handling tasks and calls as a pure state machine (主办/协办, 街呼区应).
 
 A co-unit's task (``co``) is accepted, returned with a reason, or handled with feedback; a
-call from a street to a district body (``call``) is answered or refused with a reason.
+call from a street to a district body (``call``) is answered or refused with a reason; a
+verification assignment (``verify``) ends with the case's own verify_pass/verify_fail.
 The office (dispatcher, supervisor, admin, system) urges, escalates or cancels a running
 task. Refusals reuse the loop's errors, so the API answers them like case actions: 409 for
 an action not possible from the task's status, 403 for a role or unit that may not act,
@@ -29,9 +30,9 @@ _EDGES: dict[str, tuple[frozenset[str], frozenset[str], str | None, str]] = {
     "handle": (frozenset({"co"}), TASK_RUNNING, "handled", _UNIT),
     "answer": (frozenset({"call"}), TASK_RUNNING, "answered", _UNIT),
     "refuse": (frozenset({"call"}), TASK_RUNNING, "refused", _UNIT),
-    "urge": (frozenset({"co", "call"}), TASK_RUNNING, None, _OFFICE),
-    "escalate": (frozenset({"co", "call"}), TASK_RUNNING, None, _OFFICE),
-    "cancel": (frozenset({"co", "call"}), TASK_RUNNING, "cancelled", _OFFICE),
+    "urge": (frozenset({"co", "call", "verify"}), TASK_RUNNING, None, _OFFICE),
+    "escalate": (frozenset({"co", "call", "verify"}), TASK_RUNNING, None, _OFFICE),
+    "cancel": (frozenset({"co", "call", "verify"}), TASK_RUNNING, "cancelled", _OFFICE),
 }
 #: Task actions that need a reason in ``note``.
 TASK_REASON_REQUIRED = frozenset({"return", "refuse", "cancel"})

@@ -211,8 +211,14 @@ EVENT_SOURCES: tuple[str, ...] = tuple(SOURCE_LABELS)
 # --- cross-department tasks and follow-up (事项清单 / 主办协办 / 街呼区应 / 回访) ---------
 
 #: A unit's part in a case: ``lead`` (主办, the case's own unit, shown from the case),
-#: ``co`` (协办, a task of its own), ``call`` (街呼区应: a street calls a district body).
-TASK_ROLE_LABELS: dict[str, str] = {"lead": "主办", "co": "协办", "call": "街呼区应"}
+#: ``co`` (协办, a task of its own), ``call`` (街呼区应: a street calls a district body),
+#: ``verify`` (核查: the event grid's grid member is assigned the site check).
+TASK_ROLE_LABELS: dict[str, str] = {
+    "lead": "主办",
+    "co": "协办",
+    "call": "街呼区应",
+    "verify": "核查指派",
+}
 TASK_ROLES: tuple[str, ...] = tuple(TASK_ROLE_LABELS)
 #: Task statuses; ``open`` and ``accepted`` are still running (block verification/closing).
 TASK_STATUS_LABELS: dict[str, str] = {

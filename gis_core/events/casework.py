@@ -38,6 +38,7 @@ from gis_core.storage.models import (
     EventTask,
     EventTaskHistory,
     ResponsibleUnit,
+    UnitMember,
 )
 
 MAX_PHOTOS = 20
@@ -159,6 +160,89 @@ def _co_tasks(
         add_task(session, event.id, unit.id, "co", actor, at, deadline, "协办")
 
 
+VERIFIER_TITLES = ("专职网格员", "网格长", "兼职网格员")
+"""Which grid-team member verifies, in order of preference (titles of the staff data)."""
+_DEFAULT_VERIFY_LIMIT = TimeLimit(4, "working_hours")
+
+
+def _assign_verification(
+    session: Session, event: Event, entry: Entry | None, actor: Actor, at: datetime
+) -> None:
+    """After handling: a ``verify`` task for the event grid's team, naming its member.
+
+    The nearest member by live position is the field package's job; until then the grid
+    team of the event's grid (staff data) verifies, a full-time member first."""
+    if event.grid_code is None:
+        return
+    running = session.scalar(
+        select(EventTask.id).where(
+            EventTask.event_id == event.id,
+            EventTask.role == "verify",
+            EventTask.status.in_(TASK_RUNNING),
+        )
+    )
+    team = session.scalars(
+        select(ResponsibleUnit)
+        .where(ResponsibleUnit.kind == "grid_team", ResponsibleUnit.area_code == event.grid_code)
+        .order_by(ResponsibleUnit.id)
+    ).first()
+    if running is not None or team is None:
+        return
+    members = session.execute(
+        select(UnitMember.name, UnitMember.role, UnitMember.user_id).where(
+            UnitMember.unit_id == team.id
+        )
+    ).all()
+    rank = {title: i for i, title in enumerate(VERIFIER_TITLES)}
+    pick = min(members, key=lambda m: (rank.get(m.role, 99), m.name), default=None)
+    hours = entry.verification_limit_hours if entry is not None else None
+    limit = TimeLimit(hours, "working_hours") if hours else _DEFAULT_VERIFY_LIMIT
+    assignee = None if pick is None else (pick.user_id or pick.name)
+    add_task(
+        session,
+        event.id,
+        team.id,
+        "verify",
+        actor,
+        at,
+        deadline_for(at, limit),
+        "核查指派",
+        assignee=assignee,
+    )
+
+
+def _finish_verification(session: Session, event_id: int, actor: Actor, at: datetime) -> None:
+    """verify_pass / verify_fail ends the running verification assignment."""
+    tasks = session.scalars(
+        select(EventTask).where(
+            EventTask.event_id == event_id,
+            EventTask.role == "verify",
+            EventTask.status.in_(TASK_RUNNING),
+        )
+    ).all()
+    for task in tasks:
+        seq = 1 + len(
+            session.scalars(
+                select(EventTaskHistory.id).where(EventTaskHistory.task_id == task.id)
+            ).all()
+        )
+        session.add(
+            EventTaskHistory(
+                task_id=task.id,
+                seq=seq,
+                action="handle",
+                from_status=task.status,
+                to_status="handled",
+                actor=actor.id,
+                actor_role=actor.role.value,
+                note="核查完成",
+                at=at,
+            )
+        )
+        task.status, task.done_at = "handled", at
+        task.on_time = None if task.deadline_at is None else at <= task.deadline_at
+
+
 def case_facts(session: Session, event_id: int) -> CaseFacts:
     """What is on record for the closure standard."""
     photos = session.scalar(
@@ -244,6 +328,8 @@ def act(
         entry = governing_entry(ctx, session, event)
         if act_enum is Action.DISPATCH:
             _co_tasks(session, event, entry, co_unit_ids, co_limit, actor, at)
+        if act_enum is Action.HANDLE:
+            _assign_verification(session, event, entry, actor, at)
         if kind is not None and act_enum is not None:
             session.add_all(
                 Attachment(event_id=event.id, kind=kind, url=url, filename=url.rsplit("/", 1)[-1])
@@ -253,6 +339,8 @@ def act(
         if act_enum in (Action.VERIFY_PASS, Action.CLOSE):
             standard = entry.closure if entry is not None else ClosureStandard()
             check_closure(act_enum, standard, case_facts(session, event.id))
+        if act_enum in (Action.VERIFY_PASS, Action.VERIFY_FAIL):
+            _finish_verification(session, event.id, actor, at)
         if act_enum is Action.CLOSE and event.reporter_phone:
             session.add(EventFollowUp(event_id=event.id, status="pending", created_at=at))
 

@@ -90,6 +90,7 @@ def task_view(task: EventTask, unit_name: str | None, now: datetime) -> dict[str
         "urge_count": task.urge_count,
         "escalated": task.escalated,
         "feedback": task.feedback,
+        "assignee": task.assignee,
     }
 
 

@@ -131,6 +131,9 @@ def test_co_unit_and_after_photo_gate_closing(api: Api, env: Env) -> None:
     lead = env.handler(unit_code(env, lead_unit))
     co_handler = env.handler("340111-SJJ")
     api.ok(eid, lead, "handle", note="已处置")  # no photo yet
+    verify = [t for t in detail(api, eid)["tasks"] if t["role"] == "verify"]
+    assert len(verify) == 1 and verify[0]["status"] == "open" and verify[0]["assignee"]
+    assert verify[0]["role_label"] == "核查指派" and verify[0]["deadline_at"]
     refused = problem(api.act(eid, "verifier", "verify_pass"), 409)
     assert refused["missing"] == ["co_tasks_done"] and str(co_task) in refused["detail"]
 
@@ -143,6 +146,8 @@ def test_co_unit_and_after_photo_gate_closing(api: Api, env: Env) -> None:
     problem(task_act(api, eid, 999999, co_handler, "handle", note="x"), 404)
 
     api.ok(eid, "verifier", "verify_pass")
+    verify = [t for t in detail(api, eid)["tasks"] if t["role"] == "verify"]
+    assert [t["status"] for t in verify] == ["handled"]
     refused = problem(api.act(eid, DISTRICT, "close"), 409)
     assert refused["missing"] == ["after_photo"]
     # the lead unit adds the after-photo (补充材料); then closing succeeds
