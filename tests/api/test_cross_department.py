@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from gis_core.cli import register_commands
 from gis_core.events.service import EventService
 from gis_core.field.members import set_duty
 from gis_core.field.tracks import ingest
-from gis_core.reports.schedule import URGE_EVERY, due_periods, report_file, tick
+from gis_core.reports.schedule import URGE_EVERY, Ticker, due_periods, report_file, tick
 from gis_core.storage.models import ResponsibleUnit, UnitMember
 from gis_core.storage.models.field import Dispatch
 from tests.api.test_events_api import (
@@ -579,6 +580,14 @@ def test_casework_tick_urges_once_per_interval_and_writes_due_reports(
     ]
     bad = runner.invoke(cli_app, ["casework", "tick", "--url", env.url_text, "--area", "12x"])
     assert bad.exit_code == 2
+    # `gridgov serve --casework-every` runs the same tick on a background thread
+    ticker = Ticker(service, 3600.0)
+    ticker.start()
+    waited = time.monotonic() + 60
+    while ticker.ticks == 0 and time.monotonic() < waited:
+        time.sleep(0.05)
+    ticker.stop()
+    assert ticker.ticks == 1
 
 
 def test_reports_are_cached_per_data_version_and_never_hold_a_thread(
