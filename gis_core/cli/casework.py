@@ -1,4 +1,5 @@
-"""`gridgov casework tick`: urge and escalate overdue co-tasks, write due periodic reports.
+"""`gridgov casework tick`: urge and escalate overdue co-tasks, write due periodic reports;
+`gridgov casework team`: define a joint team (4+X).
 
 Run it from cron (e.g. every 10 minutes) or let `gridgov serve --casework-every SECONDS`
 run the same tick in the background (gis_core.reports.schedule).
@@ -83,6 +84,28 @@ def tick(
     typer.echo(json.dumps(result, ensure_ascii=False))
 
 
+def team(
+    code: Annotated[str, typer.Argument(help="The team's unit code, e.g. 340111-4X.")],
+    name: Annotated[str, typer.Option("--name", help="e.g. 包河区4+X联合执法队.")],
+    member: Annotated[
+        list[str], typer.Option("--member", help="A member unit's code; repeat (2..20).")
+    ],
+    area: Annotated[str | None, typer.Option("--area", help="The team's area code.")] = None,
+    url: UrlOpt = None,
+) -> None:
+    """Define (or redefine) a joint team (联合执法队, 4+X) that can lead cases."""
+    from gis_core.events.reports import IntakeRejected
+    from gis_core.events.service import EventService
+    from gis_core.events.teams import define_team
+
+    try:
+        defined = define_team(EventService(_store(url)), code, name, member, area)
+    except IntakeRejected as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(defined, ensure_ascii=False))
+
+
 def register(app: typer.Typer) -> None:
     casework_app.command("tick")(user_errors(tick))
+    casework_app.command("team")(user_errors(team))
     app.add_typer(casework_app, name="casework")

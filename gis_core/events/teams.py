@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from gis_core.events.context import EventContext
 from gis_core.events.reports import IntakeRejected
+from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.models import JointTeamMember, ResponsibleUnit
 
 TEAM_KIND = "joint_team"
 MAX_MEMBERS = 20
 MAX_NAME = 200
+MAX_CODE = 32
 
 
 def define_team(
@@ -37,6 +39,12 @@ def define_team(
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise IntakeRejected("name", f"name is 1..{MAX_NAME} characters")
+    if area_code is not None and not (
+        area_code.isdigit() and len(area_code) in ADMIN_CODE_LENGTHS.values()
+    ):
+        raise IntakeRejected("area_code", "area_code is a 6, 9, 12 or 15-digit code")
+    if not code or len(code) > MAX_CODE:
+        raise IntakeRejected("code", f"code is 1..{MAX_CODE} characters")
     codes = list(dict.fromkeys(c.strip() for c in member_codes if c and c.strip()))
     if not 2 <= len(codes) <= MAX_MEMBERS:
         raise IntakeRejected("member_unit_codes", f"a joint team has 2..{MAX_MEMBERS} member units")

@@ -685,3 +685,12 @@ def test_a_joint_team_leads_a_case_and_shows_its_members(api: Api, env: Env) -> 
     assert [m["code"] for m in lead["team_members"]] == four_x[:4]
     assert tasks[1]["role"] == "co" and tasks[1]["team_members"] is None
     assert api.ok(e["id"], env.handler("340111-4X"), "handle")["status"] == "handled"
+    # the CLI defines teams too
+    register_commands()
+    runner = CliRunner()
+    args = ["casework", "team", "340111-4X", "--name", "包河区4+X联合执法队", "--url", env.url_text]
+    done = runner.invoke(cli_app, [*args, *(x for c in four_x for x in ("--member", c))])
+    assert done.exit_code == 0, done.output
+    assert len(json.loads(done.stdout.strip().splitlines()[-1])["members"]) == 5
+    bad = runner.invoke(cli_app, [*args, "--member", "340111-CGJ", "--member", "nope"])
+    assert bad.exit_code == 2 and "nope" in bad.output
