@@ -50,6 +50,7 @@ from api.settings import (
 )
 from gis_core.boundaries.generations import LookupService
 from gis_core.events import EventService
+from gis_core.field.verifier import NearestVerifier
 from gis_core.storage import Store
 
 
@@ -70,6 +71,7 @@ def create_app(
         app.state.store = store
         app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
         app.state.events = EventService(store, app.state.lookup)
+        app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
         yield

@@ -23,6 +23,7 @@ from api.settings import (
     StreamSettings,
     get_analytics_settings,
     get_field_settings,
+    get_report_settings,
 )
 from gis_core.analytics.service import AnalyticsService
 from gis_core.boundaries.generations import LookupService
@@ -30,6 +31,7 @@ from gis_core.boundaries.mapit import MapItAreas
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventService
 from gis_core.events.related import NearbyComponents
+from gis_core.reports.cache import ReportCache
 from gis_core.spatial.crs import parse_crs
 from gis_core.storage import Store
 from gis_core.storage.types import TIME_YEARS, plausible_time
@@ -243,3 +245,19 @@ def get_analytics(request: Request) -> AnalyticsService:
 
 
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
+# -- area health reports (issue 16) -------------------------------------------------------
+
+
+def get_report_cache(request: Request) -> ReportCache:
+    """Rendered reports and their render pool, made on first use."""
+    state = request.app.state
+    found = getattr(state, "report_cache", None)
+    if found is None:
+        with _LOCK:
+            found = getattr(state, "report_cache", None)
+            if found is None:
+                found = state.report_cache = ReportCache(get_report_settings().cache_items)
+    return found
+
+
+ReportCacheDep = Annotated[ReportCache, Depends(get_report_cache)]

@@ -234,6 +234,9 @@ class TaskOut(PassThrough):
     done_at: str | None = None
     overdue: bool = False
     assignee: str | None = Field(None, description="verify: the grid member assigned.")
+    team_members: list[dict[str, Any]] | None = Field(
+        None, description="When the unit is a joint team (4+X): its member units, in order."
+    )
 
 
 class EventDetail(EventWithActions):
@@ -243,6 +246,11 @@ class EventDetail(EventWithActions):
     duplicates: list[DuplicateRef] = Field(default_factory=list)
     tasks: list[TaskOut] = Field(default_factory=list)
     followups: list[dict[str, Any]] = Field(default_factory=list)
+    filing: dict[str, Any] | None = Field(
+        None,
+        description="The catalogue's filing limit (立案时限) as a deadline from the report: "
+        "limit_hours, body, deadline_at, filed_at, overdue, on_time; null without one.",
+    )
 
 
 class EventCreated(EventOut):

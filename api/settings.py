@@ -218,3 +218,20 @@ class BatchSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_batch_settings() -> BatchSettings:
     return BatchSettings()
+# -- issue 16 (cross-department cases, second pass): area health reports ---------------
+
+
+class ReportSettings(BaseSettings):
+    """Area health reports, from GRIDGOV_REPORT_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_REPORT_", env_file=".env", extra="ignore")
+
+    wait_seconds: float = 20.0
+    """How long a request awaits a rendering report (no server thread held) before 202."""
+    cache_items: int = 64
+    """Rendered reports kept per process (keyed by area, period, format, data version)."""
+
+
+@lru_cache(maxsize=1)
+def get_report_settings() -> ReportSettings:
+    return ReportSettings()

@@ -5,7 +5,8 @@ One SQLite database seeded with the sample district and its generated catalogue,
 - loop actions: ``file`` then ``dispatch`` per event through the events service (the
   catalogue's rules: version pin, entry lookup, co-tasks) beside the same actions through
   the plain persisted loop (``gis_core.events.loop.act``, the peer), p50/p99 ms;
-- an area report for one street and month: figures, HTML, PDF, p50 ms over a few runs.
+- an area report for one street and month: figures, HTML, PDF, p50 ms over a few runs;
+  then the API's cached path (gis_core.reports.cache): one cold PDF beside cache hits.
 
     python benchmarks/bench_casework.py              # 200 events per path
     python benchmarks/bench_casework.py --events 50
@@ -29,6 +30,7 @@ from gis_core.events import loop
 from gis_core.events.loader import reports_from_frame
 from gis_core.events.service import EventService
 from gis_core.reports import area_report, parse_period, render_html, render_pdf
+from gis_core.reports.cache import ReportCache
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
@@ -95,6 +97,24 @@ def main() -> None:
                 f"| {name} | {len(values)} | {np.percentile(np.asarray(values) * 1000, 50):.0f} |"
             )
         print(f"\nPDF size {len(pdf) / 1024:.0f} KiB (font subset embedded)")
+        # the API path: ReportCache (own render pool, keyed by data version); a cold PDF
+        # renders once, then each request costs the fingerprint query and a lookup
+        cache = ReportCache()
+        t0 = time.perf_counter()
+        cache.get(service, street, period, "pdf")
+        cold = time.perf_counter() - t0
+        hits = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            cache.get(service, street, period, "pdf")
+            hits.append(time.perf_counter() - t0)
+        cache.close()
+        print("\n| cached PDF (API path) | runs | p50 / p99 ms |")
+        print("|---|---|---|")
+        print(f"| cold (figures + render, peer) | 1 | {cold * 1000:.0f} |")
+        h = np.asarray(hits) * 1000
+        print(f"| hit (data version + lookup) | {len(h)} | "
+              f"{np.percentile(h, 50):.1f} / {np.percentile(h, 99):.1f} |")
         store.dispose()
 
 

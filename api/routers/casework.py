@@ -24,6 +24,7 @@ from gis_core.events import EventFilter
 from gis_core.events.casework import add_photos
 from gis_core.events.followup import casework_indicators, record
 from gis_core.events.tasks import act_on_task, call_units, list_tasks, urge_overdue
+from gis_core.events.teams import define_team, list_teams
 from gis_core.storage.types import INTEGER_MAX
 
 router = APIRouter(prefix="/v1", tags=["casework"])
@@ -194,3 +195,34 @@ def indicators(
     area = caller_filter(EventFilter(), principal).jurisdiction
     body = casework_indicators(service, start, end, area)
     return {"from": start.isoformat(), "to": end.isoformat(), **body}
+
+
+# -- joint teams (联合执法队, 4+X) -----------------------------------------------------------
+
+
+class TeamIn(BaseModel):
+    """A joint team: its name and member units (codes, in order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["包河区4+X联合执法队"])
+    member_unit_codes: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        min_length=2, max_length=20, description="e.g. city management, market supervision, "
+        "police, traffic police + others",
+    )
+    area_code: str | None = Field(None, pattern=r"^\d{6}(\d{3}){0,3}$")
+
+
+@router.put("/joint-teams/{code}", summary="Define a joint team (admin); it can lead cases")
+def put_team(
+    code: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.+-]+$")],
+    body: TeamIn,
+    principal: Annotated[Principal, Depends(require("admin"))],
+    service: EventsDep,
+) -> dict[str, Any]:
+    return define_team(service, code, body.name, body.member_unit_codes, body.area_code)
+
+
+@router.get("/joint-teams", summary="Joint teams and their member units")
+def get_teams(principal: Reader, service: EventsDep) -> list[dict[str, Any]]:
+    return list_teams(service)

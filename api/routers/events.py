@@ -54,6 +54,7 @@ from gis_core.cases.indicators import GROUP_COLUMNS
 from gis_core.cases.vocab import STATUS_VALUES
 from gis_core.events import EventFilter, EventReport
 from gis_core.events.access import check_unit_for, event_visible
+from gis_core.events.casework import filing_deadline
 from gis_core.events.followup import followups
 from gis_core.events.queries import decode_cursor, encode_cursor
 from gis_core.events.related import duplicates
@@ -239,6 +240,7 @@ def get_event(
     event["duplicates"] = duplicates(service.store, event, principal.jurisdiction)
     event["tasks"] = list_tasks(service, event_id, actor_or_none(principal))
     event["followups"] = followups(service, event_id)
+    event["filing"] = filing_deadline(service, event_id)
     return event
 
 

@@ -159,14 +159,18 @@ def _jurisdiction(principal: Principal | None) -> str | None:
     return None if principal is None else principal.jurisdiction
 
 
-def _public(settings: Any, principal: Principal | None) -> o311.PublicSubset | None:
-    """The public subset an anonymous reader is limited to; None for a known caller."""
+def _public(
+    settings: Any, principal: Principal | None, service: Any
+) -> o311.PublicSubset | None:
+    """The public subset an anonymous reader is limited to (never the classes the matter
+    catalogue makes private); None for a known caller."""
     if principal is not None:
         return None
     return o311.PublicSubset(
         tuple(settings.public_sources),
         tuple(settings.public_categories),
         settings.public_decimals,
+        hidden=service.catalogue.private_classes(),
     )
 
 
@@ -356,7 +360,7 @@ def list_requests(
         limit=size,
         offset=(number - 1) * size,
         media_base=media_base(request, interop),
-        public=_public(settings, principal),
+        public=_public(settings, principal, service),
         server=str(request.base_url),
     )
     headers = page_headers(request, number, size, total)
@@ -388,7 +392,7 @@ def get_request(
         ids=[int(service_request_id)],
         jurisdiction=_jurisdiction(principal),
         media_base=media_base(request, interop),
-        public=_public(settings, principal),
+        public=_public(settings, principal, service),
         server=str(request.base_url),
     )
     if not documents:
@@ -406,7 +410,7 @@ def get_token(
     settings: Open311SettingsDep,
 ) -> Response:
     event_id = o311.Open311Requests(service).by_token(
-        token, _jurisdiction(principal), _public(settings, principal)
+        token, _jurisdiction(principal), _public(settings, principal, service)
     )
     if event_id is None:
         raise EventNotFound(f"no token {token}")

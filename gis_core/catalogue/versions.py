@@ -109,6 +109,16 @@ class Catalogue:
             self._cache[version_id] = table
         return table
 
+    def private_classes(self) -> tuple[tuple[str, str], ...]:
+        """(class code, area prefix; "" = everywhere) of the current version's private
+        entries: events of these never reach anonymous or public readers."""
+        with self.store.session(write=False) as session:
+            version = self.current_id(session)
+            if version is None:
+                return ()
+            table = self._entries(session, version)
+        return tuple(sorted(k for k, e in table.items() if e.visibility == "private"))
+
     def entry_for(
         self, session: Session, version_id: int | None, category_code: str | None, area: str | None
     ) -> Entry | None:

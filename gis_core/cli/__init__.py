@@ -17,6 +17,7 @@ def register_commands() -> None:
     """Add every command group to ``app`` (lazily, so `import gis_core.cli` stays cheap)."""
     from gis_core.cli import (
         calendar,
+        casework,
         catalogue,
         db,
         demo,
@@ -39,6 +40,7 @@ def register_commands() -> None:
     demo.register(app)
     integrations_cli.register(app)  # devices, ingest, outbox, platforms
     catalogue.register(app)
+    casework.register(app)  # casework tick (issue 16)
     grids.register(app)
     field_cli.register(app)
     calendar.register(app)

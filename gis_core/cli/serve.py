@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -63,6 +64,21 @@ def run_server(
         raise typer.Exit(status)
 
 
+class Together:
+    """Several background services started and stopped as one."""
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts = parts
+
+    def start(self) -> None:
+        for part in self.parts:
+            part.start()
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            part.stop()
+
+
 def serve(
     url: UrlOpt = None,
     host: HostOpt = "127.0.0.1",
@@ -76,6 +92,18 @@ def serve(
     deliver_outbox: Annotated[
         bool, typer.Option("--deliver-outbox", help="Also deliver the outbox to webhooks.")
     ] = False,
+    casework_every: Annotated[
+        float | None,
+        typer.Option(
+            "--casework-every",
+            min=10.0,
+            help="Also run `gridgov casework tick` every this many seconds.",
+        ),
+    ] = None,
+    reports_out: Annotated[
+        Path | None,
+        typer.Option("--reports-out", help="With --casework-every: folder for due reports."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     from gis_core.storage import Store
@@ -87,6 +115,14 @@ def serve(
         from gis_core.integrations.runtime import Background
 
         background = Background(store, broker=mqtt, deliver=deliver_outbox)
+    if casework_every is not None:
+        from gis_core.events.service import EventService
+        from gis_core.reports.schedule import Ticker
+
+        ticker = Ticker(EventService(store), casework_every, out=reports_out)
+        background = ticker if background is None else Together(background, ticker)
+    elif reports_out is not None:
+        raise typer.BadParameter("--reports-out goes with --casework-every")
     run_server(host, port, url, workers, log_level, background)
 
 

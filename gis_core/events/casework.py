@@ -165,15 +165,33 @@ VERIFIER_TITLES = ("专职网格员", "网格长", "兼职网格员")
 _DEFAULT_VERIFY_LIMIT = TimeLimit(4, "working_hours")
 
 
-def _assign_verification(
-    session: Session, event: Event, entry: Entry | None, actor: Actor, at: datetime
-) -> None:
-    """After handling: a ``verify`` task for the event grid's team, naming its member.
+def _choose_verifier(ctx: EventContext, event_id: int, at: datetime) -> dict[str, Any] | None:
+    """The context's verifier's choice (nearest member by live position), read before the
+    action's transaction so no row lock is held while the positions are ranked."""
+    verifier = getattr(ctx, "verifier", None)
+    if verifier is None:
+        return None
+    with ctx.session(write=False) as session:
+        row = session.execute(
+            select(Event.lon, Event.lat, Event.grid_code).where(Event.id == event_id)
+        ).first()
+    if row is None:
+        return None
+    return verifier.choose(row.lon, row.lat, row.grid_code, at)
 
-    The nearest member by live position is the field package's job; until then the grid
-    team of the event's grid (staff data) verifies, a full-time member first."""
-    if event.grid_code is None:
-        return
+
+def _assign_verification(
+    session: Session,
+    event: Event,
+    entry: Entry | None,
+    actor: Actor,
+    at: datetime,
+    choice: dict[str, Any] | None = None,
+) -> bool:
+    """After handling: a ``verify`` task naming who verifies, and why (the task's first
+    history note). ``choice`` is the nearest grid member with a fresh fix (see
+    gis_core.field.verifier); without one the event grid's own team verifies, a
+    full-time member first. True when the task was created from ``choice``."""
     running = session.scalar(
         select(EventTask.id).where(
             EventTask.event_id == event.id,
@@ -181,13 +199,32 @@ def _assign_verification(
             EventTask.status.in_(TASK_RUNNING),
         )
     )
+    if running is not None:
+        return False
+    hours = entry.verification_limit_hours if entry is not None else None
+    limit = TimeLimit(hours, "working_hours") if hours else _DEFAULT_VERIFY_LIMIT
+    team = None
+    if choice is not None:
+        team = session.scalars(
+            select(ResponsibleUnit).where(ResponsibleUnit.code == choice["unit_code"])
+        ).first()
+    if team is not None and choice is not None:
+        note = (
+            f"核查指派（就近）：{choice['name']}（{choice['role']}），距事发点 "
+            f"{choice['distance_m']:.0f} 米，最近定位 {choice['last_seen'][:16]}"
+        )
+        add_task(session, event.id, team.id, "verify", actor, at, deadline_for(at, limit),
+                 note[:500], assignee=str(choice["name"])[:100])
+        return True
+    if event.grid_code is None:
+        return False
     team = session.scalars(
         select(ResponsibleUnit)
         .where(ResponsibleUnit.kind == "grid_team", ResponsibleUnit.area_code == event.grid_code)
         .order_by(ResponsibleUnit.id)
     ).first()
-    if running is not None or team is None:
-        return
+    if team is None:
+        return False
     members = session.execute(
         select(UnitMember.name, UnitMember.role, UnitMember.user_id).where(
             UnitMember.unit_id == team.id
@@ -195,20 +232,13 @@ def _assign_verification(
     ).all()
     rank = {title: i for i, title in enumerate(VERIFIER_TITLES)}
     pick = min(members, key=lambda m: (rank.get(m.role, 99), m.name), default=None)
-    hours = entry.verification_limit_hours if entry is not None else None
-    limit = TimeLimit(hours, "working_hours") if hours else _DEFAULT_VERIFY_LIMIT
     assignee = None if pick is None else (pick.user_id or pick.name)
-    add_task(
-        session,
-        event.id,
-        team.id,
-        "verify",
-        actor,
-        at,
-        deadline_for(at, limit),
-        "核查指派",
-        assignee=assignee,
+    why = "核查指派（本网格）：无在岗网格员的新近定位，由事发网格" + (
+        f"{pick.role}{pick.name}核查" if pick is not None else "网格队核查"
     )
+    add_task(session, event.id, team.id, "verify", actor, at, deadline_for(at, limit),
+             why, assignee=assignee)
+    return False
 
 
 def _finish_verification(session: Session, event_id: int, actor: Actor, at: datetime) -> None:
@@ -244,12 +274,21 @@ def _finish_verification(session: Session, event_id: int, actor: Actor, at: date
 
 
 def case_facts(session: Session, event_id: int) -> CaseFacts:
-    """What is on record for the closure standard."""
-    photos = session.scalar(
+    """What is on record for the closure standard. Evidence from before the latest reopen
+    (重新办理) does not count: the rework needs its own photo, measurement and check."""
+    reopened_seq, reopened_at = session.execute(
+        select(func.max(EventHistory.seq), func.max(EventHistory.at)).where(
+            EventHistory.event_id == event_id, EventHistory.action == Action.REOPEN.value
+        )
+    ).one()
+    photo_query = (
         select(func.count())
         .select_from(Attachment)
         .where(Attachment.event_id == event_id, Attachment.kind == "after_photo")
     )
+    if reopened_at is not None:
+        photo_query = photo_query.where(Attachment.created_at >= reopened_at)
+    photos = session.scalar(photo_query)
     tasks = session.execute(
         select(EventTask.id, EventTask.status).where(
             EventTask.event_id == event_id, EventTask.role == "co"
@@ -260,6 +299,7 @@ def case_facts(session: Session, event_id: int) -> CaseFacts:
         .where(
             EventHistory.event_id == event_id,
             EventHistory.action.in_((Action.HANDLE.value, Action.VERIFY_PASS.value)),
+            EventHistory.seq > (reopened_seq or 0),
         )
         .order_by(EventHistory.seq)
     ).all()
@@ -312,6 +352,8 @@ def act(
             raise IntakeRejected("lon", "a position goes with verify_pass (the verifier's)")
         params["site"] = _site(ctx, event_id, float(lon), float(lat))
     kind = {Action.HANDLE: "after_photo", Action.VERIFY_PASS: "verify_photo"}.get(act_enum)
+    choice = _choose_verifier(ctx, event_id, at) if act_enum is Action.HANDLE else None
+    chosen = [False]
 
     def also(event: Event) -> None:
         session = object_session(event)
@@ -329,7 +371,7 @@ def act(
         if act_enum is Action.DISPATCH:
             _co_tasks(session, event, entry, co_unit_ids, co_limit, actor, at)
         if act_enum is Action.HANDLE:
-            _assign_verification(session, event, entry, actor, at)
+            chosen[0] = _assign_verification(session, event, entry, actor, at, choice)
         if kind is not None and act_enum is not None:
             session.add_all(
                 Attachment(event_id=event.id, kind=kind, url=url, filename=url.rsplit("/", 1)[-1])
@@ -344,7 +386,7 @@ def act(
         if act_enum is Action.CLOSE and event.reporter_phone:
             session.add(EventFollowUp(event_id=event.id, status="pending", created_at=at))
 
-    return loop_act(
+    result = loop_act(
         ctx,
         event_id,
         action,
@@ -356,6 +398,36 @@ def act(
         also=also,
         **params,
     )
+    if chosen[0] and choice is not None:
+        ctx.verifier.record(event_id, choice)  # type: ignore[attr-defined]
+    return result
+
+
+def filing_deadline(ctx: EventContext, event_id: int) -> dict[str, Any] | None:
+    """The catalogue's filing time limit (立案时限) as a deadline from the report: the
+    pinned version's entry once the case has one, else the current version's. None when
+    the class sets no filing limit."""
+    now = current_time()
+    with ctx.session(write=False) as session:
+        event = session.get(Event, event_id)
+        if event is None:
+            raise EventNotFound(f"no event {event_id}")
+        version = event.catalogue_version_id
+        if version is None and event.version == 1:  # not acted on yet: today's catalogue
+            version = ctx.catalogue.current_id(session)
+        entry = ctx.catalogue.entry_for(session, version, event.category_code, event.grid_code)
+        if entry is None or not entry.filing_limit_hours:
+            return None
+        deadline = deadline_for(event.reported_at, TimeLimit(entry.filing_limit_hours))
+        filed = event.filed_at
+        return {
+            "limit_hours": entry.filing_limit_hours,
+            "body": entry.filing_body or None,
+            "deadline_at": deadline.astimezone(now.tzinfo).isoformat(),
+            "filed_at": None if filed is None else filed.astimezone(now.tzinfo).isoformat(),
+            "overdue": filed is None and deadline < now,
+            "on_time": None if filed is None else filed <= deadline,
+        }
 
 
 PHOTO_KINDS = ("after_photo", "verify_photo")
@@ -424,4 +496,12 @@ def _site(ctx: EventContext, event_id: int, lon: float, lat: float) -> dict[str,
     return {"lon": lon, "lat": lat, "distance_m": round(distance, 1)}
 
 
-__all__ = ["SITE_DISTANCE_M", "act", "add_photos", "add_task", "case_facts", "governing_entry"]
+__all__ = [
+    "SITE_DISTANCE_M",
+    "act",
+    "add_photos",
+    "add_task",
+    "case_facts",
+    "filing_deadline",
+    "governing_entry",
+]

@@ -48,6 +48,9 @@ class EventContext:
         self._projector: Projector | None = None
         self._catalogue: Catalogue | None = None
         self.counts = CountCache()  # per-status counts by filter (gis_core.events.counts)
+        self.verifier: Any = None
+        """Chooses who verifies a handled case (gis_core.field.verifier.NearestVerifier,
+        set by the app); None: the event grid's own member."""
         install = getattr(store, "install_schedules", None)
         if install is not None:  # holiday schedules an admin loaded (gridgov calendar load)
             install()

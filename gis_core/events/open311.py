@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.vocab import OPEN, Status
@@ -72,11 +72,28 @@ class PublicSubset:
     categories: tuple[str, ...] = ()
     """Class codes or prefixes (``06`` = a major class); empty = every class."""
     decimals: int = 3
+    hidden: tuple[tuple[str, str], ...] = ()
+    """(class code, area prefix) the matter catalogue makes private (visibility
+    ``private``; "" = everywhere): never shown, whatever the other settings."""
 
     def conditions(self) -> list[Any]:
         where: list[Any] = [Event.source.in_(list(self.sources))]
         if self.categories:
             where.append(or_(*(Event.category_code.startswith(c) for c in self.categories)))
+        if self.hidden:
+            grid = func.coalesce(Event.grid_code, "")
+            where.append(
+                not_(
+                    or_(
+                        *(
+                            and_(Event.category_code == c, grid.startswith(a))
+                            if a
+                            else Event.category_code == c
+                            for c, a in self.hidden
+                        )
+                    )
+                )
+            )
         return where
 
     def redact(self, document: dict[str, Any], status: str) -> dict[str, Any]:

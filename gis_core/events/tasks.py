@@ -9,7 +9,7 @@ case itself, shown as a ``lead`` task derived from the event.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +33,7 @@ from gis_core.cases.vocab import (
 from gis_core.events.casework import add_task, units_by_id
 from gis_core.events.context import Conflict, EventContext, EventNotFound, current_time
 from gis_core.events.reports import IntakeRejected
+from gis_core.events.teams import teams_of
 from gis_core.storage.models import Event, EventTask, EventTaskHistory, ResponsibleUnit
 
 CALL_UNIT_KINDS = frozenset({"district_centre", "bureau", "enterprise"})
@@ -142,12 +143,15 @@ def list_tasks(
             ).all()
         )
         history = _history(session, [t.id for t in tasks])
+        teams = teams_of(session, unit_ids)
         out = []
         lead = _lead(event, names.get(event.unit_id))
         if lead is not None:
+            lead["team_members"] = teams.get(event.unit_id)
             out.append(lead)
         for t in tasks:
             view = task_view(t, names.get(t.unit_id), now)
+            view["team_members"] = teams.get(t.unit_id)
             view["history"] = history[t.id]
             if actor is not None:
                 view["allowed_actions"] = task_actions(t.role, t.status, actor, t.unit_id)
@@ -280,17 +284,40 @@ def call_units(
     return [t for t in list_tasks(ctx, event_id) if t["role"] == "call"]
 
 
-def urge_overdue(ctx: EventContext, actor: Actor, now: datetime | None = None) -> dict[str, int]:
-    """Urge every running task past its deadline; escalate one urged twice already."""
+def urge_overdue(
+    ctx: EventContext,
+    actor: Actor,
+    now: datetime | None = None,
+    min_interval: timedelta | None = None,
+) -> dict[str, int]:
+    """Urge every running task past its deadline; escalate one urged twice already.
+
+    ``min_interval`` (a scheduler's tick) skips a task urged less than that long ago, so a
+    tick every few minutes urges a task once per interval, not once per tick."""
     now = now or current_time()
-    counts = {"urged": 0, "escalated": 0}
+    counts = {"urged": 0, "escalated": 0, "skipped": 0}
     with ctx.session() as session:
         tasks = session.scalars(
             select(EventTask).where(
                 EventTask.status.in_(("open", "accepted")), EventTask.deadline_at < now
             )
         ).all()
+        last_urge: dict[int, datetime] = {}
+        if min_interval is not None and tasks:
+            rows = session.execute(
+                select(EventTaskHistory.task_id, func.max(EventTaskHistory.at))
+                .where(
+                    EventTaskHistory.task_id.in_([t.id for t in tasks]),
+                    EventTaskHistory.action == "urge",
+                )
+                .group_by(EventTaskHistory.task_id)
+            ).all()
+            last_urge = {int(task_id): at for task_id, at in rows}
         for task in tasks:
+            last = last_urge.get(task.id)
+            if min_interval is not None and last is not None and now - last < min_interval:
+                counts["skipped"] += 1
+                continue
             _apply(session, task, "urge", actor, "超时自动催办", now)
             counts["urged"] += 1
             if task.urge_count >= ESCALATE_AFTER_URGES and not task.escalated:

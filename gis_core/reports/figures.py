@@ -3,7 +3,9 @@
 The counts follow ``gis_core.cases.indicators`` (closure and on-time rates for the period
 and the one before), events by class and source are those *reported* in the period, calls
 and satisfaction come from ``gis_core.events.followup``; hotspots and recurrent problems
-from :mod:`gis_core.reports.hotspots`. Jurisdiction: a caller asks only for an area inside
+(Gi* with FDR over the area's grids, space-time
+clusters) and the period's vital-sign alerts from :mod:`gis_core.reports.hotspots`, which
+calls gis_core.analytics. Jurisdiction: a caller asks only for an area inside
 its own (any other answers :class:`ReportNotFound`, like an unknown area).
 """
 
@@ -14,18 +16,20 @@ from typing import Any
 
 import pandas as pd
 
+from gis_core.analytics.source import store_events
 from gis_core.cases.indicators import indicators as compute_indicators
-from gis_core.cases.vocab import OPEN, SOURCE_LABELS, Status
+from gis_core.cases.vocab import OPEN, SOURCE_LABELS, STATUS_LABELS, Status
 from gis_core.events.context import EventContext, current_time
 from gis_core.events.followup import casework_indicators
-from gis_core.events.queries import EventFilter, events_frame
+from gis_core.events.queries import EventFilter, events_frame, list_events
 from gis_core.events.reports import event_class_names
-from gis_core.reports.hotspots import hotspots, recurrent
+from gis_core.reports.hotspots import hotspots, located, recurrent, vital_alerts
 from gis_core.reports.maps import grid_map_svg
 from gis_core.reports.periods import Period
 from gis_core.standards.codes import LEVEL_BY_LENGTH
 
 OVERDUE_LISTED = 20
+ALERTS_LISTED = 50
 
 
 class ReportNotFound(LookupError):
@@ -88,14 +92,33 @@ def area_report(
         & (open_now["dispatched_at"] < end)
     ].sort_values("deadline_at")
     grid_names = dict(zip(grids["code"], grids["name"], strict=True))
-    hot = [{**h, "grid_name": grid_names.get(h["grid_code"])} for h in hotspots(reported)]
+    spatial = store_events(
+        ctx, EventFilter(area=area_code, reported_from=start, reported_to=end)
+    )
+    spatial = located(spatial)
+    hot = [{**h, "grid_name": grid_names.get(h["grid_code"])} for h in hotspots(spatial, grids)]
     again = [
         {
             **r,
             "grid_name": grid_names.get(r["grid_code"]),
             "category_name": names.get(r["category_code"]),
         }
-        for r in recurrent(reported)
+        for r in recurrent(spatial)
+    ]
+    alert_views, _ = list_events(
+        ctx,
+        EventFilter(area=area_code, source="vitals", reported_from=start, reported_to=end),
+        limit=ALERTS_LISTED,
+        order="reported",
+        now=now,
+    )
+    alerts = [
+        {
+            **a,
+            "category_name": names.get(a["category_code"]),
+            "status_label": STATUS_LABELS.get(Status(a["status"]), a["status"]),
+        }
+        for a in vital_alerts(alert_views)
     ]
     casework = casework_indicators(ctx, start, end, area_code)
     grid_counts = reported.groupby("grid_code").size().to_dict()
@@ -135,5 +158,6 @@ def area_report(
         "satisfaction": casework["satisfaction"],
         "hotspots": hot,
         "recurrent": again,
+        "vital_alerts": alerts,
         "map_svg": grid_map_svg(grids, {k: int(v) for k, v in grid_counts.items()}),
     }

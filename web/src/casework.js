@@ -25,10 +25,12 @@ async function taskAction(ev, task, action) {
 export function renderTasks(ev) {
   const tasks = ev.tasks || [];
   const follow = ev.followups || [];
-  if (!tasks.length && !follow.length) return null;
+  if (!tasks.length && !follow.length && !ev.filing) return null;
   const rows = tasks.map((t) => h(`tr.task.task-${t.role}`, { id: t.id ? `task-${t.id}` : "task-lead" },
     h("td", t.role_label || t.role),
-    h("td", t.unit_name || `#${t.unit_id}`),
+    h("td", t.unit_name || `#${t.unit_id}`,
+      t.team_members ? h("div.team-members", `成员单位：${t.team_members.map((m) => m.name).join("、")}`) : "",
+      t.assignee ? h("div.assignee", `核查人：${t.assignee}`) : ""),
     h(`td.task-status.${t.status}`, t.status_label || t.status, t.overdue ? h("span.tag.overdue", "超期") : ""),
     h("td", fmtTime(t.deadline_at)),
     h("td", (t.allowed_actions || []).map((a) => h("button.small", {
@@ -36,8 +38,12 @@ export function renderTasks(ev) {
       on: { click: () => taskAction(ev, t, a) },
     }, taskLabel(a))))));
   const anyActions = tasks.some((t) => (t.allowed_actions || []).length);
+  const filing = ev.filing;
   return h("section#detail-tasks",
     h("h3", "主办与协办"),
+    filing ? h("p.filing", `立案时限：${fmtTime(filing.deadline_at)}`,
+      filing.filed_at ? `（${filing.on_time ? "按时" : "超时"}立案）` : "",
+      filing.overdue ? h("span.tag.overdue", "立案超期") : "") : null,
     tasks.length ? h("table.tasks",
       h("tr", h("th", "角色"), h("th", "单位"), h("th", "状态"), h("th", "时限"), h("th", "")),
       rows) : null,
@@ -118,9 +124,16 @@ async function downloadReport() {
   const format = $("#report-format").value;
   const msg = $("#report-status");
   msg.textContent = "生成中…";
-  const res = await fetch(state.api.url(`/v1/reports/${area}`, { period, format }),
-    { headers: { Authorization: `Bearer ${state.api.token}` } });
-  if (!res.ok) {
+  let res;
+  for (let i = 0; i < 60; i++) { // 202: still rendering on the server; ask again
+    res = await fetch(state.api.url(`/v1/reports/${area}`, { period, format }),
+      { headers: { Authorization: `Bearer ${state.api.token}` } });
+    if (res.status !== 202) break;
+    msg.textContent = "报告生成中，请稍候…";
+    const wait = Number(res.headers.get("Retry-After")) || 3;
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  }
+  if (!res.ok || res.status === 202) {
     const body = await res.json().catch(() => ({}));
     msg.textContent = `生成失败：${body.detail || res.status}`;
     return;

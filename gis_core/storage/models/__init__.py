@@ -48,6 +48,7 @@ from gis_core.storage.models.casework import (
     EventFollowUp,
     EventTask,
     EventTaskHistory,
+    JointTeamMember,
 )
 from gis_core.storage.models.events import (
     EVENT_TABLES,
@@ -139,6 +140,7 @@ __all__ = [
     "GenerationActivation",
     "GenerationPlan",
     "GenerationStep",
+    "JointTeamMember",
     "MediaBlob",
     "OutboxMessage",
     "OutboxTarget",

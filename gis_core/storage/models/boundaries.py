@@ -48,6 +48,7 @@ UNIT_KINDS = (
     "community_office",
     "grid_team",
     "enterprise",
+    "joint_team",  # 联合执法队 (4+X): members in joint_team_members (gis_core.events.teams)
     "other",
 )
 UNIT_ROLES = ("网格长", "专职网格员", "兼职网格员", "处置人员", "坐席员", "值班长", "负责人")

@@ -37,6 +37,7 @@ CASEWORK_TABLES = (
     "event_tasks",
     "event_task_history",
     "event_followups",
+    "joint_team_members",
 )
 
 
@@ -150,4 +151,22 @@ class EventFollowUp(Base):
             name="satisfaction",
         ),
         Index("ix_event_followups_event_id", "event_id"),
+    )
+
+
+class JointTeamMember(Base):
+    """A member unit of a joint team (联合执法队, e.g. 4+X): the team is a responsible unit
+    of kind ``joint_team`` that can lead a case; its members are units too (migration
+    0013_casework2)."""
+
+    __tablename__ = "joint_team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("responsible_units.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("responsible_units.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "unit_id"),
+        Index("ix_joint_team_members_team_id", "team_id"),
     )
