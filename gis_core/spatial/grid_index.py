@@ -87,11 +87,32 @@ def _polygon_edges(geoms: NDArray[np.object_]) -> tuple[NDArray[np.float64], Int
     return edges, owner
 
 
+_EDGE_CHUNK = 100_000
+"""Edges per step of `_touched_cells`: bounds the build's temporary arrays."""
+
+
 def _touched_cells(
     raster: CellRaster, edges: NDArray[np.float64], owner: IntArray
 ) -> tuple[IntArray, IntArray]:
     """Every (cell, polygon) pair where the polygon's boundary passes through or touches
     the cell, deduplicated.
+
+    Edges go in chunks so the per-piece temporaries stay bounded (they were the build's
+    memory peak at 100k grids); each chunk's keys are deduplicated before the next.
+    """
+    n_poly = int(owner.max()) + 1
+    keys = [
+        _touched_keys(raster, edges[i : i + _EDGE_CHUNK], owner[i : i + _EDGE_CHUNK], n_poly)
+        for i in range(0, len(edges), _EDGE_CHUNK)
+    ]
+    pairs = _sorted_unique(np.concatenate(keys))
+    return pairs // n_poly, pairs % n_poly
+
+
+def _touched_keys(
+    raster: CellRaster, edges: NDArray[np.float64], owner: IntArray, n_poly: int
+) -> IntArray:
+    """`cell * n_poly + polygon` keys of one chunk of edges, deduplicated.
 
     Each edge is cut into pieces shorter than a cell in both axes, so a piece can only
     cross the 2x2 block of cells spanned by its ends; marking that block (widened by a
@@ -120,14 +141,12 @@ def _touched_cells(
     width = ix_hi - ix_lo
     height = iy_hi - iy_lo
     keys = []
-    n_poly = int(owner.max()) + 1
     for ox in range(int(width.max(initial=0)) + 1):
         for oy in range(int(height.max(initial=0)) + 1):
             sel = (width >= ox) & (height >= oy)
             cell = (iy_lo[sel] + oy) * raster.nx + ix_lo[sel] + ox
             keys.append(cell * n_poly + piece_owner[sel])
-    pairs = _sorted_unique(np.concatenate(keys))
-    return pairs // n_poly, pairs % n_poly
+    return _sorted_unique(np.concatenate(keys))
 
 
 def _fill_cell_centres(
@@ -335,11 +354,13 @@ class GridIndex:
         uniq_cells = cell_of[first]
         cells[uniq_cells] = -2 - np.arange(len(uniq_cells), dtype=np.int32)
         self._cand_ptr = np.append(first, len(cell_of)).astype(np.int64)
-        self._cand = by_rank[rank_of].astype(np.int64)
+        self._cand = by_rank[rank_of].astype(np.int32)
         self._cells = cells
+        # Memoryviews, not Python lists: a list of millions of ints costs ~36 bytes each
+        # (hundreds of MB at 100k grids); indexing a memoryview is as fast and costs 4-8.
         self._cells_mv = memoryview(cells)
-        self._cand_list: list[int] = self._cand.tolist()
-        self._ptr_list: list[int] = self._cand_ptr.tolist()
+        self._cand_mv = memoryview(self._cand)
+        self._ptr_mv = memoryview(self._cand_ptr)
         self._codes_list: list[str] = self.codes.tolist()
         self._geoms_list: list[shapely.Geometry] = self.geoms.tolist()
         self.n_boundary_cells = len(uniq_cells)
@@ -454,8 +475,8 @@ class GridIndex:
         if v >= EMPTY:
             return v
         k = -2 - v
-        for j in range(self._ptr_list[k], self._ptr_list[k + 1]):
-            cand = self._cand_list[j]
+        for j in range(self._ptr_mv[k], self._ptr_mv[k + 1]):
+            cand = self._cand_mv[j]
             if shapely.intersects_xy(self._geoms_list[cand], lon, lat):
                 return cand
         return EMPTY
