@@ -402,22 +402,32 @@ class GridIndex:
         out[pos] = np.where(v >= 0, v, EMPTY)
         need = v <= -2
         if need.any():
-            pts = pos[need]
-            k = -2 - v[need]
-            start = self._cand_ptr[k]
-            n = self._cand_ptr[k + 1] - start
-            pair_pt = np.repeat(pts, n)
-            pair_cand = self._cand[
-                np.repeat(start, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-            ]
-            hit = shapely.intersects_xy(self.geoms[pair_cand], x[pair_pt], y[pair_pt])
-            hit_pt = pair_pt[hit]
-            hit_cand = pair_cand[hit]
-            # Pairs are ordered by point then rank: the first hit of a point is its answer.
-            first = np.ones(len(hit_pt), dtype=np.bool_)
-            first[1:] = hit_pt[1:] != hit_pt[:-1]
-            out[hit_pt[first]] = hit_cand[first]
+            self._resolve(x, y, pos[need], -2 - v[need], out)
         return out
+
+    def _resolve(
+        self,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        pts: IntArray,
+        k: IntArray,
+        out: IntArray,
+    ) -> None:
+        """Exact tests for points in boundary cells `k`, writing answers into `out`.
+
+        Candidates are tried in rank order, one round per position: a point leaves as
+        soon as one covers it (the smallest code, by the tie rule), so most points cost
+        one or two tests instead of one per candidate of their cell.
+        """
+        pos = self._cand_ptr[k]
+        end = self._cand_ptr[k + 1]
+        while len(pts):
+            cand = self._cand[pos]
+            hit = shapely.intersects_xy(self.geoms[cand], x[pts], y[pts])
+            out[pts[hit]] = cand[hit]
+            pos += 1
+            more = ~hit & (pos < end)
+            pts, pos, end = pts[more], pos[more], end[more]
 
     def locate(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.object_]:
         """Grid code covering each point (None where no grid covers it): exact, tie rule.
