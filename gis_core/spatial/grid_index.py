@@ -177,12 +177,15 @@ def _fill_cell_centres(
     c_lo = np.clip(np.ceil((start_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
     c_hi = np.clip(np.ceil((end_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
     stride = raster.nx + 1
-    count = np.zeros(raster.ny * stride, dtype=np.int32)
-    label = np.zeros(raster.ny * stride, dtype=np.int32)
-    np.add.at(count, span_row * stride + c_lo, 1)
-    np.add.at(count, span_row * stride + c_hi, -1)
-    np.add.at(label, span_row * stride + c_lo, span_poly + 1)
-    np.add.at(label, span_row * stride + c_hi, -(span_poly + 1))
+    size = raster.ny * stride
+    at_lo = span_row * stride + c_lo
+    at_hi = span_row * stride + c_hi
+    # bincount is several times faster than np.add.at; one temporary at a time.
+    count = np.bincount(at_lo, minlength=size).astype(np.int32)
+    count -= np.bincount(at_hi, minlength=size).astype(np.int32)
+    weight = (span_poly + 1).astype(np.float64)  # exact: polygon counts are far below 2**53
+    label = np.bincount(at_lo, weights=weight, minlength=size).astype(np.int32)
+    label -= np.bincount(at_hi, weights=weight, minlength=size).astype(np.int32)
     count = np.cumsum(count.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
     label = np.cumsum(label.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
     label -= 1
