@@ -181,11 +181,11 @@ def test_coarse_raster_with_long_candidate_lists_matches_oracle(
     """Province-scale shape in miniature: far more grids than cells, so each boundary
     cell holds many candidates (resolved in rank rounds), and the edges are processed in
     many small chunks; answers and candidate lists must not change."""
-    import gis_core.spatial.grid_index as grid_index
+    import gis_core.spatial.raster as raster
 
     geoms, codes = voronoi_coverage(1500, seed=13)
     whole = GridIndex(geoms, codes, max_cells=3000)
-    monkeypatch.setattr(grid_index, "_EDGE_CHUNK", 97)
+    monkeypatch.setattr(raster, "_EDGE_CHUNK", 97)
     chunked = GridIndex(geoms, codes, max_cells=3000)
     assert chunked.stats() == whole.stats()
     assert whole.stats()["candidates"] > 3 * whole.stats()["boundary_cells"]
