@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -26,148 +25,20 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from gis_core.spatial.crs import Projector
+from gis_core.spatial.raster import (
+    METRES_PER_DEG_LAT,
+    METRES_PER_DEG_LON_EQ,
+    CellRaster,
+    fill_cell_centres,
+    polygon_edges,
+    sorted_unique,
+    touched_cells,
+)
 
 IntArray = NDArray[np.int64]
 
 EMPTY = -1
 """Cell value: no grid covers any point of the cell."""
-
-_EDGE_EPS = 1e-7
-"""Cells within this fraction of a cell of an edge count as touched (float safety)."""
-
-_METRES_PER_DEG_LAT = 110_574.0
-_METRES_PER_DEG_LON_EQ = 111_320.0
-
-
-@dataclass(frozen=True)
-class CellRaster:
-    """Geometry of the lookup raster: origin, cell size (degrees) and shape."""
-
-    x0: float
-    y0: float
-    dx: float
-    dy: float
-    nx: int
-    ny: int
-
-    @classmethod
-    def covering(cls, bounds: Sequence[float], cell_m: float) -> CellRaster:
-        minx, miny, maxx, maxy = bounds
-        lat_mid = (miny + maxy) / 2.0
-        dy = cell_m / _METRES_PER_DEG_LAT
-        dx = cell_m / (_METRES_PER_DEG_LON_EQ * max(math.cos(math.radians(lat_mid)), 0.01))
-        # One cell of padding keeps every edge strictly inside the raster.
-        x0, y0 = minx - dx, miny - dy
-        nx = math.ceil((maxx - x0) / dx) + 2
-        ny = math.ceil((maxy - y0) / dy) + 2
-        return cls(x0, y0, dx, dy, nx, ny)
-
-    @property
-    def size(self) -> int:
-        return self.nx * self.ny
-
-
-def _sorted_unique(values: IntArray) -> IntArray:
-    """np.unique by sorting: numpy 2's hash-based unique is several times slower here."""
-    values = np.sort(values)
-    keep = np.ones(len(values), dtype=np.bool_)
-    keep[1:] = values[1:] != values[:-1]
-    return values[keep]
-
-
-def _polygon_edges(geoms: NDArray[np.object_]) -> tuple[NDArray[np.float64], IntArray]:
-    """All ring edges of (multi)polygons as (x1, y1, x2, y2) rows and their polygon index."""
-    parts, part_owner = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    same_ring = coord_ring[1:] == coord_ring[:-1]
-    starts = np.flatnonzero(same_ring)
-    edges = np.column_stack([coords[starts], coords[starts + 1]])
-    owner = part_owner[ring_part[coord_ring[starts]]]
-    return edges, owner
-
-
-def _touched_cells(
-    raster: CellRaster, edges: NDArray[np.float64], owner: IntArray
-) -> tuple[IntArray, IntArray]:
-    """Every (cell, polygon) pair where the polygon's boundary passes through or touches
-    the cell, deduplicated.
-
-    Each edge is cut into pieces shorter than a cell in both axes, so a piece can only
-    cross the 2x2 block of cells spanned by its ends; marking that block (widened by a
-    tiny epsilon) is a conservative supercover of the edge.
-    """
-    fx1 = (edges[:, 0] - raster.x0) / raster.dx
-    fy1 = (edges[:, 1] - raster.y0) / raster.dy
-    fx2 = (edges[:, 2] - raster.x0) / raster.dx
-    fy2 = (edges[:, 3] - raster.y0) / raster.dy
-    steps = np.maximum(np.ceil(np.maximum(np.abs(fx2 - fx1), np.abs(fy2 - fy1))), 1)
-    steps = steps.astype(np.int64)
-    edge_of_piece = np.repeat(np.arange(len(edges)), steps)
-    k = np.arange(len(edge_of_piece)) - np.repeat(np.cumsum(steps) - steps, steps)
-    n = steps[edge_of_piece]
-    ddx = (fx2 - fx1)[edge_of_piece]
-    ddy = (fy2 - fy1)[edge_of_piece]
-    ax = fx1[edge_of_piece] + ddx * (k / n)
-    ay = fy1[edge_of_piece] + ddy * (k / n)
-    bx = fx1[edge_of_piece] + ddx * ((k + 1) / n)
-    by = fy1[edge_of_piece] + ddy * ((k + 1) / n)
-    ix_lo = np.floor(np.minimum(ax, bx) - _EDGE_EPS).astype(np.int64)
-    ix_hi = np.floor(np.maximum(ax, bx) + _EDGE_EPS).astype(np.int64)
-    iy_lo = np.floor(np.minimum(ay, by) - _EDGE_EPS).astype(np.int64)
-    iy_hi = np.floor(np.maximum(ay, by) + _EDGE_EPS).astype(np.int64)
-    piece_owner = owner[edge_of_piece]
-    width = ix_hi - ix_lo
-    height = iy_hi - iy_lo
-    keys = []
-    n_poly = int(owner.max()) + 1
-    for ox in range(int(width.max(initial=0)) + 1):
-        for oy in range(int(height.max(initial=0)) + 1):
-            sel = (width >= ox) & (height >= oy)
-            cell = (iy_lo[sel] + oy) * raster.nx + ix_lo[sel] + ox
-            keys.append(cell * n_poly + piece_owner[sel])
-    pairs = _sorted_unique(np.concatenate(keys))
-    return pairs // n_poly, pairs % n_poly
-
-
-def _fill_cell_centres(
-    raster: CellRaster, edges: NDArray[np.float64], owner: IntArray
-) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-    """Scanline fill: for each cell centre, how many polygons contain it, and which one.
-
-    Even-odd crossings per polygon and row handle holes and multipolygons; the half-open
-    rule on y keeps crossing counts even even when a vertex sits on a row centre.
-    """
-    x1, y1, x2, y2 = edges.T
-    ymin = np.minimum(y1, y2)
-    ymax = np.maximum(y1, y2)
-    r_lo = np.ceil((ymin - raster.y0) / raster.dy - 0.5).astype(np.int64)
-    r_hi = np.ceil((ymax - raster.y0) / raster.dy - 0.5).astype(np.int64)  # exclusive
-    rows_per_edge = np.maximum(r_hi - r_lo, 0)
-    e = np.repeat(np.arange(len(edges)), rows_per_edge)
-    row = r_lo[e] + (
-        np.arange(len(e)) - np.repeat(np.cumsum(rows_per_edge) - rows_per_edge, rows_per_edge)
-    )
-    yc = raster.y0 + (row + 0.5) * raster.dy
-    xc = x1[e] + (yc - y1[e]) * (x2[e] - x1[e]) / (y2[e] - y1[e])
-    poly = owner[e]
-    order = np.lexsort((xc, row, poly))
-    xc, row, poly = xc[order], row[order], poly[order]
-    start_x, end_x = xc[0::2], xc[1::2]
-    span_row, span_poly = row[0::2], poly[0::2]
-    c_lo = np.clip(np.ceil((start_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
-    c_hi = np.clip(np.ceil((end_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
-    stride = raster.nx + 1
-    count = np.zeros(raster.ny * stride, dtype=np.int32)
-    label = np.zeros(raster.ny * stride, dtype=np.int32)
-    np.add.at(count, span_row * stride + c_lo, 1)
-    np.add.at(count, span_row * stride + c_hi, -1)
-    np.add.at(label, span_row * stride + c_lo, span_poly + 1)
-    np.add.at(label, span_row * stride + c_hi, -(span_poly + 1))
-    count = np.cumsum(count.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
-    label = np.cumsum(label.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
-    label -= 1
-    return count, label
 
 
 class GridIndex:
@@ -292,23 +163,21 @@ class GridIndex:
         b = shapely.bounds(geoms)
         lat = float(np.nanmean((b[:, 1] + b[:, 3]) / 2))
         area_deg = shapely.area(geoms)
-        metres2_per_deg2 = (
-            _METRES_PER_DEG_LAT * _METRES_PER_DEG_LON_EQ * math.cos(math.radians(lat))
-        )
+        metres2_per_deg2 = METRES_PER_DEG_LAT * METRES_PER_DEG_LON_EQ * math.cos(math.radians(lat))
         side = math.sqrt(float(np.median(area_deg)) * metres2_per_deg2)
         return max(side / 20.0, 2.0)
 
     def _build(self) -> None:
         r = self.raster
-        edges, owner = _polygon_edges(self.geoms)
-        edge_cell, edge_poly = _touched_cells(r, edges, owner)
-        count, label = _fill_cell_centres(r, edges, owner)
+        edges, owner = polygon_edges(self.geoms)
+        edge_cell, edge_poly = touched_cells(r, edges, owner)
+        count, label = fill_cell_centres(r, edges, owner)
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
         # A cell needs an exact test if an edge touches it, or if input polygons overlap
         # at its centre (count > 1: bad input is never trusted to the raster).
         overlap_cells = np.flatnonzero(count > 1)
-        boundary = _sorted_unique(np.concatenate([edge_cell, overlap_cells]))
+        boundary = sorted_unique(np.concatenate([edge_cell, overlap_cells]))
         # Candidates: the polygons whose edges touch the cell, plus the one polygon that
         # contains the cell's centre. A polygon meeting the cell without an edge in it
         # contains the whole cell, so it is that centre polygon: the list is complete.
@@ -325,7 +194,7 @@ class GridIndex:
             cand_poly.append(poly)
         n_poly = len(self.codes)
         # Sorted by (cell, rank), so the first hit of a point obeys the tie rule.
-        key = _sorted_unique(
+        key = sorted_unique(
             np.concatenate(cand_cell) * n_poly + self._rank[np.concatenate(cand_poly)]
         )
         cell_of, rank_of = np.divmod(key, n_poly)
@@ -335,11 +204,13 @@ class GridIndex:
         uniq_cells = cell_of[first]
         cells[uniq_cells] = -2 - np.arange(len(uniq_cells), dtype=np.int32)
         self._cand_ptr = np.append(first, len(cell_of)).astype(np.int64)
-        self._cand = by_rank[rank_of].astype(np.int64)
+        self._cand = by_rank[rank_of].astype(np.int32)
         self._cells = cells
+        # Memoryviews, not Python lists: a list of millions of ints costs ~36 bytes each
+        # (hundreds of MB at 100k grids); indexing a memoryview is as fast and costs 4-8.
         self._cells_mv = memoryview(cells)
-        self._cand_list: list[int] = self._cand.tolist()
-        self._ptr_list: list[int] = self._cand_ptr.tolist()
+        self._cand_mv = memoryview(self._cand)
+        self._ptr_mv = memoryview(self._cand_ptr)
         self._codes_list: list[str] = self.codes.tolist()
         self._geoms_list: list[shapely.Geometry] = self.geoms.tolist()
         self.n_boundary_cells = len(uniq_cells)
@@ -381,22 +252,32 @@ class GridIndex:
         out[pos] = np.where(v >= 0, v, EMPTY)
         need = v <= -2
         if need.any():
-            pts = pos[need]
-            k = -2 - v[need]
-            start = self._cand_ptr[k]
-            n = self._cand_ptr[k + 1] - start
-            pair_pt = np.repeat(pts, n)
-            pair_cand = self._cand[
-                np.repeat(start, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-            ]
-            hit = shapely.intersects_xy(self.geoms[pair_cand], x[pair_pt], y[pair_pt])
-            hit_pt = pair_pt[hit]
-            hit_cand = pair_cand[hit]
-            # Pairs are ordered by point then rank: the first hit of a point is its answer.
-            first = np.ones(len(hit_pt), dtype=np.bool_)
-            first[1:] = hit_pt[1:] != hit_pt[:-1]
-            out[hit_pt[first]] = hit_cand[first]
+            self._resolve(x, y, pos[need], -2 - v[need], out)
         return out
+
+    def _resolve(
+        self,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        pts: IntArray,
+        k: IntArray,
+        out: IntArray,
+    ) -> None:
+        """Exact tests for points in boundary cells `k`, writing answers into `out`.
+
+        Candidates are tried in rank order, one round per position: a point leaves as
+        soon as one covers it (the smallest code, by the tie rule), so most points cost
+        one or two tests instead of one per candidate of their cell.
+        """
+        pos = self._cand_ptr[k]
+        end = self._cand_ptr[k + 1]
+        while len(pts):
+            cand = self._cand[pos]
+            hit = shapely.intersects_xy(self.geoms[cand], x[pts], y[pts])
+            out[pts[hit]] = cand[hit]
+            pos += 1
+            more = ~hit & (pos < end)
+            pts, pos, end = pts[more], pos[more], end[more]
 
     def locate(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.object_]:
         """Grid code covering each point (None where no grid covers it): exact, tie rule.
@@ -454,8 +335,8 @@ class GridIndex:
         if v >= EMPTY:
             return v
         k = -2 - v
-        for j in range(self._ptr_list[k], self._ptr_list[k + 1]):
-            cand = self._cand_list[j]
+        for j in range(self._ptr_mv[k], self._ptr_mv[k + 1]):
+            cand = self._cand_mv[j]
             if shapely.intersects_xy(self._geoms_list[cand], lon, lat):
                 return cand
         return EMPTY

@@ -173,3 +173,24 @@ def test_rejects_bad_layers() -> None:
         GridIndex([shapely.Point(0, 0)], ["a"])
     with pytest.raises(ValueError, match="empty"):
         GridIndex([], [])
+
+
+def test_coarse_raster_with_long_candidate_lists_matches_oracle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Province-scale shape in miniature: far more grids than cells, so each boundary
+    cell holds many candidates (resolved in rank rounds), and the edges are processed in
+    many small chunks; answers and candidate lists must not change."""
+    import gis_core.spatial.raster as raster
+
+    geoms, codes = voronoi_coverage(1500, seed=13)
+    whole = GridIndex(geoms, codes, max_cells=3000)
+    monkeypatch.setattr(raster, "_EDGE_CHUNK", 97)
+    chunked = GridIndex(geoms, codes, max_cells=3000)
+    assert chunked.stats() == whole.stats()
+    assert whole.stats()["candidates"] > 3 * whole.stats()["boundary_cells"]
+    x, y = special_points(list(geoms))
+    expected = oracle(list(geoms), codes, x, y)
+    assert (chunked.locate(x, y) == expected).all()
+    single = [chunked.locate_one(a, b) for a, b in zip(x[:2000], y[:2000], strict=True)]
+    assert single == expected[:2000].tolist()
