@@ -23,7 +23,8 @@ from gis_core.storage.models.field import SPOT_RESULTS, SpotCheck
 from gis_core.storage.protocol import Database
 from gis_core.storage.types import utcnow
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")
+"""A month from 1970-01 to 2999-12 (year 0 or 9999 is a typo, not a period to sample)."""
 INSPECTOR_SOURCES = ("grid_member", "patrol")
 """Event sources that are the inspectors' and grid members' own reports."""
 MAX_SAMPLE = 500
@@ -42,7 +43,7 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     """A month 'YYYY-MM' as China-time [start, end)."""
     m = PERIOD.match(period or "")
     if not m:
-        raise SpotCheckError(f"period must be YYYY-MM, not {period[:20]!r}")
+        raise SpotCheckError(f"period must be YYYY-MM (1970-2999), not {period[:20]!r}")
     y, mo = int(m.group(1)), int(m.group(2))
     start = datetime(y, mo, 1, tzinfo=TZ)
     end = datetime(y + (mo == 12), mo % 12 + 1, 1, tzinfo=TZ)

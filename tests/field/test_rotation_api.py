@@ -7,8 +7,10 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 
+from gis_core.field import spot_checks
 from gis_core.storage import Store
 from gis_core.storage.models import Event
 from tests.field.conftest import login
@@ -130,3 +132,11 @@ def test_staffing_completeness(client: TestClient) -> None:
     assert body["complete"] == sum(i["complete"] for i in rows.values())
     street = client.get("/v1/field/staffing", headers=login(client, "dispatcher-340111002")).json()
     assert street["grids"] and all(i["code"].startswith("340111002") for i in street["items"])
+
+
+@pytest.mark.parametrize("period", ["0000-01", "9999-12", "2026-13", "2026-1", "x"])
+def test_spot_check_periods_outside_the_calendar_are_refused(period: str) -> None:
+    """Year 0 once reached datetime() and answered 500 (found by schemathesis)."""
+    with pytest.raises(spot_checks.SpotCheckError):
+        spot_checks.period_bounds(period)
+    assert spot_checks.period_bounds("2026-12")[1].year == 2027
