@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from gis_core.cases.calendar import TZ
 from gis_core.events.context import EventContext, current_time
 from gis_core.events.reports import IntakeRejected
+from gis_core.integrations.devices import AUTO_CLOSE_KINDS
 from gis_core.integrations.rules import MESSAGE_KINDS, OpenAlarms, Reading, apply_reading
 from gis_core.storage.models import Device, DeviceMessage, ReadingReject
 from gis_core.storage.types import plausible_time
@@ -150,7 +151,12 @@ def _seen(session: Session, readings: list[Reading]) -> set[tuple[str, str]]:
     return found
 
 
-def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[Outcome]:
+def _apply(
+    ctx: EventContext,
+    session: Session,
+    raws: list[RawMessage],
+    auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
+) -> list[Outcome]:
     """The batch in order, in ``session``: a handful of queries plus one INSERT round."""
     parsed: list[Reading | str] = []
     for raw in raws:
@@ -200,7 +206,7 @@ def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[
             outcomes.append(_reject(session, raw, reason, reading))
             continue
         try:
-            outcome, alarm = apply_reading(ctx, device, reading, alarms)
+            outcome, alarm = apply_reading(ctx, device, reading, alarms, auto_close)
         except IntakeRejected as exc:
             record["outcome"] = "rejected"
             outcomes.append(_reject(session, raw, f"cannot open an event: {exc}", reading))
@@ -226,8 +232,13 @@ def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[
     return outcomes
 
 
-def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
-    """Apply a batch in order, in one transaction; outcomes in input order.
+def ingest(
+    ctx: EventContext,
+    messages: list[RawMessage],
+    auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
+) -> list[Outcome]:
+    """Apply a batch in order, in one transaction; outcomes in input order. A ``clear``
+    closes the device's open event when its kind is in ``auto_close``.
 
     OperationalError (database unreachable, lock timeout) propagates: nothing was
     committed and the caller must not acknowledge. Any other failure of the batch is
@@ -235,7 +246,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
     """
     try:
         with ctx.session() as session:
-            return _apply(ctx, session, messages)
+            return _apply(ctx, session, messages, auto_close)
     except OperationalError:
         raise
     except Exception:
@@ -244,7 +255,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
     for raw in messages:
         try:
             with ctx.session() as session:
-                outcomes.extend(_apply(ctx, session, [raw]))
+                outcomes.extend(_apply(ctx, session, [raw], auto_close))
         except OperationalError:
             raise
         except IntegrityError as exc:  # a concurrent writer stored the same message
