@@ -125,7 +125,7 @@ def deliver(
     max_attempts: Annotated[int, typer.Option("--max-attempts", min=1, max=1000)] = 20,
     base_delay: Annotated[float, typer.Option("--base-delay", min=0.01, max=3600)] = 1.0,
     max_delay: Annotated[float, typer.Option("--max-delay", min=0.01, max=86400)] = 30.0,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 4,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 8,
 ) -> None:
     """Send outbox messages to their webhooks (retries, order, dead letters) until stopped."""
     import httpx
