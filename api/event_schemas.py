@@ -176,6 +176,10 @@ class EventOut(PassThrough):
     duplicate_of: int | None = None
     reporter_name: str | None = None
     reporter_phone: str | None = None
+    alarm_count: int | None = Field(
+        None, description="Device events (iot, ai_camera): alarms collapsed into this event."
+    )
+    last_alarm_at: str | None = Field(None, description="Device events: the latest alarm.")
 
 
 class HistoryEntry(PassThrough):

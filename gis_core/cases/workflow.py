@@ -34,7 +34,9 @@ Rules chosen where the standards are silent:
   unit as rework with a fresh clock (same limit unless ``limit`` is given).
 * ``admin`` may do everything a dispatcher may (derived, so the two cannot drift apart);
   ``system`` does the automatic steps: auto-filing and auto-dispatch by routing rules,
-  closing after verification, automatic urging and escalation, default evaluation.
+  closing after verification (or, for a device event whose class allows it, when the
+  device reports recovery, from any open status but parked), automatic urging and
+  escalation, default evaluation.
 """
 
 from __future__ import annotations
@@ -80,6 +82,13 @@ _RULES: list[tuple[Action, frozenset[Status], Target, set[Role]]] = [
     (_A.VERIFY_PASS, frozenset({_S.HANDLED}), _S.VERIFIED, {_R.VERIFIER, _R.GRID_MEMBER}),
     (_A.VERIFY_FAIL, frozenset({_S.HANDLED}), _S.DISPATCHED, {_R.VERIFIER, _R.GRID_MEMBER}),
     (_A.CLOSE, frozenset({_S.VERIFIED}), _S.CLOSED, {_R.DISPATCHER, _R.SYSTEM}),
+    # a device that reports recovery closes its own event (classes that allow it only)
+    (
+        _A.CLOSE,
+        frozenset({_S.REPORTED, _S.FILED, _S.DISPATCHED, _S.HANDLED}),
+        _S.CLOSED,
+        {_R.SYSTEM},
+    ),
     (
         _A.EVALUATE,
         frozenset({_S.CLOSED}),

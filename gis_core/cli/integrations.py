@@ -77,16 +77,31 @@ def ingest_mqtt(
         str, typer.Option("--client-id", help="Keep it fixed: the broker's session is by id.")
     ] = "gridgov-ingest",
     batch: Annotated[int, typer.Option("--batch", min=1, max=5000)] = 500,
+    auto_close: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--auto-close",
+            help="Device kind whose 'clear' closes its event (repeat; 'none' for no kind). "
+            "Default: water_level, smoke, range_hood, electricity, gas.",
+        ),
+    ] = None,
     url: UrlOpt = None,
 ) -> None:
     """Consume device messages (QoS 1, persistent session, ack after commit) until stopped."""
     from gis_core.events import EventService
+    from gis_core.integrations.devices import AUTO_CLOSE_KINDS
     from gis_core.integrations.mqtt import Broker, Consumer
 
+    kinds = AUTO_CLOSE_KINDS if auto_close is None else frozenset(auto_close) - {"none"}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     target = Broker.parse(broker)
     consumer = Consumer(
-        EventService(_store(url)), target, topics=topic, client_id=client_id, batch=batch
+        EventService(_store(url)),
+        target,
+        topics=topic,
+        client_id=client_id,
+        batch=batch,
+        auto_close=kinds,
     )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: consumer.stop())
@@ -110,7 +125,7 @@ def deliver(
     max_attempts: Annotated[int, typer.Option("--max-attempts", min=1, max=1000)] = 20,
     base_delay: Annotated[float, typer.Option("--base-delay", min=0.01, max=3600)] = 1.0,
     max_delay: Annotated[float, typer.Option("--max-delay", min=0.01, max=86400)] = 30.0,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 4,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 8,
 ) -> None:
     """Send outbox messages to their webhooks (retries, order, dead letters) until stopped."""
     import httpx

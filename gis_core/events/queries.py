@@ -24,8 +24,8 @@ from gis_core.cases.vocab import OPEN_VALUES
 from gis_core.events.access import jurisdiction_clause
 from gis_core.events.context import EventContext, current_time
 from gis_core.events.counts import count_where, overdue_clause, per_status
-from gis_core.events.views import event_view
-from gis_core.storage.models import Event
+from gis_core.events.views import DEVICE_SOURCES, event_view
+from gis_core.storage.models import DeviceAlarm, Event
 
 
 @dataclass
@@ -205,7 +205,28 @@ def list_events(
                 )
             stmt = _page_select().where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
             rows = list(session.scalars(stmt.limit(limit).offset(offset)).all())
-        return [event_view(e, at) for e in rows], int(total)
+        views = [event_view(e, at) for e in rows]
+        _add_alarm_counts(session, views)
+        return views, int(total)
+
+
+def _add_alarm_counts(session: Session, views: list[dict[str, Any]]) -> None:
+    """Device events of a page get ``alarm_count`` and ``last_alarm_at`` (one query), so a
+    dispatcher sees a storm's size in the list without opening each event."""
+    ids = [v["id"] for v in views if v.get("source") in DEVICE_SOURCES]
+    if not ids:
+        return
+    rows = session.execute(
+        select(DeviceAlarm.event_id, DeviceAlarm.alarm_count, DeviceAlarm.last_alarm_at).where(
+            DeviceAlarm.event_id.in_(ids)
+        )
+    ).all()
+    found = {event_id: (count, last) for event_id, count, last in rows}
+    for view in views:
+        if view["id"] in found:
+            count, last = found[view["id"]]
+            view["alarm_count"] = count
+            view["last_alarm_at"] = last.astimezone(TZ).isoformat() if last else None
 
 
 def status_counts(

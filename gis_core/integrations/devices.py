@@ -39,6 +39,9 @@ DEVICE_KINDS: dict[str, str] = {
 }
 #: Kinds whose events have source ``ai_camera`` (every other kind is ``iot``).
 CAMERA_KINDS = frozenset({"lift_camera", "camera"})
+#: Kinds whose event closes itself on a ``clear`` message (the condition is physically
+#: over: water gone, smoke gone); a camera's alarm needs a person to check and close it.
+AUTO_CLOSE_KINDS = frozenset({"water_level", "smoke", "range_hood", "electricity", "gas"})
 MAX_DEVICES_PER_FILE = 100_000
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -251,6 +254,7 @@ def get_device(store: StoreLike, device_id: str) -> dict[str, Any]:
 
 
 __all__ = [
+    "AUTO_CLOSE_KINDS",
     "CAMERA_KINDS",
     "DEVICE_KINDS",
     "DeviceError",

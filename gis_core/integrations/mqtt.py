@@ -28,6 +28,7 @@ import paho.mqtt.client as mqtt
 from sqlalchemy.exc import SQLAlchemyError
 
 from gis_core.events.context import EventContext
+from gis_core.integrations.devices import AUTO_CLOSE_KINDS
 from gis_core.integrations.readings import Outcome, RawMessage, ingest
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,10 @@ class Consumer:
         keepalive: int = 30,
         max_reconnect_delay: int = 30,
         on_batch: Callable[[list[bytes], list[Outcome]], None] | None = None,
+        auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
     ) -> None:
         self.ctx = ctx
+        self.auto_close = auto_close
         self.broker = broker
         self.topics = topics or [DEFAULT_TOPIC]
         self.batch = batch
@@ -183,7 +186,7 @@ class Consumer:
         delay = 0.5
         while not self._stop.is_set():
             try:
-                return ingest(self.ctx, raws)
+                return ingest(self.ctx, raws, self.auto_close)
             except SQLAlchemyError as exc:  # database away: keep the batch, do not ack
                 self.stats.db_errors += 1
                 log.warning("database error (%s); retrying in %.1f s", exc, delay)

@@ -6,11 +6,12 @@ payload with ``Idempotency-Key`` (the same on every attempt of one message) and 
 headers of :mod:`gis_core.integrations.signing`. A 2xx marks it delivered; anything else
 (refused, timeout, 5xx) is retried after an exponential backoff, and after
 ``max_attempts`` failures the message is dead-lettered. Order per (event, target) is
-kept: only the oldest undelivered message of a pair is ever in flight, and a dead letter
-holds back the later messages of its pair until an admin retries it. Different pairs are
-sent concurrently. One deliverer process at a time is assumed (``gridgov outbox
-deliver``); a crash between sending and recording means one more send with the same
-idempotency key, never a lost message.
+kept: a pair's due messages go one after another over one connection, a failure stops
+the pair's run (the later ones wait for it), and a dead letter holds back the later
+messages of its pair until an admin retries it. Different pairs are sent concurrently
+(``concurrency`` threads sharing one keep-alive connection pool). One deliverer process
+at a time is assumed (``gridgov outbox deliver``); a crash between sending and recording
+means one more send with the same idempotency key, never a lost message.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from gis_core.cases.vocab import Action
@@ -52,8 +53,8 @@ class DeliverySettings:
     base_delay: float = 1.0
     max_delay: float = 30.0  # a receiver that comes back is served within this
     timeout: float = 5.0
-    batch: int = 200
-    concurrency: int = 4  # parallel POSTs (different events); more only for slow receivers
+    batch: int = 500
+    concurrency: int = 8  # parallel POSTs (different events); more only for slow receivers
     poll: float = 0.5
 
 
@@ -96,13 +97,16 @@ def backoff(attempts: int, settings: DeliverySettings) -> float:
 
 
 def due(store: StoreLike, now: datetime, limit: int) -> list[tuple[OutboxMessage, OutboxTarget]]:
-    """The oldest undelivered message of each (event, target) pair, if it is due."""
+    """Due messages whose (event, target) pair has nothing earlier that is not due
+    (waiting for a retry, or dead): each pair's due run in order, oldest first. The
+    ``limit`` cuts by id, so a pair's run is never missing its head."""
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
         earlier.event_id == OutboxMessage.event_id,
         earlier.target_id == OutboxMessage.target_id,
         earlier.id < OutboxMessage.id,
         earlier.status != "delivered",
+        ~and_(earlier.status == "pending", earlier.next_attempt_at <= now),
     )
     with store.session(write=False) as session:
         rows = session.execute(
@@ -118,6 +122,30 @@ def due(store: StoreLike, now: datetime, limit: int) -> list[tuple[OutboxMessage
             .limit(limit)
         ).all()
     return [(m, t) for m, t in rows]
+
+
+def _runs(
+    batch: list[tuple[OutboxMessage, OutboxTarget]],
+) -> list[list[tuple[OutboxMessage, OutboxTarget]]]:
+    """The batch split per (event, target), each run in id order."""
+    runs: dict[tuple[int, int], list[tuple[OutboxMessage, OutboxTarget]]] = {}
+    for msg, target in batch:
+        runs.setdefault((msg.event_id, msg.target_id), []).append((msg, target))
+    return list(runs.values())
+
+
+def _send_run(
+    client: httpx.Client, run: list[tuple[OutboxMessage, OutboxTarget]]
+) -> list[tuple[OutboxMessage, str | None]]:
+    """One pair's messages in order over one connection; stops at the first failure
+    (the later ones wait: per-event order), so only attempted messages are returned."""
+    results: list[tuple[OutboxMessage, str | None]] = []
+    for msg, target in run:
+        error = _send(client, msg, target)
+        results.append((msg, error))
+        if error is not None:
+            break
+    return results
 
 
 def _send(client: httpx.Client, msg: OutboxMessage, target: OutboxTarget) -> str | None:
@@ -151,13 +179,14 @@ def deliver_once(
     batch = due(store, now, settings.batch)
     if not batch:
         return Counter()
+    runs = _runs(batch)
     if pool is None:
-        errors = [_send(client, m, t) for m, t in batch]
+        sent = [r for run in runs for r in _send_run(client, run)]
     else:
-        errors = list(pool.map(lambda mt: _send(client, *mt), batch))
+        sent = [r for res in pool.map(lambda run: _send_run(client, run), runs) for r in res]
     counts: Counter[str] = Counter()
     done = utcnow()
-    delivered = [msg.id for (msg, _), error in zip(batch, errors, strict=True) if error is None]
+    delivered = [msg.id for msg, error in sent if error is None]
     if delivered:
         counts["delivered"] = len(delivered)
     with store.session() as session:
@@ -172,7 +201,7 @@ def deliver_once(
                     attempts=OutboxMessage.attempts + 1,
                 )
             )
-        for (msg, _), error in zip(batch, errors, strict=True):
+        for msg, error in sent:
             if error is None:
                 continue
             attempts = msg.attempts + 1

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gis_core.cases.calendar import TZ
 from gis_core.events.context import EventContext, current_time
 from gis_core.events.reports import IntakeRejected
+from gis_core.integrations.devices import AUTO_CLOSE_KINDS
 from gis_core.integrations.rules import MESSAGE_KINDS, OpenAlarms, Reading, apply_reading
 from gis_core.storage.models import Device, DeviceMessage, ReadingReject
 from gis_core.storage.types import plausible_time
@@ -134,23 +135,27 @@ def _reject(session: Session, raw: RawMessage, reason: str, reading: Reading | N
 
 
 def _seen(session: Session, readings: list[Reading]) -> set[tuple[str, str]]:
-    """The (device, message id) pairs of the batch already stored (one query per chunk)."""
-    keys = {(r.device_id, r.message_id) for r in readings}
-    devices = sorted({d for d, _ in keys})
-    messages = sorted({m for _, m in keys})
+    """The (device, message id) pairs of the batch already stored: a row-value IN over the
+    unique index (one query per chunk; SQLite >= 3.15 and PostgreSQL both take it)."""
+    keys = sorted({(r.device_id, r.message_id) for r in readings})
     found: set[tuple[str, str]] = set()
-    for start in range(0, len(messages), _CHUNK):
+    pair = tuple_(DeviceMessage.device_id, DeviceMessage.message_id)
+    for start in range(0, len(keys), _CHUNK):
         rows = session.execute(
             select(DeviceMessage.device_id, DeviceMessage.message_id).where(
-                DeviceMessage.device_id.in_(devices),
-                DeviceMessage.message_id.in_(messages[start : start + _CHUNK]),
+                pair.in_(keys[start : start + _CHUNK])
             )
         )
-        found.update((d, m) for d, m in rows if (d, m) in keys)
+        found.update((d, m) for d, m in rows)
     return found
 
 
-def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[Outcome]:
+def _apply(
+    ctx: EventContext,
+    session: Session,
+    raws: list[RawMessage],
+    auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
+) -> list[Outcome]:
     """The batch in order, in ``session``: a handful of queries plus one INSERT round."""
     parsed: list[Reading | str] = []
     for raw in raws:
@@ -200,7 +205,7 @@ def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[
             outcomes.append(_reject(session, raw, reason, reading))
             continue
         try:
-            outcome, alarm = apply_reading(ctx, device, reading, alarms)
+            outcome, alarm = apply_reading(ctx, device, reading, alarms, auto_close)
         except IntakeRejected as exc:
             record["outcome"] = "rejected"
             outcomes.append(_reject(session, raw, f"cannot open an event: {exc}", reading))
@@ -226,8 +231,13 @@ def _apply(ctx: EventContext, session: Session, raws: list[RawMessage]) -> list[
     return outcomes
 
 
-def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
-    """Apply a batch in order, in one transaction; outcomes in input order.
+def ingest(
+    ctx: EventContext,
+    messages: list[RawMessage],
+    auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
+) -> list[Outcome]:
+    """Apply a batch in order, in one transaction; outcomes in input order. A ``clear``
+    closes the device's open event when its kind is in ``auto_close``.
 
     OperationalError (database unreachable, lock timeout) propagates: nothing was
     committed and the caller must not acknowledge. Any other failure of the batch is
@@ -235,7 +245,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
     """
     try:
         with ctx.session() as session:
-            return _apply(ctx, session, messages)
+            return _apply(ctx, session, messages, auto_close)
     except OperationalError:
         raise
     except Exception:
@@ -244,7 +254,7 @@ def ingest(ctx: EventContext, messages: list[RawMessage]) -> list[Outcome]:
     for raw in messages:
         try:
             with ctx.session() as session:
-                outcomes.extend(_apply(ctx, session, [raw]))
+                outcomes.extend(_apply(ctx, session, [raw], auto_close))
         except OperationalError:
             raise
         except IntegrityError as exc:  # a concurrent writer stored the same message

@@ -4,8 +4,11 @@ One device raises at most one open event for its class at a time. The first alar
 ``alarm`` message, or ``threshold_count`` readings in a row above ``threshold``) opens an
 event through the normal intake (located, routed, duplicates linked, outbox written);
 every later alarm while that event is still open only counts (``alarm_count``) and moves
-``last_alarm_at``. A ``clear`` adds a note to the open event. When the event is closed
-(or rejected, merged, evaluated), the next alarm opens a new one. Everything here runs in
+``last_alarm_at``. A ``clear`` adds a note to the open event and, for the kinds in
+``auto_close`` (default :data:`AUTO_CLOSE_KINDS`: water level, smoke ..., not cameras),
+closes it through the case loop (a ``close`` history entry by the system, in the same
+transaction). When the event is closed (or rejected, merged, evaluated), the next alarm
+opens a new one. Everything here runs in
 the caller's transaction, together with the message's own ``device_messages`` row.
 """
 
@@ -19,17 +22,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gis_core.cases.errors import TransitionError
 from gis_core.cases.state import Actor
-from gis_core.cases.vocab import OPEN_VALUES, SOURCE_LABELS, Role
-from gis_core.events.context import EventContext
+from gis_core.cases.vocab import OPEN_VALUES, SOURCE_LABELS, Action, Role
+from gis_core.cases.workflow import apply
+from gis_core.events.context import EventContext, current_time, history_row
 from gis_core.events.intake import Prepared, persist, prepare
+from gis_core.events.loop import case_state, write_state
 from gis_core.events.reports import EventReport, validate
-from gis_core.integrations.devices import DEVICE_KINDS
+from gis_core.integrations.devices import AUTO_CLOSE_KINDS, DEVICE_KINDS
 from gis_core.storage.models import Device, DeviceAlarm, Event
 
 MESSAGE_KINDS = ("alarm", "reading", "clear")
 _CHUNK = 500  # device ids per IN (...) query
 CLEAR_NOTE = "设备报告已恢复"
+CLOSE_NOTE = "设备报告已恢复，自动结案"
 MAX_NOTES = 20  # the latest clears kept as notes (clear_count counts them all)
 
 
@@ -54,6 +61,7 @@ class OpenAlarms:
         ids = sorted(set(device_ids))
         self.by_device: dict[str, DeviceAlarm] = {}
         self.pending: list[tuple[Prepared, DeviceAlarm]] = []
+        self.closing: list[tuple[DeviceAlarm, Actor]] = []  # closed after persist
         for start in range(0, len(ids), _CHUNK):
             rows = session.scalars(
                 select(DeviceAlarm)
@@ -73,15 +81,43 @@ class OpenAlarms:
         self.by_device[alarm.device_id] = alarm
         self.pending.append((prepared, alarm))
 
+    def close(self, alarm: DeviceAlarm, actor: Actor) -> None:
+        """The device recovered: its event closes at :meth:`persist`, and its next alarm
+        (even later in this batch) opens a new event."""
+        self.by_device.pop(alarm.device_id, None)
+        self.closing.append((alarm, actor))
+
     def persist(self, ctx: EventContext, session: Session) -> None:
-        """Insert the events opened by the batch, then their alarms."""
-        if not self.pending:
-            return
-        ids = persist(ctx, session, [p for p, _ in self.pending])
-        for (_, alarm), event_id in zip(self.pending, ids, strict=True):
-            alarm.event_id = event_id
-            session.add(alarm)
-        self.pending.clear()
+        """Insert the events opened by the batch, then their alarms; close the recovered."""
+        if self.pending:
+            ids = persist(ctx, session, [p for p, _ in self.pending])
+            for (_, alarm), event_id in zip(self.pending, ids, strict=True):
+                alarm.event_id = event_id
+                session.add(alarm)
+            self.pending.clear()
+        for alarm, actor in self.closing:
+            close_event(session, alarm.event_id, actor)
+        self.closing.clear()
+
+
+def close_event(session: Session, event_id: int, actor: Actor) -> bool:
+    """Close one device event through the loop in ``session`` (state row + history entry,
+    so the outbox hook tells the source); False when its status does not allow it
+    (parked: a person decided to hold it)."""
+    session.flush()
+    event = session.get(Event, event_id, with_for_update=True)
+    if event is None:
+        return False
+    try:
+        transition = apply(
+            case_state(session, event_id), Action.CLOSE, actor, current_time(), CLOSE_NOTE
+        )
+    except TransitionError:
+        return False
+    write_state(event, transition.state)
+    session.flush()  # the version counter moves here
+    session.add(history_row(event_id, transition.state.version, transition.entry.as_row()))
+    return True
 
 
 def external_id(device_id: str, message_id: str) -> str:
@@ -107,6 +143,10 @@ def _report(device: Device, reading: Reading) -> EventReport:
     )
 
 
+def _actor(device: Device) -> Actor:
+    return Actor(id=device.device_id, role=Role.SYSTEM, name=SOURCE_LABELS[device.source])
+
+
 def _raise_alarm(
     ctx: EventContext, device: Device, reading: Reading, alarms: OpenAlarms
 ) -> tuple[str, DeviceAlarm]:
@@ -115,7 +155,7 @@ def _raise_alarm(
         alarm.alarm_count += 1
         alarm.last_alarm_at = max(alarm.last_alarm_at, reading.ts)
         return "collapsed", alarm
-    actor = Actor(id=device.device_id, role=Role.SYSTEM, name=SOURCE_LABELS[device.source])
+    actor = _actor(device)
     # no boundaries loaded yet: the alarm still becomes an event, unlocated, for the centre
     prepared = prepare(ctx, validate(_report(device, reading)), actor, unlocated_ok=True)
     alarm = DeviceAlarm(
@@ -130,10 +170,14 @@ def _raise_alarm(
 
 
 def apply_reading(
-    ctx: EventContext, device: Device, reading: Reading, alarms: OpenAlarms
+    ctx: EventContext,
+    device: Device,
+    reading: Reading,
+    alarms: OpenAlarms,
+    auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
 ) -> tuple[str, DeviceAlarm | None]:
     """Apply one in-order message to its device; returns (outcome, the alarm it opened,
-    counted or cleared). Event ids are known after :meth:`OpenAlarms.persist`."""
+    counted, cleared or closed). Event ids are known after :meth:`OpenAlarms.persist`."""
     if reading.kind == "alarm":
         return _raise_alarm(ctx, device, reading, alarms)
     if reading.kind == "clear":
@@ -145,6 +189,9 @@ def apply_reading(
         alarm.cleared_at = reading.ts
         note = {"at": reading.ts.isoformat(), "message_id": reading.message_id, "note": CLEAR_NOTE}
         alarm.notes = [*(alarm.notes or [])[-(MAX_NOTES - 1) :], note]  # bounded: storms
+        if device.kind in auto_close:
+            alarms.close(alarm, _actor(device))
+            return "closed", alarm
         return "cleared", alarm
     # a reading: an alarm once above the threshold for threshold_count readings in a row
     if device.threshold is None or reading.value is None or reading.value <= device.threshold:
@@ -157,9 +204,11 @@ def apply_reading(
 
 
 __all__ = [
+    "CLOSE_NOTE",
     "MESSAGE_KINDS",
     "OpenAlarms",
     "Reading",
     "apply_reading",
+    "close_event",
     "external_id",
 ]

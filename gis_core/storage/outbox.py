@@ -53,7 +53,11 @@ def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
     if not entries:
         return
     with session.no_autoflush:
-        events = {e.event_id: session.get(Event, e.event_id) for e in entries}
+        ids = sorted({e.event_id for e in entries})
+        events: dict[int, Event | None] = dict.fromkeys(ids)
+        for start in range(0, len(ids), 500):  # one query per chunk, not one per event
+            query = select(Event).where(Event.id.in_(ids[start : start + 500]))
+            events.update((ev.id, ev) for ev in session.scalars(query))
         sources = {ev.source for ev in events.values() if ev is not None}
         targets = session.scalars(
             select(OutboxTarget).where(

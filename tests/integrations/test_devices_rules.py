@@ -68,7 +68,7 @@ def test_import_and_rules(store: Store, tmp_path: Path) -> None:
         RawMessage("WL-1", b"{not json", "t"),  # bad payload
         msg("WL-1", "i", 6, kind="sideways"),   # bad kind
         msg("WL-1", "j", 6, kind="reading"),    # a reading without a value
-    ])  # fmt: skip
+    ], auto_close=frozenset())  # fmt: skip  (no kind closes itself here: see the next test)
     assert [o.outcome for o in out] == [
         "over", "reading", "over", "opened", "collapsed", "duplicate", "rejected", "cleared",
         "rejected", "rejected", "rejected", "rejected"]  # fmt: skip
@@ -86,3 +86,52 @@ def test_import_and_rules(store: Store, tmp_path: Path) -> None:
         "out of order", "unknown device 'GHOST'", "payload is not JSON", "kind", "value"
     ]  # fmt: skip
     assert stored == 7 and events == 1  # each parsed message of a known device, once
+
+
+def test_clear_closes_when_the_kind_allows(store: Store) -> None:
+    """A water-level clear closes its event (history entry by the system, outbox row); a
+    camera clear only notes; the next alarm after a close opens a new event."""
+    from gis_core.integrations.devices import DeviceSpec, register
+    from gis_core.storage.models import EventHistory
+
+    register(store, [
+        DeviceSpec("WL-9", "water_level", "01003", lon=117.29, lat=31.81, threshold=10),
+        DeviceSpec("CAM-9", "lift_camera", "06010", lon=117.3, lat=31.8),
+    ])  # fmt: skip
+    svc = EventService(store)
+    first = ingest(svc, [
+        msg("WL-9", "a", 0, value=12),         # opens
+        msg("CAM-9", "a", 0, kind="alarm"),    # opens
+        msg("WL-9", "b", 1, value=15),         # collapses
+        msg("WL-9", "c", 2, kind="clear"),     # water gone: closes
+        msg("CAM-9", "b", 2, kind="clear"),    # a camera: a note only
+        msg("WL-9", "d", 3, value=13),         # a new alarm after the close: a new event
+    ])  # fmt: skip
+    assert [o.outcome for o in first] == [
+        "opened", "opened", "collapsed", "closed", "cleared", "opened"]  # fmt: skip
+    wl1, cam, wl2 = first[0].event_id, first[1].event_id, first[5].event_id
+    assert first[3].event_id == wl1 and wl2 != wl1
+    closed = svc.get(wl1)
+    assert closed["status"] == "closed" and closed["alarm_count"] == 2
+    last = closed["history"][-1]
+    assert last["action"] == "close" and last["role"] == "system"
+    assert last["note"] == "设备报告已恢复，自动结案"
+    assert svc.get(cam)["status"] == "reported" and svc.get(cam)["device"]["clear_count"] == 1
+    assert svc.get(wl2)["status"] in ("reported", "filed", "dispatched")
+    # a redelivered clear changes nothing; a clear of the new event closes it in its own batch
+    again = ingest(svc, [msg("WL-9", "c", 2, kind="clear"), msg("WL-9", "e", 4, kind="clear")])
+    assert [o.outcome for o in again] == ["duplicate", "closed"] and again[1].event_id == wl2
+    with store.session(write=False) as s:
+        closes = s.scalars(
+            select(EventHistory.event_id).where(EventHistory.action == "close")
+        ).all()
+    assert sorted(closes) == sorted([wl1, wl2])
+    assert svc.get(wl2)["status"] == "closed"
+    # the list rows carry the storm size too (one query per page), in both orders
+    from gis_core.events.queries import EventFilter
+
+    for order in ("reported", "urgency"):
+        rows, total = svc.list(EventFilter(), order=order)
+        counts = {r["id"]: r.get("alarm_count") for r in rows}
+        assert total == 3 and counts == {wl1: 2, cam: 1, wl2: 1}, order
+    assert {r["id"]: r["last_alarm_at"] for r in rows}[wl1] == "2026-12-01T10:00:01+08:00"

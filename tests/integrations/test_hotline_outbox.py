@@ -98,6 +98,11 @@ def test_pushes_readings_and_outbox(env: tuple) -> None:
     out = client.post("/v1/devices/SM-1/readings", json=msgs, headers=auth).json()
     assert [o["outcome"] for o in out] == ["opened", "collapsed", "collapsed", "collapsed"]
     assert svc.get(out[0]["event_id"])["alarm_count"] == 4
+    _, reader = Accounts(store).create_key("reader", "events:read", rate=None)
+    page = client.get("/v1/events?source=iot&order=reported", headers={"X-API-Key": reader})
+    assert page.status_code == 200, page.text
+    rows = {r["id"]: r for r in page.json()["items"]}
+    assert rows[out[0]["event_id"]]["alarm_count"] == 4  # in the list rows too
     out = client.post("/v1/devices/SM-1/readings", json=[*msgs[:1], "x"], headers=auth).json()
     assert [o["outcome"] for o in out] == ["duplicate", "rejected"]
 

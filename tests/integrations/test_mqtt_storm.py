@@ -95,6 +95,7 @@ def test_kill_minus_nine_mid_storm(db_url: URL, tmp_path: Path) -> None:
     water = by_device["WL-0"]
     assert water["source"] == "iot" and water["alarm_count"] == 1
     assert water["device"]["clear_count"] == 1 and water["device"]["notes"]
+    assert water["status"] == "closed"  # a water-level clear closes its event
     with store.session(write=False) as s:
         rejects = s.scalars(select(ReadingReject)).all()
     assert {r.device_id for r in rejects} == {"PROBE", "NOPE"}
