@@ -183,10 +183,10 @@ def test_coarse_raster_with_long_candidate_lists_matches_oracle(
     many small chunks; answers and candidate lists must not change."""
     import gis_core.spatial.raster as raster
 
-    geoms, codes = voronoi_coverage(1500, seed=13)
-    whole = GridIndex(geoms, codes, max_cells=3000)
+    geoms, codes = voronoi_coverage(800, seed=13)
+    whole = GridIndex(geoms, codes, max_cells=1500)
     monkeypatch.setattr(raster, "_EDGE_CHUNK", 97)
-    chunked = GridIndex(geoms, codes, max_cells=3000)
+    chunked = GridIndex(geoms, codes, max_cells=1500)
     assert chunked.stats() == whole.stats()
     assert whole.stats()["candidates"] > 3 * whole.stats()["boundary_cells"]
     x, y = special_points(list(geoms))
