@@ -125,6 +125,37 @@ class _TooLarge(Exception):
     pass
 
 
+class _BadText(Exception):
+    """A JSON string no store can keep: ``args`` = (where, reason)."""
+
+
+def json_text_problem(body: bytes) -> tuple[str, str] | None:
+    """(JSON path, reason) of the first string or key with NUL or a lone surrogate, so that
+    no endpoint's body model can pass one to the database (a 500 on PostGIS otherwise)."""
+    if b"\\u" not in body and b"\x00" not in body:
+        return None  # neither can appear without an escape or a raw NUL byte
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # the route's own parser answers a syntax error
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                return (where or "body")[:200], problem
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                problem = text_problem(key)
+                if problem is not None:
+                    return (where or "body")[:200], f"a key {problem}"
+                stack.append((f"{where}.{key}" if where else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
 class _TooDeep(Exception):
     pass
 
@@ -176,6 +207,11 @@ class HardeningMiddleware:
             detail = f"JSON nested {exc.args[0]} levels deep; at most {JSON_DEPTH_MAX}"
             await _problem(send_wrapped, 400, "Unreadable body", detail, "body")
             return
+        except _BadText as exc:
+            where, reason = exc.args
+            field = where.split(".")[0].split("[")[0]  # the body field, as the models name it
+            await _problem(send_wrapped, 422, "Invalid text", f"{where}: {reason}", field)
+            return
         try:
             await self.app(scope, receive, send_wrapped)
         except Exception:
@@ -210,6 +246,8 @@ async def _buffered(scope: Scope, receive: Receive) -> Receive:
     for key, value in scope.get("headers", ()):
         if key == b"content-length" and value.isdigit() and len(value) < 20 and int(value) > limit:
             raise _TooLarge
+    if limit > BATCH_BODY_MAX_BYTES:
+        return receive  # a columnar batch: spooled to disk by its reader, never held here
     chunks: list[bytes] = []
     size = 0
     more = True
@@ -228,6 +266,10 @@ async def _buffered(scope: Scope, receive: Receive) -> Receive:
         depth = json_depth(body)
         if depth > JSON_DEPTH_MAX:
             raise _TooDeep(depth)
+        if size <= BODY_MAX_BYTES:
+            bad = json_text_problem(body)
+            if bad is not None:
+                raise _BadText(*bad)
     replayed = False
 
     async def replay() -> Message:
