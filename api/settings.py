@@ -145,8 +145,6 @@ class FieldSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_field_settings() -> FieldSettings:
     return FieldSettings()
-
-
 # -- interoperability (issue 9): CORS, licence links, Open311 media, MapIt -----------------
 
 
@@ -200,8 +198,6 @@ class AnalyticsSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_analytics_settings() -> AnalyticsSettings:
     return AnalyticsSettings()
-
-
 # -- issue 15 (performance): columnar batch locate --------------------------------------
 
 
@@ -222,8 +218,6 @@ class BatchSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_batch_settings() -> BatchSettings:
     return BatchSettings()
-
-
 # -- issue 16 (cross-department cases, second pass): area health reports ---------------
 
 
@@ -253,6 +247,11 @@ class PlanningSettings(BaseSettings):
         env_prefix="GRIDGOV_PLANNING_", env_file=".env", extra="ignore"
     )
 
+    watch_seconds: float = 1.0
+    """How often each worker checks for a switch of the active generation (0: never; then
+    run `gridgov grids sweep` after an activation by hand)."""
+    sweep_margin_seconds: float = 2.0
+    """The automatic sweep runs this long after every worker must have seen a switch."""
     job_min_grids: int = 1_000
     """Drafts with at least this many grids validate, compare and activate as background
     jobs (202 and a job to poll); smaller ones answer in the request (well under 1 s)."""

@@ -25,6 +25,7 @@ from gis_core.boundaries.generations import LookupService
 from gis_core.planning import activation, checking, drafts, edits, jobs
 from gis_core.planning.impact import impact
 from gis_core.planning.validation import Thresholds
+from gis_core.planning.watch import SwitchWatcher
 from gis_core.storage.store import Store
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
@@ -36,6 +37,17 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".zip")
 MAX_PARAMS_BYTES = 1_000_000
 """An edit's parameters, as JSON (a drawn line or outline of up to 10,000 points fits)."""
+
+
+def watch(store: Store, lookup: LookupService) -> SwitchWatcher | None:
+    """This worker's switch watcher (prebuild, re-read, automatic sweep), if enabled."""
+    conf = get_planning_settings()
+    if conf.watch_seconds <= 0:
+        return None
+    watcher = SwitchWatcher(
+        store, lookup, poll=conf.watch_seconds, margin=conf.sweep_margin_seconds
+    )
+    return watcher.start()
 
 
 def _who(principal: Principal) -> str:
@@ -221,18 +233,43 @@ def generation_grids(
     return out
 
 
-@router.get("/{key}/report", summary="The validation report (GeoJSON geometries)")
+@router.get(
+    "/{key}/report",
+    summary="The validation report (GeoJSON geometries)",
+    responses={202: {"description": "Running as a job: poll the `url`."}},
+)
 def report(
     store: StoreDep,
-    _: Planner,
+    principal: Planner,
     key: Key,
+    response: Response,
+    background: Background = None,
     limit: Annotated[int, Query(ge=0, le=100_000)] = 2_000,
     target_area_m2: Annotated[float | None, Query(gt=0, le=1e9)] = None,
     load_ratio: Annotated[float | None, Query(gt=1, le=1e6)] = None,
 ) -> dict[str, Any]:
-    draft = drafts.load_draft(store, _generation(store, key).id)
+    info = _generation(store, key)
     used = thresholds(ThresholdsIn(target_area_m2=target_area_m2, load_ratio=load_ratio))
-    return checking.report_for(store, draft, used).as_json(limit) | {"version": draft.version}
+
+    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
+        if progress:
+            progress("checking")
+        draft = drafts.load_draft(store, info.id)
+        return checking.report_for(store, draft, used).as_json(limit) | {"version": draft.version}
+
+    if _in_background(store, info.id, background):
+        params = {"limit": limit, "thresholds": vars(used)}
+        job = jobs.submit(
+            store,
+            info.id,
+            "report",
+            run,
+            actor=_who(principal),
+            params=params,
+            version=info.version,
+        )
+        return _accepted(response, info.id, job)
+    return run()
 
 
 @router.post(

@@ -24,7 +24,7 @@ from gis_core.storage.models import GenerationStep
 from gis_core.storage.protocol import StoreLike
 
 JOB_KIND = "job"
-JOB_TASKS = ("validate", "impact", "activate")
+JOB_TASKS = ("report", "validate", "impact", "activate")
 JOB_STATES = ("queued", "running", "done", "failed")
 _HOST = socket.gethostname()[:100]
 _executor: ThreadPoolExecutor | None = None

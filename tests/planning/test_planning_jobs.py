@@ -83,8 +83,10 @@ def test_validate_impact_activate_as_jobs(client: TestClient, tmp_path) -> None:
     r = client.get(f"{url}/jobs/9999")
     assert r.status_code == 404 and r.json()["field"] == "job"
     # Inline when asked: the answer itself, not a job.
-    r = client.get(f"{url}/report", params={"target_area_m2": 20000})
-    assert r.status_code == 200 and r.json()["thresholds"]["target_area_m2"] == 20000
+    job = _poll(client, client.get(f"{url}/report", params={"target_area_m2": 20000}))
+    assert job["task"] == "report" and job["result"]["thresholds"]["target_area_m2"] == 20000
+    r = client.get(f"{url}/report", params={"background": "false"})
+    assert r.status_code == 200 and r.json()["thresholds"]["target_area_m2"] == 10000
     r = client.post(f"{url}/validate", json={"thresholds": {"load_ratio": 0.5}})
     assert r.status_code == 422 and "load_ratio" in r.text
 
