@@ -138,13 +138,7 @@ Background = Annotated[
 def _in_background(store: Store, generation_id: int, forced: bool | None) -> bool:
     if forced is not None:
         return forced
-    plan = store.plan_state(generation_id)
-    frame = (
-        store.read_draft(generation_id)
-        if plan is not None
-        else store.read_admin_layer("grid", generation_id)
-    )
-    return len(frame) >= get_planning_settings().job_min_grids
+    return store.grid_count(generation_id) >= get_planning_settings().job_min_grids
 
 
 def _accepted(response: Response, generation_id: int, job_id: int) -> dict[str, Any]:
