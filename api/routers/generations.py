@@ -340,7 +340,16 @@ def get_job(
 @router.get("/{key}/steps", summary="Every recorded step: who, when, what")
 def steps(store: StoreDep, _: Planner, key: Key) -> list[dict[str, Any]]:
     info = _generation(store, key)
-    return [s | {"at": s["at"].isoformat()} for s in store.planning_steps(info.id)]
+    return [_step_doc(s) for s in store.planning_steps(info.id)]
+
+
+def _step_doc(step: dict[str, Any]) -> dict[str, Any]:
+    """A step as JSON; a job's result is left out (read it from its job, where the
+    jurisdiction filter applies to the events an activation lists)."""
+    doc = step | {"at": step["at"].isoformat()}
+    if doc["kind"] == jobs.JOB_KIND and isinstance(doc["summary"], dict):
+        doc["summary"] = {k: v for k, v in doc["summary"].items() if k != "result"}
+    return doc
 
 
 @router.post("/{key}/edits", summary="One edit on a draft (recorded, undoable)")

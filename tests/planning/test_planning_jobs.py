@@ -77,6 +77,9 @@ def test_validate_impact_activate_as_jobs(client: TestClient, tmp_path) -> None:
     assert job["result"]["rerouted"] == 1 and job["result"]["generation"] == "jg2"
     located = client.get("/v1/locate", params={"lon": X0 + 0.0011, "lat": Y0 + 0.0015}).json()
     assert located["generation"] == "jg2" and located["grid"]["code"] == f"{C1}005"
+    steps = client.get(f"{url}/steps").json()
+    assert [s["summary"]["status"] for s in steps if s["kind"] == "job"] == ["done"] * 3
+    assert all("result" not in s["summary"] for s in steps if s["kind"] == "job")
     listed = client.get(f"{url}/jobs").json()
     assert [j["task"] for j in listed] == ["validate", "impact", "activate"]
 
