@@ -74,7 +74,10 @@ def create_app(
         app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
+        watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
         yield
+        if watcher is not None:
+            watcher.stop()
         store.dispose()
 
     app = FastAPI(

@@ -34,6 +34,7 @@ from gis_core.integrations.outbox import OutboxError
 from gis_core.planning.activation import ActivationRefused
 from gis_core.planning.drafts import DraftRefused, PlanNotFound
 from gis_core.planning.edits import EditError, NotEditable, StaleDraft
+from gis_core.planning.jobs import JobNotFound
 from gis_core.reports.figures import ReportNotFound
 from gis_core.reports.periods import PeriodError
 from gis_core.spatial.crs import CRSError
@@ -140,6 +141,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
     StaleDraft: (409, "Conflict: the draft changed", "expected_version"),
     NotEditable: (409, "Generation not editable", None),
     ActivationRefused: (409, "Activation refused", None),
+    JobNotFound: (404, "Job not found", "job"),
     AnalyticsInputError: (422, "Invalid analytics parameter", None),  # names its field
 }
 

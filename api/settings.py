@@ -235,3 +235,37 @@ class ReportSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_report_settings() -> ReportSettings:
     return ReportSettings()
+
+
+# -- issue 10 (planners, second pass): background jobs and validation thresholds ------
+
+
+class PlanningSettings(BaseSettings):
+    """Boundary planning, from GRIDGOV_PLANNING_* environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDGOV_PLANNING_", env_file=".env", extra="ignore"
+    )
+
+    watch_seconds: float = 1.0
+    """How often each worker checks for a switch of the active generation (0: never; then
+    run `gridgov grids sweep` after an activation by hand)."""
+    sweep_margin_seconds: float = 2.0
+    """The automatic sweep runs this long after every worker must have seen a switch."""
+    job_min_grids: int = 1_000
+    """Drafts with at least this many grids validate, compare and activate as background
+    jobs (202 and a job to poll); smaller ones answer in the request (well under 1 s)."""
+    target_area_m2: float = 10_000.0
+    """Validation: urban unit-grid guidance (m² per grid)."""
+    area_low_ratio: float = 0.1
+    area_high_ratio: float = 10.0
+    overlap_m2: float = 1.0
+    gap_m2: float = 1.0
+    outside_m2: float = 1.0
+    sliver_thinness: float = 0.05
+    load_ratio: float = 3.0
+
+
+@lru_cache(maxsize=1)
+def get_planning_settings() -> PlanningSettings:
+    return PlanningSettings()

@@ -14,14 +14,18 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.dependencies import LookupDep, StoreDep
 from api.errors import Problem
 from api.security import Principal, require
-from gis_core.planning import activation, checking, drafts, edits
+from api.settings import get_planning_settings
+from gis_core.boundaries.generations import LookupService
+from gis_core.planning import activation, checking, drafts, edits, jobs
 from gis_core.planning.impact import impact
+from gis_core.planning.validation import Thresholds
+from gis_core.planning.watch import SwitchWatcher
 from gis_core.storage.store import Store
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
@@ -35,6 +39,17 @@ MAX_PARAMS_BYTES = 1_000_000
 """An edit's parameters, as JSON (a drawn line or outline of up to 10,000 points fits)."""
 
 
+def watch(store: Store, lookup: LookupService) -> SwitchWatcher | None:
+    """This worker's switch watcher (prebuild, re-read, automatic sweep), if enabled."""
+    conf = get_planning_settings()
+    if conf.watch_seconds <= 0:
+        return None
+    watcher = SwitchWatcher(
+        store, lookup, poll=conf.watch_seconds, margin=conf.sweep_margin_seconds
+    )
+    return watcher.start()
+
+
 def _who(principal: Principal) -> str:
     return f"{principal.kind}:{principal.name}"[:100]
 
@@ -42,7 +57,11 @@ def _who(principal: Principal) -> str:
 def _visible(result: activation.SwitchResult, principal: Principal) -> dict[str, Any]:
     """The switch as JSON, listing only the re-routed events the caller may see (the
     jurisdiction rule applies to everything that shows events; counts stay whole)."""
-    doc = result.as_json()
+    return _visible_doc(result.as_json(), principal)
+
+
+def _visible_doc(doc: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    doc = dict(doc)
     doc["moves"] = [m for m in doc["moves"] if any(principal.can_access(g) for g in m["grid"] if g)]
     return doc
 
@@ -73,10 +92,60 @@ class UndoIn(BaseModel):
     expected_version: int | None = Field(None, ge=1)
 
 
+class ThresholdsIn(BaseModel):
+    """Validation thresholds; any left out come from settings (GRIDGOV_PLANNING_*)."""
+
+    target_area_m2: float | None = Field(None, gt=0, le=1e9)
+    area_low_ratio: float | None = Field(None, gt=0, le=1)
+    area_high_ratio: float | None = Field(None, ge=1, le=1e6)
+    overlap_m2: float | None = Field(None, ge=0, le=1e9)
+    gap_m2: float | None = Field(None, ge=0, le=1e9)
+    outside_m2: float | None = Field(None, ge=0, le=1e9)
+    sliver_thinness: float | None = Field(None, ge=0, le=1)
+    load_ratio: float | None = Field(None, gt=1, le=1e6)
+
+
 class ActivateIn(BaseModel):
     remap_rules: bool = Field(
         False, description="Remap rules and units naming retired codes by the renumbering table."
     )
+    thresholds: ThresholdsIn | None = Field(
+        None, description="Validation thresholds, if the draft must still be validated."
+    )
+
+
+class ValidateIn(BaseModel):
+    thresholds: ThresholdsIn = Field(default_factory=ThresholdsIn)
+
+
+def thresholds(given: ThresholdsIn | None = None) -> Thresholds:
+    """Settings' thresholds, overridden by those the request names."""
+    conf = get_planning_settings()
+    base = {k: getattr(conf, k) for k in Thresholds.__dataclass_fields__}
+    extra = {} if given is None else given.model_dump(exclude_none=True)
+    return Thresholds(**(base | extra))
+
+
+Background = Annotated[
+    bool | None,
+    Query(
+        description="Run as a job (202 + job URL); default: only drafts of at least"
+        " GRIDGOV_PLANNING_JOB_MIN_GRIDS grids."
+    ),
+]
+
+
+def _in_background(store: Store, generation_id: int, forced: bool | None) -> bool:
+    if forced is not None:
+        return forced
+    return store.grid_count(generation_id) >= get_planning_settings().job_min_grids
+
+
+def _accepted(response: Response, generation_id: int, job_id: int) -> dict[str, Any]:
+    url = f"/v1/generations/{generation_id}/jobs/{job_id}"
+    response.status_code = 202
+    response.headers["Location"] = url
+    return {"job": job_id, "status": "queued", "url": url}
 
 
 def _generation(store: Store, key: str) -> GenerationOut:
@@ -158,39 +227,129 @@ def generation_grids(
     return out
 
 
-@router.get("/{key}/report", summary="The validation report (GeoJSON geometries)")
+@router.get(
+    "/{key}/report",
+    summary="The validation report (GeoJSON geometries)",
+    responses={202: {"description": "Running as a job: poll the `url`."}},
+)
 def report(
     store: StoreDep,
-    _: Planner,
+    principal: Planner,
     key: Key,
+    response: Response,
+    background: Background = None,
     limit: Annotated[int, Query(ge=0, le=100_000)] = 2_000,
+    target_area_m2: Annotated[float | None, Query(gt=0, le=1e9)] = None,
+    load_ratio: Annotated[float | None, Query(gt=1, le=1e6)] = None,
 ) -> dict[str, Any]:
-    draft = drafts.load_draft(store, _generation(store, key).id)
-    return checking.report_for(store, draft).as_json(limit) | {"version": draft.version}
+    info = _generation(store, key)
+    used = thresholds(ThresholdsIn(target_area_m2=target_area_m2, load_ratio=load_ratio))
+
+    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
+        if progress:
+            progress("checking")
+        draft = drafts.load_draft(store, info.id)
+        return checking.report_for(store, draft, used).as_json(limit) | {"version": draft.version}
+
+    if _in_background(store, info.id, background):
+        params = {"limit": limit, "thresholds": vars(used)}
+        job = jobs.submit(
+            store,
+            info.id,
+            "report",
+            run,
+            actor=_who(principal),
+            params=params,
+            version=info.version,
+        )
+        return _accepted(response, info.id, job)
+    return run()
 
 
-@router.post("/{key}/validate", summary="Validate; a draft without blocking items is validated")
+@router.post(
+    "/{key}/validate",
+    summary="Validate; a draft without blocking items is validated",
+    responses={202: {"description": "Running as a job: poll the `url`."}},
+)
 def validate(
     store: StoreDep,
     principal: Planner,
     key: Key,
+    response: Response,
     limit: Annotated[int, Query(ge=0, le=100_000)] = 2_000,
+    background: Background = None,
+    body: ValidateIn | None = None,
 ) -> dict[str, Any]:
-    draft, result = checking.validate_generation(
-        store, _generation(store, key).id, actor=_who(principal)
-    )
-    return result.as_json(limit) | {"state": draft.state, "version": draft.version}
+    info = _generation(store, key)
+    used = thresholds(None if body is None else body.thresholds)
+    who = _who(principal)
+
+    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
+        if progress:
+            progress("validating")
+        draft, result = checking.validate_generation(store, info.id, actor=who, thresholds=used)
+        return result.as_json(limit) | {"state": draft.state, "version": draft.version}
+
+    if _in_background(store, info.id, background):
+        params = {"limit": limit, "thresholds": vars(used)}
+        job = jobs.submit(
+            store, info.id, "validate", run, actor=who, params=params, version=info.version
+        )
+        return _accepted(response, info.id, job)
+    return run()
 
 
-@router.get("/{key}/impact", summary="What the draft changes against the active generation")
-def generation_impact(store: StoreDep, _: Planner, key: Key) -> dict[str, Any]:
-    return impact(store, _generation(store, key).id)
+@router.get(
+    "/{key}/impact",
+    summary="What the draft changes against the active generation",
+    responses={202: {"description": "Running as a job: poll the `url`."}},
+)
+def generation_impact(
+    store: StoreDep, principal: Planner, key: Key, response: Response, background: Background = None
+) -> dict[str, Any]:
+    info = _generation(store, key)
+
+    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
+        if progress:
+            progress("comparing")
+        return impact(store, info.id)
+
+    if _in_background(store, info.id, background):
+        job = jobs.submit(
+            store, info.id, "impact", run, actor=_who(principal), version=info.version
+        )
+        return _accepted(response, info.id, job)
+    return run()
+
+
+@router.get("/{key}/jobs", summary="A generation's background jobs (without results)")
+def list_jobs(store: StoreDep, _: Planner, key: Key) -> list[dict[str, Any]]:
+    return jobs.jobs(store, _generation(store, key).id)
+
+
+@router.get("/{key}/jobs/{job}", summary="One background job: state, progress, result")
+def get_job(
+    store: StoreDep, principal: Planner, key: Key, job: Annotated[int, Path(ge=1, le=2**31)]
+) -> dict[str, Any]:
+    doc = jobs.job(store, _generation(store, key).id, job)
+    if doc["task"] == "activate" and doc["status"] == "done" and doc["result"]:
+        doc["result"] = _visible_doc(doc["result"], principal)
+    return doc
 
 
 @router.get("/{key}/steps", summary="Every recorded step: who, when, what")
 def steps(store: StoreDep, _: Planner, key: Key) -> list[dict[str, Any]]:
     info = _generation(store, key)
-    return [s | {"at": s["at"].isoformat()} for s in store.planning_steps(info.id)]
+    return [_step_doc(s) for s in store.planning_steps(info.id)]
+
+
+def _step_doc(step: dict[str, Any]) -> dict[str, Any]:
+    """A step as JSON; a job's result is left out (read it from its job, where the
+    jurisdiction filter applies to the events an activation lists)."""
+    doc = step | {"at": step["at"].isoformat()}
+    if doc["kind"] == jobs.JOB_KIND and isinstance(doc["summary"], dict):
+        doc["summary"] = {k: v for k, v in doc["summary"].items() if k != "result"}
+    return doc
 
 
 @router.post("/{key}/edits", summary="One edit on a draft (recorded, undoable)")
@@ -214,18 +373,49 @@ def undo(store: StoreDep, principal: Planner, key: Key, body: UndoIn) -> dict[st
     return edits.undo(store, info.id, actor=_who(principal), expected_version=body.expected_version)
 
 
-@router.post("/{key}/activate", summary="Switch to this generation, re-routing open events")
+@router.post(
+    "/{key}/activate",
+    summary="Switch to this generation, re-routing open events",
+    responses={202: {"description": "Running as a job: poll the `url`."}},
+)
 def activate(
-    store: StoreDep, lookup: LookupDep, principal: Planner, key: Key, body: ActivateIn
+    store: StoreDep,
+    lookup: LookupDep,
+    principal: Planner,
+    key: Key,
+    body: ActivateIn,
+    response: Response,
+    background: Background = None,
 ) -> dict[str, Any]:
-    result = activation.activate(
-        store,
-        _generation(store, key).id,
-        who=_who(principal),
-        lookup=lookup,
-        remap_rules=body.remap_rules,
+    info = _generation(store, key)
+    who = _who(principal)
+    used = thresholds(body.thresholds)
+
+    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
+        if progress:
+            progress("activating")
+        return _activate(store, lookup, info.id, who, body.remap_rules, used).as_json()
+
+    if _in_background(store, info.id, background):
+        params = {"remap_rules": body.remap_rules, "thresholds": vars(used)}
+        job = jobs.submit(
+            store, info.id, "activate", run, actor=who, params=params, version=info.version
+        )
+        return _accepted(response, info.id, job)
+    return _visible(_activate(store, lookup, info.id, who, body.remap_rules, used), principal)
+
+
+def _activate(
+    store: Store,
+    lookup: LookupService,
+    generation_id: int,
+    who: str,
+    remap_rules: bool,
+    used: Thresholds,
+) -> activation.SwitchResult:
+    return activation.activate(
+        store, generation_id, who=who, lookup=lookup, remap_rules=remap_rules, thresholds=used
     )
-    return _visible(result, principal)
 
 
 @router.post("/rollback", summary="Back to the previous generation (recorded)")

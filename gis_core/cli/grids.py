@@ -20,7 +20,7 @@ from gis_core.cli.db import UrlOpt, db_errors
 from gis_core.planning import activation, checking, drafts, edits
 from gis_core.planning.drafts import parents_of, read_draft_file
 from gis_core.planning.impact import impact
-from gis_core.planning.validation import Report, validate
+from gis_core.planning.validation import Report, Thresholds, thresholds_from, validate
 from gis_core.storage import Store
 
 out = Console()
@@ -110,6 +110,33 @@ def draft(
     out.print(f"draft [bold]{escape(name)}[/] (generation {gen}): {n:,} grids")
 
 
+ThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        "-t",
+        help="NAME=VALUE, repeatable: target_area_m2, area_low_ratio, area_high_ratio,"
+        " overlap_m2, gap_m2, outside_m2, sliver_thinness, load_ratio.",
+    ),
+]
+
+
+def _thresholds(given: list[str] | None) -> Thresholds:
+    """The defaults with the ``--threshold NAME=VALUE`` options applied (exit 2 if bad)."""
+    pairs = {}
+    for item in given or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            err.print(f"[bold red]bad --threshold {escape(item)!r}:[/] use NAME=VALUE")
+            raise typer.Exit(2)
+        pairs[name.strip()] = value.strip()
+    try:
+        return thresholds_from(pairs)
+    except ValueError as exc:
+        err.print(f"[bold red]bad --threshold:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
 @db_errors
 def validate_cmd(
     target: Annotated[str, typer.Argument(help="A draft's name or id, or a file to check.")],
@@ -118,16 +145,21 @@ def validate_cmd(
     url: UrlOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
+    threshold: ThresholdOpt = None,
 ) -> None:
-    """Print the validation report; exit status 1 when anything is blocking."""
+    """Print the validation report (with the thresholds used); exit status 1 when
+    anything is blocking."""
+    used = _thresholds(threshold)
     with _store(url) as store, _working("validating"):
         if Path(target).is_file():
             grids = read_draft_file(target, crs, strict=False)
             active = store.active_generation()
             communities = parents_of(store, grids, None if active is None else active.id)
-            report = validate(grids, communities["community"])
+            report = validate(grids, communities["community"], thresholds=used)
         else:
-            _, report = checking.validate_generation(store, target, actor=_actor(actor))
+            _, report = checking.validate_generation(
+                store, target, actor=_actor(actor), thresholds=used
+            )
     if as_json:
         out.print_json(json.dumps(report.as_json(limit), ensure_ascii=False))
     else:
@@ -276,13 +308,15 @@ def activate(
     ] = False,
     url: UrlOpt = None,
     actor: ActorOpt = None,
+    threshold: ThresholdOpt = None,
 ) -> None:
     """Switch to the generation, re-routing open events (refused on blocking items)."""
+    used = _thresholds(threshold)
     with _store(url) as store:
         try:
             with _working("activating"):
                 result = activation.activate(
-                    store, name, who=_actor(actor), remap_rules=remap_rules
+                    store, name, who=_actor(actor), remap_rules=remap_rules, thresholds=used
                 )
         except activation.ActivationRefused as exc:
             err.print(f"[bold red]refused:[/] {escape(str(exc))}")

@@ -130,10 +130,21 @@ def plan_moves(
     return moves
 
 
-def _reroute(session: Any, move: Move, actor: Actor, at: datetime, generation_id: int) -> None:
+def _reroute(
+    session: Any,
+    move: Move,
+    actor: Actor,
+    at: datetime,
+    generation_id: int,
+    *,
+    stale_only: bool = False,
+) -> bool:
+    """Re-route one event (row locked); False when there is nothing to do any more."""
     event = session.get(Event, move.event_id, with_for_update=True)
     if event is None or event.status not in OPEN_VALUES:
-        return  # closed meanwhile: it keeps its grid
+        return False  # closed meanwhile: it keeps its grid
+    if stale_only and event.generation_id == generation_id:
+        return False  # another process's sweep moved it first
     state = case_state(session, move.event_id)
     params: dict[str, Any] = {"grid_code": move.new_grid, "lon": event.lon, "lat": event.lat}
     if move.new_unit is not None and move.new_unit != event.unit_id:
@@ -161,6 +172,7 @@ def _reroute(session: Any, move: Move, actor: Actor, at: datetime, generation_id
     }
     session.flush()
     session.add(history_row(move.event_id, transition.state.version, row))
+    return True
 
 
 def _switch(
@@ -171,8 +183,10 @@ def _switch(
     who: str,
     lookup: LookupService | None,
     remap: dict[str, str] | None,
+    quiet: bool = False,
 ) -> SwitchResult:
-    """Switch to ``generation_id`` and re-route (``kind="sweep"``: re-route only)."""
+    """Switch to ``generation_id`` and re-route (``kind="sweep"``: re-route only;
+    ``quiet``: a sweep that moved nothing is not recorded as a step)."""
     started = current_time()
     gen = store.get_generation(generation_id)
     assert gen is not None
@@ -209,16 +223,18 @@ def _switch(
                     .where(ResponsibleUnit.area_code == old)
                     .values(area_code=new)
                 )
-        for move in moves:
-            _reroute(s, move, actor, at, generation_id)
-        store.record_step(
-            s,
-            generation_id,
-            kind,
-            who,
-            params={"remap_rules": bool(remap)},
-            summary={"rerouted": len(moves), "rules_remapped": remapped},
-        )
+        moves = [
+            m for m in moves if _reroute(s, m, actor, at, generation_id, stale_only=kind == "sweep")
+        ]
+        if moves or not quiet:
+            store.record_step(
+                s,
+                generation_id,
+                kind,
+                who,
+                params={"remap_rules": bool(remap)},
+                summary={"rerouted": len(moves), "rules_remapped": remapped},
+            )
     if lookup is not None:
         lookup.forget_active()
     return SwitchResult(
@@ -290,14 +306,17 @@ def rollback(store: StoreLike, *, who: str, lookup: LookupService | None = None)
     return _switch(store, previous_id, kind="rollback", who=who, lookup=lookup, remap=None)
 
 
-def sweep(store: StoreLike, *, who: str, lookup: LookupService | None = None) -> SwitchResult:
+def sweep(
+    store: StoreLike, *, who: str, lookup: LookupService | None = None, quiet: bool = False
+) -> SwitchResult:
     """Re-route open events located in another generation than the active one: reported
     through a worker that had not yet seen a switch (within its ``active_ttl``). Run it
-    a few seconds after an activation; it is recorded like one."""
+    a few seconds after an activation (every API worker's `SwitchWatcher` does); it is
+    recorded like one (``quiet``: only when it moved something)."""
     active = store.active_generation()
     if active is None:
         raise ActivationRefused("no active generation")
-    return _switch(store, active.id, kind="sweep", who=who, lookup=lookup, remap=None)
+    return _switch(store, active.id, kind="sweep", who=who, lookup=lookup, remap=None, quiet=quiet)
 
 
 def open_event_grids(store: StoreLike) -> dict[int, str | None]:

@@ -66,6 +66,23 @@ class Thresholds:
     """A grid's load (or load per grid member) above this multiple of the median."""
 
 
+def thresholds_from(pairs: Mapping[str, Any], base: Thresholds | None = None) -> Thresholds:
+    """``base`` (or the defaults) with the named thresholds replaced; a clear
+    ``ValueError`` for an unknown name or a value that is not a positive number."""
+    out = asdict(base or Thresholds())
+    for name, raw in pairs.items():
+        if name not in out:
+            raise ValueError(f"unknown threshold {name!r}; known: {', '.join(sorted(out))}")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"threshold {name} must be a number, not {raw!r}") from None
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"threshold {name} must be a finite number >= 0")
+        out[name] = value
+    return Thresholds(**out)
+
+
 @dataclass
 class Item:
     code: str

@@ -64,6 +64,13 @@ def test_draft_validate_edit_diff_activate_rollback(cli: typer.Typer, store: Sto
     r = run(cli, store, "validate", "g2")
     assert r.exit_code == 0, r.output
     assert "blocking" in r.output
+    r = run(cli, store, "validate", "g2", "--json", "-t", "target_area_m2=5000", "-t", "gap_m2=2")
+    assert r.exit_code == 0, r.output
+    used = json.loads(r.output)["thresholds"]
+    assert used["target_area_m2"] == 5000 and used["gap_m2"] == 2 and used["load_ratio"] == 3
+    for bad in ("nosuch=1", "gap_m2=x", "gap_m2"):
+        r = run(cli, store, "validate", "g2", "-t", bad)
+        assert r.exit_code == 2 and "--threshold" in r.output, r.output
     r = run(cli, store, "diff", "g2")
     assert r.exit_code == 0 and "grids added" in r.output and "340111001001005" in r.output
     r = run(cli, store, "activate", "g2")

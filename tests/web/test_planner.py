@@ -16,7 +16,7 @@ import pytest
 from gis_core.auth import Accounts
 from gis_core.events import EventReport, EventService
 from gis_core.storage import Store
-from tests.planning.planning_data import C1, X0, Y0, D, grid_frame, seed, write
+from tests.planning.planning_data import C1, C2, X0, Y0, D, grid_frame, seed, write
 from tests.web.conftest import Browser, ConsolePage, Server, _console, run_server
 
 PASSWORD = "planner page pw 1"
@@ -36,7 +36,8 @@ def planner_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         )
     finally:
         store.dispose()
-    with run_server(url, folder / "uvicorn.log") as base:
+    # Every draft counts as large: the page gets 202s and polls the jobs for everything.
+    with run_server(url, folder / "uvicorn.log", planning_job_min_grids="1") as base:
         yield Server(base, url)
 
 
@@ -128,3 +129,82 @@ def test_validation_items_are_listed_and_drawn(planner: ConsolePage, tmp_path: P
     )
     assert drawn > 0
     page.click("#report li.blocking[data-code='overlap']")  # flies there
+
+
+def _login(planner: ConsolePage) -> None:
+    page = planner.page
+    page.goto(f"{planner.server.base}/console/planner")
+    page.fill("#username", "plan1")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#app:not([hidden])")
+
+
+def test_planner_moves_edge_reshapes_reassigns_and_renumbers(planner: ConsolePage) -> None:
+    """Grids 001 (north-west) and 003 (south-west) of community 1 and 002 of community 2
+    are the seeded ones whichever test ran first."""
+    base = planner.server.base
+    auth = {"Authorization": f"Bearer {_token(planner.server)}"}
+    r = httpx.post(
+        f"{base}/v1/generations", headers=auth, data={"name": "page edits", "from_active": "true"}
+    )
+    assert r.status_code == 201, r.text
+    gen = r.json()["id"]
+    page = planner.page
+    _login(planner)
+    page.wait_for_selector("#state:has-text('草稿')")
+    page.wait_for_selector("#report-summary:has-text('阻断 0 项')")
+    page.wait_for_function("() => window.plannerMap.isStyleLoaded()")
+    planner.js("() => { window.plannerMap.zoomOut({duration: 0}); }")
+
+    # Move the shared edge of 001 and 003 north, from 1.0 D to 1.2 D.
+    _click(planner, X0 + 0.5 * D, Y0 + 1.5 * D)
+    _click(planner, X0 + 0.5 * D, Y0 + 0.5 * D, ["Control"])
+    page.wait_for_selector(f"#selection:has-text('{C1}003')")
+    page.click("#tool-edge")
+    _click(planner, X0 - 0.3 * D, Y0 + 1.2 * D)
+    _click(planner, X0 + 1.2 * D, Y0 + 1.2 * D)
+    page.click("#tool-edge")
+    page.wait_for_selector("#steps li:has-text('移动共用边界')")
+    grids = httpx.get(f"{base}/v1/generations/{gen}/grids", headers=auth).json()
+    heights = {
+        f["properties"]["code"]: max(c[1] for c in f["geometry"]["coordinates"][0])
+        - min(c[1] for c in f["geometry"]["coordinates"][0])
+        for f in grids["features"]
+        if f["geometry"]["type"] == "Polygon"
+    }
+    assert abs(heights[f"{C1}001"] - 0.8 * D) < 0.05 * D
+    assert abs(heights[f"{C1}003"] - 1.2 * D) < 0.05 * D
+
+    # Redraw community 2's grid 002 smaller: the report shows the gap it leaves; undo.
+    _click(planner, X0 + 2.5 * D, Y0 + 0.5 * D)
+    page.wait_for_selector(f"#selection:has-text('{C2}002')")
+    page.click("#tool-reshape")
+    for dx, dy in ((2.0, 0.0), (3.0, 0.0), (3.0, 0.7), (2.0, 0.7)):
+        _click(planner, X0 + dx * D, Y0 + dy * D)
+    page.click("#tool-reshape")
+    page.wait_for_selector("#steps li:has-text('重绘边界')")
+    page.wait_for_selector("#report li.blocking[data-code='gap']")
+    page.click("#tool-undo")
+    page.wait_for_selector("#report-summary:has-text('阻断 0 项')")
+
+    # Move grid 003 to community 2: a new code there, shown in the old -> new table.
+    _click(planner, X0 + 0.5 * D, Y0 + 0.5 * D)
+    page.wait_for_selector(f"#selection:has-text('{C1}003')")
+    page.select_option("#community", C2)
+    page.click("#tool-reassign")
+    page.wait_for_selector(f"#renumbering tr[data-old='{C1}003']:has-text('{C2}003')")
+
+    # Renumber community 1: every entry of the step's table is shown.
+    page.select_option("#community", C1)
+    page.click("#tool-renumber")
+    page.wait_for_selector("#steps li:has-text('重新编码')")
+    steps = httpx.get(f"{base}/v1/generations/{gen}/steps", headers=auth).json()
+    table = [s for s in steps if s["kind"] == "renumber"][-1]["summary"]["table"]
+    assert table  # 003 left a hole in community 1's numbering
+    shown = page.inner_text("#renumbering")
+    for new in table.values():
+        assert new in shown
+    jobs = httpx.get(f"{base}/v1/generations/{gen}/jobs", headers=auth).json()
+    assert {j["task"] for j in jobs} >= {"report", "impact"}
+    assert all(j["status"] == "done" for j in jobs)

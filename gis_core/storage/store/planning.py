@@ -145,6 +145,21 @@ class PlanningStore(StoreCore):
             ).all()
         return draft_frame(rows)
 
+    def grid_count(self, generation_id: int) -> int:
+        """A generation's grids, counted without reading them: its draft's if it has one,
+        else its admin units' (decides whether planning work runs as a job)."""
+        with self.session(write=False) as s:
+            drafted = s.get(GenerationPlan, generation_id) is not None
+            table = DraftUnit if drafted else AdminUnit
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.generation_id == generation_id, table.level == "grid")
+                )
+                or 0
+            )
+
     def plan_state(self, generation_id: int) -> dict[str, Any] | None:
         with self.session(write=False) as s:
             plan = s.get(GenerationPlan, generation_id)

@@ -5,8 +5,10 @@
 
 import { Api, ApiError } from "../api.js";
 import { $, h } from "../util.js";
+import { settle } from "./jobs.js";
 import { PlannerMap } from "./mapview.js";
 import { confirmBody, renderImpact, renderReport, renderSteps } from "./panels.js";
+import { renderCommunities, renderRenumbering } from "./recode.js";
 
 const api = new Api("");
 const state = { generations: [], current: null, active: null, version: null, map: null };
@@ -67,7 +69,8 @@ async function load() {
   await refreshList();
   const g = state.current;
   $("#state").textContent = g ? STATE_LABELS[g.state] : "无草稿";
-  for (const id of ["#tool-split", "#tool-merge", "#tool-undo", "#tool-validate", "#tool-activate"]) {
+  const tools = ["#tool-split", "#tool-edge", "#tool-reshape", "#tool-merge", "#tool-reassign", "#tool-renumber"];
+  for (const id of [...tools, "#tool-undo", "#tool-validate", "#tool-activate"]) {
     $(id).disabled = !g || !["draft", "validated"].includes(g.state);
   }
   const active = state.active
@@ -77,9 +80,12 @@ async function load() {
     return;
   }
   const base = `/v1/generations/${g.id}`;
-  const [draft, report, impact, steps] = await Promise.all([
-    api.get(`${base}/grids`), api.get(`${base}/report`), api.get(`${base}/impact`), api.get(`${base}/steps`),
+  const [draft, report, impact, steps, communities] = await Promise.all([
+    api.get(`${base}/grids`), api.get(`${base}/report`).then(wait), api.get(`${base}/impact`).then(wait),
+    api.get(`${base}/steps`), api.get(`${base}/grids`, { level: "community" }),
   ]);
+  renderCommunities($("#community"), communities);
+  renderRenumbering($("#renumbering"), steps);
   state.version = draft.version;
   state.map.showGrids(active, draft);
   state.map.showItems(report.items);
@@ -93,7 +99,10 @@ async function edit(kind, params) {
   const g = state.current;
   try {
     const step = await api.post(`/v1/generations/${g.id}/edits`, { kind, params, expected_version: state.version });
-    toast(`已${{ split: "切分", merge: "合并" }[kind] || "修改"}：${[].concat(step.summary.into || []).join("、")}`);
+    const done = { split: "切分", merge: "合并", move_edge: "移动边界", reshape: "重绘", reassign: "调整社区", renumber: "重新编码" };
+    const what = step.summary.into || step.summary.new_code || step.summary.moved_edge || step.summary.reshaped
+      || (step.summary.renumbered !== undefined ? `${step.summary.renumbered} 个网格` : "");
+    toast(`已${done[kind] || "修改"}：${[].concat(what).join("、")}`);
   } catch (err) {
     return fail(err);
   }
@@ -104,23 +113,77 @@ function setHint(text) {
   $("#hint").textContent = text;
 }
 
-function onSplit() {
-  const m = state.map;
-  if (m.mode === "split") {
-    const line = m.sketch;
-    m.setMode("select");
-    $("#tool-split").classList.remove("on");
-    $("#tool-split").textContent = "切分网格（画线）";
-    setHint("");
-    if (line.length < 2) return toast("请至少点两个点画出切分线", true);
-    return edit("split", { code: m.selected[0], line });
+function setBusy(text) {
+  $("#busy").textContent = text;
+}
+
+/** The answer itself, or a background job's result once it is done. */
+const wait = (answer) => settle(api, answer, setBusy);
+
+// Drawing tools: select the grid(s), click the tool, click points on the map, click the
+// tool again (now "完成…") to send the edit.
+const DRAW = {
+  split: {
+    button: "#tool-split", label: "切分网格（画线）", done: "完成切分", need: 1, min: 2,
+    hint: (c) => `在地图上依次点击，画一条穿过网格 ${c[0]} 的线，然后点“完成切分”`,
+    params: (c, pts) => ({ code: c[0], line: pts }),
+  },
+  move_edge: {
+    button: "#tool-edge", label: "移动共用边界", done: "完成移动", need: 2, min: 2,
+    hint: (c) => `画出网格 ${c.join(" 与 ")} 之间的新边界（从外侧穿过两格），然后点“完成移动”`,
+    params: (c, pts) => ({ codes: c, line: pts }),
+  },
+  reshape: {
+    button: "#tool-reshape", label: "重绘网格边界", done: "完成重绘", need: 1, min: 3,
+    hint: (c) => `依次点击网格 ${c[0]} 新边界的各个拐点，然后点“完成重绘”`,
+    params: (c, pts) => ({ code: c[0], geometry: { type: "Polygon", coordinates: [[...pts, pts[0]]] } }),
+  },
+};
+
+function resetTools() {
+  for (const tool of Object.values(DRAW)) {
+    $(tool.button).classList.remove("on");
+    $(tool.button).textContent = tool.label;
   }
-  if (m.selected.length !== 1) return toast("请先在地图上选中一个网格", true);
-  m.setMode("split");
-  $("#tool-split").classList.add("on");
-  $("#tool-split").textContent = "完成切分";
-  setHint(`在地图上依次点击，画一条穿过网格 ${m.selected[0]} 的线，然后点“完成切分”`);
+}
+
+function onDraw(kind) {
+  const m = state.map;
+  const tool = DRAW[kind];
+  if (m.mode === kind) {
+    const pts = m.sketch;
+    const codes = [...m.selected];
+    m.setMode("select");
+    resetTools();
+    setHint("");
+    if (pts.length < tool.min) return toast(tool.min === 2 ? "请至少点两个点画出线" : "请至少点三个点画出新边界", true);
+    return edit(kind, tool.params(codes, pts));
+  }
+  if (m.mode !== "select") {
+    m.setMode("select");
+    resetTools();
+  }
+  if (m.selected.length !== tool.need) {
+    return toast(tool.need === 1 ? "请先在地图上选中一个网格" : "请按住 Ctrl 或 Shift 选中两个相邻网格", true);
+  }
+  m.setMode(kind);
+  $(tool.button).classList.add("on");
+  $(tool.button).textContent = tool.done;
+  setHint(tool.hint(m.selected));
   return null;
+}
+
+function onReassign() {
+  const codes = state.map.selected;
+  const community = $("#community").value;
+  if (codes.length !== 1) return toast("请先在地图上选中一个网格", true);
+  if (!community) return toast("请先选择目标社区", true);
+  return edit("reassign", { code: codes[0], community_code: community });
+}
+
+function onRenumber() {
+  const community = $("#community").value;
+  return edit("renumber", community ? { community_code: community } : {});
 }
 
 function onMerge() {
@@ -141,7 +204,7 @@ async function onUndo() {
 
 async function onValidate() {
   try {
-    const result = await api.post(`/v1/generations/${state.current.id}/validate`);
+    const result = await wait(await api.post(`/v1/generations/${state.current.id}/validate`));
     toast(result.blocking ? `校验未通过：阻断 ${result.blocking_count} 项` : "校验通过");
   } catch (err) {
     return fail(err);
@@ -153,7 +216,7 @@ async function onActivate() {
   const g = state.current;
   let impact;
   try {
-    impact = await api.get(`/v1/generations/${g.id}/impact`);
+    impact = await wait(await api.get(`/v1/generations/${g.id}/impact`));
   } catch (err) {
     return fail(err);
   }
@@ -167,7 +230,8 @@ async function onActivate() {
   await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
   if (dialog.returnValue !== "ok") return null;
   try {
-    const result = await api.post(`/v1/generations/${g.id}/activate`, { remap_rules: $("#remap-rules").checked });
+    const body = { remap_rules: $("#remap-rules").checked };
+    const result = await wait(await api.post(`/v1/generations/${g.id}/activate`, body));
     toast(`已启用 ${result.generation}，改派在办事件 ${result.rerouted} 件`);
   } catch (err) {
     return fail(err);
@@ -225,7 +289,10 @@ async function start() {
     state.map.onSelect = (codes) => {
       $("#selection").textContent = codes.length ? `已选：${codes.join("、")}` : "";
     };
-    state.map.onSketch = (pts) => setHint(`已画 ${pts.length} 个点，点“完成切分”提交`);
+    state.map.onSketch = (pts) => {
+      const tool = DRAW[state.map.mode];
+      setHint(`已画 ${pts.length} 个点，点“${tool ? tool.done : "完成"}”提交`);
+    };
     await state.map.ready;
   }
   $("#who").textContent = "规划员";
@@ -245,7 +312,11 @@ function init() {
   });
   $("#new-draft").addEventListener("click", onNewDraft);
   $("#upload").addEventListener("change", onUpload);
-  $("#tool-split").addEventListener("click", onSplit);
+  $("#tool-split").addEventListener("click", () => onDraw("split"));
+  $("#tool-edge").addEventListener("click", () => onDraw("move_edge"));
+  $("#tool-reshape").addEventListener("click", () => onDraw("reshape"));
+  $("#tool-reassign").addEventListener("click", onReassign);
+  $("#tool-renumber").addEventListener("click", onRenumber);
   $("#tool-merge").addEventListener("click", onMerge);
   $("#tool-undo").addEventListener("click", onUndo);
   $("#tool-validate").addEventListener("click", onValidate);

@@ -101,11 +101,11 @@ export class PlannerMap {
     this.mode = mode;
     this.sketch = [];
     this.paintSketch();
-    this.map.getCanvas().style.cursor = mode === "split" ? "crosshair" : "";
+    this.map.getCanvas().style.cursor = mode === "select" ? "" : "crosshair";
   }
 
   click(e) {
-    if (this.mode === "split") {
+    if (this.mode !== "select") { // drawing: split or edge line, or a new outline
       this.sketch.push([e.lngLat.lng, e.lngLat.lat]);
       this.paintSketch();
       this.onSketch(this.sketch);
@@ -129,8 +129,10 @@ export class PlannerMap {
 
   paintSketch() {
     const pts = this.sketch.map((c) => ({ type: "Feature", geometry: { type: "Point", coordinates: c } }));
+    const ring = this.mode === "reshape" && this.sketch.length > 2;
+    const coords = ring ? [...this.sketch, this.sketch[0]] : this.sketch;
     const line = this.sketch.length > 1
-      ? [{ type: "Feature", geometry: { type: "LineString", coordinates: this.sketch } }] : [];
+      ? [{ type: "Feature", geometry: { type: "LineString", coordinates: coords } }] : [];
     this.set("sketch", { type: "FeatureCollection", features: [...pts, ...line] });
   }
 }

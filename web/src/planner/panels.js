@@ -5,7 +5,7 @@ import { fmtTime, h } from "../util.js";
 const STEP_LABELS = {
   create: "创建草稿", split: "切分", merge: "合并", move_edge: "移动共用边界", reshape: "重绘边界",
   reassign: "调整所属社区", renumber: "重新编码", undo: "撤销", validate: "校验",
-  activate: "启用", rollback: "回退",
+  activate: "启用", rollback: "回退", sweep: "补充改派", job: "后台任务",
 };
 const STATUS_LABELS = { added: "新增", removed: "撤销", reshaped: "调整" };
 
