@@ -4,6 +4,7 @@ their grids, nearest members and dispatch to a person, jurisdiction, bad input."
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -48,6 +49,17 @@ def team(field_store: Store) -> dict[str, int]:
     }
 
 
+def fresh_coverage(client: TestClient, params: dict, headers: dict | None = None) -> dict:
+    """``GET /v1/coverage`` once the background job has stored a fresh answer."""
+    deadline = time.monotonic() + 90
+    while True:
+        r = client.get("/v1/coverage", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        if not r.json()["stale"] or time.monotonic() > deadline:
+            return r.json()
+        time.sleep(0.3)
+
+
 def _post(client: TestClient, member: int, df: pd.DataFrame) -> dict:
     fixes = [
         [t.isoformat(), lon, lat] for t, lon, lat in zip(df["t"], df["lon"], df["lat"], strict=True)
@@ -71,9 +83,7 @@ def test_walk_covers_its_grid(client: TestClient, team: dict, grids: CoverageGri
     again = _post(client, team["walker"], fixes)  # idempotent per member and time
     assert again["accepted"] == 0 and again["duplicates"] == len(fixes)
 
-    r = client.get("/v1/coverage", params={"date": day.isoformat(), "by": "grid"})
-    assert r.status_code == 200
-    fc = r.json()
+    fc = fresh_coverage(client, {"date": day.isoformat(), "by": "grid"})
     assert fc["type"] == "FeatureCollection" and fc["grids"] == 434
     props = _props(fc)
     assert props[WALKED]["patrolled"] is True
@@ -87,11 +97,11 @@ def test_walk_covers_its_grid(client: TestClient, team: dict, grids: CoverageGri
     }
     assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
-    members = client.get("/v1/coverage", params={"date": day.isoformat(), "by": "member"}).json()
+    members = fresh_coverage(client, {"date": day.isoformat(), "by": "member"})
     me = next(m for m in members["members"] if m["member_id"] == team["walker"])
     assert me["minutes_own"] == pytest.approx(50, abs=0.5) and me["minutes_outside"] == 0
     assert me["distance_m"] == pytest.approx(50 * 60 * 1.2, rel=0.03)
-    streets = client.get("/v1/coverage", params={"date": day.isoformat(), "by": "street"}).json()
+    streets = fresh_coverage(client, {"date": day.isoformat(), "by": "street"})
     street = next(s for s in streets["streets"] if s["street_code"] == WALKED[:9])
     assert street["patrolled_grid_days"] >= 1
 
@@ -278,7 +288,7 @@ def test_nearest_members_and_dispatch(client: TestClient, field_store: Store, te
 
 def test_jurisdiction(client: TestClient, team: dict) -> None:
     street_b = login(client, "dispatcher-340111002")
-    fc = client.get("/v1/coverage", headers=street_b).json()
+    fc = fresh_coverage(client, {}, headers=street_b)
     assert fc["features"] and all(
         f["properties"]["code"].startswith("340111002") for f in fc["features"]
     )

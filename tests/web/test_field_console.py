@@ -92,6 +92,9 @@ def test_replay_a_track(field_page: ConsolePage, field_data: dict) -> None:
 def test_coverage_map(field_page: ConsolePage) -> None:
     _open(field_page, "coverage")
     page = field_page.page
+    # answered from stored coverage; the page re-asks until the background job has run
+    page.wait_for_selector("#coverage-fresh[data-stale='0']", timeout=90_000)
+    assert "统计时间" in page.inner_text("#coverage-fresh")
     assert int(page.text_content("#coverage-patrolled") or -1) >= 1
     assert page.locator("#coverage-table tbody tr").count() >= 1
     assert page.locator("#street-rates tbody tr").count() >= 1

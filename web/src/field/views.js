@@ -105,6 +105,9 @@ export async function showCoverage(ctx, day = DAY()) {
     .sort((a, b) => b.covered_share - a.covered_share);
   panel.replaceChildren(
     h("h2", "巡查覆盖"), form,
+    h("div#coverage-fresh.muted", { dataset: { stale: fc.stale ? "1" : "0" } }, fc.stale
+      ? `正在更新覆盖统计…${fc.computed_at ? `（当前显示 ${hhmm(fc.computed_at)} 的结果）` : ""}`
+      : `统计时间 ${hhmm(fc.computed_at)}`),
     h("div.stat", h("span", "已巡查网格 ", h("b#coverage-patrolled", String(fc.patrolled))),
       h("span", "网格总数 ", h("b", String(fc.grids))), h("span", `巡查半径 ${fc.radius_m} 米`)),
     h("div.legend-bar"), h("div.muted", "颜色：网格内距巡查轨迹半径以内的面积占比"),
@@ -117,6 +120,8 @@ export async function showCoverage(ctx, day = DAY()) {
       h("tbody", top.slice(0, 100).map((p) => h("tr", { dataset: { code: p.code } }, h("td", p.code), h("td", p.minutes.toFixed(1)),
         h("td", `${(p.covered_share * 100).toFixed(1)}%`), h("td", p.patrolled ? "是" : "否"))))),
   );
+  // The server answers from stored results and refreshes stale days in the background.
+  if (fc.stale) ctx.timer = setTimeout(() => ctx.view === "coverage" && showCoverage(ctx, day), 3e3);
 }
 
 // -- rotation ------------------------------------------------------------------------------
