@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
+from starlette.concurrency import run_in_threadpool
 
 from api.access import visible_event
 from api.dependencies import (
@@ -231,13 +233,27 @@ def coverage(
     }
 
 
-@router.get("/field/alerts", summary="Field alerts: silent, idle, outside their grids, unpatrolled")
-def alerts(
-    principal: Reader, store: StoreDep, lookup: LookupDep, settings: FieldSettingsDep
+_ALERTS: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+ALERTS_SHARED_S = 5.0
+"""Streams share one jurisdiction's alerts for a few seconds (one query for many consoles)."""
+
+
+def alerts_payload(
+    store: Any,
+    lookup: Any,
+    settings: FieldSettings,
+    jurisdiction: str | None,
+    max_age_s: float = 0.0,
 ) -> dict[str, Any]:
+    """The field alerts in ``jurisdiction``: what ``GET /v1/field/alerts`` answers and what
+    the event stream pushes as ``event: field_alerts``."""
+    key = (str(store.url), jurisdiction or "")
+    hit = _ALERTS.get(key)
+    if hit is not None and time.monotonic() - hit[0] < max_age_s:
+        return hit[1]
     now = utcnow()
     rules = alert_rules(settings)
-    members = read_members(store, principal.jurisdiction)
+    members = read_members(store, jurisdiction)
     ids = members["id"].astype(int).tolist()
     recent = fixes_between(store, anomalies.window_start(now, rules), now, ids)
     last = last_fixes(store, member_ids=ids)
@@ -246,9 +262,62 @@ def alerts(
     if now.astimezone(TZ).hour >= rules.patrol_by_hour:
         cov, _ = day_coverage(store, lookup, now.astimezone(TZ).date(), settings)
         if cov is not None:
-            g = cov.grids[cov.grids["code"].str.startswith(principal.jurisdiction or "")]
+            g = cov.grids[cov.grids["code"].str.startswith(jurisdiction or "")]
             items += anomalies.unpatrolled_alerts(g, now=now, rules=rules)
-    return {"generated_at": now.isoformat(), "items": items, "labels": anomalies.KINDS}
+    out = {"generated_at": now.isoformat(), "items": items, "labels": anomalies.KINDS}
+    if len(_ALERTS) > 256:
+        _ALERTS.clear()
+    _ALERTS[key] = (time.monotonic(), out)
+    return out
+
+
+class FieldAlerts:
+    """Field alerts for one open event stream: recomputed every ``alert_push_seconds``
+    (shared across streams of a jurisdiction) and sent only when they changed."""
+
+    def __init__(
+        self,
+        store: Any,
+        lookup: Any,
+        settings: FieldSettings,
+        jurisdiction: str | None,
+        events: bool = True,
+    ) -> None:
+        self.store, self.lookup, self.settings = store, lookup, settings
+        self.jurisdiction, self.events = jurisdiction, events
+        self.next_at = 0.0
+        self.last: str | None = None
+
+    async def due(self, now: float) -> str | None:
+        """The SSE message to send now, or None (not due, unchanged, or no grids)."""
+        if now < self.next_at:
+            return None
+        self.next_at = now + self.settings.alert_push_seconds
+        try:
+            payload = await run_in_threadpool(
+                alerts_payload,
+                self.store,
+                self.lookup,
+                self.settings,
+                self.jurisdiction,
+                ALERTS_SHARED_S,
+            )
+        except Problem:  # no boundary generation loaded yet: nothing to say
+            return None
+        items = json.dumps(payload["items"], ensure_ascii=False, sort_keys=True, default=str)
+        if items == self.last:
+            return None
+        self.last = items
+        data = json.dumps(payload, ensure_ascii=False, default=str)
+        return f"event: field_alerts\ndata: {data}\n\n"
+
+
+@router.get("/field/alerts", summary="Field alerts: silent, idle, outside their grids, unpatrolled")
+def alerts(
+    principal: Reader, store: StoreDep, lookup: LookupDep, settings: FieldSettingsDep
+) -> dict[str, Any]:
+    """Also pushed over ``GET /v1/events/stream?field_alerts=true`` (``event: field_alerts``)."""
+    return alerts_payload(store, lookup, settings, principal.jurisdiction)
 
 
 @router.get("/events/{event_id:int}/nearest-members", summary="Nearest available members")

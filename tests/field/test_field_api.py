@@ -4,6 +4,7 @@ their grids, nearest members and dispatch to a person, jurisdiction, bad input."
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -143,6 +144,36 @@ def test_silent_handheld_and_member_outside(
     me = next(f for f in pos["features"] if f["properties"]["member_id"] == team["wanderer"])
     assert me["properties"]["on_duty"] and me["properties"]["in_own_grids"] is False
     assert "phone" not in me["properties"]
+
+
+def _pushed_alerts(client: TestClient, headers: dict | None = None) -> list[dict]:
+    """The ``field_alerts`` messages of a short field-only event stream."""
+    params = {"field_alerts": "true", "events": "false", "max_seconds": "1"}
+    with client.stream("GET", "/v1/events/stream", params=params, headers=headers) as r:
+        assert r.status_code == 200
+        text = "".join(r.iter_text())
+    out = []
+    for block in text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if lines.get("event") == "field_alerts":
+            assert "id" not in lines  # the event cursor is left alone
+            out.append(json.loads(lines["data"]))
+        assert lines.get("event") not in ("created", "updated")  # events=false
+    return out
+
+
+def test_alerts_pushed_over_the_event_stream(client: TestClient, team: dict) -> None:
+    """After test_silent_handheld_and_member_outside: the same alerts arrive by SSE, at
+    once on connection, limited to the caller's jurisdiction."""
+    pushed = _pushed_alerts(client)
+    assert len(pushed) == 1  # sent at connection, then only when they change
+    members = {a.get("member_id"): a["kind"] for a in pushed[0]["items"]}
+    assert members[team["silent"]] == "silent" and members[team["wanderer"]] == "outside"
+    street_b = _pushed_alerts(client, login(client, "dispatcher-340111002"))
+    seen = {a.get("member_id") for a in street_b[0]["items"]}
+    assert team["wanderer"] in seen and team["silent"] not in seen
+    codes = {a["grid_code"] for a in street_b[0]["items"] if a["kind"] == "unpatrolled"}
+    assert all(c.startswith("340111002") for c in codes)
 
 
 def test_bad_fixes_are_kept_aside(client: TestClient, team: dict) -> None:
