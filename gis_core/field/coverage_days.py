@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gis_core.field.coverage import Coverage, CoverageGrids, CoverageRules, compute
 from gis_core.field.members import read_members
-from gis_core.field.tracks import TZ, day_bounds, fixes_between, mark_changed  # noqa: F401
+from gis_core.field.tracks import TZ, day_bounds, fixes_between
 from gis_core.storage.models.field_coverage import CoverageGridDay, CoverageMemberDay, CoverageRun
 from gis_core.storage.protocol import Database
 from gis_core.storage.types import utcnow
@@ -50,6 +50,9 @@ def refresh_day(
     rules = rules or CoverageRules()
     started = utcnow()
     clock = time.perf_counter()
+    runs = CoverageRun.__table__
+    with store.connection(write=False) as conn:  # the counter first, then the fixes
+        seen = conn.execute(select(runs.c.changes).where(runs.c.day == day)).scalar() or 0
     start, end = day_bounds(day)
     members = read_members(store)
     areas = dict(zip(members["id"].astype(int), members["areas"], strict=True))
@@ -58,8 +61,14 @@ def refresh_day(
     seconds = round(time.perf_counter() - clock, 3)
     g = cov.grids.assign(day=day)
     m = cov.members.assign(day=day)
-    run = {"day": day, "computed_at": started, "fixes": len(fixes), "seconds": seconds}
-    runs = CoverageRun.__table__
+    run = {
+        "day": day,
+        "changes": 0,
+        "computed_changes": seen,
+        "computed_at": started,
+        "fixes": len(fixes),
+        "seconds": seconds,
+    }
     with store.connection() as conn:
         conn.execute(delete(CoverageGridDay.__table__).where(CoverageGridDay.day == day))
         conn.execute(delete(CoverageMemberDay.__table__).where(CoverageMemberDay.day == day))
@@ -70,7 +79,10 @@ def refresh_day(
         conn.execute(
             ins.on_conflict_do_update(
                 index_elements=["day"],
-                set_={k: ins.excluded[k] for k in ("computed_at", "fixes", "seconds")},
+                set_={
+                    k: ins.excluded[k]
+                    for k in ("computed_changes", "computed_at", "fixes", "seconds")
+                },
             ),
             [run],
         )
@@ -97,9 +109,7 @@ def run_of(store: Database, day: date) -> dict[str, Any] | None:
     if row is None:
         return None
     run = dict(row)
-    run["stale"] = run["computed_at"] is None or (
-        run["changed_at"] is not None and run["changed_at"] > run["computed_at"]
-    )
+    run["stale"] = run["computed_changes"] is None or run["changes"] > run["computed_changes"]
     return run
 
 
@@ -141,7 +151,7 @@ def due_days(store: Database, oldest: date) -> list[date]:
     t = CoverageRun.__table__
     stmt = select(t.c.day).where(
         t.c.day >= oldest,
-        or_(t.c.computed_at.is_(None), t.c.changed_at > t.c.computed_at),
+        or_(t.c.computed_changes.is_(None), t.c.changes > t.c.computed_changes),
     )
     with store.connection(write=False) as conn:
         return [r[0] for r in conn.execute(stmt.order_by(t.c.day.desc())).all()]

@@ -206,15 +206,17 @@ def china_days(times: Any) -> list[date]:
 
 
 def mark_changed(conn: Any, dialect: str, days: Iterable[date], when: datetime) -> None:
-    """Record that fixes of ``days`` arrived at ``when`` (inside the ingest transaction)."""
-    rows = [{"day": d, "changed_at": when, "fixes": 0} for d in days]
+    """Count a batch with fixes of ``days`` (inside the ingest transaction, so the count
+    and the fixes become visible together: see ``models.field_coverage``)."""
+    rows = [{"day": d, "changes": 1, "changed_at": when, "fixes": 0} for d in days]
     if not rows:
         return
     table = CoverageRun.__table__
     ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     conn.execute(
         ins.on_conflict_do_update(
-            index_elements=["day"], set_={"changed_at": ins.excluded.changed_at}
+            index_elements=["day"],
+            set_={"changes": table.c.changes + 1, "changed_at": ins.excluded.changed_at},
         ),
         rows,
     )

@@ -1,11 +1,13 @@
 """Stored daily patrol coverage, so ``GET /v1/coverage`` reads a result instead of
 computing a district day (~1.5 M fixes, tens of seconds) inside a request.
 
-``field_coverage_runs`` has one row per China-time day: when fixes of that day last
-arrived (``changed_at``, set by every ingest batch) and when its coverage was last
-computed (``computed_at``, the moment the fixes were read). A day is fresh when
-``changed_at <= computed_at``. The per-grid and per-member rows are replaced as a whole
-by each computation.
+``field_coverage_runs`` has one row per China-time day: a counter of ingest batches
+that stored fixes of that day (``changes``, incremented in the batch's own transaction,
+with ``changed_at``) and the counter value read *before* the last computation read the
+fixes (``computed_changes``, with ``computed_at``). A day is fresh when ``changes ==
+computed_changes``: a batch committing during a computation leaves it stale (a counter,
+unlike clock times, cannot be overtaken by a slow transaction). The per-grid and
+per-member rows are replaced as a whole by each computation.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ class CoverageRun(Base):
     __tablename__ = "field_coverage_runs"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    computed_changes: Mapped[int | None] = mapped_column(Integer)
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fixes: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)

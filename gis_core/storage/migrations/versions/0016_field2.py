@@ -24,7 +24,9 @@ def upgrade() -> None:
     op.create_table(
         "field_coverage_runs",
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("changes", sa.Integer(), nullable=False),
         sa.Column("changed_at", UTCDateTime(), nullable=True),
+        sa.Column("computed_changes", sa.Integer(), nullable=True),
         sa.Column("computed_at", UTCDateTime(), nullable=True),
         sa.Column("fixes", sa.Integer(), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=True),
