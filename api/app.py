@@ -75,6 +75,7 @@ def create_app(
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
         yield
+        field.stop_field_jobs(store)  # issue 13: the background coverage job
         store.dispose()
 
     app = FastAPI(

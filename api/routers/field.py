@@ -85,12 +85,12 @@ def alert_rules(settings: FieldSettings) -> anomalies.AlertRules:
     )
 
 
-_REFRESHERS: dict[str, CoverageRefresher] = {}
-"""Store URL -> the background job keeping that store's daily coverage (one per process)."""
+_REFRESHERS: dict[tuple[str, int], CoverageRefresher] = {}
+"""(URL, store) -> the background job keeping that store's daily coverage (per process)."""
 
 
 def refresher(store: Any, lookup: Any, settings: FieldSettings) -> CoverageRefresher:
-    key = str(store.url)
+    key = (str(store.url), id(store))
     job = _REFRESHERS.get(key)
     if job is None:
         with _GRIDS_LOCK:
@@ -104,6 +104,13 @@ def refresher(store: Any, lookup: Any, settings: FieldSettings) -> CoverageRefre
                 )
     job.start()
     return job
+
+
+def stop_field_jobs(store: Any) -> None:
+    """App shutdown: end the store's coverage job before the store is disposed."""
+    job = _REFRESHERS.pop((str(store.url), id(store)), None)
+    if job is not None:
+        job.stop()
 
 
 def day_coverage(

@@ -183,16 +183,30 @@ class CoverageRefresher:
         self._wanted: set[date] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self.busy_with: date | None = None
 
     def start(self) -> None:
         with self._lock:
+            if self._stopped.is_set():
+                return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._loop, name="coverage-refresher", daemon=True
                 )
                 self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the thread (after the day it is computing, if any): app shutdown, tests."""
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def request(self, day: date) -> None:
         with self._lock:
@@ -208,6 +222,8 @@ class CoverageRefresher:
         days = sorted(wanted | set(due_days(self.store, oldest)), reverse=True)
         grids = self.grids()
         for day in days:
+            if self._stopped.is_set():
+                break
             self.busy_with = day
             try:
                 refresh_day(self.store, grids, day, self.rules)
@@ -216,9 +232,11 @@ class CoverageRefresher:
         return days
 
     def _loop(self) -> None:
-        while True:
+        while not self._stopped.is_set():
             self._wake.wait(self.interval_s)
             self._wake.clear()
+            if self._stopped.is_set():
+                return
             try:
                 self.run_once()
             except Exception:  # keep refreshing on the next tick; the error is logged

@@ -102,15 +102,19 @@ def test_refresher_job(field_store: Store, grids: CoverageGrids, walkers: dict) 
         field_store, lambda: grids, coverage_days.CoverageRules(), interval_s=3600
     )
     empty = day - timedelta(days=1)  # no fixes at all: stored as all-zero when asked
-    job.request(empty)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        runs = [coverage_days.run_of(field_store, d) for d in (day, empty)]
-        if all(r is not None and not r["stale"] for r in runs):
-            break
-        time.sleep(0.3)
-    else:
-        pytest.fail("the background job did not store both days")
+    try:
+        job.request(empty)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            runs = [coverage_days.run_of(field_store, d) for d in (day, empty)]
+            if all(r is not None and not r["stale"] for r in runs):
+                break
+            time.sleep(0.3)
+        else:
+            pytest.fail("the background job did not store both days")
+    finally:
+        job.stop()
+    assert not job.running
     _assert_equal(field_store, grids, day)
     zero = coverage_days.read_day(field_store, empty)
     assert len(zero.grids) == 434 and not zero.grids["patrolled"].any()

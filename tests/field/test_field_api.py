@@ -174,6 +174,12 @@ def test_alerts_pushed_over_the_event_stream(client: TestClient, team: dict) -> 
     assert team["wanderer"] in seen and team["silent"] not in seen
     codes = {a["grid_code"] for a in street_b[0]["items"] if a["kind"] == "unpatrolled"}
     assert all(c.startswith("340111002") for c in codes)
+    anon = client.get(
+        "/v1/events/stream",
+        params={"field_alerts": "true", "max_seconds": "1"},
+        headers={"Authorization": ""},
+    )
+    assert anon.status_code == 401 and "silent" not in anon.text  # names never go out
 
 
 def test_bad_fixes_are_kept_aside(client: TestClient, team: dict) -> None:
