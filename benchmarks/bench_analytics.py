@@ -60,16 +60,8 @@ def timed(fn, repeat: int = 1) -> float:
 
 
 def row(what: str, ours: float, peer_name: str, peer: float | None, target: str) -> None:
-    ROWS.append(
-        [
-            what,
-            f"{ours:.3f}",
-            peer_name,
-            "" if peer is None else f"{peer:.3f}",
-            target,
-            f"{peak_mb():.0f}",
-        ]
-    )
+    ROWS.append([what, f"{ours:.3f}", peer_name, "" if peer is None else f"{peer:.3f}",
+                 target, f"{peak_mb():.0f}"])
     print(ROWS[-1], flush=True)
 
 
@@ -86,15 +78,12 @@ def random_events(grids: gpd.GeoDataFrame, n: int, seed: int = 1) -> pd.DataFram
     lon[hot] = centres[pick, 0] + rng.normal(0, 0.004, hot.sum())
     lat[hot] = centres[pick, 1] + rng.normal(0, 0.004, hot.sum())
     t0 = pd.Timestamp("2025-01-01", tz="Asia/Shanghai")
-    frame = pd.DataFrame(
-        {
-            "lon": lon,
-            "lat": lat,
-            "reported_at": t0 + pd.to_timedelta(rng.uniform(0, 365 * 86400, n), unit="s"),
-            "category_code": rng.choice(["01001", "02003", "05003", "09006"], n),
-            "source": "grid_member",
-        }
-    )
+    frame = pd.DataFrame({
+        "lon": lon, "lat": lat,
+        "reported_at": t0 + pd.to_timedelta(rng.uniform(0, 365 * 86400, n), unit="s"),
+        "category_code": rng.choice(["01001", "02003", "05003", "09006"], n),
+        "source": "grid_member",
+    })
     return prepare_events(frame, index)
 
 
@@ -104,21 +93,11 @@ def bench_small(n_agg: int) -> None:
     units = unit_set("grid", grids)
     ours = timed(lambda: aggregate(events, units), repeat=3)
     floor = timed(lambda: events["grid_code"].value_counts(), repeat=3)
-    row(
-        f"aggregate {n_agg:,} events by grid (434 grids), s",
-        ours,
-        "pandas value_counts",
-        floor,
-        "< 1 s",
-    )
+    row(f"aggregate {n_agg:,} events by grid (434 grids), s", ours, "pandas value_counts",
+        floor, "< 1 s")
     dask = timed(lambda: aggregate(events, units, engine="dask"))
-    row(
-        f"aggregate {n_agg:,} events, engine=dask (threads), s",
-        dask,
-        "local engine",
-        ours,
-        "= local answer",
-    )
+    row(f"aggregate {n_agg:,} events, engine=dask (threads), s", dask, "local engine", ours,
+        "= local answer")
     sub = events.iloc[:250_000]
     ours = timed(lambda: density(sub, cell_m=50.0))
     res = density(sub, cell_m=50.0)
@@ -132,17 +111,12 @@ def bench_small(n_agg: int) -> None:
     kde = gaussian_kde(np.vstack([x[ok][:20_000], y[ok][:20_000]]))
     cx, cy = res.cell_centres()
     cells = np.vstack([cx.ravel(), cy.ravel()])
-    pick = cells[:, ::100]
+    pick = cells[:, :: 100]
     t = time.perf_counter()
     kde(pick)
     peer = (time.perf_counter() - t) * 100 * (ok.sum() / 20_000)
-    row(
-        f"density 50 m, {len(sub):,} events, {res.values.size:,} cells, s",
-        ours,
-        "scipy gaussian_kde (extrapolated)",
-        peer,
-        "< 5 s",
-    )
+    row(f"density 50 m, {len(sub):,} events, {res.values.size:,} cells, s", ours,
+        "scipy gaussian_kde (extrapolated)", peer, "< 5 s")
 
 
 def bench_big(big: Path) -> None:
@@ -154,38 +128,21 @@ def bench_big(big: Path) -> None:
     weights_s = time.perf_counter() - t
     ours = timed(lambda: hotspots(events, units, permutations=999, seed=0)) + weights_s
     floor = timed(lambda: hotspots(events, units, permutations=0))
-    row(
-        f"Gi* 999 permutations, {units.n:,} grids (incl. weights {weights_s:.1f} s), s",
-        ours,
-        "analytic z only (floor)",
-        floor,
-        "< 10 s",
-    )
+    row(f"Gi* 999 permutations, {units.n:,} grids (incl. weights {weights_s:.1f} s), s",
+        ours, "analytic z only (floor)", floor, "< 10 s")
     import esda
     import libpysal
 
     counts = aggregate(events, units).table["count"].to_numpy(float)
 
     def peer() -> None:
-        w = libpysal.weights.Queen.from_dataframe(grids, use_index=False, silence_warnings=True)
-        esda.G_Local(
-            counts,
-            w,
-            transform="B",
-            star=True,
-            permutations=999,
-            seed=0,
-            n_jobs=1,
-            keep_simulations=False,
-        )
+        w = libpysal.weights.Queen.from_dataframe(grids, use_index=False,
+                                                  silence_warnings=True)
+        esda.G_Local(counts, w, transform="B", star=True, permutations=999, seed=0, n_jobs=1,
+                     keep_simulations=False)
 
-    row(
-        f"Gi* 999 permutations, {units.n:,} grids, s",
-        ours,
-        "esda + libpysal Queen (peer)",
-        timed(peer),
-        "< 10 s",
-    )
+    row(f"Gi* 999 permutations, {units.n:,} grids, s", ours,
+        "esda + libpysal Queen (peer)", timed(peer), "< 10 s")
     em = timed(lambda: emerging_hotspots(events, units, step="month"))
     row(f"emerging hot spots, 12 months × {units.n:,} grids, s", em, "", None, "< 60 s")
 
@@ -215,9 +172,8 @@ def bench_api(year_file: Path | None) -> None:
             ensure_demo_accounts(store)
         app = create_app(ApiSettings(_env_file=None, database_url=url))
         with TestClient(app) as client:
-            token = client.post(
-                "/v1/auth/token", data={"username": "analyst", "password": "gridgov-demo"}
-            )
+            token = client.post("/v1/auth/token", data={"username": "analyst",
+                                                        "password": "gridgov-demo"})
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
             service = AnalyticsService(app.state.events, ttl=1e9)
             service._events = (time.monotonic(), events)  # the cached steady state
@@ -239,9 +195,8 @@ def bench_api(year_file: Path | None) -> None:
                     times.append(time.perf_counter() - t)
                     assert r.status_code == 200, r.text[:300]
                 p50, p99 = np.percentile(times, [50, 99])
-                name = path + (
-                    "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
-                )
+                name = path + ("?" + "&".join(f"{k}={v}" for k, v in params.items())
+                               if params else "")
                 row(f"API {name}, 250,000 events, p50 s", p50, "p99 s", p99, "< 2 s")
 
 
@@ -262,13 +217,8 @@ def main() -> int:
     if "api" not in args.skip:
         bench_api(args.year_file)
     print()
-    print(
-        tabulate(
-            ROWS,
-            headers=["what", "gridgov", "peer / floor", "peer value", "target", "peak MB"],
-            tablefmt="github",
-        )
-    )
+    print(tabulate(ROWS, headers=["what", "gridgov", "peer / floor", "peer value", "target",
+                                  "peak MB"], tablefmt="github"))
     return 0
 
 

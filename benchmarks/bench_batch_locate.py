@@ -99,11 +99,9 @@ def main() -> None:
     pacsv.write_csv(table, sink)
     csv = sink.getvalue()
     m = min(args.json_points, n)
-    json_body = (
-        pd.DataFrame({"lon": table["lon"].to_numpy()[:m], "lat": table["lat"].to_numpy()[:m]})
-        .to_json(orient="values")
-        .encode()
-    )
+    json_body = pd.DataFrame(
+        {"lon": table["lon"].to_numpy()[:m], "lat": table["lat"].to_numpy()[:m]}
+    ).to_json(orient="values").encode()
     x, y = table["lon"].to_numpy(), table["lat"].to_numpy()
     bodies = {
         "Arrow IPC": (arrow, {"content-type": "application/vnd.apache.arrow.stream"}, n),

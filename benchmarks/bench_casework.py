@@ -113,10 +113,8 @@ def main() -> None:
         print("|---|---|---|")
         print(f"| cold (figures + render, peer) | 1 | {cold * 1000:.0f} |")
         h = np.asarray(hits) * 1000
-        print(
-            f"| hit (data version + lookup) | {len(h)} | "
-            f"{np.percentile(h, 50):.1f} / {np.percentile(h, 99):.1f} |"
-        )
+        print(f"| hit (data version + lookup) | {len(h)} | "
+              f"{np.percentile(h, 50):.1f} / {np.percentile(h, 99):.1f} |")
         store.dispose()
 
 

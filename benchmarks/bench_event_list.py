@@ -115,7 +115,9 @@ def in_process(url: str, rounds: int) -> pd.DataFrame:
             run()
             times[name].append((time.perf_counter() - t0) * 1e3)
     store.dispose()
-    return pd.DataFrame({k: {"median ms": median(v), "max ms": max(v)} for k, v in times.items()}).T
+    return pd.DataFrame(
+        {k: {"median ms": median(v), "max ms": max(v)} for k, v in times.items()}
+    ).T
 
 
 def main() -> None:

@@ -73,7 +73,9 @@ def bodies(n: int) -> list[dict]:
     return out
 
 
-async def drive(base: str, key: str, clients: int, seconds: float, reports: list[dict]) -> dict:
+async def drive(
+    base: str, key: str, clients: int, seconds: float, reports: list[dict]
+) -> dict:
     latencies: list[float] = []
     ids: list[int] = []
     errors = 0

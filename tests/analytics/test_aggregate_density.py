@@ -24,7 +24,8 @@ def data():
     rng = np.random.default_rng(3)
     counts = rng.poisson(6, size=(N, N))
     raw = events_from_counts(rng, counts, pd.Timestamp("2025-05-01", tz="Asia/Shanghai"))
-    raw["handled_at"] = raw["reported_at"] + pd.to_timedelta(rng.uniform(1, 48, len(raw)), unit="h")
+    raw["handled_at"] = raw["reported_at"] + pd.to_timedelta(
+        rng.uniform(1, 48, len(raw)), unit="h")
     raw.loc[::7, "source"] = "12345"
     return lattice(N), prepare_events(raw), counts, raw
 
@@ -71,16 +72,9 @@ def test_rates_per_1000_households_on_the_sample_district():
     units = unit_set("grid", grids, households_by_grid(buildings))
     one = grids.iloc[0]
     pt = one.geometry.representative_point()
-    ev = prepare_events(
-        pd.DataFrame(
-            {
-                "lon": [pt.x] * 3,
-                "lat": [pt.y] * 3,
-                "reported_at": [pd.Timestamp("2025-01-02")] * 3,
-                "grid_code": [one["code"]] * 3,
-            }
-        )
-    )
+    ev = prepare_events(pd.DataFrame({"lon": [pt.x] * 3, "lat": [pt.y] * 3,
+                                      "reported_at": [pd.Timestamp("2025-01-02")] * 3,
+                                      "grid_code": [one["code"]] * 3}))
     t = aggregate(ev, units).table.set_index("unit")
     hh = buildings.loc[buildings.grid_code == one["code"], "households"].sum()
     assert t.loc[one["code"], "households"] == hh
@@ -112,12 +106,8 @@ def test_bandwidth_rules_are_the_stated_formulas(data):
     _, events, _, _ = data
     x, y = PROJ.to_metres(events["lon"].to_numpy(), events["lat"].to_numpy())
     n = len(x)
-    sil = np.mean(
-        [
-            0.9 * min(np.std(v, ddof=1), np.subtract(*np.percentile(v, [75, 25])) / 1.349) * n**-0.2
-            for v in (x, y)
-        ]
-    )
+    sil = np.mean([0.9 * min(np.std(v, ddof=1), np.subtract(*np.percentile(v, [75, 25])) / 1.349)
+                   * n ** -0.2 for v in (x, y)])
     assert bandwidth(x, y, "silverman") == pytest.approx(sil)
     scott = np.sqrt((np.var(x, ddof=1) + np.var(y, ddof=1)) / 2) * n ** (-1 / 6)
     assert bandwidth(x, y, "scott") == pytest.approx(scott)

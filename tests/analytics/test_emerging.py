@@ -70,28 +70,18 @@ def test_categories_follow_the_documented_rules():
     hot[:-1, 7] = True  # historical
     cold[:, 8] = True  # persistent cold
     got = [p + " " + k if p else "none" for p, k in _classify(hot, cold, trend)]
-    assert got == [
-        "new hot",
-        "consecutive hot",
-        "intensifying hot",
-        "persistent hot",
-        "diminishing hot",
-        "sporadic hot",
-        "oscillating hot",
-        "historical hot",
-        "persistent cold",
-    ]
+    assert got == ["new hot", "consecutive hot", "intensifying hot", "persistent hot",
+                   "diminishing hot", "sporadic hot", "oscillating hot", "historical hot",
+                   "persistent cold"]
 
 
 def test_mann_kendall_equals_pymannkendall():
     rng = np.random.default_rng(7)
-    series = np.vstack(
-        [
-            rng.normal(size=(40, 12)),
-            rng.integers(0, 3, size=(40, 12)).astype(float),  # many ties
-            np.arange(12.0)[None, :] + rng.normal(0, 0.5, size=(5, 12)),
-        ]
-    )
+    series = np.vstack([
+        rng.normal(size=(40, 12)),
+        rng.integers(0, 3, size=(40, 12)).astype(float),  # many ties
+        np.arange(12.0)[None, :] + rng.normal(0, 0.5, size=(5, 12)),
+    ])
     ours = mann_kendall(series, alpha=0.05)
     for i, row in enumerate(series):
         ref = pymannkendall.original_test(row, alpha=0.05)

@@ -31,13 +31,10 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     out = work / "out"
     sample = work / "events.parquet"  # generated once here, not in each notebook
     generate_events(SAMPLE_DIR, n=15000, year=2025, seed=20260701).to_parquet(sample)
-    env = {
-        "GRIDGOV_NB_EVENTS": "15000",
-        "GRIDGOV_NB_OUT": str(out),
-        "GRIDGOV_NB_EVENTS_FILE": str(sample),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-        "MPLBACKEND": "Agg",
-    }
+    env = {"GRIDGOV_NB_EVENTS": "15000", "GRIDGOV_NB_OUT": str(out),
+           "GRIDGOV_NB_EVENTS_FILE": str(sample),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+           "MPLBACKEND": "Agg"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     results = {}
@@ -45,9 +42,8 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         for path in NOTEBOOKS:
             shutil.copy(path, work / path.name)
             nb = nbformat.read(work / path.name, as_version=4)
-            NotebookClient(
-                nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
-            ).execute()
+            NotebookClient(nb, timeout=300, kernel_name="python3",
+                           resources={"metadata": {"path": str(work)}}).execute()
             results[path.name] = nb
     finally:
         for k, v in old.items():
@@ -60,13 +56,8 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 def test_the_promised_notebooks_exist():
     names = {p.name for p in NOTEBOOKS}
-    assert {
-        "01_quickstart.ipynb",
-        "02_hotspots.ipynb",
-        "03_emerging_hotspots.ipynb",
-        "04_recurrent_problems.ipynb",
-        "05_workload_vs_staff.ipynb",
-    } <= names
+    assert {"01_quickstart.ipynb", "02_hotspots.ipynb", "03_emerging_hotspots.ipynb",
+            "04_recurrent_problems.ipynb", "05_workload_vs_staff.ipynb"} <= names
     for path in NOTEBOOKS:  # committed without outputs: a clean clone runs them afresh
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
@@ -106,8 +97,7 @@ def test_saved_maps_render_offline_in_chromium(executed, chromium):
         page.wait_for_selector(".leaflet-container", timeout=15_000)
         page.wait_for_function(
             "() => document.querySelectorAll('.leaflet-interactive, canvas').length > 0",
-            timeout=15_000,
-        )
+            timeout=15_000)
         foreign = [u for u in requests if not u.startswith((*LOCAL_SCHEMES, "file:"))]
         assert foreign == [], (path.name, foreign)
         assert errors == [], (path.name, errors)
@@ -117,15 +107,9 @@ def test_saved_maps_render_offline_in_chromium(executed, chromium):
 def test_time_slider_font_and_images_are_inlined(tmp_path):
     import pandas as pd
 
-    ev = pd.DataFrame(
-        {
-            "lon": [117.3, 117.31],
-            "lat": [31.8, 31.81],
-            "reported_at": pd.to_datetime(["2025-01-05", "2025-02-05"]).tz_localize(
-                "Asia/Shanghai"
-            ),
-        }
-    )
+    ev = pd.DataFrame({"lon": [117.3, 117.31], "lat": [31.8, 31.81],
+                       "reported_at": pd.to_datetime(["2025-01-05", "2025-02-05"]).tz_localize(
+                           "Asia/Shanghai")})
     m = heat_map_with_time(ev)
     m.save(tmp_path / "t.html")
     text = (tmp_path / "t.html").read_text("utf-8")

@@ -16,45 +16,23 @@ START = pd.Timestamp("2025-01-01", tz="Asia/Shanghai")
 
 def _frame(rng, x, y, days, category):
     lon, lat = PROJ.to_lonlat(x, y)
-    return pd.DataFrame(
-        {
-            "lon": lon,
-            "lat": lat,
-            "reported_at": START + pd.to_timedelta(days, unit="D"),
-            "category_code": category,
-            "source": "12345",
-            "status": "closed",
-        }
-    )
+    return pd.DataFrame({"lon": lon, "lat": lat,
+                         "reported_at": START + pd.to_timedelta(days, unit="D"),
+                         "category_code": category, "source": "12345", "status": "closed"})
 
 
 @pytest.fixture(scope="module")
 def events():
     rng = np.random.default_rng(31)
     n = 4000  # background: 12 classes uniform over 4 km × 4 km and a year
-    bg = _frame(
-        rng,
-        X0 + rng.uniform(0, 4000, n),
-        Y0 + rng.uniform(0, 4000, n),
-        rng.uniform(0, 365, n),
-        rng.choice([f"0{i:04d}" for i in range(1, 13)], n),
-    )
+    bg = _frame(rng, X0 + rng.uniform(0, 4000, n), Y0 + rng.uniform(0, 4000, n),
+                rng.uniform(0, 365, n), rng.choice([f"0{i:04d}" for i in range(1, 13)], n))
     k = 24  # planted: class 05003 within 15 m of one drain, every five days or so for four months
     angle, radius = rng.uniform(0, 2 * np.pi, k), rng.uniform(0, 15, k)
-    planted = _frame(
-        rng,
-        X0 + 1500 + radius * np.cos(angle),
-        Y0 + 2500 + radius * np.sin(angle),
-        60 + 5 * np.arange(k) + rng.uniform(0, 2, k),
-        "05003",
-    )
-    burst = _frame(
-        rng,
-        X0 + 3000 + rng.uniform(0, 10, 30),
-        Y0 + 500 + rng.uniform(0, 10, 30),
-        200 + rng.uniform(0, 0.3, 30),
-        "01002",
-    )  # one incident, 30 calls
+    planted = _frame(rng, X0 + 1500 + radius * np.cos(angle), Y0 + 2500 + radius * np.sin(angle),
+                     60 + 5 * np.arange(k) + rng.uniform(0, 2, k), "05003")
+    burst = _frame(rng, X0 + 3000 + rng.uniform(0, 10, 30), Y0 + 500 + rng.uniform(0, 10, 30),
+                   200 + rng.uniform(0, 0.3, 30), "01002")  # one incident, 30 calls
     frame = pd.concat([bg, planted, burst], ignore_index=True)
     frame["event_id"] = np.arange(1, len(frame) + 1)
     return prepare_events(frame), set(range(n + 1, n + k + 1)), set(range(n + k + 1, n + k + 31))

@@ -26,17 +26,9 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=TZ)
 
 def _report(service: EventService, when: datetime, n: int, cat: str = "01001") -> None:
     for i in range(n):
-        service.submit(
-            EventReport(
-                source="12345",
-                category_code=cat,
-                description="井盖缺失",
-                external_id=f"x-{when.isoformat()}-{cat}-{i}",
-                lon=117.3,
-                lat=31.8,
-                reported_at=when,
-            )
-        )
+        service.submit(EventReport(source="12345", category_code=cat, description="井盖缺失",
+                                   external_id=f"x-{when.isoformat()}-{cat}-{i}",
+                                   lon=117.3, lat=31.8, reported_at=when))
 
 
 @pytest.fixture
@@ -47,15 +39,8 @@ def service(store) -> EventService:
 
 def test_threshold_crossing_raises_one_alert_until_it_rearms(store, service):
     t = store.upsert_threshold(
-        indicator="events_per_day",
-        op=">",
-        value=2.0,
-        window_days=1,
-        area_code=None,
-        category_code="01001",
-        label="井盖日报警",
-        alert_category="01001",
-        created_by="admin",
+        indicator="events_per_day", op=">", value=2.0, window_days=1, area_code=None,
+        category_code="01001", label="井盖日报警", alert_category="01001", created_by="admin",
     )
     assert t["state"]["crossed"] is False
     _report(service, NOW - timedelta(hours=3), 3)
@@ -85,17 +70,9 @@ def test_threshold_crossing_raises_one_alert_until_it_rearms(store, service):
     assert burst[0]["alert_event_id"] not in (None, alert_id)
     assert store.list_thresholds()[0]["state"]["alerts"] == 2
     # updating the threshold keeps its state; deleting removes both
-    same = store.upsert_threshold(
-        indicator="events_per_day",
-        op=">",
-        value=5.0,
-        window_days=1,
-        area_code=None,
-        category_code="01001",
-        label=None,
-        alert_category="01001",
-        created_by="admin",
-    )
+    same = store.upsert_threshold(indicator="events_per_day", op=">", value=5.0, window_days=1,
+                                  area_code=None, category_code="01001", label=None,
+                                  alert_category="01001", created_by="admin")
     assert same["id"] == t["id"] and same["state"]["alerts"] == 2 and same["value"] == 5.0
     assert store.delete_threshold(t["id"]) and store.list_thresholds() == []
 
@@ -105,13 +82,8 @@ def test_class_problem_links_its_events(store):
     seed_store(store, components=False, duties=False)
     _report(service, NOW, 3, cat="05003")
     ids = [int(i) for i in store_events(service)["event_id"]]
-    p = store.create_class_problem(
-        title="加油站反复异常",
-        event_ids=ids,
-        category_code="05003",
-        grid_code="340111001001001",
-        created_by="dispatcher",
-    )
+    p = store.create_class_problem(title="加油站反复异常", event_ids=ids, category_code="05003",
+                                   grid_code="340111001001001", created_by="dispatcher")
     assert p["event_ids"] == sorted(ids) and p["status"] == "open"
     listed = store.list_class_problems("340111001")
     assert [x["id"] for x in listed] == [p["id"]]
@@ -120,31 +92,15 @@ def test_class_problem_links_its_events(store):
 
 def test_indicators_on_a_frame():
     base = pd.Timestamp(NOW)
-    frame = prepare_events(
-        pd.DataFrame(
-            {
-                "lon": [117.3] * 4,
-                "lat": [31.8] * 4,
-                "reported_at": [base - pd.Timedelta(hours=h) for h in (1, 2, 30, 50)],
-                "status": ["dispatched", "closed", "dispatched", "closed"],
-                "source": ["12345"] * 4,
-                "category_code": ["01001"] * 4,
-                "deadline_at": [
-                    base - pd.Timedelta(hours=1),
-                    None,
-                    base + pd.Timedelta(days=1),
-                    None,
-                ],
-                "duplicate_of": [None, 1, None, None],
-                "handled_at": [
-                    None,
-                    base - pd.Timedelta(hours=1),
-                    None,
-                    base - pd.Timedelta(hours=40),
-                ],
-            }
-        )
-    )
+    frame = prepare_events(pd.DataFrame({
+        "lon": [117.3] * 4, "lat": [31.8] * 4,
+        "reported_at": [base - pd.Timedelta(hours=h) for h in (1, 2, 30, 50)],
+        "status": ["dispatched", "closed", "dispatched", "closed"],
+        "source": ["12345"] * 4, "category_code": ["01001"] * 4,
+        "deadline_at": [base - pd.Timedelta(hours=1), None, base + pd.Timedelta(days=1), None],
+        "duplicate_of": [None, 1, None, None],
+        "handled_at": [None, base - pd.Timedelta(hours=1), None, base - pd.Timedelta(hours=40)],
+    }))
     assert indicator_value(frame, "events_per_day", NOW, 1) == 2
     assert indicator_value(frame, "events_per_day", NOW, 3) == pytest.approx(4 / 3)
     assert indicator_value(frame, "overdue_rate", NOW) == 0.5

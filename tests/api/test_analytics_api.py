@@ -41,9 +41,8 @@ def _fill(store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def db(
-    seeded_db_url: URL, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[URL]:
+def db(seeded_db_url: URL, request: pytest.FixtureRequest,
+       tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     if seeded_db_url.get_backend_name() == "sqlite":
         path = tmp_path_factory.mktemp("analytics") / "gridgov.sqlite"
         shutil.copyfile(str(seeded_db_url.database), path)
@@ -103,7 +102,8 @@ def test_hotspots_echo_defaults_and_match_python(client, analyst, db):
     with Store(db) as store:
         events = store_events(EventService(store))
         grids = store.read_admin_layer("grid")
-    ref = hotspots(events, unit_set("grid", grids), Filters(jurisdiction="340111"), permutations=99)
+    ref = hotspots(events, unit_set("grid", grids), Filters(jurisdiction="340111"),
+                   permutations=99)
     z = {f["properties"]["unit"]: f["properties"]["z"] for f in r.json()["features"]}
     np.testing.assert_allclose([z[u] for u in ref.table["unit"]], ref.table["z"], atol=1e-5)
 
@@ -114,9 +114,8 @@ def test_street_analyst_sees_only_the_street(client):
     counts = {f["properties"]["unit"]: f["properties"]["count"] for f in body["features"]}
     assert counts[STREET] > 0
     assert all(n == 0 for code, n in counts.items() if code != STREET)
-    rec = client.get(
-        "/v1/analytics/recurrent", params={"min_days": 1, "min_events": 2}, headers=street
-    ).json()
+    rec = client.get("/v1/analytics/recurrent", params={"min_days": 1, "min_events": 2},
+                     headers=street).json()
     assert all(f["properties"]["grid_code"].startswith(STREET) for f in rec["features"])
 
 
@@ -129,9 +128,8 @@ def test_emerging_recurrent_and_csv(client, analyst):
     rec = client.get("/v1/analytics/recurrent", params={"min_days": 2}, headers=analyst).json()
     ranks = [f["properties"]["rank"] for f in rec["features"]]
     assert ranks == sorted(ranks) and rec["params"]["eps_m"] == 50.0
-    csv = client.get(
-        "/v1/analytics/aggregate", params={"format": "csv", "by": "community"}, headers=analyst
-    )
+    csv = client.get("/v1/analytics/aggregate", params={"format": "csv", "by": "community"},
+                     headers=analyst)
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0].startswith("unit,count,households")
     assert json.loads(csv.headers["gridgov-params"])["by"] == "community"
@@ -153,12 +151,8 @@ def test_scopes_and_bad_parameters(client, analyst):
     assert client.get("/v1/analytics/aggregate").status_code == 401
     key = client.get("/v1/analytics/aggregate", headers={"X-API-Key": DEMO_KEY})
     assert key.status_code == 403  # the demo key has no analytics:read
-    for params, field in (
-        ({"by": "hex:3"}, "by"),
-        ({"by": "square:1"}, "by"),
-        ({"permutations": 5000}, "permutations"),
-        ({"area": "x1"}, "area"),
-    ):
+    for params, field in (({"by": "hex:3"}, "by"), ({"by": "square:1"}, "by"),
+                          ({"permutations": 5000}, "permutations"), ({"area": "x1"}, "area")):
         path = "/v1/analytics/hotspots"
         r = client.get(path, params=params, headers=analyst)
         assert r.status_code == 422, (params, r.text)
@@ -170,14 +164,8 @@ def test_scopes_and_bad_parameters(client, analyst):
 
 def test_vitals_thresholds_check_and_one_alert(client, analyst):
     admin = _auth(client, "admin")
-    body = {
-        "indicator": "events_per_day",
-        "op": "<",
-        "value": 1,
-        "window_days": 1,
-        "alert_category": "01001",
-        "label": "全区日事件过少",
-    }
+    body = {"indicator": "events_per_day", "op": "<", "value": 1, "window_days": 1,
+            "alert_category": "01001", "label": "全区日事件过少"}
     assert client.put("/v1/vitals/thresholds", json=body, headers=analyst).status_code == 403
     bad = client.put("/v1/vitals/thresholds", json={**body, "indicator": "x"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["field"] == "indicator"
@@ -196,9 +184,8 @@ def test_vitals_thresholds_check_and_one_alert(client, analyst):
     again = client.post("/v1/vitals/check", headers=admin).json()["results"]
     assert next(x for x in again if x["threshold_id"] == tid)["alert_event_id"] is None
     street = _auth(client, "analyst-street")  # a district-wide threshold is not a street's
-    assert all(
-        t["id"] != tid for t in client.get("/v1/vitals", headers=street).json()["thresholds"]
-    )
+    assert all(t["id"] != tid for t in client.get("/v1/vitals", headers=street).json()[
+        "thresholds"])
     assert client.delete(f"/v1/vitals/thresholds/{tid}", headers=admin).status_code == 204
 
 
@@ -206,24 +193,14 @@ def test_class_problem_from_recurrent_events(client, analyst):
     dispatcher = _auth(client, "dispatcher-340111")
     events = client.get("/v1/events", params={"limit": 3}, headers=dispatcher).json()
     ids = [e["id"] for e in events["items"]]
-    r = client.post(
-        "/v1/analytics/class-problems",
-        json={"title": "反复积水点", "event_ids": ids},
-        headers=dispatcher,
-    )
+    r = client.post("/v1/analytics/class-problems", json={"title": "反复积水点", "event_ids": ids},
+                    headers=dispatcher)
     assert r.status_code == 201, r.text
     assert r.json()["event_ids"] == sorted(ids)
     listed = client.get("/v1/analytics/class-problems", headers=analyst).json()
     assert r.json()["id"] in [p["id"] for p in listed["class_problems"]]
-    missing = client.post(
-        "/v1/analytics/class-problems",
-        json={"title": "x", "event_ids": [2_000_000_000]},
-        headers=dispatcher,
-    )
+    missing = client.post("/v1/analytics/class-problems",
+                          json={"title": "x", "event_ids": [2_000_000_000]}, headers=dispatcher)
     assert missing.status_code == 404 and missing.json()["field"] == "event_ids"
-    assert (
-        client.post(
-            "/v1/analytics/class-problems", json={"title": "x", "event_ids": ids}, headers=analyst
-        ).status_code
-        == 403
-    )
+    assert client.post("/v1/analytics/class-problems", json={"title": "x", "event_ids": ids},
+                       headers=analyst).status_code == 403

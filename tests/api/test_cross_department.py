@@ -226,7 +226,6 @@ def test_co_unit_and_after_photo_gate_closing(api: Api, env: Env) -> None:
     assert r.status_code == 201, r.text
     assert api.ok(eid, DISTRICT, "close")["status"] == "closed"
 
-
 def test_closing_without_catalogue_entry_unchanged(api: Api, env: Env) -> None:
     """A class without an entry closes as before (only running co-tasks would block)."""
     e = api.event(point=env.point(STREET1, 4), reported_at=day(21), category_code="06001")
@@ -489,20 +488,14 @@ def test_verifier_is_the_nearest_grid_member_with_a_fresh_fix(api: Api, env: Env
     with no fresh fix the event grid's own member verifies."""
     lon, lat = env.point(STREET1, 12)
     members = _grid_members(env, STREET1)
-    grid_of_event = (
-        env.grids.loc[env.grids["street_code"] == STREET1].sort_values("code")["code"].iloc[12]
-    )
+    grid_of_event = env.grids.loc[
+        env.grids["street_code"] == STREET1
+    ].sort_values("code")["code"].iloc[12]
     near, far = [m for m in members if m[2] != grid_of_event][:2]
     now = datetime.now(UTC)
     # near: 30 m east of the spot, 5 minutes ago; far: ~600 m, also fresh
-    ingest(
-        env.store,
-        [near[0], far[0]],
-        [now - timedelta(minutes=5)] * 2,
-        [lon + 0.0003, lon + 0.006],
-        [lat, lat],
-        now=now,
-    )
+    ingest(env.store, [near[0], far[0]], [now - timedelta(minutes=5)] * 2,
+           [lon + 0.0003, lon + 0.006], [lat, lat], now=now)
     for m in (near, far):
         set_duty(env.store, m[0], True)
 
@@ -545,11 +538,8 @@ def test_casework_tick_urges_once_per_interval_and_writes_due_reports(
     now = datetime.now(TZ)
     r = api.client.post(
         f"/v1/events/{e['id']}/calls",
-        json={
-            "unit_ids": [unit_id(env, "340111-JTJ")],
-            "limit": {"value": 1},
-            "at": (now - timedelta(days=3)).isoformat(),
-        },
+        json={"unit_ids": [unit_id(env, "340111-JTJ")], "limit": {"value": 1},
+              "at": (now - timedelta(days=3)).isoformat()},
         headers=api.auth(S1),
     )
     assert r.status_code == 201, r.text
@@ -581,20 +571,8 @@ def test_casework_tick_urges_once_per_interval_and_writes_due_reports(
     cli_out = tmp_path / "cli"
     done = runner.invoke(
         cli_app,
-        [
-            "casework",
-            "tick",
-            "--url",
-            env.url_text,
-            "--out",
-            str(cli_out),
-            "--area",
-            STREET1,
-            "--format",
-            "json",
-            "--at",
-            "2025-05-03T08:00:00+08:00",
-        ],
+        ["casework", "tick", "--url", env.url_text, "--out", str(cli_out), "--area", STREET1,
+         "--format", "json", "--at", "2025-05-03T08:00:00+08:00"],
     )
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout.strip().splitlines()[-1])["reports_written"] == [
@@ -644,26 +622,15 @@ def test_reports_are_cached_per_data_version_and_never_hold_a_thread(
 
 
 def test_private_classes_never_reach_anonymous_open311_readers(api: Api, env: Env) -> None:
-    private = {
-        **ENTRY,
-        "category_code": "06003",
-        "name": "私密事项",
-        "after_photo": False,
-        "co_handling_required": False,
-        "visibility": "private",
-        "filing_limit_hours": 2,
-    }
+    private = {**ENTRY, "category_code": "06003", "name": "私密事项", "after_photo": False,
+               "co_handling_required": False, "visibility": "private",
+               "filing_limit_hours": 2}
     public = {**private, "category_code": "06004", "name": "公开事项", "visibility": "public"}
     assert put_catalogue(api, [ENTRY, private, public]).status_code == 200
     ids = {}
     for code, k in (("06003", 16), ("06004", 17)):
-        e = api.event(
-            "admin",
-            point=env.point(STREET1, k),
-            reported_at=day(27),
-            category_code=code,
-            source="resident_app",
-        )
+        e = api.event("admin", point=env.point(STREET1, k), reported_at=day(27),
+                      category_code=code, source="resident_app")
         ids[code] = str(e["id"])
     anonymous = api.client.get(
         "/open311/v2/requests.json",
@@ -682,17 +649,8 @@ def test_private_classes_never_reach_anonymous_open311_readers(api: Api, env: En
     api.ok(int(ids["06003"]), DISTRICT, "file")
     filing = detail(api, int(ids["06003"]))["filing"]
     assert filing["filed_at"] and filing["on_time"] is False and filing["overdue"] is False
-    assert (
-        detail(
-            api,
-            int(
-                api.event(point=env.point(STREET1, 18), reported_at=day(27), category_code="06001")[
-                    "id"
-                ]
-            ),
-        )["filing"]
-        is None
-    )
+    assert detail(api, int(api.event(point=env.point(STREET1, 18), reported_at=day(27),
+                                     category_code="06001")["id"]))["filing"] is None
 
 
 def test_a_joint_team_leads_a_case_and_shows_its_members(api: Api, env: Env) -> None:
@@ -700,42 +658,26 @@ def test_a_joint_team_leads_a_case_and_shows_its_members(api: Api, env: Env) -> 
     body = {"name": "包河区4+X联合执法队", "member_unit_codes": four_x, "area_code": "340111"}
     url = "/v1/joint-teams/340111-4X"
     problem(api.client.put(url, json=body, headers=api.auth(DISTRICT)), 403)
-    problem(
-        api.client.put(
-            url, json={**body, "member_unit_codes": four_x[:1]}, headers=api.auth("admin")
-        ),
-        422,
-    )
-    problem(
-        api.client.put(
-            url,
-            json={**body, "member_unit_codes": ["340111-CGJ", "nope"]},
-            headers=api.auth("admin"),
-        ),
-        422,
-        "member_unit_codes",
-    )
-    problem(
-        api.client.put("/v1/joint-teams/340111-CGJ", json=body, headers=api.auth("admin")),
-        422,
-        "code",
-    )
+    problem(api.client.put(url, json={**body, "member_unit_codes": four_x[:1]},
+                           headers=api.auth("admin")), 422)
+    problem(api.client.put(url, json={**body, "member_unit_codes": ["340111-CGJ", "nope"]},
+                           headers=api.auth("admin")), 422, "member_unit_codes")
+    problem(api.client.put("/v1/joint-teams/340111-CGJ", json=body, headers=api.auth("admin")),
+            422, "code")
     r = api.client.put(url, json=body, headers=api.auth("admin"))
     assert r.status_code == 200, r.text
     team = r.json()
     assert [m["code"] for m in team["members"]] == four_x
-    again = api.client.put(
-        url, json={**body, "member_unit_codes": four_x[:4]}, headers=api.auth("admin")
-    )
+    again = api.client.put(url, json={**body, "member_unit_codes": four_x[:4]},
+                           headers=api.auth("admin"))
     assert again.json()["id"] == team["id"] and len(again.json()["members"]) == 4
     listed = api.get("/v1/joint-teams", DISTRICT).json()
     assert [(t["code"], len(t["members"])) for t in listed] == [("340111-4X", 4)]
 
     e = api.event(point=env.point(STREET1, 19), reported_at=day(28), category_code="06001")
     api.ok(e["id"], DISTRICT, "file")
-    api.ok(
-        e["id"], DISTRICT, "dispatch", unit_id=team["id"], co_unit_ids=[unit_id(env, "340111-JTJ")]
-    )
+    api.ok(e["id"], DISTRICT, "dispatch", unit_id=team["id"],
+           co_unit_ids=[unit_id(env, "340111-JTJ")])
     tasks = detail(api, e["id"])["tasks"]
     lead = tasks[0]
     assert lead["role"] == "lead" and lead["unit_id"] == team["id"]

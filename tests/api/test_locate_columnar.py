@@ -90,7 +90,7 @@ def test_csv_with_accept_csv_is_answered_as_csv(
 ) -> None:
     sink = io.BytesIO()
     pacsv.write_csv(points, sink)
-    text = sink.getvalue().replace(b'\n"p3",', b'\n"p3",abc', 1)  # a non-number
+    text = sink.getvalue().replace(b"\n\"p3\",", b"\n\"p3\",abc", 1)  # a non-number
     response = api_client.post(
         "/v1/locate", content=text, headers={"content-type": "text/csv", "accept": "text/csv"}
     )

@@ -98,7 +98,9 @@ def test_requests_are_paged_with_totals_and_links(
         assert error(http.get("/open311/v2/requests.json", params=bad), 400).startswith(name)
 
 
-def test_media_url_is_absolute(http: httpx.Client, base: str, env: Env, posted: list[str]) -> None:
+def test_media_url_is_absolute(
+    http: httpx.Client, base: str, env: Env, posted: list[str]
+) -> None:
     keyed = {"api_key": env.keys["resident-app"]}  # anonymous readers get no photos (privacy)
     (doc,) = http.get(f"/open311/v2/requests/{posted[0]}.json", params=keyed).json()
     assert doc["media_url"] == f"{base}/media/photos/2026-01-05/0000000000ab.jpg"

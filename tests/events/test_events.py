@@ -377,16 +377,13 @@ def test_bulk_intake_links_duplicates_like_single_intake(service: EventService) 
 
 def test_bulk_linked_duplicate_can_then_be_acted_on(service: EventService) -> None:
     p = service.grid.geometry.representative_point()  # type: ignore[attr-defined]
-    result = service.submit_many(
-        [
-            EventReport("12345", "09010", "V-1", lon=p.x, lat=p.y, reported_at=at(9, 11)),
-            EventReport("12345", "09010", "V-2", lon=p.x, lat=p.y, reported_at=at(9, 11, 30)),
-        ]
-    )
+    result = service.submit_many([
+        EventReport("12345", "09010", "V-1", lon=p.x, lat=p.y, reported_at=at(9, 11)),
+        EventReport("12345", "09010", "V-2", lon=p.x, lat=p.y, reported_at=at(9, 11, 30)),
+    ])
     second = service.get(result.created[1])
     assert second["duplicate_of"] == result.created[0]
     assert second["version"] == len(second["history"]) == 1
-    merged = service.act(
-        second["id"], "merge", DISPATCHER, "同一问题", into=result.created[0], at=at(9, 12)
-    )
+    merged = service.act(second["id"], "merge", DISPATCHER, "同一问题",
+                         into=result.created[0], at=at(9, 12))
     assert merged["status"] == "merged"

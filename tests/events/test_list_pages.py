@@ -76,10 +76,8 @@ def all_rows(svc: EventService) -> list[dict]:
 
 
 def matches(row: dict, flt: EventFilter, at: object) -> bool:
-    overdue = (
-        row["deadline_at"] is not None
-        and row["deadline_at"] < at
-        and (row["status"] in OPEN_VALUES)
+    overdue = row["deadline_at"] is not None and row["deadline_at"] < at and (
+        row["status"] in OPEN_VALUES
     )
     if flt.status and row["status"] not in flt.status:
         return False

@@ -63,17 +63,14 @@ def test_hotspots_are_gi_star_over_every_grid_and_recurrent_is_space_time() -> N
     rows = []
     for code, n in (("g00", 12), ("g01", 10), ("g10", 10), ("g11", 9)):  # a hot corner
         i, j = int(code[1]), int(code[2])
-        rows += [
-            (code, 117.2 + i * 0.005 + 0.001, 31.8 + j * 0.005 + 0.001, "06002", k % 20)
-            for k in range(n)
-        ]
+        rows += [(code, 117.2 + i * 0.005 + 0.001, 31.8 + j * 0.005 + 0.001, "06002", k % 20)
+                 for k in range(n)]
     rows += [("g44", 117.2225, 31.8225, "06001", d) for d in (1, 3, 5, 5)]  # recurs at one spot
     events = _events(rows)
     hot = hotspots(events, grids)
     # the independent check: Gi* bins straight from analytics on the same counts
-    direct = gi_star_hotspots(
-        events, unit_set("grid", grids[["code", "geometry"]]), permutations=0, fdr=True
-    ).table
+    direct = gi_star_hotspots(events, unit_set("grid", grids[["code", "geometry"]]),
+                              permutations=0, fdr=True).table
     expected = set(direct.loc[direct["bin"] > 0, "unit"])
     assert {h["grid_code"] for h in hot} == expected and "g00" in expected
     assert "g44" not in expected and all(h["bin"] > 0 and h["confidence"] for h in hot)
@@ -81,34 +78,19 @@ def test_hotspots_are_gi_star_over_every_grid_and_recurrent_is_space_time() -> N
     assert order == sorted(order)
     again = recurrent(events)
     assert [(r["grid_code"], r["category_code"], r["events"]) for r in again][-1] == (
-        "g44",
-        "06001",
-        4,
-    )
+        "g44", "06001", 4)
     # a quiet area: no hot spot, no recurrence
     calm = _events([("g22", 117.2125, 31.8125, "06001", 1)])
     assert hotspots(calm, grids) == [] and recurrent(calm) == []
     views = [
-        {
-            "id": 7,
-            "source": "vitals",
-            "reported_at": "2026-11-03T10:00:00+08:00",
-            "category_code": "06001",
-            "status": "reported",
-            "description": "告警",
-            "reporter_phone": "13800000000",
-        },
+        {"id": 7, "source": "vitals", "reported_at": "2026-11-03T10:00:00+08:00",
+         "category_code": "06001", "status": "reported", "description": "告警",
+         "reporter_phone": "13800000000"},
         {"id": 8, "source": "12345", "reported_at": "2026-11-02T10:00:00+08:00"},
     ]
-    assert vital_alerts(views) == [
-        {
-            "id": 7,
-            "reported_at": "2026-11-03T10:00:00+08:00",
-            "category_code": "06001",
-            "status": "reported",
-            "description": "告警",
-        }
-    ]
+    assert vital_alerts(views) == [{"id": 7, "reported_at": "2026-11-03T10:00:00+08:00",
+                                     "category_code": "06001", "status": "reported",
+                                     "description": "告警"}]
 
 
 FIGURES = {
@@ -163,14 +145,9 @@ FIGURES = {
     "hotspots": [],
     "recurrent": [],
     "vital_alerts": [
-        {
-            "id": 9,
-            "reported_at": "2026-11-03T10:00:00+08:00",
-            "category_code": "06001",
-            "status": "reported",
-            "status_label": "已上报",
-            "description": "【城市体征告警】每日事件数",
-        }
+        {"id": 9, "reported_at": "2026-11-03T10:00:00+08:00", "category_code": "06001",
+         "status": "reported", "status_label": "已上报",
+         "description": "【城市体征告警】每日事件数"}
     ],
     "map_svg": "",
 }

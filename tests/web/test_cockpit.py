@@ -20,17 +20,9 @@ def test_cockpit_shows_counts_vitals_trend_heat_hotspots_and_recurrent(
     console: ConsolePage, console_server: Server
 ) -> None:
     with _admin(console_server) as admin:
-        r = admin.put(
-            "/v1/vitals/thresholds",
-            json={
-                "indicator": "events_per_day",
-                "op": ">",
-                "value": 0,
-                "window_days": 3,
-                "alert_category": "01001",
-                "label": "全区日均事件",
-            },
-        )
+        r = admin.put("/v1/vitals/thresholds", json={
+            "indicator": "events_per_day", "op": ">", "value": 0, "window_days": 3,
+            "alert_category": "01001", "label": "全区日均事件"})
         assert r.status_code == 200, r.text
         tid = r.json()["id"]
     page = console.page
@@ -52,33 +44,27 @@ def test_cockpit_shows_counts_vitals_trend_heat_hotspots_and_recurrent(
         page.wait_for_function("() => document.querySelector('#map').dataset.hotspots")
         page.wait_for_function(
             "() => performance.getEntriesByType('resource')"
-            ".some(e => e.name.includes('/v1/analytics/density/'))",
-            timeout=20_000,
-        )
+            ".some(e => e.name.includes('/v1/analytics/density/'))", timeout=20_000)
         heat = [u for u in console.requests if "/v1/analytics/density/" in u]
         assert heat and all(u.split("?")[0].endswith(".png") for u in heat)
         if os.environ.get("GRIDGOV_SCREENSHOT_DIR"):  # for a person to look at
             page.screenshot(path=f"{os.environ['GRIDGOV_SCREENSHOT_DIR']}/cockpit.png")
         # the slider picks a month: hot spots and heat tiles reload for that month
-        page.evaluate(
-            "() => { const s = document.querySelector('#month'); s.value = '11';"
-            " s.dispatchEvent(new Event('input')); }"
-        )
+        page.evaluate("() => { const s = document.querySelector('#month'); s.value = '11';"
+                      " s.dispatchEvent(new Event('input')); }")
         label = page.locator("#month-label").inner_text()
         assert label != "全部" and len(label) == 7
         page.wait_for_function(
             "() => performance.getEntriesByType('resource')"
             ".some(e => e.name.includes('/v1/analytics/hotspots') && e.name.includes('from='))",
-            timeout=20_000,
-        )
+            timeout=20_000)
     finally:
         with _admin(console_server) as admin:
             admin.delete(f"/v1/vitals/thresholds/{tid}")
 
 
-def test_a_dispatcher_without_analytics_scope_is_told(
-    console: ConsolePage, console_server: Server
-) -> None:
+def test_a_dispatcher_without_analytics_scope_is_told(console: ConsolePage,
+                                                      console_server: Server) -> None:
     page = console.page
     page.goto(f"{console_server.base}/console/cockpit")
     page.fill("#username", "dispatcher-340111")
