@@ -78,6 +78,7 @@ def create_app(
         yield
         if watcher is not None:
             watcher.stop()
+        field.stop_field_jobs(store)  # issue 13: the background coverage job
         store.dispose()
 
     app = FastAPI(

@@ -138,6 +138,10 @@ class FieldSettings(BaseSettings):
     idle_radius_m: float = 50.0
     patrol_by_hour: int = 17
     nearest_max_age_minutes: float = 30.0
+    coverage_refresh_seconds: float = 180.0
+    """Stored daily coverage is recomputed this often when fixes arrived (and on demand)."""
+    alert_push_seconds: float = 15.0
+    """Streams with ``field_alerts=true`` re-check the alerts this often (sent on change)."""
     points: str = '{"*": 10}'
     """Volunteer points per verified report: JSON {event-class prefix: points, "*": rest}."""
 

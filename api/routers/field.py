@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
+from starlette.concurrency import run_in_threadpool
 
 from api.access import visible_event
 from api.dependencies import (
@@ -33,10 +35,11 @@ from api.routers import rotation, tracks, volunteers
 from api.routers.console import DIST, basemap, content_security_policy
 from api.security import Principal, require
 from api.settings import FieldSettings
-from gis_core.field import anomalies, dispatch, staffing
-from gis_core.field.coverage import Coverage, CoverageGrids, CoverageRules, compute, street_rates
+from gis_core.field import anomalies, coverage_days, dispatch, staffing
+from gis_core.field.coverage import Coverage, CoverageGrids, CoverageRules, street_rates
+from gis_core.field.coverage_days import CoverageRefresher
 from gis_core.field.members import read_members
-from gis_core.field.tracks import TZ, day_bounds, fixes_between, last_fixes
+from gis_core.field.tracks import TZ, fixes_between, last_fixes
 from gis_core.storage.types import INTEGER_MAX, utcnow
 
 router = APIRouter(prefix="/v1", tags=["field"])
@@ -82,27 +85,93 @@ def alert_rules(settings: FieldSettings) -> anomalies.AlertRules:
     )
 
 
-_DAYS: dict[tuple[str, int, date, CoverageRules], tuple[float, Coverage]] = {}
-PAST_DAY_TTL_S = 600.0
-"""A past day's coverage is reused for ten minutes (late fixes still arrive); today's is
-computed on every request."""
+_REFRESHERS: dict[tuple[str, int], CoverageRefresher] = {}
+"""(URL, store) -> the background job keeping that store's daily coverage (per process)."""
 
 
-def day_coverage(store: Any, grids: CoverageGrids, day: date, settings: FieldSettings) -> Coverage:
-    rules = coverage_rules(settings)
-    key = (str(store.url), id(grids), day, rules)
-    hit = _DAYS.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    start, end = day_bounds(day)
-    members = read_members(store)
-    areas = dict(zip(members["id"].astype(int), members["areas"], strict=True))
-    cov = compute(fixes_between(store, start, end), grids, areas=areas, rules=rules)
-    if day < datetime.now(TZ).date():
-        if len(_DAYS) > 32:
-            _DAYS.clear()
-        _DAYS[key] = (time.monotonic() + PAST_DAY_TTL_S, cov)
-    return cov
+def refresher(store: Any, lookup: Any, settings: FieldSettings) -> CoverageRefresher:
+    key = (str(store.url), id(store))
+    job = _REFRESHERS.get(key)
+    if job is None:
+        with _GRIDS_LOCK:
+            job = _REFRESHERS.get(key)
+            if job is None:
+                job = _REFRESHERS[key] = CoverageRefresher(
+                    store,
+                    lambda: coverage_grids(lookup),
+                    coverage_rules(settings),
+                    interval_s=settings.coverage_refresh_seconds,
+                )
+    job.start()
+    return job
+
+
+def stop_field_jobs(store: Any) -> None:
+    """App shutdown: end the store's coverage job before the store is disposed."""
+    job = _REFRESHERS.pop((str(store.url), id(store)), None)
+    if job is not None:
+        job.stop()
+
+
+def day_coverage(
+    store: Any, lookup: Any, day: date, settings: FieldSettings
+) -> tuple[Coverage | None, dict[str, Any]]:
+    """The stored coverage of ``day`` and how fresh it is; a missing or stale day is queued
+    for the background job and answered at once (never computed inside the request)."""
+    job = refresher(store, lookup, settings)
+    run = coverage_days.run_of(store, day)
+    cov = coverage_days.read_day(store, day)
+    stale = cov is None or run is None or bool(run["stale"])
+    if stale:
+        job.request(day)
+    return cov, {
+        "computed_at": None
+        if run is None or run["computed_at"] is None
+        else run["computed_at"].isoformat(),
+        "stale": stale,
+        "pending": cov is None,
+    }
+
+
+def _period(
+    day: date | None, first: date | None, last: date | None, period: str | None
+) -> tuple[date, date] | None:
+    if period is not None:
+        try:
+            start = datetime.strptime(period, "%Y-%m").date()
+        except ValueError:
+            raise Problem(422, "Bad period", "period must be YYYY-MM", "period") from None
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return start, end
+    if first is None and last is None:
+        return None
+    first = first or last
+    last = last or first
+    if first is None or last is None or last < first or (last - first).days > 366:
+        raise Problem(422, "Bad period", "to must be on or after from, at most 366 days", "to")
+    return first, last
+
+
+def street_period(
+    store: Any, lookup: Any, settings: FieldSettings, first: date, last: date, scope: str
+) -> dict[str, Any]:
+    """Coverage rate per street over stored grid-days; days not yet stored are queued."""
+    df = coverage_days.grid_days(store, first, min(last, coverage_days.today()), scope)
+    wanted = pd.date_range(first, min(last, coverage_days.today()), freq="D").date.tolist()
+    have = set(df["day"].tolist())
+    missing = [d for d in wanted if d not in have]
+    job = refresher(store, lookup, settings)
+    for d in missing:
+        job.request(d)
+    rates = street_rates(df) if len(df) else df.iloc[0:0]
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "days": len(wanted),
+        "days_stored": len(wanted) - len(missing),
+        "missing_days": [d.isoformat() for d in missing],
+        "streets": json.loads(rates.to_json(orient="records")) if len(df) else [],
+    }
 
 
 @router.get("/coverage", summary="Patrol coverage of one day, by grid (GeoJSON), street or member")
@@ -115,19 +184,36 @@ def coverage(
         date | None, Query(alias="date", description="China-time day; default today.")
     ] = None,
     by: Annotated[Literal["grid", "street", "member"], Query()] = "grid",
+    first: Annotated[
+        date | None, Query(alias="from", description="Period start (by=street).")
+    ] = None,
+    last: Annotated[date | None, Query(alias="to", description="Period end (by=street).")] = None,
+    period: Annotated[
+        str | None, Query(max_length=7, description="A month, YYYY-MM (by=street).")
+    ] = None,
 ) -> Any:
+    scope = principal.jurisdiction or ""
+    span = _period(day, first, last, period)
+    if span is not None:
+        if by != "street":
+            raise Problem(422, "Period needs by=street", "from/to/period need by=street", "by")
+        return street_period(store, lookup, settings, span[0], span[1], scope)
     day = day or datetime.now(TZ).date()
     grids = coverage_grids(lookup)
-    cov = day_coverage(store, grids, day, settings)
-    scope = principal.jurisdiction or ""
+    cov, fresh = day_coverage(store, lookup, day, settings)
+    head = {"date": day.isoformat(), **fresh}
     if by == "member":
+        if cov is None:
+            return {**head, "members": []}
         members = read_members(store, principal.jurisdiction)[["id", "name", "role", "unit_name"]]
         df = cov.members.merge(members.rename(columns={"id": "member_id"}), on="member_id")
-        return {"date": day.isoformat(), "members": json.loads(df.to_json(orient="records"))}
-    g = cov.grids[cov.grids["code"].str.startswith(scope)]
+        return {**head, "members": json.loads(df.to_json(orient="records"))}
+    g = cov.grids[cov.grids["code"].str.startswith(scope)] if cov is not None else None
     if by == "street":
+        if g is None:
+            return {**head, "streets": []}
         rates = street_rates(g.assign(day=day.isoformat()))
-        return {"date": day.isoformat(), "streets": json.loads(rates.to_json(orient="records"))}
+        return {**head, "streets": json.loads(rates.to_json(orient="records"))}
     geoms = dict(zip(grids.codes, grids.geoms, strict=True))
     features = [
         {
@@ -141,35 +227,104 @@ def coverage(
                 "members": int(r.members),
             },
         }
-        for r in g.itertuples()
+        for r in (g.itertuples() if g is not None else ())
+        if r.code in geoms
     ]
     return {
         "type": "FeatureCollection",
-        "date": day.isoformat(),
+        **head,
         "radius_m": settings.patrol_radius_m,
-        "patrolled": int(g["patrolled"].sum()),
-        "grids": len(g),
+        "patrolled": int(g["patrolled"].sum()) if g is not None else 0,
+        "grids": len(features),
         "features": features,
     }
 
 
-@router.get("/field/alerts", summary="Field alerts: silent, idle, outside their grids, unpatrolled")
-def alerts(
-    principal: Reader, store: StoreDep, lookup: LookupDep, settings: FieldSettingsDep
+_ALERTS: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+ALERTS_SHARED_S = 5.0
+"""Streams share one jurisdiction's alerts for a few seconds (one query for many consoles)."""
+
+
+def alerts_payload(
+    store: Any,
+    lookup: Any,
+    settings: FieldSettings,
+    jurisdiction: str | None,
+    max_age_s: float = 0.0,
 ) -> dict[str, Any]:
+    """The field alerts in ``jurisdiction``: what ``GET /v1/field/alerts`` answers and what
+    the event stream pushes as ``event: field_alerts``."""
+    key = (str(store.url), jurisdiction or "")
+    hit = _ALERTS.get(key)
+    if hit is not None and time.monotonic() - hit[0] < max_age_s:
+        return hit[1]
     now = utcnow()
     rules = alert_rules(settings)
-    members = read_members(store, principal.jurisdiction)
+    members = read_members(store, jurisdiction)
     ids = members["id"].astype(int).tolist()
     recent = fixes_between(store, anomalies.window_start(now, rules), now, ids)
     last = last_fixes(store, member_ids=ids)
     grids = coverage_grids(lookup)
     items = anomalies.member_alerts(members, recent, last, grids.index, now=now, rules=rules)
     if now.astimezone(TZ).hour >= rules.patrol_by_hour:
-        cov = day_coverage(store, grids, now.astimezone(TZ).date(), settings)
-        g = cov.grids[cov.grids["code"].str.startswith(principal.jurisdiction or "")]
-        items += anomalies.unpatrolled_alerts(g, now=now, rules=rules)
-    return {"generated_at": now.isoformat(), "items": items, "labels": anomalies.KINDS}
+        cov, _ = day_coverage(store, lookup, now.astimezone(TZ).date(), settings)
+        if cov is not None:
+            g = cov.grids[cov.grids["code"].str.startswith(jurisdiction or "")]
+            items += anomalies.unpatrolled_alerts(g, now=now, rules=rules)
+    out = {"generated_at": now.isoformat(), "items": items, "labels": anomalies.KINDS}
+    if len(_ALERTS) > 256:
+        _ALERTS.clear()
+    _ALERTS[key] = (time.monotonic(), out)
+    return out
+
+
+class FieldAlerts:
+    """Field alerts for one open event stream: recomputed every ``alert_push_seconds``
+    (shared across streams of a jurisdiction) and sent only when they changed."""
+
+    def __init__(
+        self,
+        store: Any,
+        lookup: Any,
+        settings: FieldSettings,
+        jurisdiction: str | None,
+        events: bool = True,
+    ) -> None:
+        self.store, self.lookup, self.settings = store, lookup, settings
+        self.jurisdiction, self.events = jurisdiction, events
+        self.next_at = 0.0
+        self.last: str | None = None
+
+    async def due(self, now: float) -> str | None:
+        """The SSE message to send now, or None (not due, unchanged, or no grids)."""
+        if now < self.next_at:
+            return None
+        self.next_at = now + self.settings.alert_push_seconds
+        try:
+            payload = await run_in_threadpool(
+                alerts_payload,
+                self.store,
+                self.lookup,
+                self.settings,
+                self.jurisdiction,
+                ALERTS_SHARED_S,
+            )
+        except Problem:  # no boundary generation loaded yet: nothing to say
+            return None
+        items = json.dumps(payload["items"], ensure_ascii=False, sort_keys=True, default=str)
+        if items == self.last:
+            return None
+        self.last = items
+        data = json.dumps(payload, ensure_ascii=False, default=str)
+        return f"event: field_alerts\ndata: {data}\n\n"
+
+
+@router.get("/field/alerts", summary="Field alerts: silent, idle, outside their grids, unpatrolled")
+def alerts(
+    principal: Reader, store: StoreDep, lookup: LookupDep, settings: FieldSettingsDep
+) -> dict[str, Any]:
+    """Also pushed over ``GET /v1/events/stream?field_alerts=true`` (``event: field_alerts``)."""
+    return alerts_payload(store, lookup, settings, principal.jurisdiction)
 
 
 @router.get("/events/{event_id:int}/nearest-members", summary="Nearest available members")

@@ -29,6 +29,11 @@ Authorization / X-API-Key headers the stream takes ``?access_token=<token>`` or
 ``?api_key=<key>`` (query strings reach access logs: prefer short-lived tokens).
 Each open stream costs one small query per poll interval; ``max_seconds`` ends a stream
 (tests, or clients that prefer to reconnect periodically).
+
+``?field_alerts=true`` also pushes the field force's alerts in the caller's jurisdiction
+(``event: field_alerts``, no ``id:`` so the event cursor is untouched; sent at connection
+and whenever they change, checked every ``GRIDGOV_FIELD_ALERT_PUSH_SECONDS``);
+``&events=false`` leaves out event changes (the field console).
 """
 
 from __future__ import annotations
@@ -46,9 +51,18 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.access import caller_filter
-from api.dependencies import EventsDep, StreamSettingsDep, StreamSlots, StreamSlotsDep
+from api.dependencies import (
+    EventsDep,
+    FieldSettingsDep,
+    LookupDep,
+    StoreDep,
+    StreamSettingsDep,
+    StreamSlots,
+    StreamSlotsDep,
+)
 from api.errors import Problem
 from api.routers.events import EventQuery
+from api.routers.field import FieldAlerts
 from api.security import StreamPrincipal
 from api.settings import StreamSettings
 from gis_core.events.feed import Change, ChangeFeed, Cursor
@@ -67,16 +81,21 @@ async def _events(
     settings: StreamSettings,
     max_seconds: float | None,
     release: Callable[[], None],
+    alerts: FieldAlerts | None = None,
 ) -> AsyncIterator[str]:
     try:
-        async for chunk in _changes(request, feed, settings, max_seconds):
+        async for chunk in _changes(request, feed, settings, max_seconds, alerts):
             yield chunk
     finally:
         release()
 
 
 async def _changes(
-    request: Request, feed: ChangeFeed, settings: StreamSettings, max_seconds: float | None
+    request: Request,
+    feed: ChangeFeed,
+    settings: StreamSettings,
+    max_seconds: float | None,
+    alerts: FieldAlerts | None = None,
 ) -> AsyncIterator[str]:
     started = time.monotonic()
     yield f"retry: {settings.retry_ms}\n\n"
@@ -84,11 +103,15 @@ async def _changes(
     yield f"id: {cursor.encode()}\ndata:\n\n"
     last_sent = time.monotonic()
     while True:
-        changes = await run_in_threadpool(feed.poll)
+        changes = await run_in_threadpool(feed.poll) if alerts is None or alerts.events else []
         now = time.monotonic()
         for change in changes:
             yield _message(change)
         if changes:
+            last_sent = now
+        pushed = await alerts.due(now) if alerts is not None else None
+        if pushed is not None:
+            yield pushed
             last_sent = now
         elif now - last_sent >= settings.heartbeat_seconds:
             yield ": heartbeat\n\n"
@@ -113,6 +136,9 @@ async def stream_events(
     service: EventsDep,
     settings: StreamSettingsDep,
     slots: StreamSlotsDep,
+    store: StoreDep,
+    lookup: LookupDep,
+    field_settings: FieldSettingsDep,
     query: Annotated[EventQuery, Depends()],
     last_event_id: Annotated[
         str | None, Header(description="Resume after this id (EventSource sends it).")
@@ -126,6 +152,12 @@ async def stream_events(
     max_seconds: Annotated[
         float | None, Query(gt=0, le=86_400, description="End the stream after this long.")
     ] = None,
+    field_alerts: Annotated[
+        bool, Query(description="Also push field-force alerts (event: field_alerts).")
+    ] = False,
+    events: Annotated[
+        bool, Query(description="Send event changes (false: field alerts only).")
+    ] = True,
 ) -> StreamingResponse:
     """`event: created|updated`, `id: <cursor>`, `data: <event JSON without history>`; a
     `: heartbeat` comment after 15 s of silence. Resumes after `Last-Event-ID`. Auth by
@@ -148,8 +180,11 @@ async def stream_events(
             headers={"Retry-After": "30"},
         )
     release = _once(slots, key)  # from the generator's end or the response's, whichever first
+    alerts = None
+    if field_alerts:  # issue 13: field alerts pushed in the caller's jurisdiction
+        alerts = FieldAlerts(store, lookup, field_settings, principal.jurisdiction, events)
     return StreamingResponse(
-        _events(request, feed, settings, max_seconds, release),
+        _events(request, feed, settings, max_seconds, release, alerts),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         background=BackgroundTask(release),

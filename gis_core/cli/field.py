@@ -1,15 +1,16 @@
 """`gridgov field ...`: the field force from the command line.
 
 assign (members' patrol areas from CSV), load (fixes from CSV/Parquet, with progress),
-coverage (a day's report), rotation (solve and keep a plan, CSV out), spot-check (a
-seeded draw), prune (retention), mqtt (store fixes arriving over MQTT until Ctrl-C).
+coverage (a day's report), coverage-refresh (store daily coverage), rotation (solve and
+keep a plan, CSV out), spot-check (a seeded draw), prune (retention), mqtt (store fixes
+arriving over MQTT until Ctrl-C).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -209,6 +210,39 @@ def spot_check(
 
 
 @db_errors
+def coverage_refresh(
+    day: Annotated[
+        list[str] | None,
+        typer.Option("--date", help="Recompute this day (repeatable); default: changed days."),
+    ] = None,
+    lookback: Annotated[int, typer.Option(help="Days back to look for changes.")] = 7,
+    url: UrlOpt = None,
+) -> None:
+    """Store daily coverage for days whose fixes changed (a cron job beside the API's own)."""
+    from gis_core.field import coverage_days
+
+    with Store(url) as store:
+        loc, _ = LookupService(store).locator()
+        grids = CoverageGrids.from_frame(loc.grids)
+        if day:
+            days = [date.fromisoformat(d) for d in day]
+        else:
+            oldest = coverage_days.today() - timedelta(days=lookback)
+            days = coverage_days.due_days(store, oldest)
+        runs = []
+        with Progress(
+            TextColumn("coverage"), BarColumn(), MofNCompleteColumn(), console=err
+        ) as bar:
+            task = bar.add_task("days", total=len(days))
+            for d in days:
+                runs.append(coverage_days.refresh_day(store, grids, d))
+                bar.advance(task)
+    for r in runs:
+        out.print(f"{r['day']}\t{r['fixes']} fixes\t{r['seconds']} s")
+    out.print(f"{len(runs)} day(s) stored")
+
+
+@db_errors
 def prune(
     days: Annotated[float, typer.Option(help="Keep this many days of fixes.")] = 90.0,
     url: UrlOpt = None,
@@ -253,6 +287,7 @@ def register(app: typer.Typer) -> None:
     field_app.command("coverage")(coverage)
     field_app.command("rotation")(rotation)
     field_app.command("spot-check")(spot_check)
+    field_app.command("coverage-refresh")(coverage_refresh)
     field_app.command("prune")(prune)
     field_app.command("mqtt")(mqtt)
     app.add_typer(field_app, name="field")

@@ -10,8 +10,9 @@ Every fix that is not used is stored in ``field_rejected_fixes`` with its reason
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from gis_core.field.fixes import DEFAULT_RULES, FixRules, check_fixes
 from gis_core.field.members import resolve
 from gis_core.spatial.crs import to_wgs84
 from gis_core.storage.models.field import FieldFix, RejectedFix
+from gis_core.storage.models.field_coverage import CoverageRun
 from gis_core.storage.protocol import Database
 from gis_core.storage.types import utcnow
 
@@ -164,6 +166,7 @@ def ingest(
         stmt = _insert_ignore(store.dialect)
         for k in range(0, len(records), CHUNK):
             conn.execute(stmt, records[k : k + CHUNK])
+        mark_changed(conn, store.dialect, china_days(t[fresh]), now)  # stored coverage
         bad = np.flatnonzero(reason != None)  # noqa: E711
         raw_t = t if isinstance(times, np.ndarray) else list(times)
         if len(bad):
@@ -192,6 +195,31 @@ def ingest(
         for i in np.flatnonzero(reason != None)[:MAX_REPORTED_REJECTS]  # noqa: E711
     ]
     return res
+
+
+def china_days(times: Any) -> list[date]:
+    """The distinct China-time days of UTC ``datetime64`` values (NaT ignored)."""
+    t = pd.DatetimeIndex(pd.Series(np.asarray(times, dtype="datetime64[ns]")).dropna())
+    if not len(t):
+        return []
+    return sorted(set(t.tz_localize("UTC").tz_convert(TZ).date.tolist()))
+
+
+def mark_changed(conn: Any, dialect: str, days: Iterable[date], when: datetime) -> None:
+    """Count a batch with fixes of ``days`` (inside the ingest transaction, so the count
+    and the fixes become visible together: see ``models.field_coverage``)."""
+    rows = [{"day": d, "changes": 1, "changed_at": when, "fixes": 0} for d in days]
+    if not rows:
+        return
+    table = CoverageRun.__table__
+    ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=["day"],
+            set_={"changes": table.c.changes + 1, "changed_at": ins.excluded.changed_at},
+        ),
+        rows,
+    )
 
 
 def _insert_ignore(dialect: str) -> Any:

@@ -4,6 +4,8 @@ their grids, nearest members and dispatch to a person, jurisdiction, bad input."
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -48,6 +50,17 @@ def team(field_store: Store) -> dict[str, int]:
     }
 
 
+def fresh_coverage(client: TestClient, params: dict, headers: dict | None = None) -> dict:
+    """``GET /v1/coverage`` once the background job has stored a fresh answer."""
+    deadline = time.monotonic() + 90
+    while True:
+        r = client.get("/v1/coverage", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        if not r.json()["stale"] or time.monotonic() > deadline:
+            return r.json()
+        time.sleep(0.3)
+
+
 def _post(client: TestClient, member: int, df: pd.DataFrame) -> dict:
     fixes = [
         [t.isoformat(), lon, lat] for t, lon, lat in zip(df["t"], df["lon"], df["lat"], strict=True)
@@ -71,9 +84,7 @@ def test_walk_covers_its_grid(client: TestClient, team: dict, grids: CoverageGri
     again = _post(client, team["walker"], fixes)  # idempotent per member and time
     assert again["accepted"] == 0 and again["duplicates"] == len(fixes)
 
-    r = client.get("/v1/coverage", params={"date": day.isoformat(), "by": "grid"})
-    assert r.status_code == 200
-    fc = r.json()
+    fc = fresh_coverage(client, {"date": day.isoformat(), "by": "grid"})
     assert fc["type"] == "FeatureCollection" and fc["grids"] == 434
     props = _props(fc)
     assert props[WALKED]["patrolled"] is True
@@ -87,11 +98,11 @@ def test_walk_covers_its_grid(client: TestClient, team: dict, grids: CoverageGri
     }
     assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
-    members = client.get("/v1/coverage", params={"date": day.isoformat(), "by": "member"}).json()
+    members = fresh_coverage(client, {"date": day.isoformat(), "by": "member"})
     me = next(m for m in members["members"] if m["member_id"] == team["walker"])
     assert me["minutes_own"] == pytest.approx(50, abs=0.5) and me["minutes_outside"] == 0
     assert me["distance_m"] == pytest.approx(50 * 60 * 1.2, rel=0.03)
-    streets = client.get("/v1/coverage", params={"date": day.isoformat(), "by": "street"}).json()
+    streets = fresh_coverage(client, {"date": day.isoformat(), "by": "street"})
     street = next(s for s in streets["streets"] if s["street_code"] == WALKED[:9])
     assert street["patrolled_grid_days"] >= 1
 
@@ -133,6 +144,42 @@ def test_silent_handheld_and_member_outside(
     me = next(f for f in pos["features"] if f["properties"]["member_id"] == team["wanderer"])
     assert me["properties"]["on_duty"] and me["properties"]["in_own_grids"] is False
     assert "phone" not in me["properties"]
+
+
+def _pushed_alerts(client: TestClient, headers: dict | None = None) -> list[dict]:
+    """The ``field_alerts`` messages of a short field-only event stream."""
+    params = {"field_alerts": "true", "events": "false", "max_seconds": "1"}
+    with client.stream("GET", "/v1/events/stream", params=params, headers=headers) as r:
+        assert r.status_code == 200
+        text = "".join(r.iter_text())
+    out = []
+    for block in text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if lines.get("event") == "field_alerts":
+            assert "id" not in lines  # the event cursor is left alone
+            out.append(json.loads(lines["data"]))
+        assert lines.get("event") not in ("created", "updated")  # events=false
+    return out
+
+
+def test_alerts_pushed_over_the_event_stream(client: TestClient, team: dict) -> None:
+    """After test_silent_handheld_and_member_outside: the same alerts arrive by SSE, at
+    once on connection, limited to the caller's jurisdiction."""
+    pushed = _pushed_alerts(client)
+    assert len(pushed) == 1  # sent at connection, then only when they change
+    members = {a.get("member_id"): a["kind"] for a in pushed[0]["items"]}
+    assert members[team["silent"]] == "silent" and members[team["wanderer"]] == "outside"
+    street_b = _pushed_alerts(client, login(client, "dispatcher-340111002"))
+    seen = {a.get("member_id") for a in street_b[0]["items"]}
+    assert team["wanderer"] in seen and team["silent"] not in seen
+    codes = {a["grid_code"] for a in street_b[0]["items"] if a["kind"] == "unpatrolled"}
+    assert all(c.startswith("340111002") for c in codes)
+    anon = client.get(
+        "/v1/events/stream",
+        params={"field_alerts": "true", "max_seconds": "1"},
+        headers={"Authorization": ""},
+    )
+    assert anon.status_code == 401 and "silent" not in anon.text  # names never go out
 
 
 def test_bad_fixes_are_kept_aside(client: TestClient, team: dict) -> None:
@@ -278,7 +325,7 @@ def test_nearest_members_and_dispatch(client: TestClient, field_store: Store, te
 
 def test_jurisdiction(client: TestClient, team: dict) -> None:
     street_b = login(client, "dispatcher-340111002")
-    fc = client.get("/v1/coverage", headers=street_b).json()
+    fc = fresh_coverage(client, {}, headers=street_b)
     assert fc["features"] and all(
         f["properties"]["code"].startswith("340111002") for f in fc["features"]
     )

@@ -4,6 +4,7 @@ bad rows, the coverage report, a rotation plan written as CSV, a seeded spot-che
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,6 +67,11 @@ def test_field_commands(field_db: URL, field_store: Store, tmp_path: Path) -> No
     )
     got = {int(r["member_id"]): r for r in csv.DictReader(report.open(encoding="utf-8"))}
     assert float(got[member]["minutes"]) == pytest.approx(99 * 10 / 60, abs=0.01)
+
+    # the loaded day is marked changed; coverage-refresh stores it (what the API reads)
+    stored = _run("field", "coverage-refresh", "--url", url)
+    assert re.search(rf"{day.isoformat()}\s+\d+ fixes", stored) and "day(s) stored" in stored
+    assert "0 day(s) stored" in _run("field", "coverage-refresh", "--url", url)
 
     plan = tmp_path / "plan.csv"
     out = _run(

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gis_core.field.members import set_duty
+from gis_core.storage import Store
 from tests.web.conftest import PASSWORD, ConsolePage, Server, _console
 
 WALKED = "340111001002002"
@@ -77,6 +79,32 @@ def test_live_positions_and_alerts(field_page: ConsolePage, field_data: dict) ->
     assert "实时位置" in page.inner_text(".tab.on")
 
 
+def test_alerts_pushed_not_polled(
+    field_page: ConsolePage, console_server: Server, field_data: dict
+) -> None:
+    """Alerts arrive over the event stream (no request to /v1/field/alerts); a member who
+    turns silent while on duty shows up without a reload."""
+    asked: list[str] = []
+    page = field_page.page
+    page.on("request", lambda r: asked.append(r.url) if "/v1/field/alerts" in r.url else None)
+    _open(field_page, "live")
+    page.wait_for_selector("#alerts-stream[data-state='on']", timeout=20_000)
+    page.wait_for_selector("#alerts[data-generated-at]", timeout=20_000)
+    assert field_page.js("() => window.gridgovField.ctx.alertsPushed") >= 1
+    assert "告警实时推送中" in page.inner_text("#alerts-stream")
+    # the silent member (last fix an hour ago) has been on duty for an hour: an alert
+    with Store(console_server.db_url) as store:
+        set_duty(store, int(field_data["silent"]), True, at=datetime.now(UTC) - timedelta(hours=1))
+    try:
+        sel = f"#alerts .alert[data-kind='silent'][data-member='{field_data['silent']}']"
+        page.wait_for_selector(sel, timeout=40_000)  # the next push (every 15 s)
+        assert "无定位" in page.inner_text(sel)
+    finally:
+        with Store(console_server.db_url) as store:
+            set_duty(store, int(field_data["silent"]), False)
+    assert asked == []
+
+
 def test_replay_a_track(field_page: ConsolePage, field_data: dict) -> None:
     _open(field_page, "replay")
     page = field_page.page
@@ -92,6 +120,9 @@ def test_replay_a_track(field_page: ConsolePage, field_data: dict) -> None:
 def test_coverage_map(field_page: ConsolePage) -> None:
     _open(field_page, "coverage")
     page = field_page.page
+    # answered from stored coverage; the page re-asks until the background job has run
+    page.wait_for_selector("#coverage-fresh[data-stale='0']", timeout=90_000)
+    assert "统计时间" in page.inner_text("#coverage-fresh")
     assert int(page.text_content("#coverage-patrolled") or -1) >= 1
     assert page.locator("#coverage-table tbody tr").count() >= 1
     assert page.locator("#street-rates tbody tr").count() >= 1

@@ -57,6 +57,7 @@ from gis_core.storage.models.events import (
     EventHistory,
 )
 from gis_core.storage.models.field import FIELD_TABLES
+from gis_core.storage.models.field_coverage import FIELD_COVERAGE_TABLES
 from gis_core.storage.models.integrations import (
     INTEGRATION_TABLES,
     OUTBOX_STATES,
@@ -87,6 +88,7 @@ TABLES = (
     *CASEWORK_TABLES,
     *INTEGRATION_TABLES,
     *FIELD_TABLES,
+    *FIELD_COVERAGE_TABLES,
     *PLANNING_TABLES,
     *ANALYTICS_TABLES,
     *MEDIA_TABLES,
@@ -102,6 +104,7 @@ __all__ = [
     "CALENDAR_TABLES",
     "CASEWORK_TABLES",
     "EVENT_TABLES",
+    "FIELD_COVERAGE_TABLES",
     "FIELD_TABLES",
     "INTEGRATION_TABLES",
     "MEDIA_TABLES",

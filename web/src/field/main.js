@@ -75,7 +75,8 @@ async function open(view) {
     ctx.panel.textContent = `加载失败：${err.message}`;
   }
   document.body.dataset.loaded = view;
-  if (view === "live") ctx.timer = setInterval(() => ctx.view === "live" && showLive(ctx), 15e3);
+  // positions refresh every 30 s; alerts are pushed over the event stream (views.js)
+  if (view === "live") ctx.timer = setInterval(() => ctx.view === "live" && showLive(ctx), 30e3);
 }
 
 window.gridgovField = { ctx, open };

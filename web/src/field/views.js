@@ -13,7 +13,7 @@ const ago = (s) => (s < 60 ? `${s} 秒前` : s < 3600 ? `${Math.round(s / 60)} �
 
 export async function showLive(ctx) {
   const { api, fmap, panel } = ctx;
-  const [pos, alerts] = await Promise.all([api.get("/v1/field/positions"), api.get("/v1/field/alerts")]);
+  const pos = await api.get("/v1/field/positions");
   fmap.clear("track", "coverage");
   fmap.fit(fmap.set("positions", pos));
   const rows = pos.features.map((f) => f.properties)
@@ -23,10 +23,9 @@ export async function showLive(ctx) {
     h("div.stat", h("span", "人员 ", h("b#live-members", String(pos.members))),
       h("span", "在岗 ", h("b#live-on-duty", String(pos.on_duty))),
       h("span", "有定位 ", h("b#live-located", String(rows.length)))),
-    h("h2", `告警（${alerts.items.length}）`),
-    h("div#alerts", alerts.items.slice(0, 50).map((a) => h(`div.alert.${a.kind}`, { dataset: { kind: a.kind } },
-      a.label, a.name ? `：${a.name}` : "", a.grid_code ? `（网格 ${a.grid_code}）` : "",
-      a.minutes ? `，${a.minutes} 分钟` : ""))),
+    h("h2#alerts-title", "告警"),
+    h("div#alerts-stream.muted", "正在连接告警推送…"),
+    h("div#alerts"),
     h("h2", "人员"),
     h("table#live-table", h("thead", h("tr", ["姓名", "岗位", "状态", "最后定位", "网格"].map((t) => h("th", t)))),
       h("tbody", rows.map((p) => h("tr", { dataset: { member: p.member_id } },
@@ -34,6 +33,50 @@ export async function showLive(ctx) {
         h(`td.${p.on_duty ? "duty-on" : "duty-off"}`, p.on_duty ? "在岗" : "离岗"),
         h("td", ago(p.age_s)), h("td", p.grid_code || "网格外"))))),
   );
+  connectAlerts(ctx);
+  if (ctx.alerts) renderAlerts(ctx.alerts);
+}
+
+/** Field alerts pushed by the server over the event stream (no polling); reconnects. */
+function connectAlerts(ctx) {
+  if (ctx.alertStream && ctx.alertStream.readyState !== EventSource.CLOSED) return;
+  const url = ctx.api.url("/v1/events/stream",
+    { field_alerts: "true", events: "false", access_token: ctx.api.token });
+  const es = new EventSource(url);
+  ctx.alertStream = es;
+  es.addEventListener("field_alerts", (msg) => {
+    try {
+      ctx.alerts = JSON.parse(msg.data);
+    } catch {
+      return;
+    }
+    ctx.alertsPushed = (ctx.alertsPushed || 0) + 1;
+    renderAlerts(ctx.alerts);
+  });
+  es.onopen = () => setStreamState("on", "告警实时推送中");
+  es.onerror = () => {
+    setStreamState("off", "告警推送已断开，正在重连…");
+    if (es.readyState === EventSource.CLOSED) setTimeout(() => connectAlerts(ctx), 10e3);
+  };
+}
+
+function setStreamState(state, text) {
+  const el = document.getElementById("alerts-stream");
+  if (!el) return;
+  el.dataset.state = state;
+  el.textContent = text;
+}
+
+function renderAlerts(data) {
+  const box = document.getElementById("alerts");
+  if (!box) return;
+  document.getElementById("alerts-title").textContent = `告警（${data.items.length}）`;
+  box.dataset.generatedAt = data.generated_at;
+  box.replaceChildren(...data.items.slice(0, 50).map((a) => h(`div.alert.${a.kind}`,
+    { dataset: { kind: a.kind, member: a.member_id ?? "" } },
+    a.label, a.name ? `：${a.name}` : "", a.grid_code ? `（网格 ${a.grid_code}）` : "",
+    a.minutes ? `，${a.minutes} 分钟` : "")));
+  setStreamState("on", `告警实时推送中 · 更新于 ${hhmm(data.generated_at)}`);
 }
 
 // -- replay ---------------------------------------------------------------------------------
@@ -105,6 +148,9 @@ export async function showCoverage(ctx, day = DAY()) {
     .sort((a, b) => b.covered_share - a.covered_share);
   panel.replaceChildren(
     h("h2", "巡查覆盖"), form,
+    h("div#coverage-fresh.muted", { dataset: { stale: fc.stale ? "1" : "0" } }, fc.stale
+      ? `正在更新覆盖统计…${fc.computed_at ? `（当前显示 ${hhmm(fc.computed_at)} 的结果）` : ""}`
+      : `统计时间 ${hhmm(fc.computed_at)}`),
     h("div.stat", h("span", "已巡查网格 ", h("b#coverage-patrolled", String(fc.patrolled))),
       h("span", "网格总数 ", h("b", String(fc.grids))), h("span", `巡查半径 ${fc.radius_m} 米`)),
     h("div.legend-bar"), h("div.muted", "颜色：网格内距巡查轨迹半径以内的面积占比"),
@@ -117,6 +163,8 @@ export async function showCoverage(ctx, day = DAY()) {
       h("tbody", top.slice(0, 100).map((p) => h("tr", { dataset: { code: p.code } }, h("td", p.code), h("td", p.minutes.toFixed(1)),
         h("td", `${(p.covered_share * 100).toFixed(1)}%`), h("td", p.patrolled ? "是" : "否"))))),
   );
+  // The server answers from stored results and refreshes stale days in the background.
+  if (fc.stale) ctx.timer = setTimeout(() => ctx.view === "coverage" && showCoverage(ctx, day), 3e3);
 }
 
 // -- rotation ------------------------------------------------------------------------------
