@@ -23,6 +23,13 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
     "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -d -p 1883
     for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.1; done
 fi
+# WeasyPrint (area reports as PDF) needs Pango and HarfBuzz's subsetter from Debian.
+if ! ldconfig -p | grep -q libpangoft2-1.0 || ! ldconfig -p | grep -q libharfbuzz-subset; then
+    echo "[test.sh] installing pango and harfbuzz-subset (WeasyPrint's PDF rendering)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+        libharfbuzz-subset0 >/dev/null
+fi
 if ! command -v ogr2ogr >/dev/null; then
     echo "[test.sh] installing gdal-bin (ogr2ogr/ogrinfo: the real GIS client of the OGC tests)"
     export DEBIAN_FRONTEND=noninteractive
