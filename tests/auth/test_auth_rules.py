@@ -48,7 +48,9 @@ def test_role_scope_table() -> None:
     assert set(ROLES) == set(USER_ROLES) == set(ROLE_SCOPES) == set(ROLE_LABELS)
     assert ROLE_LABELS["dispatcher"] == "派遣员" and ROLE_LABELS["grid_member"] == "网格员"
     assert ROLE_SCOPES["dispatcher"] == {"events:read", "events:write", "layers", "locate"}
-    assert ROLE_SCOPES["analyst"] == {"events:read", "layers", "locate", "indicators"}
+    assert ROLE_SCOPES["analyst"] == {
+        "events:read", "layers", "locate", "indicators", "analytics:read"
+    }
     assert ROLE_SCOPES["planner"] == {"boundaries", "layers", "locate"}
     assert ROLE_SCOPES["admin"] == set(SCOPES)
     for role, scopes in ROLE_SCOPES.items():

@@ -173,8 +173,8 @@ def test_planner_moves_edge_reshapes_reassigns_and_renumbers(planner: ConsolePag
         for f in grids["features"]
         if f["geometry"]["type"] == "Polygon"
     }
-    assert abs(heights[f"{C1}001"] - 0.8 * D) < 0.05 * D
-    assert abs(heights[f"{C1}003"] - 1.2 * D) < 0.05 * D
+    assert abs(heights[f"{C1}001"] - 0.8 * D) < 0.1 * D  # a click is a few pixels off
+    assert abs(heights[f"{C1}003"] - 1.2 * D) < 0.1 * D
 
     # Redraw community 2's grid 002 smaller: the report shows the gap it leaves; undo.
     _click(planner, X0 + 2.5 * D, Y0 + 0.5 * D)
