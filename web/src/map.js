@@ -328,10 +328,14 @@ export class ConsoleMap {
   refreshNow() {
     if (!this.map || !this.map.getLayer("events")) return;
     const main = this.overdueOnly ? this.overdueFilter(this.filter) : this.filter;
-    for (const id of ["events", "live-events"]) this.map.setFilter(id, main);
-    for (const id of ["events-overdue", "live-overdue"]) {
-      this.map.setFilter(id, this.overdueFilter(this.filter));
-    }
+    // Zoomed out, event tiles carry counts per cell (`cluster`), already cut to the
+    // jurisdiction by the server; the list's property filters apply to single events only.
+    const cluster = ["has", "cluster"];
+    const clusterOverdue = ["all", cluster, [">", ["get", "overdue"], 0]];
+    this.map.setFilter("events", main ? ["any", cluster, main] : null);
+    this.map.setFilter("live-events", main);
+    this.map.setFilter("events-overdue", ["any", clusterOverdue, this.overdueFilter(this.filter)]);
+    this.map.setFilter("live-overdue", this.overdueFilter(this.filter));
   }
 
   /** Show an event that arrived live (created or updated) at once, before tiles reload. */
