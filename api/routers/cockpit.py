@@ -8,24 +8,14 @@ console's Content-Security-Policy (nothing from another host)."""
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from api.dependencies import SettingsDep
-from api.errors import Problem
-from api.routers.console import DIST, basemap, content_security_policy
+from api.routers.console import page_response
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 
 @router.api_route("/cockpit", methods=["GET", "HEAD"], summary="The cockpit page")
 def cockpit_page(settings: SettingsDep) -> Response:
-    page = DIST / "cockpit.html"
-    if not page.is_file():
-        raise Problem(503, "Console not built", "run `cd web && npm ci && npm run build`")
-    headers = {
-        "Content-Security-Policy": content_security_policy(basemap(settings)["url"]),
-        "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-    }
-    return FileResponse(page, media_type="text/html; charset=utf-8", headers=headers)
+    return page_response("cockpit.html", settings)

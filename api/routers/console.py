@@ -158,22 +158,18 @@ def console_redirect() -> RedirectResponse:
 
 @router.api_route("/", methods=["GET", "HEAD"], summary="The dispatcher console page")
 def console_page(settings: SettingsDep) -> Response:
-    page = DIST / "index.html"
-    if not page.is_file():
-        raise _missing_build()
-    headers = {
-        "Content-Security-Policy": content_security_policy(basemap(settings)["url"]),
-        "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-    }
-    return FileResponse(page, media_type="text/html; charset=utf-8", headers=headers)
+    return page_response("index.html", settings)
 
 
 @router.api_route("/planner", methods=["GET", "HEAD"], summary="The planner page (网格规划)")
 def planner_page(settings: SettingsDep) -> Response:
     """Drafts, validation, impact and activation of boundary generations (planner role)."""
-    page = DIST / "planner.html"
+    return page_response("planner.html", settings)
+
+
+def page_response(name: str, settings: ApiSettings) -> FileResponse:
+    """A built console page (``web/dist/<name>``) with the console's CSP and headers."""
+    page = DIST / name
     if not page.is_file():
         raise _missing_build()
     headers = {

@@ -32,7 +32,7 @@ from api.dependencies import (
 )
 from api.errors import Problem
 from api.routers import rotation, tracks, volunteers
-from api.routers.console import DIST, basemap, content_security_policy
+from api.routers.console import page_response
 from api.security import Principal, require
 from api.settings import FieldSettings
 from gis_core.field import anomalies, coverage_days, dispatch, staffing
@@ -427,16 +427,7 @@ def field_redirect() -> RedirectResponse:
 
 @page.api_route("/field/", methods=["GET", "HEAD"], summary="The field-force page (zh-CN)")
 def field_page(settings: SettingsDep) -> FileResponse:
-    target = DIST / "field.html"
-    if not target.is_file():
-        raise Problem(503, "Console not built", "run `cd web && npm ci && npm run build`")
-    headers = {
-        "Content-Security-Policy": content_security_policy(basemap(settings)["url"]),
-        "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-    }
-    return FileResponse(target, media_type="text/html; charset=utf-8", headers=headers)
+    return page_response("field.html", settings)
 
 
 field_force = APIRouter()
