@@ -388,12 +388,13 @@ def get_request(
 ) -> Response:
     if not (service_request_id.isascii() and service_request_id.isdecimal()):
         raise EventNotFound(f"no service request {service_request_id}")
-    documents = o311.Open311Requests(service).search(
+    documents, _ = o311.Open311Requests(service).search_page(
         ids=[int(service_request_id)],
         jurisdiction=_jurisdiction(principal),
         media_base=media_base(request, interop),
         public=_public(settings, principal, service),
         server=str(request.base_url),
+        count=False,
     )
     if not documents:
         raise EventNotFound(f"no service request {service_request_id}")

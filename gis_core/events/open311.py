@@ -302,40 +302,6 @@ class Open311Requests:
             return None
         return int(row.id)
 
-    def search(
-        self,
-        *,
-        ids: Iterable[int] = (),
-        service_codes: Sequence[str] = (),
-        start: datetime | None = None,
-        end: datetime | None = None,
-        status: Sequence[str] = (),
-        jurisdiction: str | None = None,
-        limit: int = MAX_REQUESTS,
-        offset: int = 0,
-        media_base: str | None = None,
-        public: PublicSubset | None = None,
-        server: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """GET requests: by ids (which overrides everything else but the jurisdiction), or
-        by service codes, a period of ``requested_datetime`` (default: the last 90 days,
-        or 90 days either side of the one date given) and GeoReport statuses; newest
-        first, ``limit`` of them from ``offset``."""
-        return self.search_page(
-            ids=ids,
-            service_codes=service_codes,
-            start=start,
-            end=end,
-            status=status,
-            jurisdiction=jurisdiction,
-            limit=limit,
-            offset=offset,
-            media_base=media_base,
-            public=public,
-            server=server,
-            count=False,
-        )[0]
-
     def search_page(
         self,
         *,
@@ -352,7 +318,10 @@ class Open311Requests:
         server: str | None = None,
         count: bool = True,
     ) -> tuple[list[dict[str, Any]], int]:
-        """:meth:`search` and how many requests match in all (-1 when not ``count``)."""
+        """GET requests, and how many match in all (-1 when not ``count``): by ids (which
+        overrides everything else but the jurisdiction), or by service codes, a period of
+        ``requested_datetime`` (default: the last 90 days, or 90 days either side of the
+        one date given) and GeoReport statuses; newest first, ``limit`` from ``offset``."""
         wanted = sorted({int(i) for i in ids})
         now = current_time()
         if wanted:
