@@ -37,6 +37,7 @@ from api.routers import (
     tiles,
     vitals,
 )
+from api.routers import analytics_tiles  # issue 11: MVT of aggregations
 from api.security import install_security, lookup_access
 from api.settings import (
     ApiSettings,
@@ -124,4 +125,5 @@ def create_app(
     app.include_router(vitals.router)
     app.include_router(calendar.router)  # issue 14: holiday-schedule warnings
     app.include_router(cockpit.router)
+    app.include_router(analytics_tiles.router)  # issue 11: MVT of aggregations
     return app
