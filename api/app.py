@@ -12,6 +12,7 @@ from api.hardening import install_hardening
 from api.middleware import CORSMiddleware, HeadMiddleware
 from api.routers import (
     analytics,
+    analytics_tiles,  # issue 11: MVT of aggregations
     apidocs,
     auth,
     calendar,
@@ -37,7 +38,6 @@ from api.routers import (
     tiles,
     vitals,
 )
-from api.routers import analytics_tiles  # issue 11: MVT of aggregations
 from api.security import install_security, lookup_access
 from api.settings import (
     ApiSettings,

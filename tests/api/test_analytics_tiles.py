@@ -5,9 +5,9 @@ problems."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 
 import mapbox_vector_tile
 import pytest
