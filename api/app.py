@@ -76,7 +76,10 @@ def create_app(
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
+        vitals_ticker = vitals.start_ticker(app.state.events)  # issue 11: scheduled vitals
         yield
+        if vitals_ticker is not None:  # issue 11
+            vitals_ticker.stop()
         if watcher is not None:
             watcher.stop()
         field.stop_field_jobs(store)  # issue 13: the background coverage job

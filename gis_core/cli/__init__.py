@@ -30,6 +30,7 @@ def register_commands() -> None:
     )
     from gis_core.cli import field as field_cli
     from gis_core.cli import integrations as integrations_cli
+    from gis_core.cli import vitals as vitals_cli  # issue 11: vitals check
 
     spatial.register(app)
     sample.register(app)
@@ -44,6 +45,7 @@ def register_commands() -> None:
     grids.register(app)
     field_cli.register(app)
     calendar.register(app)
+    vitals_cli.register(app)  # issue 11: gridgov vitals check
 
 
 def main() -> None:
