@@ -15,6 +15,7 @@ app = typer.Typer(
 
 def register_commands() -> None:
     """Add every command group to ``app`` (lazily, so `import gis_core.cli` stays cheap)."""
+    from gis_core.cli import analytics as analytics_cli  # issue 11: analytics ...
     from gis_core.cli import (
         calendar,
         casework,
@@ -46,6 +47,7 @@ def register_commands() -> None:
     field_cli.register(app)
     calendar.register(app)
     vitals_cli.register(app)  # issue 11: gridgov vitals check
+    analytics_cli.register(app)  # issue 11: gridgov analytics aggregate|density|...
 
 
 def main() -> None:
