@@ -12,7 +12,8 @@
   (h3ronpy + ``searchsorted``) vs the per-event ``h3.latlng_to_cell`` loop it replaced
   (with its string lookup), the same answer asserted;
 - API answers on the sample year (250,000 events, ``gridgov sample-events --year 2025``)
-  with the events frame cached (the steady state), p50/p99 ms per endpoint.
+  with the events frame cached (the steady state), p50/p99 s per endpoint (the heat tile
+  and the aggregation vector tiles included).
 
 Peak memory is the process's peak RSS after each stage (it only grows). The machine has
 2 cores shared with other work: figures are noisy, compare within one run.
@@ -216,6 +217,8 @@ def bench_api(year_file: Path | None) -> None:
                 ("/v1/analytics/emerging", {"step": "month"}),
                 ("/v1/analytics/recurrent", {}),
                 ("/v1/analytics/density/13/6766/3332.png", {}),
+                ("/v1/analytics/tiles/grid/13/6766/3332.mvt", {}),
+                ("/v1/analytics/tiles/h3:9/13/6766/3332.mvt", {}),
                 ("/v1/vitals", {}),
             ):
                 client.get(path, params=params, headers=headers)  # warm (units, imports)
