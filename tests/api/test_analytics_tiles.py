@@ -121,6 +121,19 @@ def test_tiles_count_what_aggregate_counts(client, db, by):
     assert got == want and sum(want.values()) > 400
 
 
+def test_tiles_carry_an_etag(client, db):
+    analyst = _auth(client, "analyst")
+    _, bounds = _reference(db, "grid", Filters(jurisdiction="340111"))
+    for x, y in _tiles(bounds, Z):
+        r = client.get(f"/v1/analytics/tiles/grid/{Z}/{x}/{y}.mvt", headers=analyst)
+        if r.status_code == 200:
+            break
+    assert r.status_code == 200 and r.headers["etag"]
+    again = client.get(f"/v1/analytics/tiles/grid/{Z}/{x}/{y}.mvt",
+                       headers={**analyst, "If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
 def test_tiles_apply_filters_and_jurisdiction(client, db):
     street = _auth(client, "analyst-street")
     params = {"category": "09006,06010,01037", "from": "2025-03-01", "to": "2025-10-01",
