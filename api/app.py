@@ -12,6 +12,7 @@ from api.hardening import install_hardening
 from api.middleware import CORSMiddleware, HeadMiddleware
 from api.routers import (
     analytics,
+    analytics_tiles,  # issue 11: MVT of aggregations
     apidocs,
     auth,
     calendar,
@@ -75,7 +76,10 @@ def create_app(
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
+        vitals_ticker = vitals.start_ticker(app.state.events)  # issue 11: scheduled vitals
         yield
+        if vitals_ticker is not None:  # issue 11
+            vitals_ticker.stop()
         if watcher is not None:
             watcher.stop()
         field.stop_field_jobs(store)  # issue 13: the background coverage job
@@ -124,4 +128,5 @@ def create_app(
     app.include_router(vitals.router)
     app.include_router(calendar.router)  # issue 14: holiday-schedule warnings
     app.include_router(cockpit.router)
+    app.include_router(analytics_tiles.router)  # issue 11: MVT of aggregations
     return app

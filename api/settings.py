@@ -197,6 +197,9 @@ class AnalyticsSettings(BaseSettings):
     """How long the events frame the statistics read is reused (answers are that fresh)."""
     max_permutations: int = 999
     """Upper bound of `permutations` a caller may ask for (CPU per request)."""
+    vitals_check_seconds: float = 0.0
+    """Every API worker checks the vital-sign thresholds this often (seconds; 0 = off, then
+    run `gridgov vitals check` from cron). Workers checking together raise one alert."""
 
 
 @lru_cache(maxsize=1)

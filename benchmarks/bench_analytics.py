@@ -8,8 +8,12 @@
   ``gridgov sample-data 330109``): gridgov (weights + esda) vs the analytic z alone
   (permutations=0, the floor) and esda with libpysal's own Queen weights (the peer);
 - emerging hot spots over 12 months of that district;
+- H3 assignment of 1,000,000 events (``by=h3:8``): the vectorised ``UnitSet.assign``
+  (h3ronpy + ``searchsorted``) vs the per-event ``h3.latlng_to_cell`` loop it replaced
+  (with its string lookup), the same answer asserted;
 - API answers on the sample year (250,000 events, ``gridgov sample-events --year 2025``)
-  with the events frame cached (the steady state), p50/p99 ms per endpoint.
+  with the events frame cached (the steady state), p50/p99 s per endpoint (the heat tile
+  and the aggregation vector tiles included).
 
 Peak memory is the process's peak RSS after each stage (it only grows). The machine has
 2 cores shared with other work: figures are noisy, compare within one run.
@@ -119,6 +123,34 @@ def bench_small(n_agg: int) -> None:
         "scipy gaussian_kde (extrapolated)", peer, "< 5 s")
 
 
+def assign_h3_loop(units, events: pd.DataFrame) -> np.ndarray:
+    """The H3 assignment before vectorisation: one ``h3.latlng_to_cell`` per event, then a
+    string lookup of the cells in the unit ids (kept here as the "before" figure)."""
+    import h3
+
+    lon = events["lon"].to_numpy(float)
+    lat = events["lat"].to_numpy(float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    res = int(units.by[3:])
+    keys = np.array([h3.latlng_to_cell(b, a, res) for a, b in zip(lon[ok], lat[ok],
+                                                                   strict=True)], dtype=object)
+    out = np.full(len(events), -1, dtype=np.int64)
+    out[ok] = pd.Index(np.asarray(units.ids, dtype=object)).get_indexer(keys)
+    return out
+
+
+def bench_h3(n: int) -> None:
+    grids = gpd.read_file(SAMPLE_DIR / "grids.geojson")
+    events = random_events(grids, n, seed=3)
+    units = unit_set("h3:8", grids)
+    units.assign(events.iloc[:10])  # build the sorted integer ids once
+    after = timed(lambda: units.assign(events), repeat=3)
+    before = timed(lambda: assign_h3_loop(units, events))
+    assert np.array_equal(units.assign(events), assign_h3_loop(units, events))
+    row(f"H3 assign {n:,} events (h3:8, {units.n:,} cells), vectorised, s", after,
+        "before: h3.latlng_to_cell loop", before, "same answer")
+
+
 def bench_big(big: Path) -> None:
     grids = gpd.read_file(big / "grids.geojson")
     events = random_events(grids, 500_000, seed=2)
@@ -185,6 +217,8 @@ def bench_api(year_file: Path | None) -> None:
                 ("/v1/analytics/emerging", {"step": "month"}),
                 ("/v1/analytics/recurrent", {}),
                 ("/v1/analytics/density/13/6766/3332.png", {}),
+                ("/v1/analytics/tiles/grid/13/6766/3332.mvt", {}),
+                ("/v1/analytics/tiles/h3:9/13/6766/3332.mvt", {}),
                 ("/v1/vitals", {}),
             ):
                 client.get(path, params=params, headers=headers)  # warm (units, imports)
@@ -205,10 +239,12 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--big", type=Path, default=Path("data/cache/330109"))
     ap.add_argument("--year-file", type=Path, default=None)
-    ap.add_argument("--skip", nargs="*", default=[], choices=["small", "big", "api"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["small", "h3", "big", "api"])
     args = ap.parse_args()
     if "small" not in args.skip:
         bench_small(args.events)
+    if "h3" not in args.skip:
+        bench_h3(args.events)
     if "big" not in args.skip:
         if (args.big / "grids.geojson").exists():
             bench_big(args.big)

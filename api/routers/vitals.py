@@ -17,18 +17,20 @@ from pydantic import BaseModel, Field
 from api.dependencies import AnalyticsDep, EventsDep
 from api.errors import Problem
 from api.security import Principal, require
+from api.settings import get_analytics_settings
 from gis_core.analytics.frame import Filters
 from gis_core.analytics.vitals import (
     INDICATORS,
     ThresholdSpec,
     check_threshold,
-    check_vitals,
     daily_series,
     indicator_value,
     is_crossed,
 )
+from gis_core.analytics.vitals_schedule import MIN_INTERVAL_S, VitalsTicker, check_now
 from gis_core.events.access import sees_gridless
 from gis_core.events.context import current_time
+from gis_core.events.service import EventService
 from gis_core.storage.types import INTEGER_MAX
 
 router = APIRouter(prefix="/v1/vitals", tags=["vitals"])
@@ -118,9 +120,17 @@ def delete_threshold(threshold_id: Annotated[int, Path(ge=1, le=INTEGER_MAX)],
 def post_check(principal: Admin, analytics: AnalyticsDep, service: EventsDep
                ) -> dict[str, Any]:
     """Evaluate every threshold now; raise one alert event per new crossing."""
-    analytics.invalidate_events()
-    now = current_time()
-    results = check_vitals(analytics.store, analytics.events(), service.submit, now,
-                           analytics.centre_of)
+    done = check_now(service)
     analytics.invalidate_events()  # the alerts are events too
-    return {"checked_at": now.isoformat(), "results": results}
+    return done
+
+
+def start_ticker(service: EventService) -> VitalsTicker | None:
+    """The worker's background vital-sign check, started when
+    ``GRIDGOV_ANALYTICS_VITALS_CHECK_SECONDS`` > 0 (the app's lifespan stops it)."""
+    every = get_analytics_settings().vitals_check_seconds
+    if not every or every <= 0:
+        return None
+    ticker = VitalsTicker(service, max(every, MIN_INTERVAL_S))
+    ticker.start()
+    return ticker

@@ -137,8 +137,11 @@ def is_crossed(value: float, op: str, limit: float) -> bool:
 
 
 def alert_report(threshold: dict[str, Any], value: float, now: datetime,
-                 centre: tuple[float, float] | None) -> EventReport:
-    """The alert event for a threshold just crossed."""
+                 centre: tuple[float, float] | None, number: int | None = None
+                 ) -> EventReport:
+    """The alert event for a threshold just crossed; ``number`` (the crossing's count)
+    makes the external id ``vital-<threshold>-n<number>``, so even a repeated submit of
+    one crossing is one event (intake keeps (source, external_id) unique)."""
     name = INDICATORS[threshold["indicator"]]
     where = threshold.get("area_code") or "全区"
     what = threshold.get("label") or name
@@ -148,7 +151,8 @@ def alert_report(threshold: dict[str, Any], value: float, now: datetime,
     return EventReport(
         source=ALERT_SOURCE,
         category_code=threshold.get("alert_category") or threshold["category_code"],
-        external_id=f"vital-{threshold['id']}-{int(pd.Timestamp(now).timestamp())}",
+        external_id=f"vital-{threshold['id']}-n{number}" if number is not None
+        else f"vital-{threshold['id']}-{int(pd.Timestamp(now).timestamp())}",
         description=text[:200],
         lon=lon,
         lat=lat,
@@ -164,7 +168,8 @@ def check_vitals(
     centre_of: Callable[[str | None], tuple[float, float] | None],
 ) -> list[dict[str, Any]]:
     """Evaluate every threshold; raise one alert per new crossing through ``submit``
-    (EventService.submit), record the state. Returns what was checked."""
+    (EventService.submit), record the state. Returns what was checked
+    (``alert_event_id`` is None unless this call raised the alert)."""
     out = []
     for t in store.list_thresholds():
         value = indicator_value(events, t["indicator"], now, t["window_days"], t["area_code"],
@@ -173,11 +178,17 @@ def check_vitals(
         state = t["state"]
         raised = None
         if crossed and not state["crossed"]:
-            result = submit(alert_report(t, value, now, centre_of(t["area_code"])))
-            raised = result.event["id"]
-            store.save_alert_state(t["id"], crossed=True, since=now, last_value=value,
-                                   checked_at=now, event_id=raised,
-                                   alerts=state["alerts"] + 1)
+            # the database decides who raises it: one alert per crossing, also when
+            # several workers (or a worker and the CLI) check at the same moment
+            number = store.claim_crossing(t["id"], now=now, value=value)
+            if number is not None:
+                report = alert_report(t, value, now, centre_of(t["area_code"]), number)
+                try:
+                    raised = submit(report).event["id"]
+                except Exception:
+                    store.release_crossing(t["id"], number)
+                    raise
+                store.save_alert_state(t["id"], event_id=raised)
         elif crossed:
             store.save_alert_state(t["id"], last_value=value, checked_at=now)
         else:

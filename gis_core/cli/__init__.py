@@ -15,6 +15,7 @@ app = typer.Typer(
 
 def register_commands() -> None:
     """Add every command group to ``app`` (lazily, so `import gis_core.cli` stays cheap)."""
+    from gis_core.cli import analytics as analytics_cli  # issue 11: analytics ...
     from gis_core.cli import (
         calendar,
         casework,
@@ -30,6 +31,7 @@ def register_commands() -> None:
     )
     from gis_core.cli import field as field_cli
     from gis_core.cli import integrations as integrations_cli
+    from gis_core.cli import vitals as vitals_cli  # issue 11: vitals check
 
     spatial.register(app)
     sample.register(app)
@@ -44,6 +46,8 @@ def register_commands() -> None:
     grids.register(app)
     field_cli.register(app)
     calendar.register(app)
+    vitals_cli.register(app)  # issue 11: gridgov vitals check
+    analytics_cli.register(app)  # issue 11: gridgov analytics aggregate|density|...
 
 
 def main() -> None:

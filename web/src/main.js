@@ -8,6 +8,7 @@
 // map.js, and vocab.js / state.js (what the modules share).
 
 import { onDragged } from "./actions.js";
+import { initAnalysis } from "./analysis.js"; // issue 11: heatmap and hotspot layers
 import { Api, ApiError } from "./api.js";
 import { initCasework } from "./casework.js";
 import { makeFrame, gcj02ToWgs84, wgs84ToGcj02 } from "./crs.js";
@@ -84,6 +85,7 @@ async function start() {
     await map.init({ eventsQuery: eventsTileQuery(jur), bounds: area && area.bbox,
       jurisdiction: jur });
     state.map = map;
+    state.analysis = initAnalysis(map, state.api, state.me); // analytics:read only
     if (jur) map.showJurisdiction(state.me.jurisdiction_level || levelOf(jur), jur);
     map.map.on("moveend", () => {
       if (state.filters.inview) debouncedList();

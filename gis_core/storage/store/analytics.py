@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gis_core.storage.models import (
     ClassProblem,
@@ -78,6 +79,45 @@ class AnalyticsStore(StoreCore):
             for f in STATE_FIELDS:
                 if f in state:
                     setattr(row, f, state[f])
+
+    def claim_crossing(self, threshold_id: int, *, now: Any, value: float) -> int | None:
+        """Mark the threshold crossed if it is not yet: the database decides which of
+        several workers checking at once raises the alert. The state row is created when
+        missing (a duplicate insert loses on the primary key), then one conditional
+        ``UPDATE ... WHERE NOT crossed`` flips it; on PostgreSQL a second worker's update
+        waits for the first's commit and then matches nothing. Returns the crossing's
+        number (``alerts`` after it) to the winner, None to everyone else."""
+        try:
+            with self.session() as s:
+                if s.get(VitalAlertState, threshold_id) is None:
+                    s.add(VitalAlertState(threshold_id=threshold_id, crossed=False, alerts=0))
+        except IntegrityError:
+            pass  # another worker created it just now
+        with self.session() as s:
+            done = s.execute(
+                update(VitalAlertState)
+                .where(VitalAlertState.threshold_id == threshold_id,
+                       VitalAlertState.crossed.is_(False))
+                .values(crossed=True, since=now, last_value=value, checked_at=now,
+                        event_id=None, alerts=VitalAlertState.alerts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:
+                return None
+            return int(s.scalar(select(VitalAlertState.alerts).where(
+                VitalAlertState.threshold_id == threshold_id)) or 0)
+
+    def release_crossing(self, threshold_id: int, number: int) -> None:
+        """Undo :meth:`claim_crossing` number ``number`` (its alert could not be raised),
+        so the next check tries again."""
+        with self.session() as s:
+            s.execute(
+                update(VitalAlertState)
+                .where(VitalAlertState.threshold_id == threshold_id,
+                       VitalAlertState.alerts == number, VitalAlertState.event_id.is_(None))
+                .values(crossed=False, since=None, alerts=number - 1)
+                .execution_options(synchronize_session=False)
+            )
 
     def create_class_problem(
         self, *, title: str, event_ids: list[int], category_code: str | None = None,
