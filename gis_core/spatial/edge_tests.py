@@ -34,6 +34,7 @@ ERR_BOUND = 1e-15
 """Relative error bound of the float determinant: Shewchuk's ccwerrboundA is
 (3 + 16 eps) eps ~ 3.3e-16 with eps = 2**-53; three times that as a margin."""
 _CENTRE_MARGIN = 1e-6
+_CHUNK = 262_144
 """A cell centre nearer than this (in cells) to the edge is not trusted to tell the side."""
 
 
@@ -65,23 +66,40 @@ def pair_tests(
     poly = owner[edge_id[first]]
     e = edge_id[first]
     code = np.full(len(first), EXACT, dtype=np.int64)
-    cand = np.flatnonzero((n_edges == 1) & (count[cell] <= 1))
-    c, e = cell[cand], e[cand]
-    iy, ix = np.divmod(c, raster.nx)
-    ax = (edges[e, 0] - raster.x0) / raster.dx - ix
-    ay = (edges[e, 1] - raster.y0) / raster.dy - iy
-    bx = (edges[e, 2] - raster.x0) / raster.dx - ix
-    by = (edges[e, 3] - raster.y0) / raster.dy - iy
-    # Side of the centre (0.5, 0.5) in cell units, and its distance to the edge's line.
-    det = (ax - 0.5) * (by - 0.5) - (ay - 0.5) * (bx - 0.5)
-    length = np.hypot(bx - ax, by - ay)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        clear = np.abs(det) > _CENTRE_MARGIN * np.maximum(length, 1.0)
-    ok = clear & (length > 0)
-    centre_in = (count[c] == 1) & (label[c] == poly[cand])
-    flip = (det > 0) != centre_in
-    code[cand[ok]] = 2 * e[ok] + flip[ok]
+    single = np.flatnonzero((n_edges == 1) & (count[cell] <= 1))
+    # In chunks: a dozen float temporaries per pair would otherwise cost hundreds of MB
+    # at province scale (and as many page faults).
+    for i in range(0, len(single), _CHUNK):
+        cand = single[i : i + _CHUNK]
+        code[cand] = _half_plane_codes(raster, edges, cell[cand], e[cand], poly[cand], count, label)
     return cell, poly, code
+
+
+def _half_plane_codes(
+    raster: CellRaster,
+    edges: FloatArray,
+    c: IntArray,
+    e: IntArray,
+    poly: IntArray,
+    count: NDArray[np.int32],
+    label: NDArray[np.int32],
+) -> IntArray:
+    """Test codes of single-edge pairs: ``2 * edge + flip``, EXACT where the centre is
+    too close to the edge to tell its side."""
+    iy, ix = np.divmod(c, raster.nx)
+    # The edge's ends relative to the cell's centre, in cells.
+    cx = raster.x0 + (ix + 0.5) * raster.dx
+    cy = raster.y0 + (iy + 0.5) * raster.dy
+    ax = (edges[e, 0] - cx) / raster.dx
+    ay = (edges[e, 1] - cy) / raster.dy
+    bx = (edges[e, 2] - cx) / raster.dx
+    by = (edges[e, 3] - cy) / raster.dy
+    det = ax * by - ay * bx  # > 0: the centre is left of a -> b
+    length = np.hypot(bx - ax, by - ay)
+    clear = np.abs(det) > _CENTRE_MARGIN * np.maximum(length, 1.0)
+    centre_in = (count[c] == 1) & (label[c] == poly)
+    flip = (det > 0) != centre_in
+    return np.where(clear & (length > 0), 2 * e + flip, EXACT)
 
 
 def covers(

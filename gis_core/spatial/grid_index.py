@@ -18,6 +18,7 @@ rebuild gives the same answer.
 
 from __future__ import annotations
 
+import ctypes
 import math
 from collections.abc import Sequence
 
@@ -42,6 +43,19 @@ IntArray = NDArray[np.int64]
 
 EMPTY = -1
 """Cell value: no grid covers any point of the cell."""
+
+
+def _give_back_freed_memory() -> None:
+    """Return the build's freed temporaries to the OS (glibc only; elsewhere a no-op).
+
+    glibc serves arrays under its (adaptive, up to 32 MB) mmap threshold from the heap
+    and keeps what they free: at 100k grids that was ~300 MB of resident memory held
+    after the build for nothing.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class GridIndex:
@@ -117,6 +131,7 @@ class GridIndex:
         self.cell_m = cell_m
         self.raster = raster
         self._build()
+        _give_back_freed_memory()
 
     @classmethod
     def from_geodataframe(
