@@ -18,6 +18,7 @@ rebuild gives the same answer.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 from collections.abc import Sequence
@@ -52,10 +53,8 @@ def _give_back_freed_memory() -> None:
     and keeps what they free: at 100k grids that was ~300 MB of resident memory held
     after the build for nothing.
     """
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 class GridIndex:

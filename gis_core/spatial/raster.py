@@ -84,7 +84,9 @@ def polygon_edges(geoms: NDArray[np.object_]) -> tuple[NDArray[np.float64], IntA
     return edges, owner
 
 
-def _ring_edges(coords: NDArray[np.float64], ring: IntArray) -> tuple[NDArray[np.float64], IntArray]:
+def _ring_edges(
+    coords: NDArray[np.float64], ring: IntArray
+) -> tuple[NDArray[np.float64], IntArray]:
     """Consecutive coordinate pairs of the same ring, and that ring's index."""
     starts = np.flatnonzero(ring[1:] == ring[:-1])
     return np.column_stack([coords[starts], coords[starts + 1]]), ring[starts]
