@@ -131,7 +131,9 @@ class _Writer:
             elif self.fmt == "arrow":
                 self._writer = ipc.new_stream(str(self.path), batch.schema)
             else:
-                self._writer = pq.ParquetWriter(self.path, batch.schema)
+                # No column statistics: min/max of the answer's dictionary columns serve
+                # no reader of an answer file, and they were a third of the write time.
+                self._writer = pq.ParquetWriter(self.path, batch.schema, write_statistics=False)
         if self.fmt == "csv":  # CSV has no dictionaries: write the values
             batch = pa.RecordBatch.from_arrays(
                 [
