@@ -29,6 +29,7 @@ from api.routers import (
     health,
     integrations,
     locate,
+    locate_lean,
     mapit,
     media,
     ogc_tiles,
@@ -103,6 +104,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(locate.router, dependencies=[Depends(lookup_access)])
+    locate_lean.install(app)  # issue 15: plain GET /v1/locate without dependency solving
     app.include_router(grids.router, dependencies=[Depends(lookup_access)])
     app.include_router(mapit.router, dependencies=[Depends(lookup_access)])
     app.include_router(features.router)

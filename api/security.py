@@ -158,7 +158,8 @@ def install_security(app: FastAPI, settings: AuthSettings | None = None) -> Secu
     return app.state.security
 
 
-def get_security(request: Request) -> Security:
+async def get_security(request: Request) -> Security:
+    """Async: a plain function would cost a thread-pool hop on every request."""
     security = getattr(request.app.state, "security", None)
     if security is None:  # an app built without create_app: default settings
         security = install_security(request.app)

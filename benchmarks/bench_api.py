@@ -16,11 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +23,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
+from serving import interleaved, load_note, served, wrk
 
 from gis_core.auth import ensure_demo_accounts
 from gis_core.auth.demo_accounts import DEMO_KEY
@@ -45,35 +41,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
-    if script is not None:
-        cmd += ["-s", str(script)]
-    text = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
-        if m is None:
-            return math.nan
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {
-        "req/s": rps,
-        "p50 ms": ms("50"),
-        "p99 ms": ms("99"),
-        "non-2xx": int(non2xx.group(1)) if non2xx else 0,
-    }
-
-
 def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 2**z
     x = int((lon + 180) / 360 * n)
@@ -86,6 +53,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="gridgov-api-bench-"))
@@ -100,43 +68,31 @@ def main() -> None:
     script = tmp / "locate.lua"
     script.write_text(LUA.format(minx=minx, miny=miny, maxx=maxx, maxy=maxy))
 
-    port = free_port()
-    env = os.environ | {"GRIDGOV_DATABASE_URL": url}
     # `gridgov serve` binds the socket itself: uvicorn's own --workers loses TCP_NODELAY.
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gis_core.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+    with served(url, workers=args.workers) as base:
         wrk(f"{base}/healthz", 2, args.connections)  # warm-up
-        rows = {
-            "/healthz": wrk(f"{base}/healthz", args.duration, args.connections),
-            "/v1/locate (random points)": wrk(base, args.duration, args.connections, script),
+        rows = interleaved(
+            {
+                "/healthz": lambda: wrk(f"{base}/healthz", args.duration, args.connections),
+                "/v1/locate (random points)": lambda: wrk(
+                    base, args.duration, args.connections, script
+                ),
+            },
+            args.rounds,
+        )
+        ratio = {
+            "throughput /healthz : /v1/locate": rows["/healthz"]["req/s"]
+            / rows["/v1/locate (random points)"]["req/s"],
+            "p99 /v1/locate : /healthz": rows["/v1/locate (random points)"]["p99 ms"]
+            / rows["/healthz"]["p99 ms"],
         }
         print(
             f"\nload: wrk -t2 -c{args.connections} -d{args.duration}s, uvicorn "
-            f"{args.workers} workers, SQLite, {len(grids)} grids\n"
+            f"{args.workers} workers, SQLite, {len(grids)} grids; median of {args.rounds} "
+            f"interleaved rounds; {load_note()}\n"
         )
         print(pd.DataFrame(rows).T.to_markdown(floatfmt=".2f"))
+        print("\n" + "\n".join(f"{k}: {v:.2f}x" for k, v in ratio.items()))
 
         rng = np.random.default_rng(1)
         n = 100_000
@@ -184,9 +140,6 @@ def main() -> None:
                     )
         print("vector tiles (25 tiles around the district centre per zoom, first request):\n")
         print(pd.DataFrame(tile_rows).to_markdown(index=False, floatfmt=".2f"))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -61,43 +61,64 @@ def sorted_unique(values: IntArray) -> IntArray:
 
 
 def polygon_edges(geoms: NDArray[np.object_]) -> tuple[NDArray[np.float64], IntArray]:
-    """All ring edges of (multi)polygons as (x1, y1, x2, y2) rows and their polygon index."""
-    parts, part_owner = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    same_ring = coord_ring[1:] == coord_ring[:-1]
-    starts = np.flatnonzero(same_ring)
-    edges = np.column_stack([coords[starts], coords[starts + 1]])
-    owner = part_owner[ring_part[coord_ring[starts]]]
+    """All ring edges of (multi)polygons as (x1, y1, x2, y2) rows and their polygon index,
+    in polygon order.
+
+    Polygons without holes (almost every grid) are one ring each, read straight from
+    `shapely.get_coordinates`; only multipolygons and polygons with holes go through
+    the much slower split into parts and rings.
+    """
+    simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    coords, ring = shapely.get_coordinates(geoms[simple], return_index=True)
+    edges, owner = _ring_edges(coords, ring)
+    owner = np.flatnonzero(simple)[owner]
+    rest = np.flatnonzero(~simple)
+    if len(rest):
+        parts, part_owner = shapely.get_parts(geoms[rest], return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        more, more_ring = _ring_edges(coords, coord_ring)
+        order = np.argsort(np.r_[owner, rest[part_owner[ring_part[more_ring]]]], kind="stable")
+        edges = np.concatenate([edges, more])[order]
+        owner = np.r_[owner, rest[part_owner[ring_part[more_ring]]]][order]
     return edges, owner
+
+
+def _ring_edges(
+    coords: NDArray[np.float64], ring: IntArray
+) -> tuple[NDArray[np.float64], IntArray]:
+    """Consecutive coordinate pairs of the same ring, and that ring's index."""
+    starts = np.flatnonzero(ring[1:] == ring[:-1])
+    return np.column_stack([coords[starts], coords[starts + 1]]), ring[starts]
 
 
 _EDGE_CHUNK = 100_000
 """Edges per step of `touched_cells`: bounds the build's temporary arrays."""
 
 
-def touched_cells(
-    raster: CellRaster, edges: NDArray[np.float64], owner: IntArray
-) -> tuple[IntArray, IntArray]:
-    """Every (cell, polygon) pair where the polygon's boundary passes through or touches
-    the cell, deduplicated.
+def touched_cells(raster: CellRaster, edges: NDArray[np.float64]) -> tuple[IntArray, IntArray]:
+    """Every (cell, edge) pair where the edge passes through or touches the cell, sorted
+    by cell then edge.
 
     Edges go in chunks so the per-piece temporaries stay bounded (they were the build's
     memory peak at 100k grids); each chunk's keys are deduplicated before the next.
     """
-    n_poly = int(owner.max()) + 1
+    n_edges = len(edges)
+    ids = np.arange(n_edges)
     keys = [
-        _touched_keys(raster, edges[i : i + _EDGE_CHUNK], owner[i : i + _EDGE_CHUNK], n_poly)
-        for i in range(0, len(edges), _EDGE_CHUNK)
+        _touched_keys(raster, edges[i : i + _EDGE_CHUNK], ids[i : i + _EDGE_CHUNK], n_edges)
+        for i in range(0, n_edges, _EDGE_CHUNK)
     ]
-    pairs = sorted_unique(np.concatenate(keys))
-    return pairs // n_poly, pairs % n_poly
+    # Chunks hold different edges: their keys never repeat, a sort merges them.
+    pairs = np.sort(np.concatenate(keys))
+    return np.divmod(pairs, n_edges)
 
 
 def _touched_keys(
     raster: CellRaster, edges: NDArray[np.float64], owner: IntArray, n_poly: int
 ) -> IntArray:
-    """`cell * n_poly + polygon` keys of one chunk of edges, deduplicated.
+    """`cell * n_poly + owner` keys of one chunk of edges (owner: the edge's own number
+    or its polygon's), deduplicated.
 
     Each edge is cut into pieces shorter than a cell in both axes, so a piece can only
     cross the 2x2 block of cells spanned by its ends; marking that block (widened by a
