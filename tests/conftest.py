@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +14,10 @@ from shapely.geometry import box
 from gis_core.paths import SAMPLE_DIR
 
 pytest_plugins = ["tests.db_fixtures"]
+
+# pytest-xdist workers inherit COLUMNS=80, and the CLI's module-level rich consoles would
+# freeze that width when imported; CLI tests pass their own COLUMNS to each invocation.
+os.environ.pop("COLUMNS", None)
 
 
 @pytest.fixture(scope="session")

@@ -123,7 +123,7 @@ def test_cli_loads_and_shows(tmp_path: Path, no_2027: None) -> None:
 
     register_commands()
     url = f"sqlite:///{tmp_path / 'cal.sqlite'}"
-    runner = CliRunner()
+    runner = CliRunner(env={"COLUMNS": "200"})  # a long tmp path must not wrap the message
     assert runner.invoke(app, ["db", "upgrade", "--url", url]).exit_code == 0
     r = runner.invoke(app, ["calendar", "load", str(FILE), "--url", url])
     assert r.exit_code == 0, r.output
