@@ -75,6 +75,7 @@ def create_app(
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
+        generations.recover_jobs(store, app.state.lookup)  # issue 10: resume jobs cut off
         yield
         if watcher is not None:
             watcher.stop()
