@@ -112,11 +112,27 @@ class GenerationOut(BaseModel):
 
 
 class EditIn(BaseModel):
-    kind: Literal["split", "merge", "move_edge", "reshape", "reassign", "renumber"]
+    kind: Literal[
+        "split",
+        "merge",
+        "move_edge",
+        "reshape",
+        "reassign",
+        "renumber",
+        "community_reshape",
+        "community_move_edge",
+        "community_split",
+        "community_merge",
+        "community_move",
+        "street_reshape",
+    ]
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="split: code, line; merge: codes; move_edge: codes (2), line; reshape:"
         " code, geometry; reassign: code, community_code; renumber: community_code (optional)."
+        " Parents: community_reshape / street_reshape: code, geometry; community_move_edge:"
+        " codes (2), line; community_split: code, line; community_merge: codes;"
+        " community_move: code, street_code."
         " Lines are GeoJSON LineStrings or [[lon, lat], ...], at most 10,000 points.",
     )
     expected_version: int | None = Field(

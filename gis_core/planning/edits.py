@@ -25,7 +25,17 @@ from gis_core.planning.drafts import COMMUNITY, GRID, PlanNotFound
 from gis_core.storage.models import DraftUnit, GenerationPlan, GenerationStep
 from gis_core.storage.protocol import StoreLike
 
-EDIT_KINDS = ("split", "merge", "move_edge", "reshape", "reassign", "renumber")
+GRID_EDIT_KINDS = ("split", "merge", "move_edge", "reshape", "reassign", "renumber")
+PARENT_EDIT_KINDS = (
+    "community_reshape",
+    "community_move_edge",
+    "community_split",
+    "community_merge",
+    "community_move",
+    "street_reshape",
+)
+"""Edits of the parents (``gis_core.planning.parent_edits``)."""
+EDIT_KINDS = GRID_EDIT_KINDS + PARENT_EDIT_KINDS
 EDITABLE_STATES = ("draft", "validated")
 MAX_LINE_POINTS = 10_000
 """Vertices in a drawn line or outline (a documented bound on request bodies)."""
@@ -71,9 +81,15 @@ def _wkb(geom: BaseGeometry) -> bytes:
 class _Change:
     """Rows an edit removes and adds, and its summary for the step."""
 
-    def __init__(self, grids: list[DraftUnit], communities: set[str]) -> None:
+    def __init__(
+        self,
+        grids: list[DraftUnit],
+        communities: set[str],
+        parents: dict[str, list[DraftUnit]] | None = None,
+    ) -> None:
         self.grids = grids
         self.communities = communities
+        self.parents = parents or {}
         self.removed: list[DraftUnit] = []
         self.added: list[dict[str, Any]] = []
         self.renumbered: dict[str, str] = {}
@@ -93,7 +109,7 @@ class _Change:
 
     def add_like(self, row: DraftUnit, geom: BaseGeometry, **values: Any) -> None:
         new = {
-            "level": "grid",
+            "level": row.level,
             "code": row.code,
             "name": row.name,
             "parent_code": row.parent_code,
@@ -104,13 +120,23 @@ class _Change:
         new["geom"] = _wkb(geom)
         self.added.append(new)
 
+    def parent(self, code: Any, level: str, name: str = "code") -> DraftUnit:
+        found = [r for r in self.parents.get(level, []) if r.code == code]
+        if len(found) != 1:
+            raise EditError(f"no {level} {code!r} in this draft", name)
+        return found[0]
+
     def next_codes(self, community: str, n: int) -> list[str]:
         used = {
             int(r.code[COMMUNITY:])
             for r in self.grids
             if _is_grid_code(r.code) and r.code.startswith(community)
         }
-        used |= {int(a["code"][COMMUNITY:]) for a in self.added if a["code"].startswith(community)}
+        used |= {
+            int(a["code"][COMMUNITY:])
+            for a in self.added
+            if a["level"] == "grid" and a["code"].startswith(community)
+        }
         free = [k for k in range(1, 1000) if k not in used][:n]
         if len(free) < n:
             raise EditError(f"community {community} has no free grid serials left")
@@ -186,29 +212,43 @@ def _move_edge(c: _Change, p: dict[str, Any]) -> None:
     ga, gb = _geom(a), _geom(b)
     if not ga.intersects(gb):
         raise EditError(f"grids {a.code} and {b.code} do not share an edge", "codes")
-    line = _line(p.get("line"))
+    new_a, new_b = moved_edge(ga, gb, _line(p.get("line")))
+    c.replace(a, new_a)
+    c.replace(b, new_b)
+    c.summary = {"moved_edge": [a.code, b.code]}
+
+
+def polygon(value: Any, name: str = "geometry") -> BaseGeometry:
+    """A drawn outline: a non-empty GeoJSON (Multi)Polygon of bounded size."""
+    try:
+        geom = shape(value)
+    except (TypeError, ValueError, KeyError, AttributeError, shapely.errors.GEOSException):
+        raise EditError(f"{name} must be a GeoJSON Polygon or MultiPolygon", name) from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        raise EditError(f"{name} must be a non-empty Polygon or MultiPolygon", name)
+    if shapely.get_num_coordinates(geom) > MAX_LINE_POINTS:
+        raise EditError(f"{name} has more than {MAX_LINE_POINTS} points", name)
+    return geom
+
+
+def moved_edge(
+    ga: BaseGeometry, gb: BaseGeometry, line: LineString, what: str = "grid"
+) -> tuple[BaseGeometry, BaseGeometry]:
+    """Two neighbours' outlines after their shared edge follows ``line``: their union cut
+    by the line, each piece to the one it overlapped most (no gap, no overlap)."""
     pieces = _pieces(shapely.union_all([ga, gb]), line)
     if len(pieces) < 2:
-        raise EditError("the new edge must cross both grids' outline from side to side", "line")
+        raise EditError(f"the new edge must cross both {what}s' outline from side to side", "line")
     to_a = [g for g in pieces if g.intersection(ga).area >= g.intersection(gb).area]
     to_b = [g for g in pieces if g.intersection(ga).area < g.intersection(gb).area]
     if not to_a or not to_b:
-        raise EditError("the new edge would leave one grid empty", "line")
-    c.replace(a, shapely.union_all(to_a))
-    c.replace(b, shapely.union_all(to_b))
-    c.summary = {"moved_edge": [a.code, b.code]}
+        raise EditError(f"the new edge would leave one {what} empty", "line")
+    return shapely.union_all(to_a), shapely.union_all(to_b)
 
 
 def _reshape(c: _Change, p: dict[str, Any]) -> None:
     row = c.one(p.get("code"))
-    try:
-        geom = shape(p.get("geometry"))
-    except (TypeError, ValueError, KeyError, AttributeError, shapely.errors.GEOSException):
-        raise EditError("geometry must be a GeoJSON Polygon or MultiPolygon", "geometry") from None
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
-        raise EditError("geometry must be a non-empty Polygon or MultiPolygon", "geometry")
-    if shapely.get_num_coordinates(geom) > MAX_LINE_POINTS:
-        raise EditError(f"geometry has more than {MAX_LINE_POINTS} points", "geometry")
+    geom = polygon(p.get("geometry"))
     c.replace(row, geom)
     c.summary = {"reshaped": row.code}
 
@@ -271,6 +311,13 @@ EDITS: dict[str, Callable[[_Change, dict[str, Any]], None]] = {
 }
 
 
+def _registry() -> dict[str, Callable[[_Change, dict[str, Any]], None]]:
+    """Grid edits and parent edits (that module builds on this one, hence imported late)."""
+    from gis_core.planning.parent_edits import PARENT_EDITS
+
+    return EDITS | PARENT_EDITS
+
+
 def _compose(mapping: dict[str, str], new: dict[str, str]) -> dict[str, str]:
     """The old -> new table after another renumbering: chains collapse to their end."""
     out = {old: new.get(cur, cur) for old, cur in mapping.items()}
@@ -310,8 +357,9 @@ def edit(
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Apply one edit; returns the step (seq, summary) and the new version."""
-    if kind not in EDITS:
-        raise EditError(f"unknown edit {kind!r}; edits: {', '.join(EDITS)}", "kind")
+    kinds = _registry()
+    if kind not in kinds:
+        raise EditError(f"unknown edit {kind!r}; edits: {', '.join(kinds)}", "kind")
     with store.session() as s:
         plan = _locked_plan(s, generation_id, expected_version)
         units = s.scalars(
@@ -319,8 +367,12 @@ def edit(
         ).all()
         grids = [u for u in units if u.level == "grid"]
         communities = {u.code for u in units if u.level == "community"}
-        change = _Change(grids, communities)
-        EDITS[kind](change, params)
+        parents: dict[str, list[DraftUnit]] = {}
+        for u in units:
+            if u.level != "grid":
+                parents.setdefault(u.level, []).append(u)
+        change = _Change(grids, communities, parents)
+        kinds[kind](change, params)
         removed = [_snapshot(r) for r in change.removed]
         if removed:
             s.execute(delete(DraftUnit).where(DraftUnit.id.in_([r["id"] for r in removed])))

@@ -179,10 +179,12 @@ def validate(
     *,
     thresholds: Thresholds | None = None,
     loads: Mapping[str, tuple[NDArray[np.object_], NDArray[np.float64] | None]] | None = None,
+    streets: gpd.GeoDataFrame | None = None,
 ) -> Report:
     """The report for ``grids`` (``code``, geometry; optional ``parent_code``, ``staff``)
     inside ``communities`` (``code``, geometry). ``loads`` maps a name (buildings,
-    households, components, events) to points and optional weights."""
+    households, components, events) to points and optional weights. With ``streets``,
+    the communities must tile their street too (planners edit parents as well)."""
     t = thresholds or Thresholds()
     report = Report(len(grids), t)
     codes = [str(c) for c in grids["code"].tolist()]
@@ -196,6 +198,8 @@ def validate(
     if communities is not None and len(communities):
         _parent_items(report, codes, geoms, usable, communities, metric, overlaps, area)
     _shape_items(report, codes, geoms, usable, area, perimeter)
+    if streets is not None and len(streets) and communities is not None and len(communities):
+        _street_items(report, communities, streets, metric)
     if loads:
         _load_items(report, grids, codes, geoms, usable, loads)
     return report
@@ -382,8 +386,11 @@ def _parent_items(
     metric: Metric,
     overlaps: dict[str, float],
     area: NDArray[np.float64],
+    prefix: int = COMMUNITY,
+    names: tuple[str, str] = ("grid", "community"),
 ) -> None:
-    """Grids outside their community, gaps inside it, and communities not tiled.
+    """Grids outside their community, gaps inside it, and communities not tiled (or,
+    with ``prefix``/``names``, communities and their street).
 
     Only grids their community does not cover get a difference computed, and only
     communities whose area is not accounted for by their grids (area minus the grids'
@@ -393,7 +400,8 @@ def _parent_items(
     parent_codes = [str(c) for c in communities["code"]]
     parent_index = {c: i for i, c in enumerate(parent_codes)}
     shapely.prepare(outlines)
-    keys = np.array([c[:COMMUNITY] for c in codes], dtype=object)
+    child, parent_level = names
+    keys = np.array([c[:prefix] for c in codes], dtype=object)
     pidx = np.array([parent_index.get(k, -1) for k in keys], dtype=np.int64)
     has_parent = usable & (pidx >= 0)
     idx = np.flatnonzero(has_parent)
@@ -411,7 +419,8 @@ def _parent_items(
                     _item(
                         "outside_parent",
                         [codes[i]],
-                        f"grid {codes[i]} reaches {areas[k]:.1f} m² outside community {keys[i]}",
+                        f"{child} {codes[i]} reaches {areas[k]:.1f} m² outside"
+                        f" {parent_level} {keys[i]}",
                         outside[k],
                         value=float(areas[k]),
                     )
@@ -441,7 +450,7 @@ def _parent_items(
                     _item(
                         "gap",
                         [codes[i] for i in members[touch]],
-                        f"{areas[k]:.1f} m² of community {parent} belong to no grid",
+                        f"{areas[k]:.1f} m² of {parent_level} {parent} belong to no {child}",
                         parts[k],
                         value=float(areas[k]),
                     )
@@ -452,12 +461,48 @@ def _parent_items(
                 _item(
                     "not_tiling",
                     [codes[i] for i in members],
-                    f"the grids of community {parent} do not tile it: {gap_total:.1f} m² uncovered,"
-                    f" {out_total:.1f} m² outside, {len(members)} grids",
+                    f"the {child}s of {parent_level} {parent} do not tile it: {gap_total:.1f} m²"
+                    f" uncovered, {out_total:.1f} m² outside, {len(members)} {child}s",
                     outline,
                     value=gap_total + out_total,
                 )
             )
+
+
+def _street_items(
+    report: Report,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    metric: Metric,
+) -> None:
+    """Communities outside their street, gaps in a street, streets not tiled."""
+    codes = [str(c) for c in communities["code"]]
+    geoms = np.asarray(communities.geometry.values, dtype=object)
+    usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    area, _ = _measure(geoms, usable, metric)
+    street = ADMIN_CODE_LENGTHS["street"]
+    sub = Report(len(codes), report.thresholds)
+    _overlap_items(sub, codes, geoms, usable, metric)
+    for item in sub.items:  # two communities over one another
+        item.message = item.message.replace("grids", "communities")
+    by_street: dict[str, float] = {}
+    for item in sub.items:
+        a, b = item.grids
+        if a[:street] == b[:street]:
+            by_street[a[:street]] = by_street.get(a[:street], 0.0) + float(item.value or 0.0)
+    report.items.extend(sub.items)
+    _parent_items(
+        report,
+        codes,
+        geoms,
+        usable,
+        streets,
+        metric,
+        by_street,
+        area,
+        street,
+        ("community", "street"),
+    )
 
 
 def _shape_items(
