@@ -21,7 +21,8 @@ from numpy.typing import NDArray
 from gis_core.events.routing import Router
 from gis_core.planning.checking import Assets, read_assets
 from gis_core.planning.drafts import COMMUNITY, GRID, load_draft
-from gis_core.planning.validation import Metric, points_in, staff_counts
+from gis_core.planning.loads import points_in, staff_counts
+from gis_core.planning.validation import Metric
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.protocol import StoreLike
 

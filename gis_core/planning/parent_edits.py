@@ -29,7 +29,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.planning.drafts import COMMUNITY
-from gis_core.planning.edits import (
+from gis_core.planning.edit_parts import (
     EditError,
     _Change,
     _geom,
