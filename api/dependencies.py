@@ -93,8 +93,6 @@ def get_mapit(request: Request) -> MapItAreas:
             if areas is None:
                 areas = state.mapit_areas = MapItAreas(state.store)
     return areas
-
-
 class StreamSlots:
     """Open event streams per principal (this process), so that one token cannot hold
     hundreds of polling streams (issue 14): ``take`` refuses past the cap."""

@@ -149,8 +149,6 @@ class FieldSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_field_settings() -> FieldSettings:
     return FieldSettings()
-
-
 # -- interoperability (issue 9): CORS, licence links, Open311 media, MapIt -----------------
 
 
@@ -204,8 +202,6 @@ class AnalyticsSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_analytics_settings() -> AnalyticsSettings:
     return AnalyticsSettings()
-
-
 # -- issue 15 (performance): columnar batch locate --------------------------------------
 
 
@@ -226,8 +222,6 @@ class BatchSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_batch_settings() -> BatchSettings:
     return BatchSettings()
-
-
 # -- issue 16 (cross-department cases, second pass): area health reports ---------------
 
 

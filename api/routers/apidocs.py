@@ -46,10 +46,8 @@ router = APIRouter(include_in_schema=False)
 @lru_cache(maxsize=1)
 def _redoc_bundle() -> bytes:
     """ReDoc's bundle with its one hard-coded CDN address (the footer logo) pointed here."""
-    return (
-        (ASSETS / "redoc.standalone.js")
-        .read_bytes()
-        .replace(REDOC_LOGO, f"{STATIC}/favicon.png".encode())
+    return (ASSETS / "redoc.standalone.js").read_bytes().replace(
+        REDOC_LOGO, f"{STATIC}/favicon.png".encode()
     )
 
 
@@ -60,8 +58,6 @@ def redoc_bundle() -> Response:
         media_type="text/javascript; charset=utf-8",
         headers={"Cache-Control": "public, max-age=86400"},
     )
-
-
 assets = StaticFiles(directory=ASSETS)
 """Mounted at ``STATIC`` by ``api.app`` (a router cannot mount)."""
 

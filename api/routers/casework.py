@@ -207,9 +207,8 @@ class TeamIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, examples=["包河区4+X联合执法队"])
     member_unit_codes: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
-        min_length=2,
-        max_length=20,
-        description="e.g. city management, market supervision, police, traffic police + others",
+        min_length=2, max_length=20, description="e.g. city management, market supervision, "
+        "police, traffic police + others",
     )
     area_code: str | None = Field(None, pattern=r"^\d{6}(\d{3}){0,3}$")
 

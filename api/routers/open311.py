@@ -159,7 +159,9 @@ def _jurisdiction(principal: Principal | None) -> str | None:
     return None if principal is None else principal.jurisdiction
 
 
-def _public(settings: Any, principal: Principal | None, service: Any) -> o311.PublicSubset | None:
+def _public(
+    settings: Any, principal: Principal | None, service: Any
+) -> o311.PublicSubset | None:
     """The public subset an anonymous reader is limited to (never the classes the matter
     catalogue makes private); None for a known caller."""
     if principal is not None:

@@ -41,9 +41,8 @@ class ThresholdIn(BaseModel):
     """A threshold: ``indicator`` ``op`` ``value`` over ``window_days``, for an area
     (None = the whole district) and optionally one event class."""
 
-    indicator: Literal[
-        "events_per_day", "overdue_rate", "median_handling_hours", "repeat_complaints"
-    ]
+    indicator: Literal["events_per_day", "overdue_rate", "median_handling_hours",
+                       "repeat_complaints"]
     op: Literal[">", "<"]
     value: float = Field(allow_inf_nan=False)
     window_days: int = Field(1, ge=1, le=366)
@@ -89,20 +88,15 @@ def get_vitals(principal: Analyst, analytics: AnalyticsDep) -> dict[str, Any]:
     for t in analytics.store.list_thresholds():
         if not _visible(principal, t["area_code"]):
             continue
-        value = indicator_value(
-            events, t["indicator"], now, t["window_days"], t["area_code"], t["category_code"]
-        )
+        value = indicator_value(events, t["indicator"], now, t["window_days"], t["area_code"],
+                                t["category_code"])
         row = _jsonable(t)
         row["name"] = INDICATORS[t["indicator"]]
         row["current"] = value if value == value else None
         row["crossed_now"] = is_crossed(value, t["op"], t["value"])
         out.append(row)
-    return {
-        "indicators": INDICATORS,
-        "thresholds": out,
-        "trend": daily_series(events, now),
-        "checked_at": now.isoformat(),
-    }
+    return {"indicators": INDICATORS, "thresholds": out, "trend": daily_series(events, now),
+            "checked_at": now.isoformat()}
 
 
 @router.put("/thresholds", status_code=200)
@@ -114,22 +108,19 @@ def put_threshold(body: ThresholdIn, principal: Admin, analytics: AnalyticsDep) 
 
 
 @router.delete("/thresholds/{threshold_id}", status_code=204)
-def delete_threshold(
-    threshold_id: Annotated[int, Path(ge=1, le=INTEGER_MAX)],
-    principal: Admin,
-    analytics: AnalyticsDep,
-) -> None:
+def delete_threshold(threshold_id: Annotated[int, Path(ge=1, le=INTEGER_MAX)],
+                     principal: Admin, analytics: AnalyticsDep) -> None:
     if not analytics.store.delete_threshold(threshold_id):
         raise Problem(404, "Threshold not found", f"no threshold {threshold_id}", "threshold_id")
 
 
 @router.post("/check")
-def post_check(principal: Admin, analytics: AnalyticsDep, service: EventsDep) -> dict[str, Any]:
+def post_check(principal: Admin, analytics: AnalyticsDep, service: EventsDep
+               ) -> dict[str, Any]:
     """Evaluate every threshold now; raise one alert event per new crossing."""
     analytics.invalidate_events()
     now = current_time()
-    results = check_vitals(
-        analytics.store, analytics.events(), service.submit, now, analytics.centre_of
-    )
+    results = check_vitals(analytics.store, analytics.events(), service.submit, now,
+                           analytics.centre_of)
     analytics.invalidate_events()  # the alerts are events too
     return {"checked_at": now.isoformat(), "results": results}

@@ -77,14 +77,8 @@ def bandwidth(x: np.ndarray, y: np.ndarray, rule: str = "silverman") -> float:
 
 
 def kde_raster(
-    x: np.ndarray,
-    y: np.ndarray,
-    x0: float,
-    y0: float,
-    cols: int,
-    rows: int,
-    cell_m: float,
-    bandwidth_m: float,
+    x: np.ndarray, y: np.ndarray, x0: float, y0: float, cols: int, rows: int,
+    cell_m: float, bandwidth_m: float
 ) -> np.ndarray:
     """Binned Gaussian KDE (events per km²) on a raster with south-west corner (x0, y0)."""
     ix = np.floor((x - x0) / cell_m).astype(np.int64)
@@ -143,10 +137,8 @@ def density(
     if h / cell_m > MAX_SIGMA_CELLS:
         field = "bandwidth_m" if bandwidth_m is not None else "cell_m"
         raise AnalyticsInputError(
-            field,
-            f"bandwidth {h:.0f} m is over {MAX_SIGMA_CELLS:g} cells of {cell_m:g} m: "
-            f"use cell_m >= {h / MAX_SIGMA_CELLS:.0f}",
-        )
+            field, f"bandwidth {h:.0f} m is over {MAX_SIGMA_CELLS:g} cells of {cell_m:g} m: "
+            f"use cell_m >= {h / MAX_SIGMA_CELLS:.0f}")
     pad = 3.0 * h
     x0 = np.floor((lo_x - pad) / cell_m) * cell_m
     y0 = np.floor((lo_y - pad) / cell_m) * cell_m

@@ -111,10 +111,8 @@ def _classify(
     out: list[tuple[str | None, str | None]] = []
     for u in range(hot.shape[1]):
         pattern, kind = None, None
-        for kind_name, mine, other, up in (
-            ("hot", hot[:, u], cold[:, u], 1),
-            ("cold", cold[:, u], hot[:, u], -1),
-        ):
+        for kind_name, mine, other, up in (("hot", hot[:, u], cold[:, u], 1),
+                                           ("cold", cold[:, u], hot[:, u], -1)):
             share = mine.sum() / steps
             if mine[-1]:
                 run = steps - (np.flatnonzero(~mine)[-1] + 1) if (~mine).any() else steps
@@ -145,7 +143,9 @@ def _classify(
     return out
 
 
-def count_cube(events: pd.DataFrame, units: UnitSet, step: str) -> tuple[np.ndarray, list[str]]:
+def count_cube(
+    events: pd.DataFrame, units: UnitSet, step: str
+) -> tuple[np.ndarray, list[str]]:
     """(steps × units) counts and the step labels, every step from first to last."""
     if step not in STEPS:
         raise AnalyticsInputError("step", f"step is one of {', '.join(STEPS)}")
@@ -185,18 +185,11 @@ def emerging_hotspots(
     chosen = filters.apply(events)
     counts, labels = count_cube(chosen, units, step)
     params = {
-        "by": units.by,
-        "step": step,
-        "time_window": time_window,
-        "weights": "queen contiguity, star, binary, this and previous time_window steps",
-        "alpha": alpha,
-        "fdr": fdr,
-        "trend_alpha": trend_alpha,
-        "trend_of": "Gi* z-scores (Mann-Kendall)",
-        "history_share": HISTORY_SHARE,
-        "filters": filters.echo(),
-        "events": int(counts.sum()),
-        "units": units.n,
+        "by": units.by, "step": step, "time_window": time_window, "weights":
+        "queen contiguity, star, binary, this and previous time_window steps",
+        "alpha": alpha, "fdr": fdr, "trend_alpha": trend_alpha,
+        "trend_of": "Gi* z-scores (Mann-Kendall)", "history_share": HISTORY_SHARE,
+        "filters": filters.echo(), "events": int(counts.sum()), "units": units.n,
         "steps": len(labels),
     }
     if len(labels) < 2:
@@ -236,11 +229,5 @@ def emerging_hotspots(
     return EmergingResult(table, labels, z, sig, counts, params)
 
 
-__all__ = [
-    "PATTERNS",
-    "STEPS",
-    "EmergingResult",
-    "count_cube",
-    "emerging_hotspots",
-    "space_time_gi_star",
-]
+__all__ = ["PATTERNS", "STEPS", "EmergingResult", "count_cube", "emerging_hotspots",
+           "space_time_gi_star"]

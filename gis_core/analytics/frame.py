@@ -173,18 +173,9 @@ class Filters:
     def apply(self, events: pd.DataFrame) -> pd.DataFrame:
         """The rows of a prepared events frame that pass, vectorised (the frame itself,
         not a copy, when nothing is filtered)."""
-        if all(
-            v is None or v == ""
-            for v in (
-                self.category,
-                self.source,
-                self.status,
-                self.start,
-                self.end,
-                self.area,
-                self.jurisdiction,
-            )
-        ):
+        if all(v is None or v == "" for v in (self.category, self.source, self.status,
+                                              self.start, self.end, self.area,
+                                              self.jurisdiction)):
             return events
         keep = np.ones(len(events), dtype=bool)
         for name, column in (

@@ -25,15 +25,13 @@ R = 6378137.0
 ORIGIN = math.pi * R
 MAX_ZOOM = 22
 MAX_SIGMA_PX = 6.0
-RAMP = np.array(
-    [  # value share -> RGBA (transparent blue, cyan, lime, yellow, red)
-        [0.00, 0, 0, 255, 0],
-        [0.15, 0, 128, 255, 110],
-        [0.35, 0, 255, 128, 170],
-        [0.60, 255, 255, 0, 210],
-        [1.00, 255, 0, 0, 235],
-    ]
-)
+RAMP = np.array([  # value share -> RGBA (transparent blue, cyan, lime, yellow, red)
+    [0.00, 0, 0, 255, 0],
+    [0.15, 0, 128, 255, 110],
+    [0.35, 0, 255, 128, 170],
+    [0.60, 255, 255, 0, 210],
+    [1.00, 255, 0, 0, 235],
+])
 
 
 def mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +64,9 @@ def colourise(values: np.ndarray, vmax: float) -> np.ndarray:
     return out
 
 
-def tile_density(events: pd.DataFrame, z: int, x: int, y: int, bandwidth_m: float) -> np.ndarray:
+def tile_density(
+    events: pd.DataFrame, z: int, x: int, y: int, bandwidth_m: float
+) -> np.ndarray:
     """Kernel density (events per km²) at the centres of the tile's 256 × 256 pixels,
     row 0 at the top."""
     minx, miny, maxx, maxy = tile_bounds(z, x, y)
@@ -83,9 +83,8 @@ def tile_density(events: pd.DataFrame, z: int, x: int, y: int, bandwidth_m: floa
     iy = np.floor((ytop - my) / cell).astype(np.int64)
     ok = (ix >= 0) & (ix < cols) & (iy >= 0) & (iy < cols)
     grid = np.bincount(iy[ok] * cols + ix[ok], minlength=cols * cols).reshape(cols, cols)
-    smooth = ndimage.gaussian_filter(
-        grid.astype(float), sigma=h / cell, mode="constant", truncate=4.0
-    )
+    smooth = ndimage.gaussian_filter(grid.astype(float), sigma=h / cell, mode="constant",
+                                     truncate=4.0)
     core = smooth[margin:-margin, margin:-margin] if margin else smooth
     core = core[: math.ceil(TILE / step), : math.ceil(TILE / step)]
     true_cell_m = cell * math.cos(math.radians(centre_lat))

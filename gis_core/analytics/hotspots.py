@@ -89,11 +89,7 @@ def gi_star(
 
 
 def _g_local(
-    y: np.ndarray,
-    neighbours: sparse.spmatrix,
-    permutations: int,
-    seed: int,
-    star: bool,
+    y: np.ndarray, neighbours: sparse.spmatrix, permutations: int, seed: int, star: bool,
     transform: str,
 ) -> esda.G_Local:
     import esda
@@ -158,14 +154,8 @@ def hotspots(
         p = np.ones(units.n)
         p_sim = np.full(units.n, np.nan)
     else:
-        g = gi_star(
-            counts,
-            units.neighbours,
-            permutations=permutations,
-            seed=seed,
-            star=star,
-            transform=transform,
-        )
+        g = gi_star(counts, units.neighbours, permutations=permutations, seed=seed,
+                    star=star, transform=transform)
         z = np.asarray(g.Zs, dtype=float)
         p_sim = np.asarray(g.p_sim, dtype=float) if permutations else np.full(units.n, np.nan)
         p = 2.0 * stats.norm.sf(np.abs(z)) if p_value == "normal" else np.minimum(1.0, 2.0 * p_sim)

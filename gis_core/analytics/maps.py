@@ -56,23 +56,13 @@ DROPPED = (
 """Parts of URLs of assets that are dropped, not shipped (icon markers, Bootstrap)."""
 
 HOTSPOT_COLOURS = {
-    -3: "#4575b5",
-    -2: "#849eba",
-    -1: "#c0ccbe",
-    0: "#f2f2f2",
-    1: "#fab984",
-    2: "#ed7551",
-    3: "#d62f27",
+    -3: "#4575b5", -2: "#849eba", -1: "#c0ccbe", 0: "#f2f2f2",
+    1: "#fab984", 2: "#ed7551", 3: "#d62f27",
 }
 """Esri's hot-spot colours per confidence bin."""
 BIN_LABELS = {
-    -3: "冷点 99%",
-    -2: "冷点 95%",
-    -1: "冷点 90%",
-    0: "不显著",
-    1: "热点 90%",
-    2: "热点 95%",
-    3: "热点 99%",
+    -3: "冷点 99%", -2: "冷点 95%", -1: "冷点 90%", 0: "不显著",
+    1: "热点 90%", 2: "热点 95%", 3: "热点 99%",
 }
 
 
@@ -89,7 +79,8 @@ def _inline_css_urls(css: str) -> str:
     font = _data_uri((VENDOR / "glyphicons-halflings-regular.woff2").read_bytes(), "font/woff2")
     css = re.sub(
         r"@font-face\{font-family:'Glyphicons Halflings';[^}]*\}",
-        f"@font-face{{font-family:'Glyphicons Halflings';src:url({font}) format('woff2')}}",
+        "@font-face{font-family:'Glyphicons Halflings';"
+        f"src:url({font}) format('woff2')}}",
         css,
     )
 
@@ -169,13 +160,10 @@ def hotspot_map(table: Any, zoom_start: int = 12) -> OfflineMap:
         data.to_json(),
         style_function=lambda f: {
             "fillColor": HOTSPOT_COLOURS[int(f["properties"]["bin"])],
-            "color": "#888",
-            "weight": 0.5,
-            "fillOpacity": 0.75,
+            "color": "#888", "weight": 0.5, "fillOpacity": 0.75,
         },
-        tooltip=folium.GeoJsonTooltip(
-            ["unit", "count", "z", "p", "label"], aliases=["单元", "事件数", "z", "p", "置信度"]
-        ),
+        tooltip=folium.GeoJsonTooltip(["unit", "count", "z", "p", "label"],
+                                      aliases=["单元", "事件数", "z", "p", "置信度"]),
         name="Gi* 热点",
     ).add_to(m)
     return m
@@ -192,12 +180,8 @@ def choropleth_map(table: Any, column: str, alias: str, zoom_start: int = 12) ->
     data[column] = values.round(2)
     folium.GeoJson(
         data.to_json(),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#777",
-            "weight": 0.4,
-            "fillOpacity": 0.7,
-        },
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#777",
+                                  "weight": 0.4, "fillOpacity": 0.7},
         tooltip=folium.GeoJsonTooltip(["unit", column], aliases=["单元", alias]),
         name=alias,
     ).add_to(m)
@@ -207,18 +191,14 @@ def choropleth_map(table: Any, column: str, alias: str, zoom_start: int = 12) ->
 def heat_map(events: pd.DataFrame, radius: int = 12, zoom_start: int = 12) -> OfflineMap:
     """folium's HeatMap of event locations."""
     pts = events[["lat", "lon"]].dropna().to_numpy()
-    m = OfflineMap(
-        location=[float(np.median(pts[:, 0])), float(np.median(pts[:, 1]))], zoom_start=zoom_start
-    )
+    m = OfflineMap(location=[float(np.median(pts[:, 0])), float(np.median(pts[:, 1]))],
+                   zoom_start=zoom_start)
     folium.plugins.HeatMap(pts.tolist(), radius=radius, name="热力图").add_to(m)
     return m
 
 
 def heat_map_with_time(
-    events: pd.DataFrame,
-    freq: str = "M",
-    max_points: int = 4000,
-    seed: int = 0,
+    events: pd.DataFrame, freq: str = "M", max_points: int = 4000, seed: int = 0,
     zoom_start: int = 12,
 ) -> OfflineMap:
     """HeatMapWithTime, one frame per period (a seeded sample of at most ``max_points``
@@ -233,12 +213,10 @@ def heat_map_with_time(
             pts = pts[rng.choice(len(pts), max_points, replace=False)]
         frames.append(pts.round(6).tolist())
         index.append(str(period))
-    m = OfflineMap(
-        location=[float(ev["lat"].median()), float(ev["lon"].median())], zoom_start=zoom_start
-    )
-    folium.plugins.HeatMapWithTime(
-        frames, index=index, radius=10, auto_play=False, name="逐月热力"
-    ).add_to(m)
+    m = OfflineMap(location=[float(ev["lat"].median()), float(ev["lon"].median())],
+                   zoom_start=zoom_start)
+    folium.plugins.HeatMapWithTime(frames, index=index, radius=10, auto_play=False,
+                                   name="逐月热力").add_to(m)
     return m
 
 

@@ -91,27 +91,16 @@ def _clusters(pts: np.ndarray, eps_m: float, min_events: int) -> np.ndarray:
 
 
 def _summaries(
-    member: np.ndarray,
-    label: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    days: np.ndarray,
-    day_key: np.ndarray,
-    cats: np.ndarray,
-    ids: np.ndarray,
-    grids: np.ndarray,
-    when: pd.Series,
-    projector: Projector,
-    min_days: int,
-    limit: int,
+    member: np.ndarray, label: np.ndarray, x: np.ndarray, y: np.ndarray, days: np.ndarray,
+    day_key: np.ndarray, cats: np.ndarray, ids: np.ndarray, grids: np.ndarray,
+    when: pd.Series, projector: Projector, min_days: int, limit: int,
 ) -> list[dict[str, Any]]:
     """The ranked top ``limit`` clusters, summarised (vectorised over all clusters for the
     ranking; details only for those kept)."""
     frame = pd.DataFrame({"label": label, "day": day_key[member], "t": days[member]})
     g = frame.groupby("label")
-    stats = pd.DataFrame(
-        {"events": g.size(), "days": g["day"].nunique(), "span": g["t"].max() - g["t"].min()}
-    )
+    stats = pd.DataFrame({"events": g.size(), "days": g["day"].nunique(),
+                          "span": g["t"].max() - g["t"].min()})
     stats = stats[stats["days"] >= min_days]
     stats = stats.sort_values(["days", "events", "span"], ascending=False, kind="stable")
     rows = []
@@ -124,21 +113,19 @@ def _summaries(
         lon, lat = projector.to_lonlat(np.array([cx]), np.array([cy]))
         first, last = when.iloc[m].min(), when.iloc[m].max()
         g_codes = [c for c in grids[m] if c is not None]
-        rows.append(
-            {
-                "category_code": str(cats[m[0]]),
-                "events": len(m),
-                "days": int(stats.at[lab, "days"]),
-                "first": first.isoformat(),
-                "last": last.isoformat(),
-                "span_days": round((last - first).total_seconds() / 86400.0, 2),
-                "lon": round(float(lon[0]), 7),
-                "lat": round(float(lat[0]), 7),
-                "radius_m": round(float(np.hypot(x[m] - cx, y[m] - cy).max()), 1),
-                "grid_code": str(pd.Series(g_codes).mode().iloc[0]) if g_codes else None,
-                "event_ids": [v.item() if hasattr(v, "item") else v for v in ids[m]],
-            }
-        )
+        rows.append({
+            "category_code": str(cats[m[0]]),
+            "events": len(m),
+            "days": int(stats.at[lab, "days"]),
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "span_days": round((last - first).total_seconds() / 86400.0, 2),
+            "lon": round(float(lon[0]), 7),
+            "lat": round(float(lat[0]), 7),
+            "radius_m": round(float(np.hypot(x[m] - cx, y[m] - cy).max()), 1),
+            "grid_code": str(pd.Series(g_codes).mode().iloc[0]) if g_codes else None,
+            "event_ids": [v.item() if hasattr(v, "item") else v for v in ids[m]],
+        })
     return rows
 
 
@@ -153,21 +140,17 @@ def recurrent(
     limit: int = 50,
 ) -> RecurrentResult:
     """Ranked recurrent problems in the (filtered) prepared ``events``."""
-    _check(eps_m=eps_m, eps_days=eps_days, min_events=min_events, min_days=min_days, limit=limit)
+    _check(eps_m=eps_m, eps_days=eps_days, min_events=min_events, min_days=min_days,
+           limit=limit)
     filters = filters or Filters()
     chosen = filters.apply(events)
     chosen = chosen[
         np.isfinite(chosen["lon"]) & np.isfinite(chosen["lat"]) & chosen["category_code"].notna()
     ]
     params = {
-        "eps_m": eps_m,
-        "eps_days": eps_days,
-        "min_events": min_events,
-        "min_days": min_days,
-        "limit": limit,
-        "algorithm": "DBSCAN on (x, y, t·eps_m/eps_days)",
-        "rank": "distinct days, then events, then span",
-        "filters": filters.echo(),
+        "eps_m": eps_m, "eps_days": eps_days, "min_events": min_events,
+        "min_days": min_days, "limit": limit, "algorithm": "DBSCAN on (x, y, t·eps_m/eps_days)",
+        "rank": "distinct days, then events, then span", "filters": filters.echo(),
         "events": len(chosen),
     }
     rows: list[dict[str, Any]] = []
@@ -184,7 +167,9 @@ def recurrent(
         pts = np.column_stack([x, y, days * (eps_m / eps_days)])
         cat_index = pd.factorize(cats)[0].astype(np.int64)
         candidates = np.flatnonzero(may_cluster(pts, cat_index, eps_m, min_events))
-        for sel in pd.Series(cat_index[candidates]).groupby(cat_index[candidates]).indices.values():
+        for sel in pd.Series(cat_index[candidates]).groupby(
+            cat_index[candidates]
+        ).indices.values():
             sel = candidates[sel]
             if len(sel) < min_events:
                 continue
@@ -195,35 +180,10 @@ def recurrent(
                 labels.append(lab[keep] + offset)
                 offset += int(lab.max()) + 1
         if members:
-            rows = _summaries(
-                np.concatenate(members),
-                np.concatenate(labels),
-                x,
-                y,
-                days,
-                day_key,
-                cats,
-                ids,
-                grids,
-                when,
-                projector,
-                min_days,
-                limit,
-            )
-    cols = [
-        "rank",
-        "category_code",
-        "events",
-        "days",
-        "first",
-        "last",
-        "span_days",
-        "lon",
-        "lat",
-        "radius_m",
-        "grid_code",
-        "event_ids",
-    ]
+            rows = _summaries(np.concatenate(members), np.concatenate(labels), x, y, days,
+                              day_key, cats, ids, grids, when, projector, min_days, limit)
+    cols = ["rank", "category_code", "events", "days", "first", "last", "span_days", "lon",
+            "lat", "radius_m", "grid_code", "event_ids"]
     problems = pd.DataFrame(rows, columns=cols[1:])
     problems.insert(0, "rank", np.arange(1, len(problems) + 1))
     return RecurrentResult(problems=problems, params=params)

@@ -29,9 +29,8 @@ MAX_UNIT_SETS = 16
 class AnalyticsService:
     """Statistics inputs on one store, cached."""
 
-    def __init__(
-        self, ctx: EventContext, *, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, ctx: EventContext, *, ttl: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.ctx = ctx
         self.store: Any = ctx.store
         self.ttl = ttl

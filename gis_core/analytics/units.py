@@ -61,7 +61,8 @@ class UnitSet:
             # few distinct codes: ten times faster than hashing every row against ids
             codes, uniques = pd.factorize(events[f"{self.by}_code"])
             lookup = self._categories.get_indexer(np.asarray(uniques, dtype=str))
-            return np.where(codes >= 0, lookup[codes] if len(lookup) else -1, -1).astype(np.int64)
+            return np.where(codes >= 0, lookup[codes] if len(lookup) else -1, -1).astype(
+                np.int64)
         lon = events["lon"].to_numpy(float)
         lat = events["lat"].to_numpy(float)
         ok = np.isfinite(lon) & np.isfinite(lat)
@@ -106,9 +107,8 @@ def _positions(ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 def _square_keys(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
-    return np.char.add(
-        np.char.add(ix.astype(np.int64).astype(str), "_"), iy.astype(np.int64).astype(str)
-    ).astype(object)
+    return np.char.add(np.char.add(ix.astype(np.int64).astype(str), "_"),
+                       iy.astype(np.int64).astype(str)).astype(object)
 
 
 def parse_by(by: str) -> str:
@@ -131,7 +131,9 @@ def parse_by(by: str) -> str:
         raise AnalyticsInputError(
             "by", f"square side must be {MIN_SQUARE_M:g}..{MAX_SQUARE_M:g} metres, e.g. square:500"
         )
-    raise AnalyticsInputError("by", "by is grid, community, street, h3:<res> or square:<metres>")
+    raise AnalyticsInputError(
+        "by", "by is grid, community, street, h3:<res> or square:<metres>"
+    )
 
 
 def _admin_units(grids: gpd.GeoDataFrame, level: str) -> tuple[np.ndarray, np.ndarray]:
@@ -140,10 +142,8 @@ def _admin_units(grids: gpd.GeoDataFrame, level: str) -> tuple[np.ndarray, np.nd
     if level == "grid":
         return codes.to_numpy(dtype=object), np.asarray(geoms, dtype=object)
     keys = codes.str.slice(0, ADMIN_CODE_LENGTHS[level])
-    merged = (
-        gpd.GeoSeries(geoms, crs=grids.crs)
-        .groupby(keys.to_numpy())
-        .agg(lambda s: shapely.union_all(np.asarray(s.values, dtype=object)))
+    merged = gpd.GeoSeries(geoms, crs=grids.crs).groupby(keys.to_numpy()).agg(
+        lambda s: shapely.union_all(np.asarray(s.values, dtype=object))
     )
     return merged.index.to_numpy(dtype=object), np.asarray(merged.values, dtype=object)
 
@@ -168,10 +168,8 @@ def _square_units(
     gx, gy = np.meshgrid(ix, iy)
     gx, gy = gx.ravel(), gy.ravel()
     x0, y0 = gx * side, gy * side
-    corners = [
-        projector.to_lonlat(x0 + dx, y0 + dy)
-        for dx, dy in ((0, 0), (side, 0), (side, side), (0, side))
-    ]
+    corners = [projector.to_lonlat(x0 + dx, y0 + dy) for dx, dy in
+               ((0, 0), (side, 0), (side, side), (0, side))]
     rings = np.stack([np.column_stack(c) for c in corners], axis=1)  # (n, 4, 2)
     polys = shapely.polygons(rings)
     shapely.prepare(area)
@@ -186,7 +184,9 @@ def households_by_grid(buildings: gpd.GeoDataFrame | pd.DataFrame | None) -> pd.
     return buildings.groupby("grid_code")["households"].sum()
 
 
-def unit_set(by: str, grids: gpd.GeoDataFrame, households: pd.Series | None = None) -> UnitSet:
+def unit_set(
+    by: str, grids: gpd.GeoDataFrame, households: pd.Series | None = None
+) -> UnitSet:
     """The unit system ``by`` over the area of ``grids`` (code + geometry, any CRS)."""
     by = parse_by(by)
     grids = grids.to_crs(4326) if grids.crs is not None else grids

@@ -82,12 +82,8 @@ def check_threshold(spec: ThresholdSpec) -> ThresholdSpec:
 
 
 def indicator_value(
-    events: pd.DataFrame,
-    indicator: str,
-    now: datetime,
-    window_days: int = 1,
-    area: str | None = None,
-    category: str | None = None,
+    events: pd.DataFrame, indicator: str, now: datetime, window_days: int = 1,
+    area: str | None = None, category: str | None = None,
 ) -> float:
     """One indicator at ``now`` (NaN when it has nothing to measure); alert events
     themselves (source ``vitals``) are not counted."""
@@ -120,10 +116,7 @@ def indicator_value(
 
 
 def daily_series(
-    events: pd.DataFrame,
-    now: datetime,
-    days: int = 30,
-    area: str | None = None,
+    events: pd.DataFrame, now: datetime, days: int = 30, area: str | None = None,
     category: str | None = None,
 ) -> list[dict[str, Any]]:
     """Events per day over the ``days`` days before ``now`` (the cockpit's trend)."""
@@ -143,17 +136,14 @@ def is_crossed(value: float, op: str, limit: float) -> bool:
     return value > limit if op == ">" else value < limit
 
 
-def alert_report(
-    threshold: dict[str, Any], value: float, now: datetime, centre: tuple[float, float] | None
-) -> EventReport:
+def alert_report(threshold: dict[str, Any], value: float, now: datetime,
+                 centre: tuple[float, float] | None) -> EventReport:
     """The alert event for a threshold just crossed."""
     name = INDICATORS[threshold["indicator"]]
     where = threshold.get("area_code") or "全区"
     what = threshold.get("label") or name
-    text = (
-        f"【城市体征告警】{what}（{where}）{name}={value:.4g}，阈值 {threshold['op']} "
-        f"{threshold['value']:.4g}，窗口 {threshold['window_days']} 天"
-    )
+    text = (f"【城市体征告警】{what}（{where}）{name}={value:.4g}，阈值 {threshold['op']} "
+            f"{threshold['value']:.4g}，窗口 {threshold['window_days']} 天")
     lon, lat = centre if centre is not None else (None, None)
     return EventReport(
         source=ALERT_SOURCE,
@@ -177,43 +167,26 @@ def check_vitals(
     (EventService.submit), record the state. Returns what was checked."""
     out = []
     for t in store.list_thresholds():
-        value = indicator_value(
-            events, t["indicator"], now, t["window_days"], t["area_code"], t["category_code"]
-        )
+        value = indicator_value(events, t["indicator"], now, t["window_days"], t["area_code"],
+                                t["category_code"])
         crossed = is_crossed(value, t["op"], t["value"])
         state = t["state"]
         raised = None
         if crossed and not state["crossed"]:
             result = submit(alert_report(t, value, now, centre_of(t["area_code"])))
             raised = result.event["id"]
-            store.save_alert_state(
-                t["id"],
-                crossed=True,
-                since=now,
-                last_value=value,
-                checked_at=now,
-                event_id=raised,
-                alerts=state["alerts"] + 1,
-            )
+            store.save_alert_state(t["id"], crossed=True, since=now, last_value=value,
+                                   checked_at=now, event_id=raised,
+                                   alerts=state["alerts"] + 1)
         elif crossed:
             store.save_alert_state(t["id"], last_value=value, checked_at=now)
         else:
-            store.save_alert_state(
-                t["id"],
-                crossed=False,
-                since=None,
-                last_value=None if not np.isfinite(value) else value,
-                checked_at=now,
-            )
-        out.append(
-            {
-                "threshold_id": t["id"],
-                "indicator": t["indicator"],
-                "value": None if not np.isfinite(value) else value,
-                "crossed": crossed,
-                "alert_event_id": raised,
-            }
-        )
+            store.save_alert_state(t["id"], crossed=False, since=None,
+                                   last_value=None if not np.isfinite(value) else value,
+                                   checked_at=now)
+        out.append({"threshold_id": t["id"], "indicator": t["indicator"],
+                    "value": None if not np.isfinite(value) else value,
+                    "crossed": crossed, "alert_event_id": raised})
     return out
 
 

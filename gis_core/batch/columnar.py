@@ -97,9 +97,9 @@ def _numbers(column: pa.Array) -> np.ndarray:
     if pa.types.is_null(column.type):
         return np.full(len(column), np.nan)
     text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
-    numeric = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$").fill_null(
-        False
-    )
+    numeric = pc.match_substring_regex(
+        text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+    ).fill_null(False)
     safe = pc.if_else(numeric, text, pa.scalar(None, pa.string()))
     return pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False)
 

@@ -42,7 +42,9 @@ def write_catalogue(entries: Iterable[Entry], path: Path | str) -> int:
             writer = csv.writer(f)
             writer.writerow(COLUMNS)
             for e in entries:
-                writer.writerow([str(v).lower() if isinstance(v, bool) else v for v in _row(e)])
+                writer.writerow(
+                    [str(v).lower() if isinstance(v, bool) else v for v in _row(e)]
+                )
         return len(entries)
     from openpyxl import Workbook
 

@@ -213,17 +213,8 @@ def _assign_verification(
             f"核查指派（就近）：{choice['name']}（{choice['role']}），距事发点 "
             f"{choice['distance_m']:.0f} 米，最近定位 {choice['last_seen'][:16]}"
         )
-        add_task(
-            session,
-            event.id,
-            team.id,
-            "verify",
-            actor,
-            at,
-            deadline_for(at, limit),
-            note[:500],
-            assignee=str(choice["name"])[:100],
-        )
+        add_task(session, event.id, team.id, "verify", actor, at, deadline_for(at, limit),
+                 note[:500], assignee=str(choice["name"])[:100])
         return True
     if event.grid_code is None:
         return False
@@ -245,17 +236,8 @@ def _assign_verification(
     why = "核查指派（本网格）：无在岗网格员的新近定位，由事发网格" + (
         f"{pick.role}{pick.name}核查" if pick is not None else "网格队核查"
     )
-    add_task(
-        session,
-        event.id,
-        team.id,
-        "verify",
-        actor,
-        at,
-        deadline_for(at, limit),
-        why,
-        assignee=assignee,
-    )
+    add_task(session, event.id, team.id, "verify", actor, at, deadline_for(at, limit),
+             why, assignee=assignee)
     return False
 
 

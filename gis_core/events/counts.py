@@ -60,7 +60,9 @@ class CountCache:
         self.ttl = ttl
         self.entries = entries
         self._lock = threading.Lock()
-        self._data: OrderedDict[tuple[Any, ...], tuple[Any, float, dict[str, int]]] = OrderedDict()
+        self._data: OrderedDict[tuple[Any, ...], tuple[Any, float, dict[str, int]]] = (
+            OrderedDict()
+        )
         self.hits = 0
         self.misses = 0
 
@@ -92,7 +94,9 @@ def filter_key(flt: Any) -> tuple[Any, ...]:
     return tuple(repr(v) for v in astuple(base))
 
 
-def per_status(session: Session, cache: CountCache, flt: Any, cond: list[Any]) -> dict[str, int]:
+def per_status(
+    session: Session, cache: CountCache, flt: Any, cond: list[Any]
+) -> dict[str, int]:
     """Events per status matching ``cond`` (the SQL of ``flt`` without status/overdue)."""
     key = filter_key(flt)
     version = data_version(session)

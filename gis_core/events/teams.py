@@ -94,9 +94,8 @@ def teams_of(session: Session, unit_ids: Iterable[int | None]) -> dict[int, list
     if not ids:
         return {}
     rows = session.execute(
-        select(
-            JointTeamMember.team_id, ResponsibleUnit.id, ResponsibleUnit.code, ResponsibleUnit.name
-        )
+        select(JointTeamMember.team_id, ResponsibleUnit.id, ResponsibleUnit.code,
+               ResponsibleUnit.name)
         .join(ResponsibleUnit, ResponsibleUnit.id == JointTeamMember.unit_id)
         .where(JointTeamMember.team_id.in_(ids))
         .order_by(JointTeamMember.team_id, JointTeamMember.seq)
@@ -111,19 +110,13 @@ def list_teams(ctx: EventContext) -> list[dict[str, Any]]:
     """Every joint team with its members."""
     with ctx.session(write=False) as session:
         teams = session.scalars(
-            select(ResponsibleUnit)
-            .where(ResponsibleUnit.kind == TEAM_KIND)
+            select(ResponsibleUnit).where(ResponsibleUnit.kind == TEAM_KIND)
             .order_by(ResponsibleUnit.code)
         ).all()
         members = teams_of(session, [t.id for t in teams])
         return [
-            {
-                "id": t.id,
-                "code": t.code,
-                "name": t.name,
-                "area_code": t.area_code,
-                "members": members.get(t.id, []),
-            }
+            {"id": t.id, "code": t.code, "name": t.name, "area_code": t.area_code,
+             "members": members.get(t.id, [])}
             for t in teams
         ]
 

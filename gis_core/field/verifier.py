@@ -40,7 +40,9 @@ class NearestVerifier:
         index, info = candidates_index(
             self.store, now=at, max_age_s=self.max_age_s, jurisdiction=street
         )
-        ranked = index.query(lon, lat, k=1, now=at, max_age_s=self.max_age_s, roles=VERIFIER_TITLES)
+        ranked = index.query(
+            lon, lat, k=1, now=at, max_age_s=self.max_age_s, roles=VERIFIER_TITLES
+        )
         if not ranked:
             return None
         best = ranked[0]

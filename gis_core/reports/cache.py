@@ -94,13 +94,8 @@ class ReportCache:
                 self._items.popitem(last=False)
 
     def get(
-        self,
-        ctx: EventContext,
-        area_code: str,
-        period: Period,
-        fmt: str,
-        jurisdiction: str | None = None,
-        timeout: float | None = None,
+        self, ctx: EventContext, area_code: str, period: Period, fmt: str,
+        jurisdiction: str | None = None, timeout: float | None = None,
     ) -> Any:
         """The report, waiting for it (CLI and scheduler use)."""
         return self.submit(ctx, area_code, period, fmt, jurisdiction).result(timeout)

@@ -92,7 +92,9 @@ def area_report(
         & (open_now["dispatched_at"] < end)
     ].sort_values("deadline_at")
     grid_names = dict(zip(grids["code"], grids["name"], strict=True))
-    spatial = store_events(ctx, EventFilter(area=area_code, reported_from=start, reported_to=end))
+    spatial = store_events(
+        ctx, EventFilter(area=area_code, reported_from=start, reported_to=end)
+    )
     spatial = located(spatial)
     hot = [{**h, "grid_name": grid_names.get(h["grid_code"])} for h in hotspots(spatial, grids)]
     again = [

@@ -420,7 +420,6 @@ def point_cells(
     minx, miny, maxx, maxy = query.bbox
     dx, dy = (maxx - minx) / cells, (maxy - miny) / cells
     is_open = text(f"{t.name}.{OPEN_STATUS_SQL}")
-
     def floor(value: Any) -> Any:
         # PostgreSQL's cast rounds; SQLite's truncates, which is the floor here because
         # offsets inside the bbox are >= 0 (and SQLite may lack floor()).

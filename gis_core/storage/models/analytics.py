@@ -26,9 +26,8 @@ class VitalThreshold(Base):
 
     __tablename__ = "vital_thresholds"
     __table_args__ = (
-        UniqueConstraint(
-            "indicator", "area_code", "category_code", "op", name="uq_vital_thresholds_key"
-        ),
+        UniqueConstraint("indicator", "area_code", "category_code", "op",
+                         name="uq_vital_thresholds_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

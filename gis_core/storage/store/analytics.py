@@ -16,17 +16,8 @@ from gis_core.storage.models import (
 from gis_core.storage.store.core import StoreCore
 from gis_core.storage.types import utcnow
 
-THRESHOLD_FIELDS = (
-    "indicator",
-    "area_code",
-    "category_code",
-    "op",
-    "value",
-    "window_days",
-    "label",
-    "alert_category",
-    "created_by",
-)
+THRESHOLD_FIELDS = ("indicator", "area_code", "category_code", "op", "value", "window_days",
+                    "label", "alert_category", "created_by")
 STATE_FIELDS = ("crossed", "since", "last_value", "checked_at", "event_id", "alerts")
 
 
@@ -89,50 +80,26 @@ class AnalyticsStore(StoreCore):
                     setattr(row, f, state[f])
 
     def create_class_problem(
-        self,
-        *,
-        title: str,
-        event_ids: list[int],
-        category_code: str | None = None,
-        grid_code: str | None = None,
-        lon: float | None = None,
-        lat: float | None = None,
-        note: str | None = None,
-        created_by: str | None = None,
+        self, *, title: str, event_ids: list[int], category_code: str | None = None,
+        grid_code: str | None = None, lon: float | None = None, lat: float | None = None,
+        note: str | None = None, created_by: str | None = None,
     ) -> dict[str, Any]:
         with self.session() as s:
-            row = ClassProblem(
-                title=title,
-                category_code=category_code,
-                grid_code=grid_code,
-                lon=lon,
-                lat=lat,
-                note=note,
-                created_by=created_by,
-            )
+            row = ClassProblem(title=title, category_code=category_code, grid_code=grid_code,
+                               lon=lon, lat=lat, note=note, created_by=created_by)
             s.add(row)
             s.flush()
-            s.add_all(
-                [ClassProblemEvent(problem_id=row.id, event_id=e) for e in sorted(set(event_ids))]
-            )
+            s.add_all([ClassProblemEvent(problem_id=row.id, event_id=e)
+                       for e in sorted(set(event_ids))])
             s.flush()
             return self._problem(row, sorted(set(event_ids)))
 
     @staticmethod
     def _problem(row: ClassProblem, event_ids: list[int]) -> dict[str, Any]:
-        return {
-            "id": row.id,
-            "title": row.title,
-            "category_code": row.category_code,
-            "grid_code": row.grid_code,
-            "lon": row.lon,
-            "lat": row.lat,
-            "status": row.status,
-            "note": row.note,
-            "created_by": row.created_by,
-            "created_at": row.created_at,
-            "event_ids": event_ids,
-        }
+        return {"id": row.id, "title": row.title, "category_code": row.category_code,
+                "grid_code": row.grid_code, "lon": row.lon, "lat": row.lat,
+                "status": row.status, "note": row.note, "created_by": row.created_by,
+                "created_at": row.created_at, "event_ids": event_ids}
 
     def list_class_problems(self, area_prefix: str | None = None) -> list[dict[str, Any]]:
         """Class problems, newest first; ``area_prefix`` keeps those in its grids."""
@@ -141,11 +108,8 @@ class AnalyticsStore(StoreCore):
             if area_prefix:
                 stmt = stmt.where(ClassProblem.grid_code.startswith(area_prefix, autoescape=True))
             problems = s.scalars(stmt).all()
-            links = s.execute(
-                select(ClassProblemEvent.problem_id, ClassProblemEvent.event_id).order_by(
-                    ClassProblemEvent.event_id
-                )
-            ).all()
+            links = s.execute(select(ClassProblemEvent.problem_id, ClassProblemEvent.event_id)
+                              .order_by(ClassProblemEvent.event_id)).all()
             by_problem: dict[int, list[int]] = {}
             for pid, eid in links:
                 by_problem.setdefault(pid, []).append(eid)
@@ -153,3 +117,5 @@ class AnalyticsStore(StoreCore):
 
 
 __all__ = ["AnalyticsStore"]
+
+

@@ -54,15 +54,11 @@ def upgrade() -> None:
         sa.Column("alerts", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("threshold_id", name="pk_vital_alert_states"),
         sa.ForeignKeyConstraint(
-            ["threshold_id"],
-            ["vital_thresholds.id"],
-            name="fk_vital_alert_states_threshold_id_vital_thresholds",
-            ondelete="CASCADE",
+            ["threshold_id"], ["vital_thresholds.id"],
+            name="fk_vital_alert_states_threshold_id_vital_thresholds", ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["events.id"],
-            name="fk_vital_alert_states_event_id_events",
+            ["event_id"], ["events.id"], name="fk_vital_alert_states_event_id_events",
             ondelete="SET NULL",
         ),
     )
@@ -86,19 +82,17 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("problem_id", "event_id", name="pk_class_problem_events"),
         sa.ForeignKeyConstraint(
-            ["problem_id"],
-            ["class_problems.id"],
-            name="fk_class_problem_events_problem_id_class_problems",
-            ondelete="CASCADE",
+            ["problem_id"], ["class_problems.id"],
+            name="fk_class_problem_events_problem_id_class_problems", ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["events.id"],
-            name="fk_class_problem_events_event_id_events",
+            ["event_id"], ["events.id"], name="fk_class_problem_events_event_id_events",
             ondelete="CASCADE",
         ),
     )
-    op.create_index("ix_class_problem_events_event_id", "class_problem_events", ["event_id"])
+    op.create_index(
+        "ix_class_problem_events_event_id", "class_problem_events", ["event_id"]
+    )
 
 
 def downgrade() -> None:

@@ -48,7 +48,9 @@ def upgrade() -> None:
         "ix_events_deadline_reported_id", "events", ["deadline_at", "reported_at", "id"]
     )
     op.create_index("ix_events_reported_at_id", "events", ["reported_at", "id"])
-    op.create_index("ix_events_point_cells", "events", ["lon", "lat", "status", "deadline_at"])
+    op.create_index(
+        "ix_events_point_cells", "events", ["lon", "lat", "status", "deadline_at"]
+    )
     # Statistics, so the planners pick these indexes: without them SQLite prefers any
     # equality index (street_code) and sorts a street's year of events per page.
     op.execute("ANALYZE events")
