@@ -78,6 +78,7 @@ def create_app(
             app.state.lookup.locator()  # build the active generation's index before serving
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
         vitals_ticker = vitals.start_ticker(app.state.events)  # issue 11: scheduled vitals
+        generations.recover_jobs(store, app.state.lookup)  # issue 10: resume jobs cut off
         yield
         if vitals_ticker is not None:  # issue 11
             vitals_ticker.stop()

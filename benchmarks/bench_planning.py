@@ -19,10 +19,14 @@ The district is generated once into data/cache/330109 (``gridgov sample-data 330
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import types
 from pathlib import Path
 
 import geopandas as gpd
@@ -36,6 +40,39 @@ from gis_core.planning import activation, checking, drafts, edits
 from gis_core.planning.impact import impact
 from gis_core.spatial.io import read_layer
 from gis_core.storage import Store
+
+BEFORE = "d9f392e"
+"""The commit before validation and impact were reworked (coverage check to pick pairs,
+points placed by prepared polygons, one projection): its modules are the "before"."""
+
+
+def before_module(name: str) -> types.ModuleType | None:
+    """``gis_core/planning/<name>.py`` as of ``BEFORE``, read from git (None without git)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        ["git", "show", f"{BEFORE}:gis_core/planning/{name}.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        return None
+    module = types.ModuleType(f"before_{name}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(done.stdout, f"{BEFORE}:{name}.py", "exec"), module.__dict__)
+    return module
+
+
+def timed(fn, rounds: int = 2) -> tuple[float, float, object]:
+    """Best wall and CPU seconds of ``rounds`` runs (CPU time is steadier on a shared
+    machine), and the last result."""
+    wall, cpu, out = [], [], None
+    for _ in range(rounds):
+        w, c = time.perf_counter(), time.process_time()
+        out = fn()
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return min(wall), min(cpu), out
 
 
 def load(store: Store, folder: Path, n_events: int) -> gpd.GeoDataFrame:
@@ -106,17 +143,37 @@ def main() -> None:
         split = split_some(store, gen, grids, args.splits)
 
         geoms = np.asarray(drafts.load_draft(store, gen).grids.geometry.values, dtype=object)
-        t = time.perf_counter()
-        shapely.coverage_invalid_edges(geoms)
-        peer = time.perf_counter() - t
-        t = time.perf_counter()
-        report = checking.report_for(store, drafts.load_draft(store, gen))
-        only_report = time.perf_counter() - t
+        old_validation, old_impact = before_module("validation"), before_module("impact")
+        peer_wall, peer_cpu, _ = timed(lambda: shapely.coverage_invalid_edges(geoms))
+        if old_validation is not None:
+            b_wall, b_cpu, before = timed(
+                lambda: old_validation.validate(
+                    (d := drafts.load_draft(store, gen)).grids,
+                    d.communities,
+                    loads=checking.read_assets(store).loads(),
+                )
+            )
+            rows.append(
+                (
+                    f"  before ({BEFORE}): validation report",
+                    f"{b_wall:.2f} s (CPU {b_cpu:.2f} s)",
+                    str(before.counts()),
+                )
+            )
+        r_wall, r_cpu, report = timed(
+            lambda: checking.report_for(store, drafts.load_draft(store, gen))
+        )
         t = time.perf_counter()
         _, report = checking.validate_generation(store, gen)
         validation = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        rows.append(("validation report (read draft + loads + checks)", f"{only_report:.2f} s", ""))
+        rows.append(
+            (
+                "validation report (read draft + loads + checks)",
+                f"{r_wall:.2f} s (CPU {r_cpu:.2f} s)",
+                str(report.counts()),
+            )
+        )
         rows.append(
             (
                 "validate_generation (report + write admin units)",
@@ -125,7 +182,11 @@ def main() -> None:
             )
         )
         rows.append(
-            ("  peer: shapely.coverage_invalid_edges", f"{peer:.2f} s", f"{len(geoms):,} grids")
+            (
+                "  peer: shapely.coverage_invalid_edges",
+                f"{peer_wall:.2f} s (CPU {peer_cpu:.2f} s)",
+                f"{len(geoms):,} grids",
+            )
         )
         rows.append(
             (
@@ -134,13 +195,16 @@ def main() -> None:
                 str(report.counts()),
             )
         )
-
-        t = time.perf_counter()
-        table = impact(store, gen)
+        if old_impact is not None:
+            b_wall, b_cpu, _ = timed(lambda: old_impact.impact(store, gen))
+            rows.append(
+                (f"  before ({BEFORE}): impact table", f"{b_wall:.2f} s (CPU {b_cpu:.2f} s)", "")
+            )
+        i_wall, i_cpu, table = timed(lambda: impact(store, gen))
         rows.append(
             (
                 "impact table",
-                f"{time.perf_counter() - t:.2f} s",
+                f"{i_wall:.2f} s (CPU {i_cpu:.2f} s)",
                 f"{len(table['changed_grids'])} grids changed,"
                 f" {table['totals']['open_events_moving']['grid']} open events move",
             )
@@ -217,6 +281,7 @@ def main() -> None:
             )
         )
         store.dispose()
+    print(f"load average at the end: {os.getloadavg()}")
     print(
         f"\nplanning on {args.district}: {len(grids):,} grids, {len(split)} split in the draft"
         " (2 shared cores: noisy figures)\n"

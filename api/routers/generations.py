@@ -22,8 +22,7 @@ from api.errors import Problem
 from api.security import Principal, require
 from api.settings import get_planning_settings
 from gis_core.boundaries.generations import LookupService
-from gis_core.planning import activation, checking, drafts, edits, jobs
-from gis_core.planning.impact import impact
+from gis_core.planning import activation, drafts, edits, jobs, tasks
 from gis_core.planning.validation import Thresholds
 from gis_core.planning.watch import SwitchWatcher
 from gis_core.storage.store import Store
@@ -48,6 +47,43 @@ def watch(store: Store, lookup: LookupService) -> SwitchWatcher | None:
         store, lookup, poll=conf.watch_seconds, margin=conf.sweep_margin_seconds
     )
     return watcher.start()
+
+
+def recover_jobs(store: Store, lookup: LookupService) -> list[dict[str, Any]]:
+    """At startup: resume the jobs a stopped or killed process left running (or fail
+    them with the reason: draft changed since, died too often)."""
+    return jobs.recover(store, tasks.resumer(store, lookup))
+
+
+def _submit(
+    store: Store,
+    lookup: LookupService | None,
+    info: GenerationOut,
+    task: str,
+    who: str,
+    params: dict[str, Any],
+    background: bool | None,
+    response: Response,
+) -> dict[str, Any] | None:
+    """Run ``task`` as a job (the 202 answer) when the draft is large or asked to; None
+    when it should run inline. The job's work is rebuilt from its record
+    (``tasks.runner``), the same way a resumed job's is."""
+    if not _in_background(store, info.id, background):
+        return None
+    run = tasks.runner(store, info.id, task, params, who, lookup)
+    job = jobs.submit(store, info.id, task, run, actor=who, params=params, version=info.version)
+    return _accepted(response, info.id, job)
+
+
+def _inline(
+    store: Store,
+    lookup: LookupService | None,
+    info: GenerationOut,
+    task: str,
+    who: str,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    return tasks.runner(store, info.id, task, params, who, lookup)(lambda _note: None)
 
 
 def _who(principal: Principal) -> str:
@@ -76,11 +112,27 @@ class GenerationOut(BaseModel):
 
 
 class EditIn(BaseModel):
-    kind: Literal["split", "merge", "move_edge", "reshape", "reassign", "renumber"]
+    kind: Literal[
+        "split",
+        "merge",
+        "move_edge",
+        "reshape",
+        "reassign",
+        "renumber",
+        "community_reshape",
+        "community_move_edge",
+        "community_split",
+        "community_merge",
+        "community_move",
+        "street_reshape",
+    ]
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="split: code, line; merge: codes; move_edge: codes (2), line; reshape:"
         " code, geometry; reassign: code, community_code; renumber: community_code (optional)."
+        " Parents: community_reshape / street_reshape: code, geometry; community_move_edge:"
+        " codes (2), line; community_split: code, line; community_merge: codes;"
+        " community_move: code, street_code."
         " Lines are GeoJSON LineStrings or [[lon, lat], ...], at most 10,000 points.",
     )
     expected_version: int | None = Field(
@@ -244,26 +296,10 @@ def report(
 ) -> dict[str, Any]:
     info = _generation(store, key)
     used = thresholds(ThresholdsIn(target_area_m2=target_area_m2, load_ratio=load_ratio))
-
-    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
-        if progress:
-            progress("checking")
-        draft = drafts.load_draft(store, info.id)
-        return checking.report_for(store, draft, used).as_json(limit) | {"version": draft.version}
-
-    if _in_background(store, info.id, background):
-        params = {"limit": limit, "thresholds": vars(used)}
-        job = jobs.submit(
-            store,
-            info.id,
-            "report",
-            run,
-            actor=_who(principal),
-            params=params,
-            version=info.version,
-        )
-        return _accepted(response, info.id, job)
-    return run()
+    who = _who(principal)
+    params = tasks.job_params("report", limit=limit, thresholds=used)
+    accepted = _submit(store, None, info, "report", who, params, background, response)
+    return accepted if accepted is not None else _inline(store, None, info, "report", who, params)
 
 
 @router.post(
@@ -283,20 +319,9 @@ def validate(
     info = _generation(store, key)
     used = thresholds(None if body is None else body.thresholds)
     who = _who(principal)
-
-    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
-        if progress:
-            progress("validating")
-        draft, result = checking.validate_generation(store, info.id, actor=who, thresholds=used)
-        return result.as_json(limit) | {"state": draft.state, "version": draft.version}
-
-    if _in_background(store, info.id, background):
-        params = {"limit": limit, "thresholds": vars(used)}
-        job = jobs.submit(
-            store, info.id, "validate", run, actor=who, params=params, version=info.version
-        )
-        return _accepted(response, info.id, job)
-    return run()
+    params = tasks.job_params("validate", limit=limit, thresholds=used)
+    accepted = _submit(store, None, info, "validate", who, params, background, response)
+    return accepted if accepted is not None else _inline(store, None, info, "validate", who, params)
 
 
 @router.get(
@@ -308,18 +333,9 @@ def generation_impact(
     store: StoreDep, principal: Planner, key: Key, response: Response, background: Background = None
 ) -> dict[str, Any]:
     info = _generation(store, key)
-
-    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
-        if progress:
-            progress("comparing")
-        return impact(store, info.id)
-
-    if _in_background(store, info.id, background):
-        job = jobs.submit(
-            store, info.id, "impact", run, actor=_who(principal), version=info.version
-        )
-        return _accepted(response, info.id, job)
-    return run()
+    who = _who(principal)
+    accepted = _submit(store, None, info, "impact", who, {}, background, response)
+    return accepted if accepted is not None else _inline(store, None, info, "impact", who, {})
 
 
 @router.get("/{key}/jobs", summary="A generation's background jobs (without results)")
@@ -329,9 +345,13 @@ def list_jobs(store: StoreDep, _: Planner, key: Key) -> list[dict[str, Any]]:
 
 @router.get("/{key}/jobs/{job}", summary="One background job: state, progress, result")
 def get_job(
-    store: StoreDep, principal: Planner, key: Key, job: Annotated[int, Path(ge=1, le=2**31)]
+    store: StoreDep,
+    lookup: LookupDep,
+    principal: Planner,
+    key: Key,
+    job: Annotated[int, Path(ge=1, le=2**31)],
 ) -> dict[str, Any]:
-    doc = jobs.job(store, _generation(store, key).id, job)
+    doc = jobs.job(store, _generation(store, key).id, job, tasks.resumer(store, lookup))
     if doc["task"] == "activate" and doc["status"] == "done" and doc["result"]:
         doc["result"] = _visible_doc(doc["result"], principal)
     return doc
@@ -390,18 +410,10 @@ def activate(
     info = _generation(store, key)
     who = _who(principal)
     used = thresholds(body.thresholds)
-
-    def run(progress: jobs.Progress | None = None) -> dict[str, Any]:
-        if progress:
-            progress("activating")
-        return _activate(store, lookup, info.id, who, body.remap_rules, used).as_json()
-
-    if _in_background(store, info.id, background):
-        params = {"remap_rules": body.remap_rules, "thresholds": vars(used)}
-        job = jobs.submit(
-            store, info.id, "activate", run, actor=who, params=params, version=info.version
-        )
-        return _accepted(response, info.id, job)
+    params = tasks.job_params("activate", thresholds=used, remap_rules=body.remap_rules)
+    accepted = _submit(store, lookup, info, "activate", who, params, background, response)
+    if accepted is not None:
+        return accepted
     return _visible(_activate(store, lookup, info.id, who, body.remap_rules, used), principal)
 
 

@@ -246,7 +246,7 @@ def _print_impact(table: dict[str, Any], limit: int) -> None:
 @db_errors
 def edit(
     name: Annotated[str, typer.Argument(help="A draft's name or id.")],
-    kind: Annotated[str, typer.Argument(help=", ".join(edits.EDITS))],
+    kind: Annotated[str, typer.Argument(help=", ".join(edits.EDIT_KINDS))],
     params: Annotated[
         str, typer.Argument(help='The edit\'s parameters as JSON, e.g. {"code": ...}')
     ],
@@ -256,7 +256,9 @@ def edit(
     url: UrlOpt = None,
     actor: ActorOpt = None,
 ) -> None:
-    """One edit on a draft (split, merge, move_edge, reshape, reassign, renumber)."""
+    """One edit on a draft: grids (split, merge, move_edge, reshape, reassign, renumber)
+    or parents (community_reshape, community_move_edge, community_split, community_merge,
+    community_move, street_reshape)."""
     try:
         values = json.loads(params)
     except ValueError as exc:

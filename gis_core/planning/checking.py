@@ -94,7 +94,14 @@ def report_for(
     assets: Assets | None = None,
 ) -> Report:
     assets = assets if assets is not None else read_assets(store)
-    return validate(draft.grids, draft.communities, thresholds=thresholds, loads=assets.loads())
+    streets = store.read_draft(draft.generation_id, "street")
+    return validate(
+        draft.grids,
+        draft.communities,
+        thresholds=thresholds,
+        loads=assets.loads(),
+        streets=streets,
+    )
 
 
 def validate_generation(

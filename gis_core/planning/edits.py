@@ -13,30 +13,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import shapely
-from shapely.geometry import LineString, shape
-from shapely.geometry.base import BaseGeometry
-from shapely.ops import split as split_geometry
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from gis_core.planning.drafts import COMMUNITY, GRID, PlanNotFound
+from gis_core.planning.drafts import COMMUNITY, PlanNotFound
+from gis_core.planning.edit_parts import (
+    EditError,
+    _Change,
+    _geom,
+    _line,
+    _pieces,
+    moved_edge,
+    polygon,
+    renumber_order,
+)
+from gis_core.planning.parent_edits import PARENT_EDITS
 from gis_core.storage.models import DraftUnit, GenerationPlan, GenerationStep
 from gis_core.storage.protocol import StoreLike
 
-EDIT_KINDS = ("split", "merge", "move_edge", "reshape", "reassign", "renumber")
+GRID_EDIT_KINDS = ("split", "merge", "move_edge", "reshape", "reassign", "renumber")
+PARENT_EDIT_KINDS = (
+    "community_reshape",
+    "community_move_edge",
+    "community_split",
+    "community_merge",
+    "community_move",
+    "street_reshape",
+)
+"""Edits of the parents (``gis_core.planning.parent_edits``)."""
+EDIT_KINDS = GRID_EDIT_KINDS + PARENT_EDIT_KINDS
 EDITABLE_STATES = ("draft", "validated")
-MAX_LINE_POINTS = 10_000
-"""Vertices in a drawn line or outline (a documented bound on request bodies)."""
-
-
-class EditError(ValueError):
-    """An edit that cannot apply to this draft; ``field`` names the parameter."""
-
-    def __init__(self, message: str, field: str = "params") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class StaleDraft(RuntimeError):
@@ -58,91 +65,6 @@ def _snapshot(row: DraftUnit) -> dict[str, Any]:
         "staff": row.staff,
         "geom": bytes(row.geom).hex(),
     }
-
-
-def _geom(row: DraftUnit) -> BaseGeometry:
-    return shapely.from_wkb(bytes(row.geom))
-
-
-def _wkb(geom: BaseGeometry) -> bytes:
-    return shapely.to_wkb(geom, output_dimension=2, byte_order=1)
-
-
-class _Change:
-    """Rows an edit removes and adds, and its summary for the step."""
-
-    def __init__(self, grids: list[DraftUnit], communities: set[str]) -> None:
-        self.grids = grids
-        self.communities = communities
-        self.removed: list[DraftUnit] = []
-        self.added: list[dict[str, Any]] = []
-        self.renumbered: dict[str, str] = {}
-        self.summary: dict[str, Any] = {}
-
-    def one(self, code: Any, name: str = "code") -> DraftUnit:
-        found = [r for r in self.grids if r.code == code]
-        if not found:
-            raise EditError(f"no grid {code!r} in this draft", name)
-        if len(found) > 1:
-            raise EditError(f"{len(found)} grids carry code {code}: renumber first", name)
-        return found[0]
-
-    def replace(self, row: DraftUnit, geom: BaseGeometry, **values: Any) -> None:
-        self.removed.append(row)
-        self.add_like(row, geom, **values)
-
-    def add_like(self, row: DraftUnit, geom: BaseGeometry, **values: Any) -> None:
-        new = {
-            "level": "grid",
-            "code": row.code,
-            "name": row.name,
-            "parent_code": row.parent_code,
-            "unit_name": row.unit_name,
-            "staff": row.staff,
-        }
-        new.update(values)
-        new["geom"] = _wkb(geom)
-        self.added.append(new)
-
-    def next_codes(self, community: str, n: int) -> list[str]:
-        used = {
-            int(r.code[COMMUNITY:])
-            for r in self.grids
-            if _is_grid_code(r.code) and r.code.startswith(community)
-        }
-        used |= {int(a["code"][COMMUNITY:]) for a in self.added if a["code"].startswith(community)}
-        free = [k for k in range(1, 1000) if k not in used][:n]
-        if len(free) < n:
-            raise EditError(f"community {community} has no free grid serials left")
-        return [f"{community}{k:03d}" for k in free]
-
-
-def _is_grid_code(code: str) -> bool:
-    return len(code) == GRID and code.isascii() and code.isdigit()
-
-
-def _line(value: Any, name: str = "line") -> LineString:
-    try:
-        if isinstance(value, dict):
-            geom = shape(value)
-        else:
-            geom = LineString([(float(x), float(y)) for x, y in value])
-    except (TypeError, ValueError, KeyError, AttributeError, shapely.errors.GEOSException):
-        raise EditError(f"{name} must be a GeoJSON LineString or [[lon, lat], ...]", name) from None
-    if geom.geom_type != "LineString" or len(geom.coords) < 2:
-        raise EditError(f"{name} must be a line of at least two points", name)
-    if len(geom.coords) > MAX_LINE_POINTS:
-        raise EditError(f"{name} has more than {MAX_LINE_POINTS} points", name)
-    if not np.isfinite(shapely.get_coordinates(geom)).all():
-        raise EditError(f"{name} has coordinates that are not finite numbers", name)
-    return geom
-
-
-def _pieces(geom: BaseGeometry, line: LineString) -> list[BaseGeometry]:
-    parts: list[BaseGeometry] = []
-    for poly in shapely.get_parts(geom):
-        parts.extend(split_geometry(poly, line).geoms)
-    return sorted(parts, key=lambda g: -g.area)
 
 
 def _split(c: _Change, p: dict[str, Any]) -> None:
@@ -186,29 +108,15 @@ def _move_edge(c: _Change, p: dict[str, Any]) -> None:
     ga, gb = _geom(a), _geom(b)
     if not ga.intersects(gb):
         raise EditError(f"grids {a.code} and {b.code} do not share an edge", "codes")
-    line = _line(p.get("line"))
-    pieces = _pieces(shapely.union_all([ga, gb]), line)
-    if len(pieces) < 2:
-        raise EditError("the new edge must cross both grids' outline from side to side", "line")
-    to_a = [g for g in pieces if g.intersection(ga).area >= g.intersection(gb).area]
-    to_b = [g for g in pieces if g.intersection(ga).area < g.intersection(gb).area]
-    if not to_a or not to_b:
-        raise EditError("the new edge would leave one grid empty", "line")
-    c.replace(a, shapely.union_all(to_a))
-    c.replace(b, shapely.union_all(to_b))
+    new_a, new_b = moved_edge(ga, gb, _line(p.get("line")))
+    c.replace(a, new_a)
+    c.replace(b, new_b)
     c.summary = {"moved_edge": [a.code, b.code]}
 
 
 def _reshape(c: _Change, p: dict[str, Any]) -> None:
     row = c.one(p.get("code"))
-    try:
-        geom = shape(p.get("geometry"))
-    except (TypeError, ValueError, KeyError, AttributeError, shapely.errors.GEOSException):
-        raise EditError("geometry must be a GeoJSON Polygon or MultiPolygon", "geometry") from None
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
-        raise EditError("geometry must be a non-empty Polygon or MultiPolygon", "geometry")
-    if shapely.get_num_coordinates(geom) > MAX_LINE_POINTS:
-        raise EditError(f"geometry has more than {MAX_LINE_POINTS} points", "geometry")
+    geom = polygon(p.get("geometry"))
     c.replace(row, geom)
     c.summary = {"reshaped": row.code}
 
@@ -224,19 +132,6 @@ def _reassign(c: _Change, p: dict[str, Any]) -> None:
     c.replace(row, _geom(row), code=code, parent_code=target)
     c.renumbered[row.code] = code
     c.summary = {"reassigned": row.code, "to": target, "new_code": code}
-
-
-def renumber_order(geoms: list[BaseGeometry]) -> list[int]:
-    """Reading order: rows north to south, west to east in a row (the code rule).
-
-    Rows are bands one typical grid high, so grids side by side share a row even when
-    their centres differ a little in latitude."""
-    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
-    b = shapely.bounds(np.asarray(geoms, dtype=object))
-    band = float(np.median(b[:, 3] - b[:, 1])) or 1e-9
-    row = np.floor((y.max() - y) / band + 0.5)
-    return [int(i) for i in np.lexsort((x, row))]
 
 
 def _renumber(c: _Change, p: dict[str, Any]) -> None:
@@ -269,6 +164,11 @@ EDITS: dict[str, Callable[[_Change, dict[str, Any]], None]] = {
     "reassign": _reassign,
     "renumber": _renumber,
 }
+
+
+def _registry() -> dict[str, Callable[[_Change, dict[str, Any]], None]]:
+    """Grid edits and parent edits."""
+    return EDITS | PARENT_EDITS
 
 
 def _compose(mapping: dict[str, str], new: dict[str, str]) -> dict[str, str]:
@@ -310,8 +210,9 @@ def edit(
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Apply one edit; returns the step (seq, summary) and the new version."""
-    if kind not in EDITS:
-        raise EditError(f"unknown edit {kind!r}; edits: {', '.join(EDITS)}", "kind")
+    kinds = _registry()
+    if kind not in kinds:
+        raise EditError(f"unknown edit {kind!r}; edits: {', '.join(kinds)}", "kind")
     with store.session() as s:
         plan = _locked_plan(s, generation_id, expected_version)
         units = s.scalars(
@@ -319,8 +220,12 @@ def edit(
         ).all()
         grids = [u for u in units if u.level == "grid"]
         communities = {u.code for u in units if u.level == "community"}
-        change = _Change(grids, communities)
-        EDITS[kind](change, params)
+        parents: dict[str, list[DraftUnit]] = {}
+        for u in units:
+            if u.level != "grid":
+                parents.setdefault(u.level, []).append(u)
+        change = _Change(grids, communities, parents)
+        kinds[kind](change, params)
         removed = [_snapshot(r) for r in change.removed]
         if removed:
             s.execute(delete(DraftUnit).where(DraftUnit.id.in_([r["id"] for r in removed])))

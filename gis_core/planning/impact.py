@@ -15,14 +15,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
 from gis_core.events.routing import Router
 from gis_core.planning.checking import Assets, read_assets
 from gis_core.planning.drafts import COMMUNITY, GRID, load_draft
-from gis_core.planning.validation import Metric, staff_counts
+from gis_core.planning.loads import points_in, staff_counts
+from gis_core.planning.validation import Metric
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.protocol import StoreLike
 
@@ -38,7 +38,7 @@ def assign(points: NDArray[np.object_], geoms: NDArray[np.object_]) -> NDArray[n
     if not len(points) or not ok.any():
         return out
     usable = np.flatnonzero(ok)
-    pt, poly = shapely.STRtree(geoms[usable]).query(points, predicate="within")
+    pt, poly = points_in(np.asarray(points, dtype=object), geoms[usable])
     out[pt[::-1]] = usable[poly[::-1]]  # the first hit wins where polygons overlap
     return out
 
@@ -47,17 +47,20 @@ def _codes(idx: NDArray[np.int64], codes: list[str]) -> list[str | None]:
     return [codes[i] if i >= 0 else None for i in idx]
 
 
-def _moves(old: list[str | None], new: list[str | None]) -> dict[str, int]:
-    def level(code: str | None, n: int) -> str | None:
-        return None if code is None else code[:n]
+def _levels(codes: list[str], n: int) -> NDArray[np.object_]:
+    """Each code cut to ``n`` characters, plus ``None`` last (for index -1: no grid)."""
+    return np.array([c[:n] for c in codes] + [None], dtype=object)
 
-    return {
-        "grid": sum(a != b for a, b in zip(old, new, strict=True)),
-        "community": sum(
-            level(a, COMMUNITY) != level(b, COMMUNITY) for a, b in zip(old, new, strict=True)
-        ),
-        "street": sum(level(a, STREET) != level(b, STREET) for a, b in zip(old, new, strict=True)),
-    }
+
+def _moves(
+    old: NDArray[np.int64], new: NDArray[np.int64], old_codes: list[str], new_codes: list[str]
+) -> dict[str, int]:
+    """How many points change grid, community and street (array comparisons)."""
+    out = {}
+    for level, n in (("grid", GRID), ("community", COMMUNITY), ("street", STREET)):
+        a, b = _levels(old_codes, n)[old], _levels(new_codes, n)[new]
+        out[level] = int(np.count_nonzero(a != b))
+    return out
 
 
 def impact(store: StoreLike, key: int | str, assets: Assets | None = None) -> dict[str, Any]:
@@ -75,8 +78,6 @@ def impact(store: StoreLike, key: int | str, assets: Assets | None = None) -> di
     new_geoms = np.asarray(new.geometry.values, dtype=object)
     old_geoms = np.asarray(old.geometry.values, dtype=object)
     metric = Metric(np.concatenate([new_geoms, old_geoms]))
-    new_area = metric.area(new_geoms) if len(new_geoms) else np.zeros(0)
-    old_area = metric.area(old_geoms) if len(old_geoms) else np.zeros(0)
 
     event_pts = np.asarray(assets.events.geometry.values, dtype=object)
     kinds = {
@@ -88,23 +89,20 @@ def impact(store: StoreLike, key: int | str, assets: Assets | None = None) -> di
     placed = {}
     for name, (pts, _) in kinds.items():
         if name != "households":
-            placed[name] = (
-                _codes(assign(pts, old_geoms), old_codes),
-                _codes(assign(pts, new_geoms), new_codes),
-            )
+            placed[name] = (assign(pts, old_geoms), assign(pts, new_geoms))
     placed["households"] = placed["buildings"]
 
     changed = _changed_grids(new_codes, new_geoms, old_codes, old_geoms, metric)
     rows = []
-    old_staff = dict(zip(old_codes, staff_counts(old), strict=True)) if len(old) else {}
-    new_staff = dict(zip(new_codes, staff_counts(new), strict=True))
-    new_area_by = dict(zip(new_codes, new_area, strict=True))
-    old_area_by = dict(zip(old_codes, old_area, strict=True))
+    old_staff = _staff_of(old, old_codes, changed)
+    new_staff = _staff_of(new, new_codes, changed)
+    new_area_by = _area_of(new_geoms, new_codes, changed, metric)
+    old_area_by = _area_of(old_geoms, old_codes, changed, metric)
     sums = {}
     for name, (_, weights) in kinds.items():
         before, after = placed[name]
         w = np.ones(len(before)) if weights is None else np.nan_to_num(weights)
-        sums[name] = (_sum_by(before, w), _sum_by(after, w))
+        sums[name] = (_sum_by(before, w, old_codes), _sum_by(after, w, new_codes))
     for code, status in sorted(changed.items()):
         row: dict[str, Any] = {
             "code": code,
@@ -116,7 +114,7 @@ def impact(store: StoreLike, key: int | str, assets: Assets | None = None) -> di
             row[name] = [_r(before.get(code, 0.0)), _r(after.get(code, 0.0))]
         rows.append(row)
 
-    routed = _routing(store, assets, placed["open_events"][1])
+    routed = _routing(store, assets, _codes(placed["open_events"][1], new_codes))
     existing = _all_prefixes(new_codes)
     mapping = draft.renumbering
     rules = store.read_rules()
@@ -136,7 +134,7 @@ def impact(store: StoreLike, key: int | str, assets: Assets | None = None) -> di
             "removed": sum(s == "removed" for s in changed.values()),
             "reshaped": sum(s == "reshaped" for s in changed.values()),
             **{
-                f"{name}_moving": _moves(*placed[name])
+                f"{name}_moving": _moves(*placed[name], old_codes, new_codes)
                 for name in ("buildings", "components", "open_events")
             },
         },
@@ -164,10 +162,38 @@ def impact(store: StoreLike, key: int | str, assets: Assets | None = None) -> di
     }
 
 
-def _sum_by(codes: list[str | None], weights: NDArray[np.float64]) -> dict[str, float]:
-    if not codes:
+def _sum_by(
+    idx: NDArray[np.int64], weights: NDArray[np.float64], codes: list[str]
+) -> dict[str, float]:
+    """Weight per grid code (points outside every grid left out)."""
+    inside = idx >= 0
+    totals = np.bincount(idx[inside], weights=weights[inside], minlength=len(codes))
+    out: dict[str, float] = {}
+    for code, value in zip(codes, totals.tolist(), strict=True):
+        out[code] = out.get(code, 0.0) + value
+    return out
+
+
+def _area_of(
+    geoms: NDArray[np.object_], codes: list[str], wanted: dict[str, str], metric: Metric
+) -> dict[str, float]:
+    """Area (m²) of the grids in ``wanted`` only: unchanged grids need no projection."""
+    rows = [i for i, c in enumerate(codes) if c in wanted and geoms[i] is not None]
+    if not rows:
         return {}
-    return pd.Series(weights).groupby(pd.Series(codes, dtype=object)).sum().to_dict()
+    return dict(zip([codes[i] for i in rows], metric.area(geoms[rows]).tolist(), strict=True))
+
+
+def _staff_of(
+    grids: gpd.GeoDataFrame, codes: list[str], wanted: dict[str, str]
+) -> dict[str, float]:
+    """Grid members of the grids in ``wanted`` only (parsing every grid's staff JSON
+    costs more than the rest of the table)."""
+    rows = [i for i, c in enumerate(codes) if c in wanted]
+    if not rows:
+        return {}
+    counts = staff_counts(grids.iloc[rows])
+    return {codes[i]: float(n) for i, n in zip(rows, counts, strict=True)}
 
 
 def _r(value: float | None) -> float | None:

@@ -6,7 +6,16 @@ A job is a recorded step of its generation (``generation_steps``, kind ``job``):
 holds the state (queued → running → done | failed), a progress note and the result or
 error. State lives in the database, so any worker process answers a poll. Jobs run on
 one executor thread per process (planning jobs are CPU-heavy; two at once on one draft
-would only race). A job whose process died is reported failed on the next poll.
+would only race).
+
+A job whose process died (killed, restarted) is resumed: a process that can rebuild the
+work from the record (``Resume``, the API's) claims it under the row's lock and runs it
+again from the start, which is safe because every task is idempotent (a report or impact
+recomputes; validation rewrites the same units; an activation is one transaction, so a
+killed one left nothing behind, and one that committed is found done). It is failed with
+a reason instead when the draft changed since it was submitted, or after
+``MAX_ATTEMPTS`` runs died. Without a ``Resume`` (the CLI) a dead job is failed
+(``JobLost``). ``recover`` does this for every job of this host at startup.
 """
 
 from __future__ import annotations
@@ -37,6 +46,10 @@ class JobNotFound(LookupError):
 
 Progress = Callable[[str], None]
 Task = Callable[[Progress], dict[str, Any]]
+Resume = Callable[[dict[str, Any]], Task]
+"""Rebuilds a job's work from its document (task, params, actor, generation ...)."""
+MAX_ATTEMPTS = 3
+"""Runs of one job that may die before it is failed instead of resumed again."""
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -101,6 +114,7 @@ def submit(
                 "version": version,
                 "host": _HOST,
                 "pid": os.getpid(),
+                "attempt": 1,
             },
             summary={"status": "queued", "progress": None},
         )
@@ -143,6 +157,8 @@ def _doc(step: GenerationStep) -> dict[str, Any]:
     summary = step.summary or {}
     return {
         "id": step.seq,
+        "generation_id": step.generation_id,
+        "attempt": params.get("attempt", 1),
         "task": params.get("task"),
         "params": params.get("params", {}),
         "version": params.get("version"),
@@ -157,15 +173,90 @@ def _doc(step: GenerationStep) -> dict[str, Any]:
     }
 
 
-def job(store: StoreLike, generation_id: int, job_id: int) -> dict[str, Any]:
-    """One job's state; a queued or running job whose process is gone is failed."""
+def job(
+    store: StoreLike, generation_id: int, job_id: int, resume: Resume | None = None
+) -> dict[str, Any]:
+    """One job's state. A queued or running job whose process is gone is resumed here
+    (with ``resume``) or failed (``JobLost``)."""
     with store.session(write=False) as s:
         doc = _doc(_step(s, generation_id, job_id))
     if doc["status"] in ("queued", "running") and not _alive(doc):
-        error = {"type": "JobLost", "detail": "the process running this job has ended"}
-        _set(store, generation_id, job_id, status="failed", error=error)
-        doc |= {"status": "failed", "error": error}
+        _take_over(store, generation_id, job_id, resume)
+        with store.session(write=False) as s:
+            doc = _doc(_step(s, generation_id, job_id))
     return doc
+
+
+def recover(store: StoreLike, resume: Resume | None) -> list[dict[str, Any]]:
+    """Resume (or fail, with the reason) every queued or running job whose process has
+    ended: run at startup, so a job cut off by a restart carries on without a poll.
+    Returns the jobs it took over, as they stand after."""
+    with store.session(write=False) as s:
+        steps = s.scalars(select(GenerationStep).where(GenerationStep.kind == JOB_KIND)).all()
+        docs = [_doc(st) for st in steps]
+    out = []
+    for doc in docs:
+        dead = doc["status"] in ("queued", "running") and not _alive(doc)
+        if dead and _take_over(store, doc["generation_id"], doc["id"], resume):
+            out.append(job(store, doc["generation_id"], doc["id"]))
+    return out
+
+
+def _take_over(store: StoreLike, generation_id: int, job_id: int, resume: Resume | None) -> bool:
+    """Claim a dead job under its row's lock (so of several processes only one does)
+    and resume it or fail it with the reason; False when another process was first."""
+    run: Task | None = None
+    with store.session() as s:
+        step = s.scalars(
+            select(GenerationStep)
+            .where(
+                GenerationStep.generation_id == generation_id,
+                GenerationStep.seq == job_id,
+                GenerationStep.kind == JOB_KIND,
+            )
+            .with_for_update()
+        ).one()
+        doc = _doc(step)
+        if doc["status"] not in ("queued", "running") or _alive(doc):
+            return False  # finished meanwhile, or another process took it over
+        lost = _why_not_resumed(store, doc, resume)
+        if lost is not None:
+            step.summary = {
+                **(step.summary or {}),
+                "status": "failed",
+                "progress": None,
+                "error": {"type": "JobLost", "detail": lost},
+            }
+            return True
+        assert resume is not None
+        attempt = int(doc["attempt"] or 1) + 1
+        step.params = {**(step.params or {}), "host": _HOST, "pid": os.getpid(), "attempt": attempt}
+        step.summary = {
+            **(step.summary or {}),
+            "status": "queued",
+            "progress": f"resumed after its process ended (run {attempt} of {MAX_ATTEMPTS})",
+            "error": None,
+        }
+        run = resume(doc | {"attempt": attempt})
+    _pool().submit(_run, store, generation_id, job_id, run)
+    return True
+
+
+def _why_not_resumed(store: StoreLike, doc: dict[str, Any], resume: Resume | None) -> str | None:
+    """Why a dead job is failed instead of resumed (None: resume it)."""
+    ended = "the process running this job ended (server restarted or killed)"
+    if resume is None:
+        return f"{ended}; submit it again"
+    if int(doc["attempt"] or 1) >= MAX_ATTEMPTS:
+        return f"{ended} {doc['attempt']} times; not resumed again: submit it again"
+    plan = store.plan_state(doc["generation_id"])
+    version = None if plan is None else plan["version"]
+    if doc["version"] is not None and version != doc["version"]:
+        return (
+            f"{ended}, and the draft has changed since it was submitted (version"
+            f" {doc['version']} → {version}): submit it again for the current draft"
+        )
+    return None
 
 
 def jobs(store: StoreLike, generation_id: int) -> list[dict[str, Any]]:

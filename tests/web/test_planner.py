@@ -155,7 +155,9 @@ def test_planner_moves_edge_reshapes_reassigns_and_renumbers(planner: ConsolePag
     page.wait_for_selector("#state:has-text('草稿')")
     page.wait_for_selector("#report-summary:has-text('阻断 0 项')")
     page.wait_for_function("() => window.plannerMap.isStyleLoaded()")
-    planner.js("() => { window.plannerMap.zoomOut({duration: 0}); }")
+    # Half a level out: room around the grids for the edge line, yet as many pixels per
+    # grid as the (half-width, beside the active map) draft map allows a drawn line.
+    planner.js("() => { const m = window.plannerMap; m.setZoom(m.getZoom() - 0.5); }")
 
     # Move the shared edge of 001 and 003 north, from 1.0 D to 1.2 D.
     _click(planner, X0 + 0.5 * D, Y0 + 1.5 * D)
@@ -208,3 +210,64 @@ def test_planner_moves_edge_reshapes_reassigns_and_renumbers(planner: ConsolePag
     jobs = httpx.get(f"{base}/v1/generations/{gen}/jobs", headers=auth).json()
     assert {j["task"] for j in jobs} >= {"report", "impact"}
     assert all(j["status"] == "done" for j in jobs)
+
+
+def test_draft_beside_active_with_changes_highlighted(planner: ConsolePage) -> None:
+    """Two maps kept on one view; the grids a split changes are highlighted on both
+    (reshaped on the active side, reshaped and added on the draft side); the activation
+    dialog counts them. Community 2's grid 001 is the seeded one whichever test ran first."""
+    base = planner.server.base
+    auth = {"Authorization": f"Bearer {_token(planner.server)}"}
+    r = httpx.post(
+        f"{base}/v1/generations", headers=auth, data={"name": "side by side", "from_active": "true"}
+    )
+    assert r.status_code == 201, r.text
+    page = planner.page
+    _login(planner)
+    page.wait_for_selector("#state:has-text('草稿')")
+    page.wait_for_selector("#changed-count:has-text('无变化')")
+    page.wait_for_function("() => window.plannerMap.isStyleLoaded()")
+    page.wait_for_function("() => window.compareMap && window.compareMap.isStyleLoaded()")
+    assert page.locator("#map-active canvas").is_visible()
+    assert page.locator("#map canvas").is_visible()
+
+    # Either map moves the other.
+    planner.js(f"() => window.plannerMap.jumpTo({{center: [{X0 + D}, {Y0 + D}], zoom: 16.5}})")
+    view = planner.js(
+        "() => { const c = window.compareMap.getCenter();"
+        " return [c.lng, c.lat, window.compareMap.getZoom()]; }"
+    )
+    assert abs(view[0] - (X0 + D)) < 1e-7 and abs(view[1] - (Y0 + D)) < 1e-7 and view[2] == 16.5
+    planner.js(f"() => window.compareMap.jumpTo({{center: [{X0 + 1.5 * D}, {Y0 + D}], zoom: 17}})")
+    view = planner.js(
+        "() => { const c = window.plannerMap.getCenter();"
+        " return [c.lng, c.lat, window.plannerMap.getZoom()]; }"
+    )
+    assert abs(view[0] - (X0 + 1.5 * D)) < 1e-7 and view[2] == 17
+    planner.js("() => { window.plannerMap.zoomOut({duration: 0}); }")
+
+    # Split community 2's grid 001 on the page: two grids change.
+    _click(planner, X0 + 2.5 * D, Y0 + 1.5 * D)
+    page.wait_for_selector(f"#selection:has-text('{C2}001')")
+    page.click("#tool-split")
+    _click(planner, X0 + 2.5 * D, Y0 + 2.3 * D)
+    _click(planner, X0 + 2.5 * D, Y0 + 0.7 * D)
+    page.click("#tool-split")
+    page.wait_for_selector("#changed-count:has-text('2 个网格有变化')")
+    draft_side = planner.js("() => window.plannerMap.getFilter('draft-changed')[2][1]")
+    active_side = planner.js("() => window.compareMap.getFilter('active-changed')[2][1]")
+    assert sorted(draft_side) == [f"{C2}001", f"{C2}003"]
+    assert active_side == [f"{C2}001"]
+    page.wait_for_function(
+        "() => window.plannerMap.queryRenderedFeatures({layers: ['draft-changed']}).length >= 2"
+        " && window.compareMap.queryRenderedFeatures({layers: ['active-changed']}).length >= 1"
+    )
+    # Validation is listed (clean here) and the activation dialog counts the change.
+    page.wait_for_selector("#report-summary:has-text('阻断 0 项')")
+    page.click("#tool-activate")
+    page.wait_for_selector("#confirm[open]")
+    counts = page.inner_text("#confirm-counts")
+    assert "新增网格\t1" in counts and "调整网格\t1" in counts, counts
+    page.click("#confirm button[value='cancel']")
+    page.wait_for_selector("#confirm[open]", state="detached")
+    assert page.inner_text("#state") == "草稿"

@@ -75,7 +75,10 @@ class DraftUnit(Base):
     staff: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (Index("ix_draft_units_generation_id_level", "generation_id", "level"),)
+    __table_args__ = (
+        Index("ix_draft_units_generation_id_level", "generation_id", "level"),
+        {"sqlite_autoincrement": True},  # undo restores rows by id: ids never reused
+    )
 
 
 class GenerationStep(Base):

@@ -6,6 +6,7 @@
 import { Api, ApiError } from "../api.js";
 import { $, h } from "../util.js";
 import { settle } from "./jobs.js";
+import { CompareMap, changedCodes } from "./compare.js";
 import { PlannerMap } from "./mapview.js";
 import { confirmBody, renderImpact, renderReport, renderSteps } from "./panels.js";
 import { renderCommunities, renderRenumbering } from "./recode.js";
@@ -75,8 +76,12 @@ async function load() {
   }
   const active = state.active
     ? await api.get(`/v1/generations/${state.active.id}/grids`) : { type: "FeatureCollection", features: [] };
+  state.compare.show(active);
+  $("#active-name").textContent = state.active ? state.active.name : "（无）";
   if (!g) {
     state.map.showGrids(active, { type: "FeatureCollection", features: [] });
+    state.map.showChanged([]);
+    state.compare.showChanged([]);
     return;
   }
   const base = `/v1/generations/${g.id}`;
@@ -89,6 +94,12 @@ async function load() {
   state.version = draft.version;
   state.map.showGrids(active, draft);
   state.map.showItems(report.items);
+  state.compare.showItems(report.items);
+  const changed = changedCodes(impact);
+  state.map.showChanged(changed.draft);
+  state.compare.showChanged(changed.active);
+  $("#changed-count").textContent = impact.changed_grids.length
+    ? `（${impact.changed_grids.length} 个网格有变化，紫色标出）` : "（无变化）";
   renderReport($("#report"), $("#report-summary"), report, (item) => state.map.flyTo(item));
   renderImpact($("#impact"), $("#impact-summary"), impact);
   renderSteps($("#steps"), steps);
@@ -294,6 +305,9 @@ async function start() {
       setHint(`已画 ${pts.length} 个点，点“${tool ? tool.done : "完成"}”提交`);
     };
     await state.map.ready;
+    state.compare = new CompareMap($("#map-active"));
+    await state.compare.ready;
+    state.compare.syncWith(state.map.map);
   }
   $("#who").textContent = "规划员";
   await load();

@@ -39,6 +39,8 @@ export class PlannerMap {
           { id: "bg", type: "background", paint: { "background-color": "#f4f6f8" } },
           { id: "draft-fill", type: "fill", source: "draft",
             paint: { "fill-color": "#3b82f6", "fill-opacity": 0.12 } },
+          { id: "draft-changed", type: "fill", source: "draft", filter: ["in", ["get", "code"], ["literal", []]],
+            paint: { "fill-color": "#a21caf", "fill-opacity": 0.3 } },
           { id: "draft-selected", type: "fill", source: "draft", filter: ["in", ["get", "code"], ["literal", []]],
             paint: { "fill-color": "#f59e0b", "fill-opacity": 0.45 } },
           { id: "active-line", type: "line", source: "active",
@@ -91,6 +93,10 @@ export class PlannerMap {
       .map((i) => ({ type: "Feature", geometry: i.geometry,
         properties: { severity: i.severity, code: i.code } }));
     this.set("items", { type: "FeatureCollection", features });
+  }
+
+  showChanged(codes) {
+    this.map.setFilter("draft-changed", ["in", ["get", "code"], ["literal", codes]]);
   }
 
   flyTo(item) {

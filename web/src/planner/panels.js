@@ -6,6 +6,9 @@ const STEP_LABELS = {
   create: "创建草稿", split: "切分", merge: "合并", move_edge: "移动共用边界", reshape: "重绘边界",
   reassign: "调整所属社区", renumber: "重新编码", undo: "撤销", validate: "校验",
   activate: "启用", rollback: "回退", sweep: "补充改派", job: "后台任务",
+  community_reshape: "重绘社区边界", community_move_edge: "移动社区共用边界",
+  community_split: "切分社区", community_merge: "合并社区", community_move: "社区调整到其他街道",
+  street_reshape: "重绘街道边界",
 };
 const STATUS_LABELS = { added: "新增", removed: "撤销", reshaped: "调整" };
 
