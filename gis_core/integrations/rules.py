@@ -164,9 +164,28 @@ def _raise_alarm(
         first_alarm_at=reading.ts,
         last_alarm_at=reading.ts,
         clear_count=0,
+        opened_after=device.last_ts,  # before this message moves it
     )
     alarms.opened(prepared, alarm)  # IntakeRejected came before: nothing half-done
     return "opened", alarm
+
+
+def late_alarm(device: Device, reading: Reading, alarms: OpenAlarms) -> DeviceAlarm | None:
+    """The open alarm a LATE alarm (``ts`` before the device's last accepted message)
+    still belongs to, counted there: with several consumers (a shared subscription) one
+    device's storm is split between them and commits out of order. It belongs to the open
+    episode when it is not older than the last message before the episode opened
+    (``opened_after``). None (a reject, out of order) otherwise: no open event, or an
+    alarm of an earlier episode. Late readings and clears stay rejects (they would move a
+    threshold run or close an event on stale news)."""
+    if reading.kind != "alarm":
+        return None
+    alarm = alarms.get(device.device_id)
+    if alarm is None or (alarm.opened_after is not None and reading.ts < alarm.opened_after):
+        return None
+    alarm.alarm_count += 1
+    alarm.first_alarm_at = min(alarm.first_alarm_at, reading.ts)
+    return alarm
 
 
 def apply_reading(
@@ -211,4 +230,5 @@ __all__ = [
     "apply_reading",
     "close_event",
     "external_id",
+    "late_alarm",
 ]
