@@ -55,24 +55,20 @@ def test_import_and_rules(store: Store, tmp_path: Path) -> None:
     assert done.exit_code == 2 and "row 1 kind" in done.output
 
     svc = EventService(store)
-    out = ingest(
-        svc,
-        [
-            msg("WL-1", "a", 0, value=12),  # over, 1 of 2
-            msg("WL-1", "b", 1, value=8),  # below: the run restarts
-            msg("WL-1", "c", 2, value=11),  # over, 1 of 2
-            msg("WL-1", "d", 3, value=13),  # over, 2 of 2: opens
-            msg("WL-1", "e", 4, value=14),  # collapses
-            msg("WL-1", "e", 4, value=14),  # the same message again
-            msg("WL-1", "f", 1, value=20),  # out of order
-            msg("WL-1", "g", 5, kind="clear"),  # a note on the open event
-            msg("GHOST", "h", 5, kind="alarm"),  # unknown device
-            RawMessage("WL-1", b"{not json", "t"),  # bad payload
-            msg("WL-1", "i", 6, kind="sideways"),  # bad kind
-            msg("WL-1", "j", 6, kind="reading"),  # a reading without a value
-        ],
-        auto_close=frozenset(),
-    )  # fmt: skip  (no kind closes itself here: see the next test)
+    out = ingest(svc, [
+        msg("WL-1", "a", 0, value=12),          # over, 1 of 2
+        msg("WL-1", "b", 1, value=8),           # below: the run restarts
+        msg("WL-1", "c", 2, value=11),          # over, 1 of 2
+        msg("WL-1", "d", 3, value=13),          # over, 2 of 2: opens
+        msg("WL-1", "e", 4, value=14),          # collapses
+        msg("WL-1", "e", 4, value=14),          # the same message again
+        msg("WL-1", "f", 1, value=20),          # out of order
+        msg("WL-1", "g", 5, kind="clear"),      # a note on the open event
+        msg("GHOST", "h", 5, kind="alarm"),     # unknown device
+        RawMessage("WL-1", b"{not json", "t"),  # bad payload
+        msg("WL-1", "i", 6, kind="sideways"),   # bad kind
+        msg("WL-1", "j", 6, kind="reading"),    # a reading without a value
+    ], auto_close=frozenset())  # fmt: skip  (no kind closes itself here: see the next test)
     assert [o.outcome for o in out] == [
         "over", "reading", "over", "opened", "collapsed", "duplicate", "rejected", "cleared",
         "rejected", "rejected", "rejected", "rejected"]  # fmt: skip
