@@ -38,7 +38,8 @@ from gis_core.integrations.rules import (
     apply_reading,
     late_alarm,
 )
-from gis_core.storage.models import Device, DeviceMessage, ReadingReject
+from gis_core.integrations.state import lock_devices, write_devices
+from gis_core.storage.models import DeviceMessage, ReadingReject
 from gis_core.storage.types import plausible_time
 
 log = logging.getLogger(__name__)
@@ -168,15 +169,10 @@ class _Batch:
         auto_close: frozenset[str],
     ) -> None:
         self.ctx, self.session, self.auto_close = ctx, session, auto_close
-        ids = sorted({r.device_id for r in readings})
-        self.devices: dict[str, Device] = {}
         # Row locks in one (sorted) order on PostgreSQL: one writer per device, so
         # consumers sharing a subscription wait for each other instead of deadlocking;
         # SQLite's write transaction (BEGIN IMMEDIATE) already holds the whole database.
-        for start in range(0, len(ids), _CHUNK):
-            query = select(Device).where(Device.device_id.in_(ids[start : start + _CHUNK]))
-            rows = session.scalars(query.with_for_update())
-            self.devices.update((d.device_id, d) for d in rows)
+        self.devices = lock_devices(session, (r.device_id for r in readings))
         self.seen = _seen(session, readings)  # after the locks: sees other consumers' commits
         self.alarms = OpenAlarms(session, self.devices)
         self.records: list[dict[str, Any]] = []
@@ -234,13 +230,15 @@ class _Batch:
         return outcome
 
     def write(self) -> None:
-        """The events opened, then the message records pointing at them."""
+        """The events opened, the alarms and devices that changed, then the message
+        records pointing at the events."""
         self.alarms.persist(self.ctx, self.session)
+        write_devices(self.session, self.devices.values())
         for outcome, record, alarm in self.counted:
             outcome.event_id = record["event_id"] = alarm.event_id
         if self.records:
-            self.session.flush()  # alarms and devices before the records
-            self.session.execute(insert(DeviceMessage), self.records)
+            self.session.flush()  # the closes' history before the records
+            self.session.connection().execute(insert(DeviceMessage.__table__), self.records)
 
 
 def _apply(
