@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -97,17 +98,37 @@ class _Item:
     received: float
 
 
-def device_from_topic(topic: str, filters: list[str]) -> str | None:
-    """The device id: the topic level at the first ``+`` of the filter it matched (a
-    ``$share/GROUP/`` prefix of the filter is not part of the topic)."""
-    levels = topic.split("/")
+@lru_cache(maxsize=32)
+def _compiled(filters: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """Each filter's levels (a ``$share/GROUP/`` prefix dropped) and where its first
+    ``+`` is (-1: none)."""
+    out = []
     for flt in filters:
-        if flt.startswith("$share/"):
-            flt = flt.split("/", 2)[2] if flt.count("/") >= 2 else flt
-        if mqtt.topic_matches_sub(flt, topic):
-            parts = flt.split("/")
-            if "+" in parts and parts.index("+") < len(levels):
-                return levels[parts.index("+")] or None
+        if flt.startswith("$share/") and flt.count("/") >= 2:
+            flt = flt.split("/", 2)[2]
+        levels = tuple(flt.split("/"))
+        out.append((levels, levels.index("+") if "+" in levels else -1))
+    return tuple(out)
+
+
+def _matches(levels: tuple[str, ...], topic: list[str]) -> bool:
+    for i, level in enumerate(levels):
+        if level == "#":
+            return True
+        if i >= len(topic) or (level != "+" and level != topic[i]):
+            return False
+    return len(levels) == len(topic)
+
+
+def device_from_topic(topic: str, filters: list[str] | tuple[str, ...]) -> str | None:
+    """The device id: the topic level at the first ``+`` of the filter it matched (a
+    ``$share/GROUP/`` prefix of the filter is not part of the topic). Runs per message,
+    so the filters are split once (paho's ``topic_matches_sub`` builds a matcher each
+    call)."""
+    levels = topic.split("/")
+    for flt, plus in _compiled(tuple(filters)):
+        if _matches(flt, levels) and 0 <= plus < len(levels):
+            return levels[plus] or None
     return None
 
 

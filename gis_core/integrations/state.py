@@ -3,7 +3,7 @@
 The consumer's hot path is a storm: hundreds of messages a second, each changing one
 device row and one alarm row. Loading them as ORM objects and flushing them row by row
 cost more than the rules themselves, so a batch reads them with one Core query per chunk
-(devices locked ``FOR UPDATE``), keeps them as slotted rows, and writes back only the
+(devices locked ``FOR UPDATE``), keeps them as plain objects, and writes back only the
 rows that changed with one executemany ``UPDATE`` per table. New alarms go in with one
 INSERT once their events have ids.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -35,8 +36,8 @@ ALARM_COLUMNS = (
 class DeviceState:
     """One device row of the batch; its mutable part is written back if it changed."""
 
-    __slots__ = (*DEVICE_COLUMNS, "_was")
     MUTABLE = ("over_count", "last_ts", "last_message_at", "last_message")
+    _get = staticmethod(attrgetter(*MUTABLE))  # C speed: this is the hot path
 
     device_id: str
     kind: str
@@ -54,12 +55,11 @@ class DeviceState:
     last_message: Any
 
     def __init__(self, row: Any) -> None:
-        for name in DEVICE_COLUMNS:
-            setattr(self, name, getattr(row, name))
+        self.__dict__.update(row._mapping)
         self._was = self.values()
 
     def values(self) -> tuple:
-        return tuple(getattr(self, n) for n in self.MUTABLE)
+        return self._get(self)
 
     def changed(self) -> bool:
         return self.values() != self._was
@@ -68,10 +68,10 @@ class DeviceState:
 class AlarmState:
     """One device alarm (open event) of the batch; ``id`` is None until inserted."""
 
-    __slots__ = (*ALARM_COLUMNS, "_was")
     MUTABLE = (
         "alarm_count", "first_alarm_at", "last_alarm_at", "clear_count", "cleared_at", "notes",
     )  # fmt: skip
+    _get = staticmethod(attrgetter(*MUTABLE))
 
     id: int | None
     device_id: str
@@ -85,12 +85,15 @@ class AlarmState:
     opened_after: datetime | None
 
     def __init__(self, row: Any = None, **values: Any) -> None:
-        for name in ALARM_COLUMNS:
-            setattr(self, name, getattr(row, name) if row is not None else values.get(name))
-        self._was = self.values() if row is not None else None
+        if row is not None:
+            self.__dict__.update(row._mapping)
+            self._was: tuple | None = self.values()
+        else:
+            self.__dict__.update(dict.fromkeys(ALARM_COLUMNS) | values)
+            self._was = None
 
     def values(self) -> tuple:
-        return tuple(getattr(self, n) for n in self.MUTABLE)
+        return self._get(self)
 
     def changed(self) -> bool:
         return self._was is not None and self.values() != self._was
