@@ -52,14 +52,15 @@ DEFAULT_CLIENT_ID = "gridgov-ingest"
 NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5 session expiry: the broker keeps the session for good
 PROTOCOLS = {5: mqtt.MQTTv5, 311: mqtt.MQTTv311}
 _SHARE_NAME = frozenset("#+/")
+MAX_SHARE_GROUP = 64  # characters of a shared subscription group name
 
 
 def shared(topics: list[str], group: str | None) -> list[str]:
     """The subscription filters: ``$share/GROUP/<filter>`` for a shared group."""
     if group is None:
         return list(topics)
-    if not group or _SHARE_NAME & set(group):
-        raise ValueError(f"a share group name has no '/', '+' or '#': {group!r}")
+    if not 0 < len(group) <= MAX_SHARE_GROUP or _SHARE_NAME & set(group):
+        raise ValueError(f"a share group name is 1-64 characters without '/', '+', '#': {group!r}")
     return [f"$share/{group}/{t}" for t in topics]
 
 
