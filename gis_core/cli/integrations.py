@@ -77,6 +77,26 @@ def ingest_mqtt(
         str, typer.Option("--client-id", help="Keep it fixed: the broker's session is by id.")
     ] = "gridgov-ingest",
     batch: Annotated[int, typer.Option("--batch", min=1, max=5000)] = 500,
+    share: Annotated[
+        str | None,
+        typer.Option(
+            "--share",
+            help="Join shared subscription group GROUP ($share/GROUP/<topic>): run several "
+            "consumers, each with its own --client-id, to share the load.",
+        ),
+    ] = None,
+    protocol: Annotated[
+        int, typer.Option("--protocol", help="MQTT version: 5 (default) or 311.")
+    ] = 5,
+    receive_maximum: Annotated[
+        int | None,
+        typer.Option(
+            "--receive-maximum",
+            min=20,
+            max=65535,
+            help="MQTT 5: unacknowledged messages in flight to this consumer (default 2x batch).",
+        ),
+    ] = None,
     auto_close: Annotated[
         list[str] | None,
         typer.Option(
@@ -93,6 +113,10 @@ def ingest_mqtt(
     from gis_core.integrations.mqtt import Broker, Consumer
 
     kinds = AUTO_CLOSE_KINDS if auto_close is None else frozenset(auto_close) - {"none"}
+    if protocol not in (5, 311):
+        raise typer.BadParameter("5 or 311", param_hint="--protocol")
+    if share is not None and (not share or set(share) & set("/+#") or len(share) > 64):
+        raise typer.BadParameter("1-64 characters without '/', '+' or '#'", param_hint="--share")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     target = Broker.parse(broker)
     consumer = Consumer(
@@ -102,12 +126,18 @@ def ingest_mqtt(
         client_id=client_id,
         batch=batch,
         auto_close=kinds,
+        share=share,
+        protocol=protocol,
+        receive_maximum=receive_maximum,
     )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: consumer.stop())
     worker = threading.Thread(target=consumer.run, name="ingest", daemon=True)
     worker.start()
-    err.print(f"consuming {', '.join(consumer.topics)} from {target.host}:{target.port}")
+    err.print(
+        f"consuming {', '.join(consumer.subscriptions)} from {target.host}:{target.port}"
+        f" (MQTT {protocol})"
+    )
     last = 0.0
     while worker.is_alive():
         worker.join(1.0)

@@ -9,6 +9,17 @@ while the consumer is away (killed, restarting, network down) and redelivers the
 ``device_messages`` unique key makes a redelivery change nothing. Acks of messages
 received on an earlier connection are not sent: the broker redelivers those anyway.
 
+MQTT 5 by default: the consumer announces a Receive Maximum (how many unacknowledged
+messages the broker may send it at once; Mosquitto holds MQTT 3.1.1 clients to its
+``max_inflight_messages``, 20 by default, which would cap every batch at 20) and a
+session expiry (the persistent session of 3.1.1's ``clean_session=False``).
+
+Several consumers may share the load: ``share="GROUP"`` subscribes to
+``$share/GROUP/<filter>`` and the broker hands each message to one member of the group.
+Each member needs its own fixed client id (its session and unacknowledged messages are
+its own). Correctness across members comes from the store, not the broker: see
+:mod:`gis_core.integrations.readings` (device row locks, the message-id key, late alarms).
+
 Mosquitto queues at most ``max_queued_messages`` (1000 by default) per offline session:
 size it for the longest outage a storm must survive.
 """
@@ -22,9 +33,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy.exc import SQLAlchemyError
 
 from gis_core.events.context import EventContext
@@ -35,6 +49,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOPIC = "gridgov/devices/+/readings"
 DEFAULT_CLIENT_ID = "gridgov-ingest"
+NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5 session expiry: the broker keeps the session for good
+PROTOCOLS = {5: mqtt.MQTTv5, 311: mqtt.MQTTv311}
+_SHARE_NAME = frozenset("#+/")
+MAX_SHARE_GROUP = 64  # characters of a shared subscription group name
+
+
+def shared(topics: list[str], group: str | None) -> list[str]:
+    """The subscription filters: ``$share/GROUP/<filter>`` for a shared group."""
+    if group is None:
+        return list(topics)
+    if not 0 < len(group) <= MAX_SHARE_GROUP or _SHARE_NAME & set(group):
+        raise ValueError(f"a share group name is 1-64 characters without '/', '+', '#': {group!r}")
+    return [f"$share/{group}/{t}" for t in topics]
 
 
 class BrokerUrlError(ValueError):
@@ -72,14 +99,37 @@ class _Item:
     received: float
 
 
-def device_from_topic(topic: str, filters: list[str]) -> str | None:
-    """The device id: the topic level at the first ``+`` of the filter it matched."""
-    levels = topic.split("/")
+@lru_cache(maxsize=32)
+def _compiled(filters: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """Each filter's levels (a ``$share/GROUP/`` prefix dropped) and where its first
+    ``+`` is (-1: none)."""
+    out = []
     for flt in filters:
-        if mqtt.topic_matches_sub(flt, topic):
-            parts = flt.split("/")
-            if "+" in parts and parts.index("+") < len(levels):
-                return levels[parts.index("+")] or None
+        if flt.startswith("$share/") and flt.count("/") >= 2:
+            flt = flt.split("/", 2)[2]
+        levels = tuple(flt.split("/"))
+        out.append((levels, levels.index("+") if "+" in levels else -1))
+    return tuple(out)
+
+
+def _matches(levels: tuple[str, ...], topic: list[str]) -> bool:
+    for i, level in enumerate(levels):
+        if level == "#":
+            return True
+        if i >= len(topic) or (level != "+" and level != topic[i]):
+            return False
+    return len(levels) == len(topic)
+
+
+def device_from_topic(topic: str, filters: list[str] | tuple[str, ...]) -> str | None:
+    """The device id: the topic level at the first ``+`` of the filter it matched (a
+    ``$share/GROUP/`` prefix of the filter is not part of the topic). Runs per message,
+    so the filters are split once (paho's ``topic_matches_sub`` builds a matcher each
+    call)."""
+    levels = topic.split("/")
+    for flt, plus in _compiled(tuple(filters)):
+        if _matches(flt, levels) and 0 <= plus < len(levels):
+            return levels[plus] or None
     return None
 
 
@@ -95,7 +145,10 @@ class Consumer:
     """Subscribe, ingest in batches, ack after commit. ``run`` blocks until ``stop()``.
 
     ``on_batch(payloads, outcomes)`` is called after each commit, in message order
-    (benchmarks measure publish-to-commit latency with it).
+    (benchmarks measure publish-to-commit latency with it). ``share`` joins a shared
+    subscription group; ``receive_maximum`` (MQTT 5) is how many unacknowledged messages
+    the broker may have in flight to this consumer (default twice the batch, so the next
+    batch arrives while one commits).
     """
 
     def __init__(
@@ -110,11 +163,21 @@ class Consumer:
         max_reconnect_delay: int = 30,
         on_batch: Callable[[list[bytes], list[Outcome]], None] | None = None,
         auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
+        share: str | None = None,
+        protocol: int = 5,
+        receive_maximum: int | None = None,
+        session_expiry: int = NEVER_EXPIRES,
     ) -> None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol: 5 or 311, got {protocol!r}")
         self.ctx = ctx
         self.auto_close = auto_close
         self.broker = broker
         self.topics = topics or [DEFAULT_TOPIC]
+        self.subscriptions = shared(self.topics, share)
+        self.protocol = protocol
+        self.receive_maximum = min(65535, max(20, receive_maximum or 2 * batch))
+        self.session_expiry = session_expiry
         self.batch = batch
         self.on_batch = on_batch
         self.stats = ConsumerStats()
@@ -123,12 +186,13 @@ class Consumer:
         self._generation = 0
         self._connected = threading.Event()
         self.keepalive = keepalive
+        session = {"clean_session": False} if protocol == 311 else {}
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+            protocol=PROTOCOLS[protocol],
             manual_ack=True,
+            **session,
         )
         client.reconnect_delay_set(min_delay=1, max_delay=max_reconnect_delay)
         if broker.username:
@@ -152,7 +216,7 @@ class Consumer:
             self.broker.port,
             flags.session_present,
         )
-        client.subscribe([(t, 1) for t in self.topics])
+        client.subscribe([(t, 1) for t in self.subscriptions])
         self._connected.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f, reason, _p) -> None:
@@ -213,7 +277,20 @@ class Consumer:
 
     def start(self) -> None:
         """Connect (retrying in the background until the broker answers)."""
-        self.client.connect_async(self.broker.host, self.broker.port, keepalive=self.keepalive)
+        if self.protocol == 311:
+            self.client.connect_async(self.broker.host, self.broker.port, self.keepalive)
+            self.client.loop_start()
+            return
+        props = Properties(PacketTypes.CONNECT)
+        props.ReceiveMaximum = self.receive_maximum
+        props.SessionExpiryInterval = self.session_expiry
+        self.client.connect_async(
+            self.broker.host,
+            self.broker.port,
+            self.keepalive,
+            clean_start=False,  # every connect, reconnects too: resume the session
+            properties=props,
+        )
         self.client.loop_start()
 
     def run(self) -> None:
@@ -241,4 +318,5 @@ __all__ = [
     "Consumer",
     "ConsumerStats",
     "device_from_topic",
+    "shared",
 ]

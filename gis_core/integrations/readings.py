@@ -31,8 +31,15 @@ from gis_core.cases.calendar import TZ
 from gis_core.events.context import EventContext, current_time
 from gis_core.events.reports import IntakeRejected
 from gis_core.integrations.devices import AUTO_CLOSE_KINDS
-from gis_core.integrations.rules import MESSAGE_KINDS, OpenAlarms, Reading, apply_reading
-from gis_core.storage.models import Device, DeviceMessage, ReadingReject
+from gis_core.integrations.rules import (
+    MESSAGE_KINDS,
+    OpenAlarms,
+    Reading,
+    apply_reading,
+    late_alarm,
+)
+from gis_core.integrations.state import lock_devices, write_devices
+from gis_core.storage.models import DeviceMessage, ReadingReject
 from gis_core.storage.types import plausible_time
 
 log = logging.getLogger(__name__)
@@ -150,6 +157,90 @@ def _seen(session: Session, readings: list[Reading]) -> set[tuple[str, str]]:
     return found
 
 
+class _Batch:
+    """The state of one batch in its transaction: the locked devices, their open alarms,
+    the message keys already stored, and what the batch writes."""
+
+    def __init__(
+        self,
+        ctx: EventContext,
+        session: Session,
+        readings: list[Reading],
+        auto_close: frozenset[str],
+    ) -> None:
+        self.ctx, self.session, self.auto_close = ctx, session, auto_close
+        # Row locks in one (sorted) order on PostgreSQL: one writer per device, so
+        # consumers sharing a subscription wait for each other instead of deadlocking;
+        # SQLite's write transaction (BEGIN IMMEDIATE) already holds the whole database.
+        self.devices = lock_devices(session, (r.device_id for r in readings))
+        self.seen = _seen(session, readings)  # after the locks: sees other consumers' commits
+        self.alarms = OpenAlarms(session, self.devices)
+        self.records: list[dict[str, Any]] = []
+        self.counted: list[tuple[Outcome, dict[str, Any], Any]] = []  # ids after persist
+
+    def apply(self, raw: RawMessage, reading: Reading | str) -> Outcome:
+        """One message: its outcome, and its record (and alarm) in the batch's writes."""
+        if isinstance(reading, str):
+            return _reject(self.session, raw, reading, None)
+        key = (reading.device_id, reading.message_id)
+        if key in self.seen:
+            return Outcome(*key, "duplicate")
+        self.seen.add(key)
+        device = self.devices.get(reading.device_id)
+        if device is None:
+            return _reject(self.session, raw, f"unknown device {reading.device_id!r}", reading)
+        record = {
+            "device_id": device.device_id,
+            "message_id": reading.message_id,
+            "kind": reading.kind,
+            "value": reading.value,
+            "ts": reading.ts,
+            "event_id": None,
+        }
+        self.records.append(record)
+        if device.last_ts is not None and reading.ts < device.last_ts:
+            alarm = late_alarm(device, reading, self.alarms)
+            if alarm is not None:  # counted in its episode; the device's state stays newer
+                record["outcome"] = "collapsed"
+                outcome = Outcome(*key, "collapsed")
+                self.counted.append((outcome, record, alarm))
+                return outcome
+            record["outcome"] = "out_of_order"  # recorded, so a redelivery is a duplicate
+            reason = (
+                f"out of order: ts {reading.ts.isoformat()} before {device.last_ts.isoformat()}"
+            )
+            return _reject(self.session, raw, reason, reading)
+        try:
+            result, alarm = apply_reading(self.ctx, device, reading, self.alarms, self.auto_close)
+        except IntakeRejected as exc:
+            record["outcome"] = "rejected"
+            return _reject(self.session, raw, f"cannot open an event: {exc}", reading)
+        record["outcome"] = result
+        device.last_ts = reading.ts
+        device.last_message_at = current_time()
+        device.last_message = {
+            "id": reading.message_id,
+            "ts": reading.ts.isoformat(),
+            "kind": reading.kind,
+            "value": reading.value,
+        }
+        outcome = Outcome(*key, result)
+        if alarm is not None:
+            self.counted.append((outcome, record, alarm))
+        return outcome
+
+    def write(self) -> None:
+        """The events opened, the alarms and devices that changed, then the message
+        records pointing at the events."""
+        self.alarms.persist(self.ctx, self.session)
+        write_devices(self.session, self.devices.values())
+        for outcome, record, alarm in self.counted:
+            outcome.event_id = record["event_id"] = alarm.event_id
+        if self.records:
+            self.session.flush()  # the closes' history before the records
+            self.session.connection().execute(insert(DeviceMessage.__table__), self.records)
+
+
 def _apply(
     ctx: EventContext,
     session: Session,
@@ -163,71 +254,9 @@ def _apply(
             parsed.append(parse(raw))
         except ReadingRejected as exc:
             parsed.append(str(exc))
-    readings = [p for p in parsed if isinstance(p, Reading)]
-    seen = _seen(session, readings)
-    ids = sorted({r.device_id for r in readings})
-    devices: dict[str, Device] = {}
-    for start in range(0, len(ids), _CHUNK):  # row locks on PostgreSQL: one writer/device
-        query = select(Device).where(Device.device_id.in_(ids[start : start + _CHUNK]))
-        devices.update((d.device_id, d) for d in session.scalars(query.with_for_update()))
-    alarms = OpenAlarms(session, devices)
-    records: list[dict[str, Any]] = []
-    outcomes: list[Outcome] = []
-    counted: list[tuple[Outcome, dict[str, Any], Any]] = []  # event ids known after persist
-    for raw, reading in zip(raws, parsed, strict=True):
-        if isinstance(reading, str):
-            outcomes.append(_reject(session, raw, reading, None))
-            continue
-        key = (reading.device_id, reading.message_id)
-        if key in seen:
-            outcomes.append(Outcome(*key, "duplicate"))
-            continue
-        seen.add(key)
-        device = devices.get(reading.device_id)
-        if device is None:
-            reason = f"unknown device {reading.device_id!r}"
-            outcomes.append(_reject(session, raw, reason, reading))
-            continue
-        record = {
-            "device_id": device.device_id,
-            "message_id": reading.message_id,
-            "kind": reading.kind,
-            "value": reading.value,
-            "ts": reading.ts,
-            "event_id": None,
-        }
-        records.append(record)
-        if device.last_ts is not None and reading.ts < device.last_ts:
-            record["outcome"] = "out_of_order"  # recorded, so a redelivery is a duplicate
-            reason = (
-                f"out of order: ts {reading.ts.isoformat()} before {device.last_ts.isoformat()}"
-            )
-            outcomes.append(_reject(session, raw, reason, reading))
-            continue
-        try:
-            outcome, alarm = apply_reading(ctx, device, reading, alarms, auto_close)
-        except IntakeRejected as exc:
-            record["outcome"] = "rejected"
-            outcomes.append(_reject(session, raw, f"cannot open an event: {exc}", reading))
-            continue
-        record["outcome"] = outcome
-        device.last_ts = reading.ts
-        device.last_message_at = current_time()
-        device.last_message = {
-            "id": reading.message_id,
-            "ts": reading.ts.isoformat(),
-            "kind": reading.kind,
-            "value": reading.value,
-        }
-        outcomes.append(Outcome(*key, outcome))
-        if alarm is not None:
-            counted.append((outcomes[-1], record, alarm))
-    alarms.persist(ctx, session)
-    for outcome, record, alarm in counted:
-        outcome.event_id = record["event_id"] = alarm.event_id
-    if records:
-        session.flush()  # alarms and devices before the records that point at events
-        session.execute(insert(DeviceMessage), records)
+    batch = _Batch(ctx, session, [p for p in parsed if isinstance(p, Reading)], auto_close)
+    outcomes = [batch.apply(raw, reading) for raw, reading in zip(raws, parsed, strict=True)]
+    batch.write()
     return outcomes
 
 

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis_core.cases.errors import TransitionError
@@ -31,10 +30,10 @@ from gis_core.events.intake import Prepared, persist, prepare
 from gis_core.events.loop import case_state, write_state
 from gis_core.events.reports import EventReport, validate
 from gis_core.integrations.devices import AUTO_CLOSE_KINDS, DEVICE_KINDS
-from gis_core.storage.models import Device, DeviceAlarm, Event
+from gis_core.integrations.state import AlarmState, DeviceState, open_alarms, write_alarms
+from gis_core.storage.models import Event
 
 MESSAGE_KINDS = ("alarm", "reading", "clear")
-_CHUNK = 500  # device ids per IN (...) query
 CLEAR_NOTE = "设备报告已恢复"
 CLOSE_NOTE = "设备报告已恢复，自动结案"
 MAX_NOTES = 20  # the latest clears kept as notes (clear_count counts them all)
@@ -55,46 +54,39 @@ class OpenAlarms:
     """The open alarm (event not closed) of each device of a batch: one query for the
     batch, then kept current in memory as the batch opens and counts alarms. Events the
     batch opens are inserted together by :meth:`persist` (one duplicate query, one
-    INSERT round); until then their alarms have no ``event_id``."""
+    INSERT round), then every alarm that changed is written set-based
+    (:func:`~gis_core.integrations.state.write_alarms`)."""
 
     def __init__(self, session: Session, device_ids: Iterable[str]) -> None:
-        ids = sorted(set(device_ids))
-        self.by_device: dict[str, DeviceAlarm] = {}
-        self.pending: list[tuple[Prepared, DeviceAlarm]] = []
-        self.closing: list[tuple[DeviceAlarm, Actor]] = []  # closed after persist
-        for start in range(0, len(ids), _CHUNK):
-            rows = session.scalars(
-                select(DeviceAlarm)
-                .join(Event, Event.id == DeviceAlarm.event_id)
-                .where(
-                    DeviceAlarm.device_id.in_(ids[start : start + _CHUNK]),
-                    Event.status.in_(OPEN_VALUES),
-                )
-                .order_by(DeviceAlarm.id)
-            )
-            self.by_device.update((a.device_id, a) for a in rows)  # the newest wins
+        self.by_device: dict[str, AlarmState] = open_alarms(session, device_ids, OPEN_VALUES)
+        self.touched: list[AlarmState] = list(self.by_device.values())
+        self.pending: list[tuple[Prepared, AlarmState]] = []
+        self.closing: list[tuple[AlarmState, Actor]] = []  # closed after persist
 
-    def get(self, device_id: str) -> DeviceAlarm | None:
+    def get(self, device_id: str) -> AlarmState | None:
         return self.by_device.get(device_id)
 
-    def opened(self, prepared: Prepared, alarm: DeviceAlarm) -> None:
+    def opened(self, prepared: Prepared, alarm: AlarmState) -> None:
         self.by_device[alarm.device_id] = alarm
+        self.touched.append(alarm)
         self.pending.append((prepared, alarm))
 
-    def close(self, alarm: DeviceAlarm, actor: Actor) -> None:
+    def close(self, alarm: AlarmState, actor: Actor) -> None:
         """The device recovered: its event closes at :meth:`persist`, and its next alarm
         (even later in this batch) opens a new event."""
         self.by_device.pop(alarm.device_id, None)
         self.closing.append((alarm, actor))
 
     def persist(self, ctx: EventContext, session: Session) -> None:
-        """Insert the events opened by the batch, then their alarms; close the recovered."""
+        """Insert the events opened by the batch, write the alarms; close the recovered."""
         if self.pending:
             ids = persist(ctx, session, [p for p, _ in self.pending])
             for (_, alarm), event_id in zip(self.pending, ids, strict=True):
                 alarm.event_id = event_id
-                session.add(alarm)
             self.pending.clear()
+        session.flush()
+        write_alarms(session, self.touched)
+        self.touched.clear()
         for alarm, actor in self.closing:
             close_event(session, alarm.event_id, actor)
         self.closing.clear()
@@ -126,7 +118,7 @@ def external_id(device_id: str, message_id: str) -> str:
     return key if len(key) <= 64 else "h:" + hashlib.sha256(key.encode()).hexdigest()[:62]
 
 
-def _report(device: Device, reading: Reading) -> EventReport:
+def _report(device: DeviceState, reading: Reading) -> EventReport:
     label = DEVICE_KINDS.get(device.kind, device.kind)
     what = "报警" if reading.value is None else f"读数{reading.value:g}"
     if reading.value is not None and device.threshold is not None:
@@ -143,13 +135,13 @@ def _report(device: Device, reading: Reading) -> EventReport:
     )
 
 
-def _actor(device: Device) -> Actor:
+def _actor(device: DeviceState) -> Actor:
     return Actor(id=device.device_id, role=Role.SYSTEM, name=SOURCE_LABELS[device.source])
 
 
 def _raise_alarm(
-    ctx: EventContext, device: Device, reading: Reading, alarms: OpenAlarms
-) -> tuple[str, DeviceAlarm]:
+    ctx: EventContext, device: DeviceState, reading: Reading, alarms: OpenAlarms
+) -> tuple[str, AlarmState]:
     alarm = alarms.get(device.device_id)
     if alarm is not None:
         alarm.alarm_count += 1
@@ -158,24 +150,43 @@ def _raise_alarm(
     actor = _actor(device)
     # no boundaries loaded yet: the alarm still becomes an event, unlocated, for the centre
     prepared = prepare(ctx, validate(_report(device, reading)), actor, unlocated_ok=True)
-    alarm = DeviceAlarm(
+    alarm = AlarmState(
         device_id=device.device_id,
         alarm_count=1,
         first_alarm_at=reading.ts,
         last_alarm_at=reading.ts,
         clear_count=0,
+        opened_after=device.last_ts,  # before this message moves it
     )
     alarms.opened(prepared, alarm)  # IntakeRejected came before: nothing half-done
     return "opened", alarm
 
 
+def late_alarm(device: DeviceState, reading: Reading, alarms: OpenAlarms) -> AlarmState | None:
+    """The open alarm a LATE alarm (``ts`` before the device's last accepted message)
+    still belongs to, counted there: with several consumers (a shared subscription) one
+    device's storm is split between them and commits out of order. It belongs to the open
+    episode when it is not older than the last message before the episode opened
+    (``opened_after``). None (a reject, out of order) otherwise: no open event, or an
+    alarm of an earlier episode. Late readings and clears stay rejects (they would move a
+    threshold run or close an event on stale news)."""
+    if reading.kind != "alarm":
+        return None
+    alarm = alarms.get(device.device_id)
+    if alarm is None or (alarm.opened_after is not None and reading.ts < alarm.opened_after):
+        return None
+    alarm.alarm_count += 1
+    alarm.first_alarm_at = min(alarm.first_alarm_at, reading.ts)
+    return alarm
+
+
 def apply_reading(
     ctx: EventContext,
-    device: Device,
+    device: DeviceState,
     reading: Reading,
     alarms: OpenAlarms,
     auto_close: frozenset[str] = AUTO_CLOSE_KINDS,
-) -> tuple[str, DeviceAlarm | None]:
+) -> tuple[str, AlarmState | None]:
     """Apply one in-order message to its device; returns (outcome, the alarm it opened,
     counted, cleared or closed). Event ids are known after :meth:`OpenAlarms.persist`."""
     if reading.kind == "alarm":
@@ -211,4 +222,5 @@ __all__ = [
     "apply_reading",
     "close_event",
     "external_id",
+    "late_alarm",
 ]

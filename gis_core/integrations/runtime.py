@@ -1,9 +1,10 @@
 """The consumer and the deliverer as background threads of another process
 (``gridgov serve --mqtt ... --deliver-outbox``), so a small installation runs one process.
 
-Run them in ONE process per installation: the broker's session belongs to one client id,
-and the deliverer assumes it is alone. ``gridgov serve`` starts them in its supervising
-process, never in each worker.
+The deliverer assumes it is alone: one per installation. A consumer's broker session
+belongs to its client id: one process per id. More consumers join a shared subscription
+(``share``, each with its own client id; ``gridgov ingest mqtt --share GROUP`` runs one
+alone). ``gridgov serve`` starts them in its supervising process, never in each worker.
 """
 
 from __future__ import annotations
@@ -31,13 +32,18 @@ class Background:
         client_id: str = DEFAULT_CLIENT_ID,
         deliver: bool = False,
         settings: outbox.DeliverySettings | None = None,
+        share: str | None = None,
     ) -> None:
         self.store = store
         self.consumer = (
             None
             if broker is None
             else Consumer(
-                EventService(store), Broker.parse(broker), topics=topics, client_id=client_id
+                EventService(store),
+                Broker.parse(broker),
+                topics=topics,
+                client_id=client_id,
+                share=share,
             )
         )
         self.deliver = deliver

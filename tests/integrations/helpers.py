@@ -128,7 +128,16 @@ class Publisher:
         self.client.loop_stop()
 
 
-def consumer_process(db: str, prefix: str, client_id: str, port: int = 1883) -> subprocess.Popen:
+def consumer_process(
+    db: str,
+    prefix: str,
+    client_id: str,
+    port: int = 1883,
+    extra: tuple[str, ...] = (),
+    out: Path | None = None,
+) -> subprocess.Popen:
+    """``gridgov ingest mqtt`` in its own process; ``out`` keeps its stdout (the final
+    outcome counts it prints when stopped)."""
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [
@@ -147,9 +156,10 @@ def consumer_process(db: str, prefix: str, client_id: str, port: int = 1883) -> 
             "20",
             "--url",
             db,
+            *extra,
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if out is None else out.open("wb"),
         stderr=subprocess.DEVNULL,
     )
 

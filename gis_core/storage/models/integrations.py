@@ -89,6 +89,9 @@ class DeviceAlarm(Base):
     clear_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[Any | None] = mapped_column(JSONText)
+    # the device time of the last message before the opening alarm (None: the first);
+    # a late alarm (several consumers) from this time on still counts here
+    opened_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_device_alarms_device_id", "device_id"),)
 
