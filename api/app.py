@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import Depends, FastAPI
 
+from api.dependencies import make_tile_cache
 from api.errors import register_error_handlers
 from api.hardening import install_hardening
 from api.middleware import CORSMiddleware, HeadMiddleware
@@ -75,6 +76,9 @@ def create_app(
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
+        app.state.tile_cache = make_tile_cache()  # issue 15: tiles kept per generation
+        if watcher is not None:
+            watcher.listeners.append(app.state.tile_cache.clear)
         yield
         if watcher is not None:
             watcher.stop()
