@@ -46,6 +46,7 @@ from api.settings import (
     StreamSettings,
     get_interop_settings,
     get_open311_settings,
+    get_scale_settings,
     get_settings,
     get_stream_settings,
 )
@@ -70,6 +71,7 @@ def create_app(
         store = Store(settings.database_url)
         store.ensure_current()
         app.state.store = store
+        app.state.security.share_state(store, get_scale_settings().shared_state)  # issue 15
         app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
         app.state.events = EventService(store, app.state.lookup)
         app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies

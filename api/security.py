@@ -43,6 +43,7 @@ from gis_core.auth import (
     TokenService,
     UserInfo,
     keyfile,
+    shared,
 )
 from gis_core.auth.accounts import KEY_PREFIX
 from gis_core.auth.keyfile import default_key_file
@@ -128,6 +129,8 @@ class Security:
         self.login_limiter = RateLimiter()
         self.login_rate = Rate.parse(self.settings.login_rate)
         self.login_guard = LoginGuard(self.login_rate)
+        self.state_backend = "memory"
+        """Where limits are counted (``share_state``): memory, database or redis."""
         self.token_clock: Callable[[], Any] | None = None
         """Set (before the first request) to issue tokens at another time, in tests."""
         self._tokens: TokenService | None = None
@@ -135,6 +138,22 @@ class Security:
 
     def accounts(self, store: Store) -> Accounts:
         return Accounts(store)
+
+    def share_state(self, store: Store, setting: str) -> str:
+        """Keep API-key limits and the login guard's counts where every worker and node
+        sees them (issue 15: ``GRIDGOV_SHARED_STATE``); the backend chosen."""
+        backend = shared.backend_of(setting, store.dialect)
+        if backend == "database":
+            self.limiter = shared.DatabaseRateLimiter(store)
+            self.login_limiter = shared.DatabaseRateLimiter(store)
+            self.login_guard = shared.database_guard(store, self.login_rate)
+        elif backend == "redis":
+            client = shared.redis_client(setting.strip())
+            self.limiter = shared.RedisRateLimiter(client)
+            self.login_limiter = shared.RedisRateLimiter(client)
+            self.login_guard = shared.redis_guard(client, self.login_rate)
+        self.state_backend = backend
+        return backend
 
     def tokens(self, accounts: Accounts) -> TokenService:
         """The token service; resolving the secret may touch the database (sync)."""
