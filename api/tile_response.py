@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.access import restrict
 from api.errors import Problem
@@ -48,7 +49,7 @@ def _cache_generation(lookup: LookupService, layer: Layer, query: FeatureQuery) 
         return None
 
 
-def tile_response(
+async def tile_response(
     request: Request,
     principal: Principal | None,
     store: Store,
@@ -59,7 +60,9 @@ def tile_response(
     zoom_field: str = "z",
 ) -> Response:
     """The tile of ``layer`` at ``tile`` (a 404 problem naming ``zoom_field`` outside the
-    layer's zooms)."""
+    layer's zooms). Async: a cached tile is answered on the event loop (no thread hop);
+    drawing one runs in the threadpool. Resolving the generation reads memory except
+    once per ``active_ttl``, as for ``/v1/locate``."""
     if not layer.minzoom <= tile.z <= layer.maxzoom:
         raise Problem(
             404,
@@ -76,10 +79,11 @@ def tile_response(
         key = (layer.id, generation, tile.z, tile.x, tile.y)
         cached = cache.get(key)
         if cached is None:
-            cached = cache.put(key, render_tile(store, layer, tile, query))
+            data = await run_in_threadpool(render_tile, store, layer, tile, query)
+            cached = cache.put(key, data)
         data, etag = cached.data, cached.etag
     else:
-        data = render_tile(store, layer, tile, query)
+        data = await run_in_threadpool(render_tile, store, layer, tile, query)
         etag = etag_of(data) if data else ""
     if not data:
         return Response(status_code=204, headers=headers)

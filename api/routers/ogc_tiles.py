@@ -109,7 +109,7 @@ def tileset(
         204: {"description": "No features in this tile"},
     },
 )
-def tile(
+async def tile(
     request: Request,
     principal: OptionalPrincipal,
     store: StoreDep,
@@ -128,4 +128,4 @@ def tile(
         field = "tileRow" if row >= n else "tileCol"
         raise Problem(404, "Tile not found", f"rows and columns at {z} are 0..{n - 1}", field)
     where = Tile(z, col, row)
-    return tile_response(request, principal, store, lookup, cache, layer, where, "tileMatrix")
+    return await tile_response(request, principal, store, lookup, cache, layer, where, "tileMatrix")

@@ -98,7 +98,7 @@ class TileEndpoints:
                 304: {"description": "Not modified (If-None-Match)"},
             },
         )
-        def tile(
+        async def tile(
             request: Request,
             principal: OptionalPrincipal,
             store: StoreDep,
@@ -111,7 +111,7 @@ class TileEndpoints:
         ) -> Response:
             layer = self.layer(layer_id)
             where = Tile(z, x, y)  # TileError: 404
-            return tile_response(request, principal, store, lookup, cache, layer, where)
+            return await tile_response(request, principal, store, lookup, cache, layer, where)
 
 
 router = TileEndpoints(LAYERS).router
