@@ -18,6 +18,7 @@ Rate limits are per process (see ``gis_core.auth.ratelimit``).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -143,15 +144,20 @@ class Security:
         """Keep API-key limits and the login guard's counts where every worker and node
         sees them (issue 15: ``GRIDGOV_SHARED_STATE``); the backend chosen."""
         backend = shared.backend_of(setting, store.dialect)
+        # Shared counts need the wall clock; a clock a test set beforehand carries over.
+        key_clock = wall_clock(self.limiter.clock)
+        guard_clock = wall_clock(self.login_guard.clock)
         if backend == "database":
-            self.limiter = shared.DatabaseRateLimiter(store)
+            self.limiter = shared.DatabaseRateLimiter(store, key_clock)
             self.login_limiter = shared.DatabaseRateLimiter(store)
             self.login_guard = shared.database_guard(store, self.login_rate)
         elif backend == "redis":
             client = shared.redis_client(setting.strip())
-            self.limiter = shared.RedisRateLimiter(client)
+            self.limiter = shared.RedisRateLimiter(client, clock=key_clock)
             self.login_limiter = shared.RedisRateLimiter(client)
             self.login_guard = shared.redis_guard(client, self.login_rate)
+        if backend != "memory":
+            self.login_guard.clock = guard_clock
         self.state_backend = backend
         return backend
 
@@ -169,6 +175,11 @@ class Security:
                 kwargs = {"clock": self.token_clock} if self.token_clock else {}
                 self._tokens = TokenService(secret, ttl, **kwargs)
             return self._tokens
+
+
+def wall_clock(clock: Callable[[], float]) -> Callable[[], float]:
+    """``time.time`` in place of the default monotonic clock; any other clock as it is."""
+    return time.time if clock is time.monotonic else clock
 
 
 def install_security(app: FastAPI, settings: AuthSettings | None = None) -> Security:

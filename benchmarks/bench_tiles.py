@@ -47,6 +47,9 @@ from layers.registry import LAYERS
 
 PG_ADMIN = os.environ.get("GRIDGOV_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_DIR = Path(__file__).resolve().parent
+POOL = 8
+"""Database connections per worker on every server: 16 clients over 2 workers need 8, and
+three servers must fit in a shared PostgreSQL's max_connections (100)."""
 LUA = """
 local paths = {{{paths}}}
 math.randomseed(os.time())
@@ -87,6 +90,7 @@ def tipg_served(url: str, workers: int) -> Iterator[str]:
         "TIPG_DB_SCHEMAS": '["public"]',
         "TIPG_DB_TABLES": '["public.admin_units", "public.buildings"]',
         "TIPG_TILE_BUFFER": "64",
+        "DB_MAX_CONN_SIZE": str(POOL),  # tipg's pool: the same as gridgov's below
         "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), os.environ.get("PYTHONPATH", "")]),
     }
     code = (
@@ -165,11 +169,12 @@ def main() -> None:
         lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
         tiles = {"grids": tiles_around(lon, lat, range(12, 17))}
         tiles["buildings"] = tiles_around(lon, lat, range(14, 17))
-        no_cache = {"GRIDGOV_TILE_CACHE_MB": "0"}
+        pool = {"GRIDGOV_DB_POOL_SIZE": str(POOL)}
+        no_cache = pool | {"GRIDGOV_TILE_CACHE_MB": "0"}
         with (
             tipg_served(url, args.workers) as tipg,
             served(url, args.workers, no_cache) as plain,
-            served(url, args.workers) as cached,
+            served(url, args.workers, pool) as cached,
         ):
             bases = {"tipg 1.6.1": tipg, "gridgov (no cache)": plain, "gridgov": cached}
             checks = []

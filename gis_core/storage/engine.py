@@ -128,8 +128,10 @@ def sqlite_intersects(row_wkb: bytes | None, query_wkb: bytes | None) -> int | N
 
 POOL_SIZE_ENV = "GRIDGOV_DB_POOL_SIZE"
 DEFAULT_POOL_SIZE = 10
-"""PostgreSQL connections kept open per process (and as many more while busy): tipg's
-default too. Workers x nodes x 2 x this must stay under the server's max_connections."""
+"""PostgreSQL connections kept open per process: tipg's default too."""
+POOL_OVERFLOW = 5
+"""Connections opened beyond the pool while busy (closed after use); past that, requests
+wait for a free one. Workers x nodes x (pool + 5) must stay under max_connections."""
 
 
 def pool_size() -> int:
@@ -151,7 +153,7 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         # default 5, the 6th concurrent request opened a connection and closed it after
         # use: a new backend per request, whose first ST_Transform loads PROJ again.
         kwargs.setdefault("pool_size", pool_size())
-        kwargs.setdefault("max_overflow", pool_size())
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     elif backend != "sqlite":
         raise ValueError(
             f"unsupported database {backend!r}: gridgov runs on SQLite or PostgreSQL/PostGIS"
