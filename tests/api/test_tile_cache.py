@@ -99,14 +99,14 @@ def test_tiles_come_from_the_cache_until_the_generation_switches(
         assert buildings.status_code == 200 and len(cache) == 2
 
         _switch_to_renamed_grids(store, "2026-renamed")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 40  # generous: the suite runs on a loaded machine
         while time.monotonic() < deadline:
             now = client.get(url(tile, "grids"))
             if now.headers.get("ETag") != etag:
                 break
             time.sleep(0.2)
         else:
-            pytest.fail("the tile still shows the old generation 15 s after the switch")
+            pytest.fail("the tile still shows the old generation 40 s after the switch")
         assert now.status_code == 200 and "(新)".encode() in now.content
         assert b"(\xe6\x96\xb0)" not in first.content
         # The watcher cleared everything: the buildings tile is drawn again too.
