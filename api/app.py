@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import Depends, FastAPI
 
+from api.dependencies import make_tile_cache
 from api.errors import register_error_handlers
 from api.hardening import install_hardening
 from api.middleware import CORSMiddleware, HeadMiddleware
@@ -47,6 +48,7 @@ from api.settings import (
     StreamSettings,
     get_interop_settings,
     get_open311_settings,
+    get_scale_settings,
     get_settings,
     get_stream_settings,
 )
@@ -71,6 +73,7 @@ def create_app(
         store = Store(settings.database_url)
         store.ensure_current()
         app.state.store = store
+        app.state.security.share_state(store, get_scale_settings().shared_state)  # issue 15
         app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
         app.state.events = EventService(store, app.state.lookup)
         app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies
@@ -79,6 +82,9 @@ def create_app(
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
         vitals_ticker = vitals.start_ticker(app.state.events)  # issue 11: scheduled vitals
         generations.recover_jobs(store, app.state.lookup)  # issue 10: resume jobs cut off
+        app.state.tile_cache = make_tile_cache()  # issue 15: tiles kept per generation
+        if watcher is not None:
+            watcher.listeners.append(app.state.tile_cache.clear)
         yield
         if vitals_ticker is not None:  # issue 11
             vitals_ticker.stop()

@@ -24,6 +24,7 @@ from api.settings import (
     get_analytics_settings,
     get_field_settings,
     get_report_settings,
+    get_scale_settings,
 )
 from gis_core.analytics.service import AnalyticsService
 from gis_core.boundaries.generations import LookupService
@@ -36,6 +37,7 @@ from gis_core.spatial.crs import parse_crs
 from gis_core.storage import Store
 from gis_core.storage.types import TIME_YEARS, plausible_time
 from layers.query import parse_bbox
+from layers.tile_cache import TileCache
 
 _LOCK = threading.Lock()
 
@@ -81,6 +83,23 @@ def get_nearby(request: Request) -> NearbyComponents:
             if nearby is None:
                 nearby = state.nearby_components = NearbyComponents(state.store)
     return nearby
+
+
+def get_tile_cache(request: Request) -> TileCache:
+    """This worker's tile cache (issue 15), made on first use for apps built by hand."""
+    state = request.app.state
+    cache = getattr(state, "tile_cache", None)
+    if cache is None:
+        with _LOCK:
+            cache = getattr(state, "tile_cache", None)
+            if cache is None:
+                cache = state.tile_cache = make_tile_cache()
+    return cache
+
+
+def make_tile_cache() -> TileCache:
+    conf = get_scale_settings()
+    return TileCache(conf.tile_cache_mb * 1024 * 1024, conf.tile_cache_seconds)
 
 
 def get_mapit(request: Request) -> MapItAreas:
@@ -138,6 +157,7 @@ LookupDep = Annotated[LookupService, Depends(get_lookup)]
 EventsDep = Annotated[EventService, Depends(get_events)]
 NearbyDep = Annotated[NearbyComponents, Depends(get_nearby)]
 MapItDep = Annotated[MapItAreas, Depends(get_mapit)]
+TileCacheDep = Annotated[TileCache, Depends(get_tile_cache)]
 StreamSlotsDep = Annotated[StreamSlots, Depends(get_stream_slots)]
 
 # -- coordinates and boundary generations -----------------------------------------------

@@ -18,6 +18,7 @@ Rate limits are per process (see ``gis_core.auth.ratelimit``).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from gis_core.auth import (
     TokenService,
     UserInfo,
     keyfile,
+    shared,
 )
 from gis_core.auth.accounts import KEY_PREFIX
 from gis_core.auth.keyfile import default_key_file
@@ -128,6 +130,8 @@ class Security:
         self.login_limiter = RateLimiter()
         self.login_rate = Rate.parse(self.settings.login_rate)
         self.login_guard = LoginGuard(self.login_rate)
+        self.state_backend = "memory"
+        """Where limits are counted (``share_state``): memory, database or redis."""
         self.token_clock: Callable[[], Any] | None = None
         """Set (before the first request) to issue tokens at another time, in tests."""
         self._tokens: TokenService | None = None
@@ -135,6 +139,27 @@ class Security:
 
     def accounts(self, store: Store) -> Accounts:
         return Accounts(store)
+
+    def share_state(self, store: Store, setting: str) -> str:
+        """Keep API-key limits and the login guard's counts where every worker and node
+        sees them (issue 15: ``GRIDGOV_SHARED_STATE``); the backend chosen."""
+        backend = shared.backend_of(setting, store.dialect)
+        # Shared counts need the wall clock; a clock a test set beforehand carries over.
+        key_clock = wall_clock(self.limiter.clock)
+        guard_clock = wall_clock(self.login_guard.clock)
+        if backend == "database":
+            self.limiter = shared.DatabaseRateLimiter(store, key_clock)
+            self.login_limiter = shared.DatabaseRateLimiter(store)
+            self.login_guard = shared.database_guard(store, self.login_rate)
+        elif backend == "redis":
+            client = shared.redis_client(setting.strip())
+            self.limiter = shared.RedisRateLimiter(client, clock=key_clock)
+            self.login_limiter = shared.RedisRateLimiter(client)
+            self.login_guard = shared.redis_guard(client, self.login_rate)
+        if backend != "memory":
+            self.login_guard.clock = guard_clock
+        self.state_backend = backend
+        return backend
 
     def tokens(self, accounts: Accounts) -> TokenService:
         """The token service; resolving the secret may touch the database (sync)."""
@@ -150,6 +175,11 @@ class Security:
                 kwargs = {"clock": self.token_clock} if self.token_clock else {}
                 self._tokens = TokenService(secret, ttl, **kwargs)
             return self._tokens
+
+
+def wall_clock(clock: Callable[[], float]) -> Callable[[], float]:
+    """``time.time`` in place of the default monotonic clock; any other clock as it is."""
+    return time.time if clock is time.monotonic else clock
 
 
 def install_security(app: FastAPI, settings: AuthSettings | None = None) -> Security:

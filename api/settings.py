@@ -276,3 +276,27 @@ class PlanningSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_planning_settings() -> PlanningSettings:
     return PlanningSettings()
+
+
+# -- issue 15 (tiles, scale-out): the tile cache and the shared state of several nodes ----
+
+
+class ScaleSettings(BaseSettings):
+    """Tile cache and shared limiter state, from GRIDGOV_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
+
+    tile_cache_mb: int = 64
+    """Memory per worker for tiles of generation-bound layers (0: no cache)."""
+    tile_cache_seconds: float = 300.0
+    """How long a cached tile is served before it is drawn again (a re-import of buildings
+    or components shows within this time; a generation switch at once)."""
+    shared_state: str = "auto"
+    """Where rate limits and the login guard keep their counts: ``memory`` (this process
+    only), ``database`` (the store: several workers and nodes on one database),
+    ``redis://host:port/db``, or ``auto`` (the database on PostgreSQL, memory on SQLite)."""
+
+
+@lru_cache(maxsize=1)
+def get_scale_settings() -> ScaleSettings:
+    return ScaleSettings()

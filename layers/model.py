@@ -100,6 +100,9 @@ class Layer:
     """Column holding the grid code that a caller's jurisdiction restricts (prefix)."""
     cluster_maxzoom: int | None = None
     """Up to this zoom a tile carries counts per cell, not each point (layers.clusters)."""
+    generation_cached: bool = False
+    """Its tiles change only with a boundary generation: kept per generation
+    (layers.tile_cache)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.minzoom <= self.maxzoom <= MAX_ZOOM:

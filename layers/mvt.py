@@ -277,11 +277,14 @@ def _postgis_tile(
             else case((idc.regexp_match("^[0-9]{1,18}$"), cast(idc, BigInteger)), else_=None)
         )
         columns.append(fid.label("mvt_fid"))
-    with store.engine.connect() as conn:
+    # One statement, outside a transaction (autocommit: no BEGIN and ROLLBACK round trips;
+    # a single SELECT sees one snapshot anyway). ST_AsMVT skips rows whose ST_AsMVTGeom is
+    # NULL (clipped away), so no "geom IS NOT NULL" filter: PostgreSQL pushed it into the
+    # scan and computed transform, simplify and clip twice per row.
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         gen_id = resolve_generation(conn, src, query.generation_id)
         where = where_clauses(store, src, query, gen_id)
-        inner = select(*columns).select_from(joined).where(*where).subquery("inner_mvt")
-        rows_q = select(inner).where(inner.c.geom.isnot(None)).subquery("mvt")
+        rows_q = select(*columns).select_from(joined).where(*where).subquery("mvt")
         args: list[Any] = [literal_column("mvt"), layer.id, EXTENT, "geom"]
         if with_id:
             args.append("mvt_fid")

@@ -52,6 +52,7 @@ def _admin(
         simplify=AREA_SIMPLIFY,
         numeric_id=True,
         style=style,
+        generation_cached=True,
     )
 
 
@@ -115,6 +116,7 @@ BUILDINGS = Layer(
     maxzoom=20,
     simplify=((0, 0.5), (17, 0.0)),
     style=Style("polygon", fill="#bcaaa4", fill_opacity=0.7, stroke="#6d4c41", stroke_width=0.5),
+    generation_cached=True,
 )
 
 COMPONENTS = Layer(
@@ -146,6 +148,7 @@ COMPONENTS = Layer(
     datetime_field="initial_date",
     numeric_id=True,
     style=Style("point", fill="#546e7a", stroke="#ffffff", stroke_width=0.5, radius=3.0),
+    generation_cached=True,
 )
 
 EVENTS = Layer(

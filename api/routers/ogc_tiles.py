@@ -10,24 +10,23 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.access import restrict
-from api.dependencies import LookupDep, StoreDep
+from api.dependencies import LookupDep, StoreDep, TileCacheDep
 from api.errors import Problem
 from api.security import OptionalPrincipal
+from api.tile_response import tile_response
 from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import FeatureQuery
 from layers import ogc_tiles
 from layers.model import MAX_ZOOM, Layer, UnknownCollection
-from layers.mvt import MVT_MEDIA_TYPE, Tile, render_tile
-from layers.query import check_document_params, parse_layer_request
+from layers.mvt import MVT_MEDIA_TYPE, Tile
+from layers.query import check_document_params
 from layers.registry import LAYERS
 
 router = APIRouter(tags=["OGC API – Tiles"])
@@ -110,11 +109,12 @@ def tileset(
         204: {"description": "No features in this tile"},
     },
 )
-def tile(
+async def tile(
     request: Request,
     principal: OptionalPrincipal,
     store: StoreDep,
     lookup: LookupDep,
+    cache: TileCacheDep,
     collection_id: CollectionId,
     tms_id: TmsId,
     z: Annotated[int, Path(alias="tileMatrix", ge=0, le=MAX_ZOOM)],
@@ -127,22 +127,5 @@ def tile(
     if row >= n or col >= n:
         field = "tileRow" if row >= n else "tileCol"
         raise Problem(404, "Tile not found", f"rows and columns at {z} are 0..{n - 1}", field)
-    if not layer.minzoom <= z <= layer.maxzoom:
-        raise Problem(
-            404,
-            "Tile not found",
-            f"{layer.id} has tiles at tile matrices {layer.minzoom}-{layer.maxzoom} only",
-            "tileMatrix",
-        )
-    req = parse_layer_request(layer, request.query_params.multi_items(), paging=False)
-    gen = lookup.resolve(req.generation).id if layer.versioned else None
-    query = restrict(layer, principal, replace(req.query, generation_id=gen))
-    data = render_tile(store, layer, Tile(z, col, row), query)
-    cache = "no-cache" if layer.cache_seconds <= 0 else f"public, max-age={layer.cache_seconds}"
-    headers = {"Cache-Control": cache}
-    if not data:
-        return Response(status_code=204, headers=headers)
-    headers["ETag"] = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
-    if headers["ETag"] in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type=MVT_MEDIA_TYPE, headers=headers)
+    where = Tile(z, col, row)
+    return await tile_response(request, principal, store, lookup, cache, layer, where, "tileMatrix")

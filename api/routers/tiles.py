@@ -14,24 +14,21 @@ has a time, and ``generation`` for admin layers, as in the OGC API.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.access import restrict, shows_extent
-from api.dependencies import LookupDep, StoreDep
-from api.errors import Problem
+from api.access import shows_extent
+from api.dependencies import LookupDep, StoreDep, TileCacheDep
 from api.security import OptionalPrincipal
+from api.tile_response import layer_query, tile_response
 from gis_core.boundaries.generations import LookupService, NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import FeatureQuery
 from layers.model import MAX_ZOOM, Layer, UnknownLayer
-from layers.mvt import MVT_MEDIA_TYPE, Tile, render_tile
-from layers.query import parse_layer_request
+from layers.mvt import MVT_MEDIA_TYPE, Tile
 from layers.registry import LAYERS
 from layers.tilejson import style_document, tilejson
 
@@ -56,15 +53,7 @@ class TileEndpoints:
     @staticmethod
     def query(request: Request, lookup: LookupService, layer: Layer) -> FeatureQuery:
         """The request's filters (FilterError: 400), the boundary generation resolved."""
-        req = parse_layer_request(layer, request.query_params.multi_items(), paging=False)
-        gen = lookup.resolve(req.generation, req.at).id if layer.versioned else None
-        return replace(req.query, generation_id=gen)
-
-    @staticmethod
-    def cache_headers(layer: Layer) -> dict[str, str]:
-        if layer.cache_seconds <= 0:
-            return {"Cache-Control": "no-cache"}
-        return {"Cache-Control": f"public, max-age={layer.cache_seconds}"}
+        return layer_query(request, lookup, layer)
 
     def _register(self) -> None:
         router = self.router
@@ -109,11 +98,12 @@ class TileEndpoints:
                 304: {"description": "Not modified (If-None-Match)"},
             },
         )
-        def tile(
+        async def tile(
             request: Request,
             principal: OptionalPrincipal,
             store: StoreDep,
             lookup: LookupDep,
+            cache: TileCacheDep,
             layer_id: LayerId,
             z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
             x: Annotated[int, Path(ge=0)],
@@ -121,23 +111,7 @@ class TileEndpoints:
         ) -> Response:
             layer = self.layer(layer_id)
             where = Tile(z, x, y)  # TileError: 404
-            if not layer.minzoom <= z <= layer.maxzoom:
-                raise Problem(
-                    404,
-                    "Tile not found",
-                    f"{layer.id} has tiles at zoom {layer.minzoom}-{layer.maxzoom} only",
-                    "z",
-                )
-            query = restrict(layer, principal, self.query(request, lookup, layer))
-            data = render_tile(store, layer, where, query)
-            headers = self.cache_headers(layer)
-            if not data:
-                return Response(status_code=204, headers=headers)
-            etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
-            headers["ETag"] = etag
-            if etag in request.headers.get("if-none-match", ""):
-                return Response(status_code=304, headers=headers)
-            return Response(data, media_type=MVT_MEDIA_TYPE, headers=headers)
+            return await tile_response(request, principal, store, lookup, cache, layer, where)
 
 
 router = TileEndpoints(LAYERS).router

@@ -9,6 +9,8 @@ and tests use the same rules:
 * :mod:`accounts`: users and API keys in the store (hashed, never plain);
 * :mod:`tokens`: expiring signed bearer tokens;
 * :mod:`ratelimit`: ``Rate`` and the in-process token-bucket ``RateLimiter``;
+* :mod:`shared`: the same limits and login guard kept in the database or Redis, shared by
+  every worker and node;
 * :mod:`demo_accounts`: the fixed demo-only accounts of the sample district.
 """
 

@@ -13,7 +13,9 @@ be free to trigger):
   a fresh address with the right password, waits at most ``max_backoff`` seconds once,
   and a success clears the account's failures.
 
-Like the API-key limiter, state is per process (N workers: N times the allowance).
+Like the API-key limiter, state is per process by default (N workers: N times the
+allowance); ``windows`` puts it elsewhere, e.g. the database every node shares
+(:mod:`gis_core.auth.shared`).
 """
 
 from __future__ import annotations
@@ -21,11 +23,24 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from typing import Protocol
 
 from gis_core.auth.ratelimit import Rate
 
 MAX_KEYS = 100_000
+
+
+class Windows(Protocol):
+    """Timestamps per key: the guard's three kinds of state, wherever they are kept."""
+
+    def recent(self, key: Hashable, now: float, period: float) -> Sequence[float]:
+        """The key's times after ``now - period``, oldest first."""
+        ...
+
+    def add(self, key: Hashable, now: float) -> None: ...
+
+    def clear(self, key: Hashable) -> None: ...
 
 
 class _Windows:
@@ -61,13 +76,17 @@ class LoginGuard:
         max_backoff: float = 60.0,
         window: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
+        windows: Callable[[str], Windows] | None = None,
     ) -> None:
+        """``windows(kind)`` gives the store of each kind of state (``attempt``,
+        ``pair_failure``, ``account_failure``); in this process when None."""
         self.rate = rate
         self.free_failures, self.max_backoff, self.window = free_failures, max_backoff, window
         self.clock = clock
-        self._attempts = _Windows()
-        self._pair_failures = _Windows()
-        self._account_failures = _Windows()
+        make = windows or (lambda _kind: _Windows())
+        self._attempts = make("attempt")
+        self._pair_failures = make("pair_failure")
+        self._account_failures = make("account_failure")
         self._lock = threading.Lock()
 
     def check(self, address: str, account: str) -> tuple[float, str] | None:

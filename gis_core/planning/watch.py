@@ -5,6 +5,9 @@ not ``active_ttl``), and, once every worker must have seen the switch (``active_
 plus a margin after it), runs the sweep that re-routes open events a stale worker
 located in the old generation. No one has to run ``gridgov grids sweep``.
 
+Listeners hear of each switch (every worker's tile cache clears; several nodes on one
+database each watch it, so all of them do).
+
 Each watching process sweeps; re-routing locks each event row and skips events already
 in the active generation, so concurrent sweeps never double a history entry. Answers
 stay unmixed: a lookup resolves its generation once and names it.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gis_core.boundaries.generations import LookupService
@@ -43,6 +47,8 @@ class SwitchWatcher:
         self.seen: int | None = None
         self.sweep_at: float | None = None
         self.swept: list[activation.SwitchResult] = []
+        self.listeners: list[Callable[[int | None], None]] = []
+        """Called with the new active generation id on a switch (the tile cache clears)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -75,6 +81,8 @@ class SwitchWatcher:
             if current is not None:
                 self.lookup.prewarm(current)
             self.lookup.forget_active()
+            for listener in self.listeners:
+                listener(current)
             self.seen = current
             self.sweep_at = now + self.lookup.active_ttl + self.margin
             did["switched"] = current

@@ -126,12 +126,34 @@ def sqlite_intersects(row_wkb: bytes | None, query_wkb: bytes | None) -> int | N
     return int(shapely.intersects(_query_shape(bytes(query_wkb)), shapely.from_wkb(row_wkb)))
 
 
+POOL_SIZE_ENV = "GRIDGOV_DB_POOL_SIZE"
+DEFAULT_POOL_SIZE = 10
+"""PostgreSQL connections kept open per process: tipg's default too."""
+POOL_OVERFLOW = 5
+"""Connections opened beyond the pool while busy (closed after use); past that, requests
+wait for a free one. Workers x nodes x (pool + 5) must stay under max_connections."""
+
+
+def pool_size() -> int:
+    """The PostgreSQL pool size per process (``GRIDGOV_DB_POOL_SIZE``, default 10)."""
+    raw = os.environ.get(POOL_SIZE_ENV, "").strip()
+    try:
+        return max(1, int(raw)) if raw else DEFAULT_POOL_SIZE
+    except ValueError:
+        raise ValueError(f"{POOL_SIZE_ENV} must be a whole number, got {raw!r}") from None
+
+
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (resolved as in :func:`resolve_url`)."""
     resolved = resolve_url(url)
     backend = resolved.get_backend_name()
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
+        # Issue 15: a pool as large as the concurrency a worker serves. With SQLAlchemy's
+        # default 5, the 6th concurrent request opened a connection and closed it after
+        # use: a new backend per request, whose first ST_Transform loads PROJ again.
+        kwargs.setdefault("pool_size", pool_size())
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     elif backend != "sqlite":
         raise ValueError(
             f"unsupported database {backend!r}: gridgov runs on SQLite or PostgreSQL/PostGIS"

@@ -81,6 +81,11 @@ from gis_core.storage.models.planning import (
     GenerationPlan,
     GenerationStep,
 )
+from gis_core.storage.models.shared_state import (  # issue 15: several nodes
+    SHARED_STATE_TABLES,
+    LoginEvent,
+    RateBucket,
+)
 
 TABLES = (
     *BOUNDARY_TABLES,
@@ -92,6 +97,7 @@ TABLES = (
     *PLANNING_TABLES,
     *ANALYTICS_TABLES,
     *MEDIA_TABLES,
+    *SHARED_STATE_TABLES,
 )
 
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
@@ -112,6 +118,7 @@ __all__ = [
     "OUTBOX_STATES",
     "PLANNING_TABLES",
     "PLAN_STATES",
+    "SHARED_STATE_TABLES",
     "TABLES",
     "TIME_LIMIT_UNITS",
     "UNIT_KINDS",
@@ -144,6 +151,7 @@ __all__ = [
     "GenerationPlan",
     "GenerationStep",
     "JointTeamMember",
+    "LoginEvent",
     "MediaBlob",
     "OutboxMessage",
     "OutboxTarget",
@@ -151,6 +159,7 @@ __all__ = [
     "PlatformCase",
     "PlatformCategory",
     "PlatformNonce",
+    "RateBucket",
     "ReadingReject",
     "ResponsibilityLayer",
     "ResponsibleUnit",
