@@ -5,7 +5,7 @@ alarm that opened the event. With several consumers a device's messages can comm
 order; a late alarm newer than this still belongs to the open episode and is counted.
 
 Revision ID: 0019_integrations2
-Revises: 0016_field2
+Revises: 0017_planning2
 Create Date: 2026-12-01
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from gis_core.storage.types import UTCDateTime
 
 revision: str = "0019_integrations2"  # ids are stored in databases: they never change
-down_revision: str | Sequence[str] | None = "0016_field2"
+down_revision: str | Sequence[str] | None = "0017_planning2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
