@@ -56,7 +56,7 @@ class LocateAnswer(BaseModel):
     units: list[UnitRef]
 
 
-def _locate_document(lookup: Any, x: float, y: float, crs: str, gen: Any) -> dict[str, Any]:
+def locate_document(lookup: Any, x: float, y: float, crs: str, gen: Any) -> dict[str, Any]:
     answer, loc = lookup.locate_pinned(x, y, crs, generation=gen.generation, at=gen.at)
     if answer is None:
         raise Problem(
@@ -88,7 +88,7 @@ async def locate_point(
 ) -> JSONResponse:
     """The hot path: the document is plain JSON already, so it is sent as is (the
     response model documents it; re-validating every answer cost a third of the time)."""
-    return JSONResponse(_locate_document(lookup, lon, lat, crs, gen))
+    return JSONResponse(locate_document(lookup, lon, lat, crs, gen))
 
 
 class BatchPoint(BaseModel):

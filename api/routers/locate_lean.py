@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from api.dependencies import GenerationQuery
-from api.routers.locate import _locate_document
+from api.routers.locate import locate_document
 from api.security import API_KEY_HEADER
 from gis_core.spatial.crs import CRSError, parse_crs
 
@@ -84,7 +84,7 @@ class LeanLocateRoute(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         x, y, crs = scope["gridgov.lean_locate"]
-        doc: dict[str, Any] = _locate_document(scope["app"].state.lookup, x, y, crs, _CURRENT)
+        doc: dict[str, Any] = locate_document(scope["app"].state.lookup, x, y, crs, _CURRENT)
         body = orjson.dumps(doc)
         await send(
             {

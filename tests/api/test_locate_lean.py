@@ -36,13 +36,13 @@ def clients(seeded_db_url: URL) -> Iterator[tuple[TestClient, TestClient]]:
 def lean_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The requests the lean route answered."""
     seen: list[Any] = []
-    real = locate_lean._locate_document
+    real = locate_lean.locate_document
 
     def spy(*args: Any) -> Any:
         seen.append(args[1:4])
         return real(*args)
 
-    monkeypatch.setattr(locate_lean, "_locate_document", spy)
+    monkeypatch.setattr(locate_lean, "locate_document", spy)
     return seen
 
 
