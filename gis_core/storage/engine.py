@@ -132,6 +132,11 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     backend = resolved.get_backend_name()
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
+        # A server worker runs up to 40 request threads: with SQLAlchemy's default pool
+        # (5 kept, 10 overflow) a burst of concurrent requests opened and closed a
+        # PostgreSQL connection (a backend fork) per request beyond the fifth.
+        kwargs.setdefault("pool_size", 16)
+        kwargs.setdefault("max_overflow", 24)
     elif backend != "sqlite":
         raise ValueError(
             f"unsupported database {backend!r}: gridgov runs on SQLite or PostgreSQL/PostGIS"
