@@ -7,6 +7,7 @@ URL precedence: an explicit URL, then ``GRIDGOV_DATABASE_URL``, then a SQLite fi
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 
 ENV_URL = "GRIDGOV_DATABASE_URL"
 DEFAULT_URL = "sqlite:///gridgov.sqlite"
@@ -126,12 +128,44 @@ def sqlite_intersects(row_wkb: bytes | None, query_wkb: bytes | None) -> int | N
     return int(shapely.intersects(_query_shape(bytes(query_wkb)), shapely.from_wkb(row_wkb)))
 
 
+PING_IDLE_S = 2.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before reuse."""
+
+
+def _ping_when_idle(engine: Engine, idle_s: float | None = None) -> None:
+    """Pessimistic disconnect handling for connections that sat idle in the pool: a
+    server restart or an idle timeout shows up as a failed ping, and the pool then
+    replaces the connection (DisconnectionError) before anyone uses it. A connection
+    returned moments ago was just working and goes out without the round trip."""
+    key = "gridgov_idle_since"
+    idle = PING_IDLE_S if idle_s is None else idle_s
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi: Any, record: Any) -> None:
+        record.info[key] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(key, None)
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection lost: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection lost")
+
+
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (resolved as in :func:`resolve_url`)."""
     resolved = resolve_url(url)
     backend = resolved.get_backend_name()
     if backend == "postgresql":
-        kwargs.setdefault("pool_pre_ping", True)
+        # Pinged when idle for a while (see _ping_when_idle), not on every checkout: a
+        # busy server checks out several connections per request, and each ping is a
+        # round trip to a server that may be short of CPU.
+        kwargs.setdefault("pool_pre_ping", False)
         # A server worker runs up to 40 request threads: with SQLAlchemy's default pool
         # (5 kept, 10 overflow) a burst of concurrent requests opened and closed a
         # PostgreSQL connection (a backend fork) per request beyond the fifth.
@@ -145,6 +179,8 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     # phones (a failed INSERT would otherwise print them; issue 14).
     kwargs.setdefault("hide_parameters", True)
     engine = create_engine(resolved, **kwargs)
+    if backend == "postgresql" and not kwargs["pool_pre_ping"]:
+        _ping_when_idle(engine)
     if backend == "sqlite":
         db = resolved.database
         is_file = bool(db) and db != ":memory:" and not resolved.query.get("uri")
