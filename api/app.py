@@ -71,6 +71,7 @@ def create_app(
         app.state.store = store
         app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
         app.state.events = EventService(store, app.state.lookup)
+        app.state.events.pages.ttl = settings.event_page_ttl  # issue 15: list pages reused
         app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving

@@ -166,11 +166,11 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         # busy server checks out several connections per request, and each ping is a
         # round trip to a server that may be short of CPU.
         kwargs.setdefault("pool_pre_ping", False)
-        # A server worker runs up to 40 request threads: with SQLAlchemy's default pool
-        # (5 kept, 10 overflow) a burst of concurrent requests opened and closed a
-        # PostgreSQL connection (a backend fork) per request beyond the fifth.
-        kwargs.setdefault("pool_size", 16)
-        kwargs.setdefault("max_overflow", 24)
+        # SQLAlchemy's default pool keeps 5 connections and opens up to 10 more that it
+        # closes on return: under a burst of concurrent requests every one beyond the
+        # fifth paid a connect (a backend fork on the server). Keep 10, same cap of 15.
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 5)
     elif backend != "sqlite":
         raise ValueError(
             f"unsupported database {backend!r}: gridgov runs on SQLite or PostgreSQL/PostGIS"
