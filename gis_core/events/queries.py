@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy.orm import Session
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import Priority
@@ -135,8 +135,8 @@ def _urgency_segments(at: datetime) -> list[tuple[list[Any], list[Any]]]:
 
 def _urgency_page(
     session: Session, cond: list[Any], at: datetime, limit: int, offset: int
-) -> list[Event]:
-    rows: list[Event] = []
+) -> list[Any]:
+    rows: list[Any] = []
     skip = offset
     for extra, order_by in _urgency_segments(at):
         if len(rows) >= limit:
@@ -147,15 +147,21 @@ def _urgency_page(
                 skip -= size
                 continue
         stmt = _page_select().where(*cond, *extra).order_by(*order_by)
-        rows += session.scalars(stmt.limit(limit - len(rows)).offset(skip)).all()
+        rows += session.execute(stmt.limit(limit - len(rows)).offset(skip)).all()
         skip = 0
     return rows
 
 
 def _page_select() -> Any:
-    """Events for a list page: without the geometry, which the view does not show (lon
-    and lat are columns) and which costs a WKB parse per row."""
-    return select(Event).options(defer(Event.geom))
+    """Events for a list page as plain rows (``event_view`` reads them by attribute, as
+    it reads an Event): no ORM object per row, and no geometry, which the view does not
+    show (lon and lat are columns) and which costs a WKB parse per row."""
+    return select(*_PAGE_COLUMNS)
+
+
+_PAGE_COLUMNS = [
+    getattr(Event, attr.key) for attr in inspect(Event).column_attrs if attr.key != "geom"
+]
 
 
 def encode_cursor(event: dict[str, Any]) -> str:
@@ -221,7 +227,7 @@ def list_in(
                 )
             )
         stmt = _page_select().where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
-        rows = list(session.scalars(stmt.limit(limit).offset(offset)).all())
+        rows = list(session.execute(stmt.limit(limit).offset(offset)).all())
     views = [event_view(e, at) for e in rows]
     _add_alarm_counts(session, views)
     return views, int(total)
