@@ -76,6 +76,7 @@ def create_app(
         app.state.security.share_state(store, get_scale_settings().shared_state)  # issue 15
         app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
         app.state.events = EventService(store, app.state.lookup)
+        app.state.events.pages.ttl = settings.event_page_ttl  # issue 15: list pages reused
         app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving

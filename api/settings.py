@@ -32,6 +32,9 @@ class ApiSettings(BaseSettings):
     max_batch_points: int = 200_000
     active_generation_ttl: float = 5.0
     """Seconds a cached 'which generation is active' answer is trusted."""
+    event_page_ttl: float = 1.0
+    """Seconds an encoded GET /v1/events page may be reused while the events table's data
+    version is unchanged (time-dependent fields: overdue, light); 0 turns reuse off."""
     basemap_url: str | None = None
     """XYZ tile URL template of the basemap (e.g. a Tianditu or local tile server)."""
     basemap_crs: str = "wgs84"

@@ -1,11 +1,14 @@
 """The dispatcher's event list under load, beside a lookup on the same server.
 
 A year of sample events (``year_store.py``: ~45,000 on the sample district, moved
-through the loop) in SQLite, `gridgov serve --workers 2`, wrk from a second process:
+through the loop) in SQLite and in PostGIS, `gridgov serve --workers 2`, wrk from a
+second process:
 
 - GET /v1/events (urgency order, page 1, with the per-status counts the console shows);
 - GET /v1/events?street_code=... (a street's list);
 - GET /v1/events?order=reported&after=<cursor> (a keyset page deep in the year);
+- the same urgency page 1 from a server that never reuses an encoded page
+  (``GRIDGOV_EVENT_PAGE_TTL=0``: every request computes it);
 - the floor: GET /v1/locate at a fixed point (a lookup with no database work).
 
 Medians of interleaved rounds. Then, in process (less exposed to the machine's load), one
@@ -13,11 +16,15 @@ request's database work as gridgov does it now beside the same answer computed a
 (one ORDER BY over every matching row, a count, a per-status count and an overdue count).
 
     python benchmarks/bench_event_list.py [--duration 5] [--rounds 3] [--connections 32]
+        [--backends sqlite,postgis]
+
+The PostGIS year lives in database ``gridgov_bench_year_<events>`` (built once, kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -28,7 +35,7 @@ from uuid import uuid4
 import httpx
 import pandas as pd
 from serving import interleaved, load_note, served, wrk
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, create_engine, func, select
 from year_store import load_year
 
 from gis_core.auth import ensure_demo_accounts
@@ -38,7 +45,12 @@ from gis_core.events.context import current_time
 from gis_core.events.service import EventFilter, EventService
 from gis_core.events.views import event_view
 from gis_core.storage import Store
+from gis_core.storage.engine import resolve_url
 from gis_core.storage.models import Event
+
+PG_ADMIN = os.environ.get(
+    "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def bench_key(url: str) -> str:
@@ -58,7 +70,40 @@ def year_db(events: int) -> str:
         part.unlink(missing_ok=True)
         print(load_year(f"sqlite:///{part}", events))
         shutil.move(part, path)
-    url = f"sqlite:///{path}"
+    return prepared(f"sqlite:///{path}")
+
+
+def year_pg(events: int) -> str:
+    """The year in PostGIS database ``gridgov_bench_year_<events>``, built once and kept
+    (a database without the events table, e.g. from an interrupted build, is rebuilt)."""
+    admin_url = resolve_url(PG_ADMIN)
+    name = f"gridgov_bench_year_{events}"
+    url = admin_url.set(database=name)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}
+        ).first()
+    if exists:
+        probe = create_engine(url)
+        with probe.connect() as conn:
+            exists = conn.exec_driver_sql("SELECT to_regclass('events')").scalar()
+        probe.dispose()
+    if not exists:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        engine.dispose()
+        print(load_year(url.render_as_string(hide_password=False), events))
+    admin.dispose()
+    return prepared(url.render_as_string(hide_password=False))
+
+
+def prepared(url: str) -> str:
+    """Migrated, with the demo accounts and fresh planner statistics."""
     store = Store(url)
     store.upgrade()
     ensure_demo_accounts(store)
@@ -115,9 +160,7 @@ def in_process(url: str, rounds: int) -> pd.DataFrame:
             run()
             times[name].append((time.perf_counter() - t0) * 1e3)
     store.dispose()
-    return pd.DataFrame(
-        {k: {"median ms": median(v), "max ms": max(v)} for k, v in times.items()}
-    ).T
+    return pd.DataFrame({k: {"median ms": median(v), "max ms": max(v)} for k, v in times.items()}).T
 
 
 def main() -> None:
@@ -126,10 +169,19 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--backends", default="sqlite,postgis")
     args = parser.parse_args()
-    url = year_db(args.events)
+    for backend in args.backends.split(","):
+        url = {"sqlite": year_db, "postgis": year_pg}[backend](args.events)
+        run(url, backend, args)
+
+
+def run(url: str, backend: str, args: argparse.Namespace) -> None:
     key = {"X-API-Key": bench_key(url)}
-    with served(url) as base:
+    with (
+        served(url) as base,
+        served(url, env={"GRIDGOV_EVENT_PAGE_TTL": "0"}) as uncached,
+    ):
         page = httpx.get(f"{base}/v1/events?order=reported&limit=500", headers=key).json()
         total = page["total"]
         cursor = page["next"]
@@ -144,6 +196,7 @@ def main() -> None:
             "/v1/events keyset page (10,000 deep)": (
                 f"{base}/v1/events?order=reported&limit=50&after={cursor}"
             ),
+            "/v1/events (urgency, page 1), no page reuse": f"{uncached}/v1/events?limit=50",
             "floor: /v1/locate (a lookup)": f"{base}/v1/locate?lon={some['lon']}&lat={some['lat']}",
         }
         for target in paths.values():
@@ -160,7 +213,7 @@ def main() -> None:
             args.rounds,
         )
     print(
-        f"\n{total:,} events in SQLite; wrk -t2 -c{args.connections} -d{args.duration}s, "
+        f"\n{total:,} events in {backend}; wrk -t2 -c{args.connections} -d{args.duration}s, "
         f"`gridgov serve --workers 2`, median of {args.rounds} interleaved rounds; "
         f"{load_note()}\n"
     )

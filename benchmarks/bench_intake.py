@@ -1,15 +1,16 @@
-"""Durable intake over HTTP on PostGIS at 1 / 8 / 32 clients, beside pgbench's floor.
+"""Durable intake over HTTP on PostGIS and SQLite at 1 / 8 / 32 clients, beside the floor.
 
-`gridgov serve --workers 2` on a fresh PostGIS database seeded with the sample district
-(units, rules); clients POST /v1/events (sample reports, each a new event) as fast as
-answers come back, for a fixed time. Every 201 is durable when answered (group commit:
-concurrent requests share a transaction, each acknowledged after its commit). After the
-run every acknowledged id is looked up in the database: "lost" must be 0.
+`gridgov serve --workers 2` on a fresh database seeded with the sample district (units,
+rules); clients POST /v1/events (sample reports that intake accepts, each a new event) as
+fast as answers come back, for a fixed time. Every 201 is durable when answered (group
+commit: concurrent requests share a transaction, each acknowledged after its commit).
+After the run every acknowledged id is looked up in the database: "lost" must be 0.
 
-Floor: pgbench on the same server and tables, one transaction per event inserting the
-event row and its first history row (what intake commits), same client counts.
+Floor, same run, same tables, same client counts, one transaction per event inserting
+the event row and its first history row (what intake commits): pgbench on PostGIS; on
+SQLite the same two INSERTs from Python's sqlite3 (C), with the store's pragmas.
 
-    python benchmarks/bench_intake.py [--seconds 5] [--clients 1,8,32]
+    python benchmarks/bench_intake.py [--seconds 5] [--clients 1,8,32] [--backends postgis,sqlite]
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -28,9 +34,10 @@ import httpx
 import numpy as np
 import pandas as pd
 from serving import load_note, served
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 
 from gis_core.auth.accounts import Accounts
+from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
@@ -56,26 +63,30 @@ END;
 
 
 def bodies(n: int) -> list[dict]:
+    """Sample reports intake accepts (the generator also makes bad records on purpose:
+    out-of-range coordinates, unknown classes; those answer 422 and are left out here)."""
     frame = generate_events(n=n, year=2025, seed=15)
     out = []
     for r in frame.itertuples():
         if not (isinstance(r.lon, float) and np.isfinite(r.lon)):
             continue
-        out.append(
-            {
-                "source": "grid_member",
-                "category_code": r.category_code,
-                "description": str(r.description)[:200],
-                "lon": float(r.lon),
-                "lat": float(r.lat),
-            }
-        )
+        body = {
+            "source": "grid_member",
+            "category_code": r.category_code,
+            "description": str(r.description)[:200],
+            "lon": float(r.lon),
+            "lat": float(r.lat),
+        }
+        try:
+            validate(EventReport(**body))
+        except IntakeRejected:
+            continue
+        if abs(body["lon"]) <= 180 and abs(body["lat"]) <= 90:
+            out.append(body)
     return out
 
 
-async def drive(
-    base: str, key: str, clients: int, seconds: float, reports: list[dict]
-) -> dict:
+async def drive(base: str, key: str, clients: int, seconds: float, reports: list[dict]) -> dict:
     latencies: list[float] = []
     ids: list[int] = []
     errors = 0
@@ -117,11 +128,70 @@ def pgbench(dsn: str, clients: int, seconds: int, script: Path) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--clients", default="1,8,32")
-    args = parser.parse_args()
+SQLITE_FLOOR_SQL = (
+    "INSERT INTO events (public_id, source, external_id, category_code, description,"
+    " priority, lon, lat, geom, grid_code, status, version, level, rework_count,"
+    " supervise_count, urge_count, reported_at, created_at, updated_at) VALUES (?, 'floor',"
+    " ?, '01001', 'sqlite floor', 'normal', 117.3, 31.8, NULL, NULL, 'reported', 1,"
+    " 'community', 0, 0, 0, ?, ?, ?)",
+    "INSERT INTO event_history (event_id, seq, action, to_status, actor, at)"
+    " VALUES (?, 1, 'report', 'reported', 'floor', ?)",
+)
+
+
+def sqlite_floor(path: str, clients: int, seconds: int) -> float:
+    """Event + history row per transaction from ``clients`` threads, sqlite3 in C."""
+    done = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def client(k: int) -> None:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        while time.perf_counter() < stop:
+            now = datetime.now(UTC).isoformat(sep=" ")
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.execute(SQLITE_FLOOR_SQL[0], (uuid4().hex, uuid4().hex, now, now, now))
+            conn.execute(SQLITE_FLOOR_SQL[1], (cur.lastrowid, now))
+            conn.execute("COMMIT")
+            done[k] += 1
+        conn.close()
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    return sum(done) / (time.perf_counter() - t0)
+
+
+def run(
+    text_url: str, floor: Callable[[int], float], args: argparse.Namespace
+) -> tuple[dict, int, int]:
+    """Seed, serve, drive at each client count beside ``floor(clients)``; (rows,
+    acknowledged, found in the database)."""
+    store = Store(text_url)
+    seed_store(store, components=False)
+    _, key = Accounts(store).create_key("bench-intake", ["events:write"], rate=None)
+    reports = bodies(4000)
+    rows = {}
+    acknowledged: list[int] = []
+    with served(text_url, workers=args.workers) as base:
+        asyncio.run(drive(base, key, 32, 2, reports))  # warm-up (locator, rules, pools)
+        with store.session(write=False) as s:
+            warm = set(s.scalars(select(Event.id)))
+        for clients in (int(c) for c in args.clients.split(",")):
+            fl = floor(clients)
+            got = asyncio.run(drive(base, key, clients, args.seconds, reports))
+            acknowledged += got.pop("ids")
+            rows[f"{clients} clients"] = got | {
+                "floor tps": fl,
+                "floor / gridgov": fl / max(got["events/s"], 1e-9),
+            }
+    with store.session(write=False) as s:
+        stored = set(s.scalars(select(Event.id).where(Event.source == "grid_member"))) - warm
+    store.dispose()
+    return rows, len(acknowledged), len(stored & set(acknowledged))
+
+
+def postgis(args: argparse.Namespace) -> tuple[dict, int, int]:
     admin_url = resolve_url(PG_ADMIN)
     name = f"gridgov_bench_{uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -133,44 +203,46 @@ def main() -> None:
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
         engine.dispose()
-        text_url = url.render_as_string(hide_password=False)
-        store = Store(text_url)
-        seed_store(store, components=False)
-        _, key = Accounts(store).create_key("bench-intake", ["events:write"], rate=None)
-        reports = bodies(4000)
         script = Path(tempfile.mkdtemp()) / "floor.sql"
         script.write_text(PGBENCH_SQL)
         dsn = f"postgresql://postgres@{url.host}:{url.port or 5432}/{name}"
-        rows = {}
-        acknowledged: list[int] = []
-        with served(text_url) as base:
-            asyncio.run(drive(base, key, 4, 1, reports))  # warm-up (locator, rules, pools)
-            for clients in (int(c) for c in args.clients.split(",")):
-                floor = pgbench(dsn, clients, args.seconds, script)
-                got = asyncio.run(drive(base, key, clients, args.seconds, reports))
-                acknowledged += got.pop("ids")
-                rows[f"{clients} clients"] = got | {
-                    "pgbench tps (floor)": floor,
-                    "floor / gridgov": floor / max(got["events/s"], 1e-9),
-                }
-        with store.session(write=False) as s:
-            stored = s.scalar(
-                select(func.count()).select_from(Event).where(Event.id.in_(acknowledged))
-            )
-        store.dispose()
+        return run(
+            url.render_as_string(hide_password=False),
+            lambda c: pgbench(dsn, c, args.seconds, script),
+            args,
+        )
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-    print(
-        f"\nPOST /v1/events on PostGIS, `gridgov serve --workers 2`, {args.seconds} s per "
-        f"client count; pgbench -j2 on the same tables; {load_note()}\n"
-    )
-    print(pd.DataFrame(rows).T.to_markdown(floatfmt=".1f"))
-    print(
-        f"\nacknowledged {len(acknowledged):,}, found in the database {stored:,}, "
-        f"lost {len(acknowledged) - stored:,}"
-    )
+
+
+def sqlite(args: argparse.Namespace) -> tuple[dict, int, int]:
+    folder = Path(tempfile.mkdtemp(prefix="gridgov-bench-intake-"))
+    path = folder / "intake.sqlite"
+    try:
+        return run(f"sqlite:///{path}", lambda c: sqlite_floor(str(path), c, args.seconds), args)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backends", default="postgis,sqlite")
+    args = parser.parse_args()
+    floors = {"postgis": "pgbench -j2", "sqlite": "sqlite3 (C), one connection per client"}
+    for backend in args.backends.split(","):
+        rows, acked, found = {"postgis": postgis, "sqlite": sqlite}[backend](args)
+        print(
+            f"\nPOST /v1/events on {backend}, `gridgov serve --workers {args.workers}`, "
+            f"{args.seconds} s per client count; floor: {floors[backend]} on the same tables; "
+            f"{load_note()}\n"
+        )
+        print(pd.DataFrame(rows).T.to_markdown(floatfmt=".1f"))
+        print(f"\nacknowledged {acked:,}, found in the database {found:,}, lost {acked - found:,}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from gis_core.boundaries.generations import LookupService
 from gis_core.cases.calendar import TZ
 from gis_core.catalogue.versions import Catalogue
 from gis_core.events.counts import CountCache
+from gis_core.events.page_cache import PageCache
 from gis_core.events.routing import Router
 from gis_core.spatial.crs import Projector
 from gis_core.storage.models import EventHistory
@@ -48,6 +49,7 @@ class EventContext:
         self._projector: Projector | None = None
         self._catalogue: Catalogue | None = None
         self.counts = CountCache()  # per-status counts by filter (gis_core.events.counts)
+        self.pages = PageCache()  # encoded list pages (gis_core.events.pages)
         self.verifier: Any = None
         """Chooses who verifies a handled case (gis_core.field.verifier.NearestVerifier,
         set by the app); None: the event grid's own member."""

@@ -60,9 +60,7 @@ class CountCache:
         self.ttl = ttl
         self.entries = entries
         self._lock = threading.Lock()
-        self._data: OrderedDict[tuple[Any, ...], tuple[Any, float, dict[str, int]]] = (
-            OrderedDict()
-        )
+        self._data: OrderedDict[tuple[Any, ...], tuple[Any, float, dict[str, int]]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -95,11 +93,12 @@ def filter_key(flt: Any) -> tuple[Any, ...]:
 
 
 def per_status(
-    session: Session, cache: CountCache, flt: Any, cond: list[Any]
+    session: Session, cache: CountCache, flt: Any, cond: list[Any], version: Any = None
 ) -> dict[str, int]:
-    """Events per status matching ``cond`` (the SQL of ``flt`` without status/overdue)."""
+    """Events per status matching ``cond`` (the SQL of ``flt`` without status/overdue).
+    ``version``: the data version the caller already read in this session, if any."""
     key = filter_key(flt)
-    version = data_version(session)
+    version = data_version(session) if version is None else version
     found = cache.get(key, version)
     if found is not None:
         return found

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy.orm import Session
 
 from gis_core.cases.calendar import TZ
 from gis_core.cases.deadlines import Priority
@@ -97,11 +97,13 @@ def _not_overdue(at: datetime) -> Any:
     return or_(Event.deadline_at.is_(None), Event.deadline_at >= at, closed)
 
 
-def _total(session: Session, ctx: EventContext, flt: EventFilter, at: datetime) -> int:
+def _total(
+    session: Session, ctx: EventContext, flt: EventFilter, at: datetime, version: Any = None
+) -> int:
     """How many events match: from the cached per-status counts, plus the (small, indexed)
     overdue count when the filter asks about overdue."""
     base = conditions(replace(flt, status=(), overdue=None), at)
-    counts = per_status(session, ctx.counts, flt, base)
+    counts = per_status(session, ctx.counts, flt, base, version)
     wanted = set(flt.status) if flt.status else set(counts)
     n = sum(counts.get(s, 0) for s in wanted)
     if flt.overdue is None:
@@ -119,10 +121,10 @@ def _urgency_segments(at: datetime) -> list[tuple[list[Any], list[Any]]]:
     newest = [Event.reported_at.desc(), Event.id.desc()]
     return [
         ([overdue_clause(at)], [urgent.desc(), Event.deadline_at, *newest]),
-        (
-            [_not_overdue(at), urgent],
-            [Event.deadline_at.is_(None), Event.deadline_at, *newest],
-        ),
+        # Urgent ones with a deadline, then without: each read in order from an index
+        # (priority, deadline) instead of sorting every urgent event of the year.
+        ([_not_overdue(at), urgent, Event.deadline_at.is_not(None)], [Event.deadline_at, *newest]),
+        ([urgent, Event.deadline_at.is_(None)], newest),
         (
             [_not_overdue(at), ~urgent, Event.deadline_at.is_not(None)],
             [Event.deadline_at, *newest],
@@ -133,8 +135,8 @@ def _urgency_segments(at: datetime) -> list[tuple[list[Any], list[Any]]]:
 
 def _urgency_page(
     session: Session, cond: list[Any], at: datetime, limit: int, offset: int
-) -> list[Event]:
-    rows: list[Event] = []
+) -> list[Any]:
+    rows: list[Any] = []
     skip = offset
     for extra, order_by in _urgency_segments(at):
         if len(rows) >= limit:
@@ -145,15 +147,21 @@ def _urgency_page(
                 skip -= size
                 continue
         stmt = _page_select().where(*cond, *extra).order_by(*order_by)
-        rows += session.scalars(stmt.limit(limit - len(rows)).offset(skip)).all()
+        rows += session.execute(stmt.limit(limit - len(rows)).offset(skip)).all()
         skip = 0
     return rows
 
 
 def _page_select() -> Any:
-    """Events for a list page: without the geometry, which the view does not show (lon
-    and lat are columns) and which costs a WKB parse per row."""
-    return select(Event).options(defer(Event.geom))
+    """Events for a list page as plain rows (``event_view`` reads them by attribute, as
+    it reads an Event): no ORM object per row, and no geometry, which the view does not
+    show (lon and lat are columns) and which costs a WKB parse per row."""
+    return select(*_PAGE_COLUMNS)
+
+
+_PAGE_COLUMNS = [
+    getattr(Event, attr.key) for attr in inspect(Event).column_attrs if attr.key != "geom"
+]
 
 
 def encode_cursor(event: dict[str, Any]) -> str:
@@ -187,27 +195,42 @@ def list_events(
     first, then the nearest deadline, then the newest. ``after`` (a cursor from
     :func:`encode_cursor`, 'reported' order only) pages by keyset instead of offset."""
     at = now or current_time()
-    cond = conditions(flt, at)
     with ctx.session(write=False) as session:
-        total = _total(session, ctx, flt, at)
-        if order == "urgency":
-            if after is not None:
-                raise ValueError("a cursor pages the 'reported' order only")
-            rows = _urgency_page(session, cond, at, limit, offset)
-        else:
-            if after is not None:
-                r_at, r_id = decode_cursor(after)
-                cond.append(
-                    or_(
-                        Event.reported_at < r_at,
-                        and_(Event.reported_at == r_at, Event.id < r_id),
-                    )
+        return list_in(session, ctx, flt, at, limit, offset, order, after)
+
+
+def list_in(
+    session: Session,
+    ctx: EventContext,
+    flt: EventFilter,
+    at: datetime,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "urgency",
+    after: str | None = None,
+    version: Any = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """:func:`list_events` in the caller's session (``version``: its data version)."""
+    cond = conditions(flt, at)
+    total = _total(session, ctx, flt, at, version)
+    if order == "urgency":
+        if after is not None:
+            raise ValueError("a cursor pages the 'reported' order only")
+        rows = _urgency_page(session, cond, at, limit, offset)
+    else:
+        if after is not None:
+            r_at, r_id = decode_cursor(after)
+            cond.append(
+                or_(
+                    Event.reported_at < r_at,
+                    and_(Event.reported_at == r_at, Event.id < r_id),
                 )
-            stmt = _page_select().where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
-            rows = list(session.scalars(stmt.limit(limit).offset(offset)).all())
-        views = [event_view(e, at) for e in rows]
-        _add_alarm_counts(session, views)
-        return views, int(total)
+            )
+        stmt = _page_select().where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
+        rows = list(session.execute(stmt.limit(limit).offset(offset)).all())
+    views = [event_view(e, at) for e in rows]
+    _add_alarm_counts(session, views)
+    return views, int(total)
 
 
 def _add_alarm_counts(session: Session, views: list[dict[str, Any]]) -> None:
@@ -234,19 +257,26 @@ def status_counts(
 ) -> dict[str, int]:
     """Events per status (cached per data version), plus ``overdue`` (counted)."""
     at = now or current_time()
-    cond = conditions(flt, at)
     with ctx.session(write=False) as session:
-        if flt.overdue is None:
-            base = conditions(replace(flt, status=()), at)
-            counts = dict(per_status(session, ctx.counts, flt, base))
-            if flt.status:
-                counts = {s: n for s, n in counts.items() if s in set(flt.status)}
-        else:  # rare: per status among (not) overdue events, counted directly
-            rows = session.execute(
-                select(Event.status, func.count()).where(*cond).group_by(Event.status)
-            ).all()
-            counts = {str(s): int(n) for s, n in rows}
-        counts["overdue"] = count_where(session, [*cond, overdue_clause(at)])
+        return counts_in(session, ctx, flt, at)
+
+
+def counts_in(
+    session: Session, ctx: EventContext, flt: EventFilter, at: datetime, version: Any = None
+) -> dict[str, int]:
+    """:func:`status_counts` in the caller's session (``version``: its data version)."""
+    cond = conditions(flt, at)
+    if flt.overdue is None:
+        base = conditions(replace(flt, status=()), at)
+        counts = dict(per_status(session, ctx.counts, flt, base, version))
+        if flt.status:
+            counts = {s: n for s, n in counts.items() if s in set(flt.status)}
+    else:  # rare: per status among (not) overdue events, counted directly
+        rows = session.execute(
+            select(Event.status, func.count()).where(*cond).group_by(Event.status)
+        ).all()
+        counts = {str(s): int(n) for s, n in rows}
+    counts["overdue"] = count_where(session, [*cond, overdue_clause(at)])
     return counts
 
 

@@ -9,6 +9,7 @@ first argument, so the signature and docstring live once, next to the code:
   :mod:`~gis_core.events.loop` with co-tasks and closure standards);
 * :mod:`~gis_core.events.loop`: `relocate`;
 * :mod:`~gis_core.events.queries`: `list`, `status_counts`, `events_frame`, `indicators`;
+* :mod:`~gis_core.events.pages`: `page`, `encoded_page` (the list page in one session);
 * :mod:`~gis_core.events.views`: `get` (the event view with history).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import gis_core.events.casework as casework
 import gis_core.events.intake as intake
 import gis_core.events.loop as loop
+import gis_core.events.pages as pages
 import gis_core.events.queries as queries
 import gis_core.events.views as views
 from gis_core.cases.errors import TransitionError
@@ -36,6 +38,8 @@ class EventService(EventContext):
     get = views.get_event
     list = queries.list_events
     status_counts = queries.status_counts
+    page = pages.page  # items, total and counts in one session
+    encoded_page = pages.encoded_page  # the same, encoded, reused per data version
     events_frame = queries.events_frame
     indicators = queries.indicators
 

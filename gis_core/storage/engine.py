@@ -7,6 +7,7 @@ URL precedence: an explicit URL, then ``GRIDGOV_DATABASE_URL``, then a SQLite fi
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 
 ENV_URL = "GRIDGOV_DATABASE_URL"
 DEFAULT_URL = "sqlite:///gridgov.sqlite"
@@ -143,15 +145,48 @@ def pool_size() -> int:
         raise ValueError(f"{POOL_SIZE_ENV} must be a whole number, got {raw!r}") from None
 
 
+PING_IDLE_S = 2.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before reuse."""
+
+
+def _ping_when_idle(engine: Engine, idle_s: float | None = None) -> None:
+    """Pessimistic disconnect handling for connections that sat idle in the pool: a
+    server restart or an idle timeout shows up as a failed ping, and the pool then
+    replaces the connection (DisconnectionError) before anyone uses it. A connection
+    returned moments ago was just working and goes out without the round trip."""
+    key = "gridgov_idle_since"
+    idle = PING_IDLE_S if idle_s is None else idle_s
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi: Any, record: Any) -> None:
+        record.info[key] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(key, None)
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection lost: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection lost")
+
+
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (resolved as in :func:`resolve_url`)."""
     resolved = resolve_url(url)
     backend = resolved.get_backend_name()
     if backend == "postgresql":
-        kwargs.setdefault("pool_pre_ping", True)
-        # Issue 15: a pool as large as the concurrency a worker serves. With SQLAlchemy's
-        # default 5, the 6th concurrent request opened a connection and closed it after
-        # use: a new backend per request, whose first ST_Transform loads PROJ again.
+        # Pinged when idle for a while (see _ping_when_idle), not on every checkout: a
+        # busy server checks out several connections per request, and each ping is a
+        # round trip to a server that may be short of CPU.
+        kwargs.setdefault("pool_pre_ping", False)
+        # SQLAlchemy's default pool keeps 5 connections and opens up to 10 more that it
+        # closes on return: under a burst of concurrent requests every one beyond the
+        # fifth paid a connect (a backend fork whose first ST_Transform loads PROJ again).
+        # Keep GRIDGOV_DB_POOL_SIZE (default 10) and open at most 5 more.
         kwargs.setdefault("pool_size", pool_size())
         kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     elif backend != "sqlite":
@@ -162,6 +197,8 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     # phones (a failed INSERT would otherwise print them; issue 14).
     kwargs.setdefault("hide_parameters", True)
     engine = create_engine(resolved, **kwargs)
+    if backend == "postgresql" and not kwargs["pool_pre_ping"]:
+        _ping_when_idle(engine)
     if backend == "sqlite":
         db = resolved.database
         is_file = bool(db) and db != ":memory:" and not resolved.query.get("uri")

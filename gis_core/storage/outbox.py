@@ -55,8 +55,12 @@ def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
     with session.no_autoflush:
         ids = sorted({e.event_id for e in entries})
         events: dict[int, Event | None] = dict.fromkeys(ids)
-        for start in range(0, len(ids), 500):  # one query per chunk, not one per event
-            query = select(Event).where(Event.id.in_(ids[start : start + 500]))
+        for ev in session.identity_map.values():  # intake's new events: no query
+            if isinstance(ev, Event) and ev.id in events:
+                events[ev.id] = ev
+        missing = [i for i in ids if events[i] is None]
+        for start in range(0, len(missing), 500):  # one query per chunk, not one per event
+            query = select(Event).where(Event.id.in_(missing[start : start + 500]))
             events.update((ev.id, ev) for ev in session.scalars(query))
         sources = {ev.source for ev in events.values() if ev is not None}
         targets = session.scalars(

@@ -28,3 +28,4 @@ def test_cursor_contract(api_client: TestClient) -> None:
         assert bad.json()["field"] == field
     fine = api_client.get("/v1/events?order=reported&after=1700000000000000.5", headers=KEY)
     assert fine.status_code == 200 and fine.json()["items"] == []  # nothing that old
+

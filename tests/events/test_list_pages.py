@@ -4,6 +4,7 @@ PostGIS, and no count is stale after a write."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -14,6 +15,7 @@ from sqlalchemy import select, update
 from gis_core.cases.vocab import OPEN_VALUES, STATUS_VALUES
 from gis_core.events.context import current_time
 from gis_core.events.loader import reports_from_frame
+from gis_core.events.page_cache import DEFAULT_TTL_S
 from gis_core.events.queries import decode_cursor, encode_cursor
 from gis_core.events.service import EventFilter, EventService
 from gis_core.sample_data.events import generate_events
@@ -76,8 +78,10 @@ def all_rows(svc: EventService) -> list[dict]:
 
 
 def matches(row: dict, flt: EventFilter, at: object) -> bool:
-    overdue = row["deadline_at"] is not None and row["deadline_at"] < at and (
-        row["status"] in OPEN_VALUES
+    overdue = (
+        row["deadline_at"] is not None
+        and row["deadline_at"] < at
+        and (row["status"] in OPEN_VALUES)
     )
     if flt.status and row["status"] not in flt.status:
         return False
@@ -188,3 +192,57 @@ def test_counts_equal_the_oracle_and_follow_every_write(service: EventService) -
     assert service.list(base, limit=1, now=at)[1] == sum(
         n for k, n in expected().items() if k != "overdue"
     )
+
+
+@pytest.mark.parametrize("order", ["urgency", "reported"])
+def test_one_session_page_equals_list_and_counts(service: EventService, order: str) -> None:
+    at = current_time()
+    for flt in filters(service):
+        counts_flt = replace(flt, status=(), overdue=None)
+        for limit, offset in [(50, 0), (37, 13)]:
+            items, total, counts = service.page(
+                flt, counts_flt, limit=limit, offset=offset, order=order, now=at
+            )
+            assert (items, total) == service.list(
+                flt, limit=limit, offset=offset, order=order, now=at
+            )
+            assert counts == service.status_counts(counts_flt, now=at)
+            expected = oracle(service, flt, at, order)
+            assert [e["id"] for e in items] == expected[offset : offset + limit]
+
+
+def test_encoded_pages_are_reused_only_on_the_same_data_version(service: EventService) -> None:
+    flt = filters(service)[0]
+    counts_flt = replace(flt, status=(), overdue=None)
+    built: list[tuple[list[int], int]] = []
+
+    def encode(items: list[dict], total: int, counts: dict[str, int]) -> bytes:
+        built.append(([e["id"] for e in items], total))
+        return json.dumps({"ids": [e["id"] for e in items], "total": total}).encode()
+
+    def ask() -> dict:
+        return json.loads(service.encoded_page(flt, counts_flt, encode, order="reported"))
+
+    service.pages.ttl = 60.0
+    try:
+        first = ask()
+        hits = service.pages.hits
+        assert ask() == first and service.pages.hits == hits + 1 and len(built) == 1
+        # An insert: the next page shows it at once (newest first), not the cached one.
+        frame = generate_events(n=5, year=current_time().year, seed=5)
+        service.submit_many(list(reports_from_frame(frame)))
+        second = ask()
+        assert len(built) == 2 and second["total"] > first["total"]
+        assert second["ids"] == oracle(service, flt, current_time(), "reported")[:50]
+        # An update of an existing event (no new id): seen through max(updated_at).
+        with service.store.session() as s:
+            event = s.get(Event, second["ids"][0])
+            event.status = "closed"
+        ask()
+        assert len(built) == 3
+        service.pages.ttl = 0.0  # 0: never reused
+        ask()
+        ask()
+        assert len(built) == 5
+    finally:
+        service.pages.ttl = DEFAULT_TTL_S
