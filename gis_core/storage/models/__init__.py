@@ -26,6 +26,7 @@ from gis_core.storage.models.base import (
     now_default,
     spatial_indexes,
 )
+from gis_core.storage.models.basemap import BASEMAP_TABLES, BasemapFeature
 from gis_core.storage.models.boundaries import (
     BOUNDARY_TABLES,
     TIME_LIMIT_UNITS,
@@ -92,11 +93,14 @@ TABLES = (
     *PLANNING_TABLES,
     *ANALYTICS_TABLES,
     *MEDIA_TABLES,
+    *BASEMAP_TABLES,
 )
 
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
+    "BASEMAP_TABLES",
+    "BasemapFeature",
     "ANALYTICS_TABLES",
     "AUTH_TABLES",
     "BOUNDARY_TABLES",
