@@ -18,7 +18,7 @@ from gis_core.storage.features import Feature, FeatureSource
 from layers.style import Style
 
 PropertyType = Literal["string", "integer", "number", "datetime", "date"]
-GeometryType = Literal["Point", "MultiPolygon", "Polygon"]
+GeometryType = Literal["Point", "MultiPolygon", "Polygon", "MultiLineString"]
 Compute = Callable[[Mapping[str, Any], datetime], dict[str, Any]]
 """(stored values of one feature, now) -> computed properties."""
 
@@ -100,6 +100,8 @@ class Layer:
     """Column holding the grid code that a caller's jurisdiction restricts (prefix)."""
     cluster_maxzoom: int | None = None
     """Up to this zoom a tile carries counts per cell, not each point (layers.clusters)."""
+    basemap: bool = False
+    """Part of the offline basemap: style documents draw it beneath the data layers."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.minzoom <= self.maxzoom <= MAX_ZOOM:

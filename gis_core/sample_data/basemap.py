@@ -68,9 +68,7 @@ def _roads(
     communities_m = np.asarray(
         [to_metres(c.geom, projector) for c in sample.communities], dtype=object
     )
-    rivers_m = shapely.union_all(
-        [to_metres(g, projector) for p, g in duty if p["kind"] == "river"]
-    )
+    rivers_m = shapely.union_all([to_metres(g, projector) for p, g in duty if p["kind"] == "river"])
     mains = [(p["name"], to_metres(g, projector)) for p, g in duty if p["kind"] == "main_road"]
     _, main_strokes = pick_lines(district_m, communities_m, n_rivers)
     out: list[tuple[str, str | None, BaseGeometry]] = []
@@ -124,7 +122,9 @@ def basemap_features(
     return {"rivers": rivers, "roads": roads, "place_names": labels}
 
 
-def write(out_dir: Path, spec: DistrictSpec | str, *, src_dir: Path | None = None) -> dict[str, int]:
+def write(
+    out_dir: Path, spec: DistrictSpec | str, *, src_dir: Path | None = None
+) -> dict[str, int]:
     """Write rivers.geojson, roads.geojson and place_names.geojson into ``out_dir``,
     from the layer files and duty layers in ``src_dir`` (default ``out_dir``)."""
     spec = get_spec(spec) if isinstance(spec, str) else spec

@@ -99,10 +99,9 @@ TABLES = (
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
 
 __all__ = [
-    "BASEMAP_TABLES",
-    "BasemapFeature",
     "ANALYTICS_TABLES",
     "AUTH_TABLES",
+    "BASEMAP_TABLES",
     "BOUNDARY_TABLES",
     "CALENDAR_KINDS",
     "CALENDAR_TABLES",
@@ -127,6 +126,7 @@ __all__ = [
     "AuthSecret",
     "BBoxMixin",
     "Base",
+    "BasemapFeature",
     "BoundaryGeneration",
     "Building",
     "CalendarDay",

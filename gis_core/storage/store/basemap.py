@@ -36,8 +36,9 @@ class BasemapStore(StoreCore):
             kinds = rows.column(gdf, kind_col) if kind_col else [None] * len(gdf)
             data = [
                 {"layer": layer, "kind": rows.text(k), "name": rows.text(n), "code": rows.code(c)}
-                for k, n, c in zip(kinds, rows.column(gdf, "name"), rows.column(gdf, "code"),
-                                   strict=True)
+                for k, n, c in zip(
+                    kinds, rows.column(gdf, "name"), rows.column(gdf, "code"), strict=True
+                )
             ]
             records += frames.with_bbox(data, np.asarray(geoms, dtype=object))
             counts[layer] = len(data)
