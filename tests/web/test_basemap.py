@@ -44,7 +44,8 @@ def _pixels(console: ConsolePage) -> np.ndarray:
 def _set_visible(console: ConsolePage, layers: list[str], on: bool) -> None:
     console.js(
         """([ids, on]) => { const m = window.gridgovConsole.state.map.map;
-          for (const id of ids) m.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none'); }""",
+          const value = on ? 'visible' : 'none';
+          for (const id of ids) m.setLayoutProperty(id, 'visibility', value); }""",
         [layers, on],
     )
     console.wait_map_idle()
@@ -91,7 +92,7 @@ def test_no_basemap_url_draws_roads_rivers_and_chinese_labels(console: ConsolePa
     no_labels = _pixels(console)
     _set_visible(console, ["rivers-fill", "rivers-line", "roads-line", "roads-label"], False)
     bare = _pixels(console)
-    _set_visible(console, BASEMAP_STYLE_LAYERS + ["rivers-line", "roads-label"], True)
+    _set_visible(console, [*BASEMAP_STYLE_LAYERS, "rivers-line", "roads-label"], True)
     label_px = int((np.abs(with_all - no_labels).sum(axis=2) > 60).sum())
     basemap_px = int((np.abs(no_labels - bare).sum(axis=2) > 30).sum())
     assert label_px > 500, f"labels drew only {label_px} pixels"
