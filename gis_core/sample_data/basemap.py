@@ -32,7 +32,7 @@ from gis_core.storage.columns import BASEMAP_FILE_COLUMNS
 
 from .assemble import GRID, to_lonlat, to_metres
 from .config import DistrictSpec, get_spec
-from .units.lines import _strokes, pick_lines
+from .units.lines import edge_lines, pick_lines
 from .units.source import Sample
 from .writer import write_collection
 
@@ -79,11 +79,11 @@ def _roads(
     taken = shapely.union_all(
         [rivers_m, *(shapely.buffer(line, CLEARANCE_M) for _, _, line in out)]
     )
-    street_lines = [s.line for s in _strokes(streets_m, district_m)]
+    street_lines = edge_lines(streets_m, district_m)
     street_net = shapely.buffer(shapely.union_all(street_lines), CLEARANCE_M)
     for cls, strokes, avoid in (
         ("secondary", street_lines, taken),
-        ("minor", [s.line for s in _strokes(communities_m, district_m)], taken | street_net),
+        ("minor", edge_lines(communities_m, district_m), taken | street_net),
     ):
         for line in strokes:
             left = shapely.difference(line, shapely.buffer(avoid, 0.01))

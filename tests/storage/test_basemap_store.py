@@ -45,5 +45,8 @@ def test_replace_and_read_the_basemap(store: Store) -> None:
     # Replacing replaces (a layer left out is emptied).
     assert store.replace_basemap({"rivers": _frame([{"name": "海城河"}], [river])}) == {"rivers": 1}
     assert store.basemap_counts() == {"rivers": 1}
+    with pytest.raises(ValueError, match="name longer than 200"):
+        store.replace_basemap({"roads": _frame([{"name": "路" * 201}], [road])})
+    assert store.basemap_counts() == {"rivers": 1}  # the refused load changed nothing
     with pytest.raises(ValueError, match="unknown layer"):
         store.replace_basemap({"railways": _frame([{"name": "x"}], [road])})

@@ -40,6 +40,11 @@ class BasemapStore(StoreCore):
                     kinds, rows.column(gdf, "name"), rows.column(gdf, "code"), strict=True
                 )
             ]
+            for column in ("kind", "name", "code"):
+                size = BasemapFeature.__table__.c[column].type.length
+                long = [r[column] for r in data if r[column] is not None and len(r[column]) > size]
+                if long:
+                    raise ValueError(f"{layer}: {column} longer than {size}: {long[0][:40]!r}")
             records += frames.with_bbox(data, np.asarray(geoms, dtype=object))
             counts[layer] = len(data)
         table = BasemapFeature.__table__
