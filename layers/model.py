@@ -18,7 +18,7 @@ from gis_core.storage.features import Feature, FeatureSource
 from layers.style import Style
 
 PropertyType = Literal["string", "integer", "number", "datetime", "date"]
-GeometryType = Literal["Point", "MultiPolygon", "Polygon"]
+GeometryType = Literal["Point", "MultiPolygon", "Polygon", "MultiLineString"]
 Compute = Callable[[Mapping[str, Any], datetime], dict[str, Any]]
 """(stored values of one feature, now) -> computed properties."""
 
@@ -103,6 +103,8 @@ class Layer:
     generation_cached: bool = False
     """Its tiles change only with a boundary generation: kept per generation
     (layers.tile_cache)."""
+    basemap: bool = False
+    """Part of the offline basemap: style documents draw it beneath the data layers."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.minzoom <= self.maxzoom <= MAX_ZOOM:

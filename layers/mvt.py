@@ -146,7 +146,6 @@ def render_tile(
 # -- Python ------------------------------------------------------------------------------
 
 
-
 def tile_geometries(layer: Layer, tile: Tile, geoms: Sequence[Any]) -> np.ndarray:
     """WGS84 geometries as integer tile coordinates (y down); None where nothing is left."""
     wgs84 = np.asarray(geoms, dtype=object)
@@ -180,8 +179,18 @@ def tile_geometries(layer: Layer, tile: Tile, geoms: Sequence[Any]) -> np.ndarra
     # buffer boundary end at the same tile unit in both renderers.
     snapped = shapely.set_precision(local, 1.0)
     clipped = shapely.set_precision(shapely.clip_by_rect(snapped, low, low, high, high), 1.0)
-    polygonal = [_polygonal(g) for g in clipped]
-    return np.array(polygonal, dtype=object)
+    keep = _lineal if layer.geometry_type == "MultiLineString" else _polygonal
+    return np.array([keep(g) for g in clipped], dtype=object)
+
+
+def _lineal(geom: Any) -> Any:
+    """The line parts of ``geom`` of some length (clipping may leave points); None if none."""
+    if geom is None or geom.is_empty:
+        return None
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type == "LineString" and g.length > 0]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)
 
 
 def _polygonal(geom: Any) -> Any:

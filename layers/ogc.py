@@ -58,6 +58,7 @@ GEOMETRY_FORMATS = {
     "Point": "geometry-point",
     "Polygon": "geometry-polygon",
     "MultiPolygon": "geometry-multipolygon",
+    "MultiLineString": "geometry-multilinestring",
 }
 
 

@@ -115,7 +115,7 @@ def tileset(layer: Layer, base: str, ext: Extent | None) -> dict[str, Any]:
                 "id": layer.id,
                 "title": layer.title,
                 "dataType": "vector",
-                "geometryDimension": 0 if layer.geometry_type == "Point" else 2,
+                "geometryDimension": {"Point": 0, "MultiLineString": 1}.get(layer.geometry_type, 2),
                 "minTileMatrix": str(layer.minzoom),
                 "maxTileMatrix": str(layer.maxzoom),
                 "propertiesSchema": {

@@ -207,7 +207,84 @@ EVENTS = Layer(
     ),
 )
 
+# The offline basemap (gis_core.sample_data.basemap): what the console draws beneath the
+# areas when no raster basemap is configured. Listed after the data layers; style
+# documents draw them first (``basemap=True``).
+BASEMAP_ID = Property("id", "编号", "integer")
+RIVERS = Layer(
+    id="rivers",
+    title="河流",
+    title_en="Rivers (offline basemap)",
+    description="Rivers (河流) of the offline basemap, drawn when no raster basemap is set.",
+    table="basemap_features",
+    id_field="id",
+    fixed={"layer": "rivers"},
+    properties=(BASEMAP_ID, NAME),
+    geometry_type="MultiPolygon",
+    minzoom=8,
+    maxzoom=20,
+    simplify=AREA_SIMPLIFY,
+    basemap=True,
+    style=Style(
+        "polygon",
+        fill="#a5d1e8",
+        fill_opacity=1.0,
+        stroke="#7fb3d0",
+        stroke_width=0.8,
+        text_size=12.0,
+        text_color="#1f5f8b",
+    ),
+)
+ROAD_CLASS_LABELS = {"main": "主干道", "secondary": "次干道", "minor": "支路"}
+ROADS = Layer(
+    id="roads",
+    title="道路",
+    title_en="Roads (offline basemap)",
+    description="Road centrelines (道路) of the offline basemap; `kind` is the class "
+    "(main 主干道, secondary 次干道, minor 支路).",
+    table="basemap_features",
+    id_field="id",
+    fixed={"layer": "roads"},
+    properties=(BASEMAP_ID, NAME, Property("kind", "道路等级")),
+    geometry_type="MultiLineString",
+    minzoom=8,
+    maxzoom=20,
+    simplify=AREA_SIMPLIFY,
+    basemap=True,
+    style=Style(
+        "line",
+        fill="#ffffff",
+        stroke=ByProperty("kind", {"main": "#f3b562", "secondary": "#fbe3a6"}, "#ffffff"),
+        line_width=ByProperty("kind", {"main": 6.0, "secondary": 4.0}, 2.5),
+        text_size=12.0,
+        text_color="#5d4037",
+        legend={"kind": ROAD_CLASS_LABELS},
+    ),
+)
+PLACE_NAMES = Layer(
+    id="place_names",
+    title="地名",
+    title_en="Place names (offline basemap)",
+    description="Street and community name points (地名注记) of the offline basemap; "
+    "`kind` is the level (street, community), `code` the area named.",
+    table="basemap_features",
+    id_field="id",
+    fixed={"layer": "place_names"},
+    properties=(BASEMAP_ID, NAME, Property("kind", "级别"), CODE),
+    geometry_type="Point",
+    minzoom=8,
+    maxzoom=20,
+    basemap=True,
+    style=Style(
+        "label",
+        fill="#263238",
+        text_color="#263238",
+        text_classes={"street": (9, 15.0), "community": (12, 12.0)},
+    ),
+)
+
 LAYERS: dict[str, Layer] = {
     layer.id: layer
     for layer in (DISTRICTS, STREETS, COMMUNITIES, GRIDS, BUILDINGS, COMPONENTS, EVENTS)
 }
+LAYERS |= {layer.id: layer for layer in (RIVERS, ROADS, PLACE_NAMES)}

@@ -62,20 +62,36 @@ def style_document(
 ) -> dict[str, Any]:
     """A MapLibre style (spec v8) drawing ``layers`` in order, one TileJSON source each.
 
-    No basemap, glyphs or sprites: clients add their own basemap underneath.
+    Offline basemap layers (roads, rivers, place names) are drawn first, beneath the
+    data; labels are drawn last of all, above the areas. Text needs glyphs: the
+    document then names the server's own (``/tiles/glyphs``), never a CDN. No sprites.
     """
     query_strings = query_strings or {}
     layers = list(layers)
     sources: dict[str, Any] = {}
     drawn: list[dict[str, Any]] = []
+    texts: list[dict[str, Any]] = []
     for layer in layers:
         qs = _suffix(query_strings.get(layer.id, ""))
         sources[layer.id] = {"type": "vector", "url": f"{base}tiles/{layer.id}.json{qs}"}
+    for layer in sorted(layers, key=lambda lyr: not lyr.basemap):
         for style_layer in layer.style.maplibre_layers(layer.id, layer.id):
-            drawn.append({**style_layer, "minzoom": layer.minzoom})
-    return {
+            style_layer = {
+                **style_layer,
+                "minzoom": max(layer.minzoom, style_layer.get("minzoom", 0)),
+            }
+            (texts if style_layer["type"] == "symbol" else drawn).append(style_layer)
+    doc: dict[str, Any] = {
         "version": 8,
         "name": "gridgov: " + ", ".join(layer.title for layer in layers),
         "sources": sources,
-        "layers": drawn,
+        "layers": drawn + texts,
     }
+    if texts:
+        doc["glyphs"] = glyphs_url(base)
+    return doc
+
+
+def glyphs_url(base: str) -> str:
+    """The glyph template of the server's own font stack (MapLibre ``glyphs``)."""
+    return f"{base}tiles/glyphs/{{fontstack}}/{{range}}.pbf"

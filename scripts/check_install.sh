@@ -27,5 +27,11 @@ grep -q "demo API key" demo.log
 grep -q "/console/" demo.log
 test -f gridgov.sqlite
 test "$(stat -c %a gridgov.sqlite)" = 600
+# The offline basemap (roads, rivers, place names) travelled with the sample and was loaded.
+env -u PYTHONPATH "$work/venv/bin/python" -c "
+from gis_core.storage import Store
+counts = Store('sqlite:///$work/empty/gridgov.sqlite').basemap_counts()
+assert min(counts.get(k, 0) for k in ('roads', 'rivers', 'place_names')) > 0, counts
+"
 env -u PYTHONPATH "$work/venv/bin/gridgov" locate 117.2950 31.8105 --url "sqlite:///$work/empty/gridgov.sqlite" | grep -q "\"grid\""
 echo "check_install: OK (gis_core from $installed; demo ran in an empty directory)"

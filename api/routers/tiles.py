@@ -7,6 +7,7 @@
   and ``Cache-Control`` by layer (events: ``no-cache``, their lights change with time).
 * ``/tiles/{layer}.json`` — TileJSON 3.0; the tile template keeps the request's filters.
 * ``/tiles/{layer}/style.json`` and ``/tiles/style.json`` — MapLibre styles (spec v8).
+* ``/tiles/glyphs/{fontstack}/{range}.pbf`` — the styles' glyphs (``layers.glyphs``).
 
 Filters are the layer's properties (``class_code=01001``), ``datetime`` where the layer
 has a time, and ``generation`` for admin layers, as in the OGC API.
@@ -27,6 +28,7 @@ from api.tile_response import layer_query, tile_response
 from gis_core.boundaries.generations import LookupService, NoActiveGeneration
 from gis_core.storage import features as store_features
 from gis_core.storage.features import FeatureQuery
+from layers.glyphs import GLYPH_MEDIA_TYPE, GlyphError, glyph_range
 from layers.model import MAX_ZOOM, Layer, UnknownLayer
 from layers.mvt import MVT_MEDIA_TYPE, Tile
 from layers.registry import LAYERS
@@ -61,6 +63,23 @@ class TileEndpoints:
         @router.get("/style.json", summary="MapLibre style drawing every layer")
         def style_all(request: Request) -> JSONResponse:
             return JSONResponse(style_document(self.layers.values(), str(request.base_url)))
+
+        @router.get(
+            "/glyphs/{fontstack}/{code_range}.pbf",
+            summary="A glyph range of the styles' font stack (CJK is drawn by the browser)",
+            response_class=Response,
+            responses={200: {"content": {GLYPH_MEDIA_TYPE: {}}}},
+        )
+        def glyphs(
+            fontstack: Annotated[str, Path(max_length=200)],
+            code_range: Annotated[str, Path(max_length=16)],
+        ) -> Response:
+            try:
+                data = glyph_range(fontstack, code_range)
+            except GlyphError as exc:
+                raise Problem(404, "Glyphs not found", str(exc), exc.field) from None
+            headers = {"Cache-Control": "public, max-age=86400"}
+            return Response(data, media_type=GLYPH_MEDIA_TYPE, headers=headers)
 
         @router.get("/{layer}.json", summary="TileJSON 3.0 of a layer")
         def layer_tilejson(

@@ -41,6 +41,7 @@ def demo(
     from gis_core.sample_data.seeding import (
         DemoServices,
         demo_lookups,
+        seed_basemap,
         seed_live_events,
         seed_store,
     )
@@ -60,6 +61,9 @@ def demo(
         counts = seed_store(store)
     if counts is None:
         out.print(f"store {store.url} is a demo store already; using it")
+        if not store.basemap_counts():  # a demo store made before the offline basemap
+            added = seed_basemap(store)
+            out.print("offline basemap added: " + ", ".join(f"{v} {k}" for k, v in added.items()))
     else:
         mark_demo_store(store, "gridgov demo: the sample district")
         out.print(f"loaded into {store.url}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

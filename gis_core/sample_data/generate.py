@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from gis_core.spatial.crs import Projector, gcj02_to_wgs84
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS, ADMIN_PARENT_LEVEL
 
+from . import basemap as basemap_mod
 from . import buildings as buildings_mod
 from . import components as components_mod
 from . import names
@@ -295,6 +296,8 @@ def generate(
         step_w()
     # Responsible units, members, duty layers and routing rules (not in the manifest).
     counts.update(units_mod.write(out, spec, seed))
+    # The offline basemap (roads, rivers, place names) drawn from all of the above.
+    counts.update(basemap_mod.write(out, spec))
     return counts
 
 

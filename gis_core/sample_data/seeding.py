@@ -20,6 +20,7 @@ from gis_core.spatial.crs import from_wgs84
 from gis_core.spatial.io import read_layer
 from gis_core.spatial.locator import Locator
 from gis_core.spatial.nearby import BuildingIndex, ComponentIndex
+from gis_core.storage.columns import BASEMAP_LAYERS
 from gis_core.storage.protocol import StoreLike
 
 SAMPLE_GENERATION = "sample-340111"
@@ -62,9 +63,18 @@ def seed_store(
         store.replace_components(components_gdf)
     counts = {f"{name}": len(layers[level]) for level, name in LEVEL_FILES.items()}
     counts |= {"buildings": len(buildings), "components": len(components_gdf)}
+    counts |= seed_basemap(store, sample_dir)
     if duties:
         counts |= seed_duties(store, sample_dir)
     return counts
+
+
+def seed_basemap(store: StoreLike, sample_dir: Path = SAMPLE_DIR) -> dict[str, int]:
+    """Load the offline basemap files (roads, rivers, place names) that ``sample_dir``
+    has; a directory without them (an older generated district) loads none."""
+    paths = {n: Path(sample_dir) / f"{n}.geojson" for n in BASEMAP_LAYERS}
+    present = {n: read_layer(p) for n, p in paths.items() if p.is_file()}
+    return store.replace_basemap(present) if present else {}
 
 
 def seed_duties(store: StoreLike, sample_dir: Path = SAMPLE_DIR) -> dict[str, int]:

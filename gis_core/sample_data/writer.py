@@ -29,13 +29,18 @@ def _coords(arr: np.ndarray) -> list:
 
 
 def geometry_json(geom: BaseGeometry) -> dict[str, Any]:
-    """GeoJSON geometry dict for Point, Polygon or MultiPolygon with rounded coordinates."""
+    """GeoJSON geometry dict (Point, [Multi]LineString, [Multi]Polygon), rounded coordinates."""
     kind = geom.geom_type
     if kind == "Point":
         return {"type": "Point", "coordinates": _coords(shapely.get_coordinates(geom)[0])}
     if kind == "Polygon":
         rings = [_coords(shapely.get_coordinates(r)) for r in shapely.get_rings(geom)]
         return {"type": "Polygon", "coordinates": rings}
+    if kind == "LineString":
+        return {"type": "LineString", "coordinates": _coords(shapely.get_coordinates(geom))}
+    if kind == "MultiLineString":
+        parts = [_coords(shapely.get_coordinates(g)) for g in geom.geoms]
+        return {"type": "MultiLineString", "coordinates": parts}
     if kind == "MultiPolygon":
         polys = [
             [_coords(shapely.get_coordinates(r)) for r in shapely.get_rings(p)] for p in geom.geoms

@@ -121,3 +121,12 @@ SAMPLE_FILE_COLUMNS = {
     "rules": RULE_COLUMNS,
 }
 """The columns of each file the sample district writes, by file name (without suffix)."""
+
+BASEMAP_FILE_COLUMNS = {
+    "rivers": ("river_id", "name"),
+    "roads": ("road_id", "name", "class"),
+    "place_names": ("code", "name", "level"),
+}
+"""The offline basemap's files (sample_data.basemap) and the properties each carries."""
+BASEMAP_LAYERS = tuple(BASEMAP_FILE_COLUMNS)
+"""The basemap layers, as ``basemap_features.layer`` stores them."""

@@ -76,6 +76,11 @@ class StoreLike(Database, Protocol):
         self, level: str, generation_id: int | None = None, *, bbox: BBox | None = None
     ) -> gpd.GeoDataFrame: ...
 
+    # the offline basemap (roads, rivers, place names)
+    def replace_basemap(self, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]: ...
+
+    def basemap_counts(self) -> dict[str, int]: ...
+
     # buildings and components
     def replace_buildings(
         self, gdf: gpd.GeoDataFrame, *, progress: Progress | None = None

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from gis_core.auth import ensure_demo_accounts
 from gis_core.auth.demo_accounts import DEMO_KEY
 from gis_core.storage import Store
+from gis_core.storage.features import FeatureQuery, query_features
 from gis_core.storage.models import Event
 from layers import LAYERS
 
@@ -31,6 +32,9 @@ COUNTS = {
     "buildings": 5564,
     "components": 10296,
     "events": 0,
+    "rivers": 2,  # the offline basemap (data/sample_grids/{rivers,roads,place_names})
+    "roads": 99,
+    "place_names": 113,
 }
 BBOX = (117.28, 31.78, 117.31, 31.80)  # inside the district, cutting through grids
 CONFORMANCE = {
@@ -48,6 +52,10 @@ def oracle(store: Store, layer_id: str, bbox: tuple[float, ...] | None = None) -
         frame, key = store.read_buildings(), "building_id"
     elif layer_id == "components":
         frame, key = store.read_components(), "component_id"
+    elif LAYERS[layer_id].basemap:  # the offline basemap: its ids are the table's integers
+        features = query_features(store, LAYERS[layer_id].source, FeatureQuery()).features
+        hits = [f for f in features if bbox is None or f.geometry.intersects(shapely.box(*bbox))]
+        return {f.id for f in hits}
     else:
         frame, key = store.read_admin_layer(LAYERS[layer_id].fixed["level"]), "code"
     if bbox is not None:
@@ -105,8 +113,8 @@ def test_landing_conformance_and_collections(api_client: TestClient) -> None:
 
 
 def test_unknown_collection_and_feature_are_404(api_client: TestClient) -> None:
-    problem(api_client.get("/collections/roads"), 404, "collectionId")
-    problem(api_client.get("/collections/roads/items"), 404, "collectionId")
+    problem(api_client.get("/collections/railways"), 404, "collectionId")
+    problem(api_client.get("/collections/railways/items"), 404, "collectionId")
     problem(api_client.get("/collections/grids/items/999999999999999"), 404, "featureId")
     problem(api_client.get("/collections/events/items/not-a-number"), 404, "featureId")
 

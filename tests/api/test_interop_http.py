@@ -114,7 +114,7 @@ def test_head_on_every_get_resource(api_client: TestClient) -> None:
         assert head.content == b""
         assert head.headers["content-type"] == get.headers["content-type"], path
         assert head.headers["content-length"] == get.headers["content-length"], path
-    missing = api_client.head("/collections/roads")
+    missing = api_client.head("/collections/railways")
     assert missing.status_code == 404 and missing.content == b""
     assert missing.headers["content-type"] == "application/problem+json"
 

@@ -61,7 +61,7 @@ def test_tile_errors_name_their_field(api_client: TestClient, anonymous_client: 
     assert field("/collections/grids/tiles/WebMercatorQuad/14/16384/0", 404) == "tileRow"
     assert field("/collections/grids/tiles/WebMercatorQuad/14/0/16384", 404) == "tileCol"
     assert field("/collections/grids/tiles/WebMercatorQuad/3/0/0", 404) == "tileMatrix"
-    assert field("/collections/roads/tiles", 404) == "collectionId"
+    assert field("/collections/railways/tiles", 404) == "collectionId"
     assert anonymous_client.get("/collections/events/tiles").status_code == 401
     r = anonymous_client.get("/collections/events/tiles/WebMercatorQuad/14/6719/13640")
     assert r.status_code == 401

@@ -179,7 +179,7 @@ def test_tile_responses(api_client: TestClient, seeded_store: Store) -> None:
     empty = api_client.get("/tiles/grids/14/0/0.mvt")  # the Arctic: nothing there
     assert empty.status_code == 204 and empty.content == b""
 
-    problem(api_client.get("/tiles/roads/14/0/0.mvt"), 404, "layer")
+    problem(api_client.get("/tiles/railways/14/0/0.mvt"), 404, "layer")
     problem(api_client.get("/tiles/grids/14/16384/0.mvt"), 404, "x")
     problem(api_client.get("/tiles/grids/14/0/16384.mvt"), 404, "y")
     problem(api_client.get("/tiles/grids/3/1/1.mvt"), 404, "z")  # below the layer's zooms
@@ -226,4 +226,4 @@ def test_tilejson_and_styles(api_client: TestClient) -> None:
     combined = api_client.get("/tiles/style.json").json()
     assert list(combined["sources"]) == list(LAYERS)
     assert {lyr["source-layer"] for lyr in combined["layers"]} == set(LAYERS)
-    problem(api_client.get("/tiles/roads.json"), 404, "layer")
+    problem(api_client.get("/tiles/railways.json"), 404, "layer")

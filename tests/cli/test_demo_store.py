@@ -47,3 +47,21 @@ def test_new_sqlite_files_are_owner_only(tmp_path: Path) -> None:
     with Store(f"sqlite:///{path}") as store:
         store.upgrade()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_demo_loads_the_offline_basemap_also_into_an_older_demo_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    register_commands()
+    with cheap_passwords():
+        first = CliRunner().invoke(app, ["demo", "--no-serve", "--no-events", "--url", url])
+        assert first.exit_code == 0, first.output
+        with Store(url) as store:
+            loaded = store.basemap_counts()
+            assert loaded["roads"] > 0 and loaded["rivers"] > 0 and loaded["place_names"] > 0
+            store.replace_basemap({})  # as a demo store made before the basemap existed
+            assert store.basemap_counts() == {}
+        again = CliRunner().invoke(app, ["demo", "--no-serve", "--no-events", "--url", url])
+        assert again.exit_code == 0, again.output
+        assert "offline basemap added" in again.output
+        with Store(url) as store:
+            assert store.basemap_counts() == loaded

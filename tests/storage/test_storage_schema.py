@@ -10,7 +10,14 @@ from gis_core.storage import Store
 from gis_core.storage.migrations import include_object_for
 from gis_core.storage.models import TABLES, Base
 
-SPATIAL = ("admin_units", "buildings", "components", "responsibility_layers", "events")
+SPATIAL = (
+    "admin_units",
+    "buildings",
+    "components",
+    "responsibility_layers",
+    "basemap_features",
+    "events",
+)
 
 
 def test_upgrade_creates_every_table_and_is_idempotent(store: Store) -> None:
@@ -58,6 +65,7 @@ def test_spatial_indexes_per_dialect(store: Store) -> None:
                 "buildings": "GEOMETRY",
                 "components": "POINT",
                 "responsibility_layers": "MULTIPOLYGON",
+                "basemap_features": "GEOMETRY",
                 "events": "POINT",
             }
         else:

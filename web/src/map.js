@@ -1,5 +1,6 @@
-// The map: MapLibre GL JS with the service's vector tiles (districts ... events), an
-// optional raster basemap, the selected event's grid, and events that arrived by SSE.
+// The map: MapLibre GL JS with the service's vector tiles (districts ... events), a
+// raster basemap when one is configured or else the offline one (the service's roads,
+// rivers and place names), the selected event's grid, and events that arrived by SSE.
 //
 // GCJ-02 basemaps: exact for points (event markers, live events, clicks, drags: see
 // crs.js); vector tile overlays cannot be shifted feature by feature, so every overlay
@@ -28,6 +29,12 @@ const STATUS_STROKE = {
 const WIDE_STROKE = ["reported", "filed"];
 
 const AREA_LAYERS = ["districts", "streets", "communities", "grids", "buildings", "components"];
+// The offline basemap (roads, rivers, street and community names), drawn from the
+// service's own vector tiles when no raster basemap URL is configured.
+const BASEMAP_LAYERS = ["rivers", "roads", "place_names"];
+// CJK label text is drawn with the browser's fonts (no glyphs fetched for it).
+const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', "
+  + "'Microsoft YaHei', 'PingFang SC', sans-serif";
 const TOGGLES = [
   ["basemap", "底图"],
   ["streets", "街道"],
@@ -39,6 +46,24 @@ const TOGGLES = [
 ];
 
 const get = (name) => ["coalesce", ["get", name], ""];
+
+/** Default look of the offline basemap when the server's style cannot be read. */
+function fallbackBasemapLayers() {
+  const src = (id) => ({ source: id, "source-layer": id });
+  const text = (size) => ({ "text-field": get("name"), "text-font": ["gridgov-sans"],
+    "text-size": size });
+  const halo = { "text-color": "#37474f", "text-halo-color": "#fff", "text-halo-width": 1.5 };
+  return [
+    { id: "rivers-fill", type: "fill", ...src("rivers"), paint: { "fill-color": "#a5d1e8" } },
+    { id: "roads-line", type: "line", ...src("roads"),
+      paint: { "line-color": "#f3b562", "line-width": ["match", get("kind"), "main", 6,
+        "secondary", 4, 2.5] } },
+    { id: "place_names-street", type: "symbol", ...src("place_names"), minzoom: 9,
+      filter: ["==", get("kind"), "street"], layout: text(15), paint: halo },
+    { id: "place_names-community", type: "symbol", ...src("place_names"), minzoom: 12,
+      filter: ["==", get("kind"), "community"], layout: text(12), paint: halo },
+  ];
+}
 
 /** Default look of the area layers when the server's style cannot be read. */
 function fallbackAreaLayers() {
@@ -148,24 +173,44 @@ export class ConsoleMap {
       { id: "background", type: "background", paint: { "background-color": "#f4f2ec" } },
     ];
     const bm = this.config.basemap || {};
+    let glyphs;
+    const labels = []; // basemap text, drawn above the areas and below the events
+    const basemapLayers = []; // rivers under the area fills, roads above them
     if (bm.url) {
       sources.basemap = { type: "raster", tiles: [bm.url], tileSize: 256, maxzoom: 18,
         attribution: bm.attribution || "" };
       layers.push({ id: "basemap", type: "raster", source: "basemap",
         paint: { "raster-opacity": 0.85 } });
+    } else {
+      const fromServer = Boolean(server && server.sources && server.sources.roads);
+      for (const id of BASEMAP_LAYERS) {
+        sources[id] = fromServer && server.sources[id] ? server.sources[id]
+          : { type: "vector", url: `${origin}/tiles/${id}.json` };
+      }
+      const drawn = fromServer
+        ? server.layers.filter((l) => BASEMAP_LAYERS.includes(l.source))
+        : fallbackBasemapLayers();
+      basemapLayers.push(...drawn.filter((l) => l.type !== "symbol"));
+      labels.push(...drawn.filter((l) => l.type === "symbol"));
+      glyphs = (server && server.glyphs) || `${origin}/tiles/glyphs/{fontstack}/{range}.pbf`;
     }
+    const areaLayers = [];
     if (server && server.sources) {
       for (const id of AREA_LAYERS) {
         if (server.sources[id]) sources[id] = server.sources[id];
       }
-      const areaLayers = (server.layers || []).filter((l) => AREA_LAYERS.includes(l.source));
-      layers.push(...areaLayers);
+      areaLayers.push(...(server.layers || []).filter((l) => AREA_LAYERS.includes(l.source)));
     } else {
       for (const id of AREA_LAYERS) {
         sources[id] = { type: "vector", url: `${origin}/tiles/${id}.json` };
       }
-      layers.push(...fallbackAreaLayers());
+      areaLayers.push(...fallbackAreaLayers());
     }
+    // Roads run along area edges: drawn over the tinted fills, under the edge lines.
+    const isFill = (l) => l.type === "fill";
+    layers.push(...basemapLayers.filter(isFill), ...areaLayers.filter(isFill),
+      ...basemapLayers.filter((l) => !isFill(l)), ...areaLayers.filter((l) => !isFill(l)),
+      ...labels);
     const have = (id) => Boolean(sources[id]);
     if (have("grids")) {
       layers.push(
@@ -213,13 +258,14 @@ export class ConsoleMap {
         layout: { "circle-sort-key": eventSortKey() }, paint: eventPaint() },
     );
     this.overlayLayers = layers
-      .filter((l) => l.source && l.source !== "basemap" && l.source !== "live")
+      .filter((l) => l.source && !this.isBasemap(l.source) && l.source !== "live")
       .map((l) => ({ id: l.id, type: l.type }));
 
     const start = bounds || eventsMeta.bounds;
     this.map = new maplibregl.Map({
       container: this.container,
-      style: { version: 8, sources, layers },
+      style: { version: 8, sources, layers, ...(glyphs ? { glyphs } : {}) },
+      localIdeographFontFamily: LOCAL_CJK_FONTS,
       bounds: start ? this.mapBounds(start) : undefined,
       center: start ? undefined : this.frame.toMap(117.3, 31.8),
       zoom: start ? undefined : 12,
@@ -452,10 +498,17 @@ export class ConsoleMap {
     return [[p.x - r, p.y - r], [p.x + r, p.y + r]];
   }
 
+  /** Whether a style source is the basemap (the raster one or the offline layers). */
+  isBasemap(source) {
+    return source === "basemap" || BASEMAP_LAYERS.includes(source);
+  }
+
   setVisible(id, on) {
     this.visible[id] = on;
-    const layers = this.map.getStyle().layers.filter((l) =>
-      id === "events" ? ["events", "live"].includes(l.source) : l.source === id);
+    const layers = this.map.getStyle().layers.filter((l) => {
+      if (id === "events") return ["events", "live"].includes(l.source);
+      return id === "basemap" ? this.isBasemap(l.source) : l.source === id;
+    });
     for (const l of layers) this.map.setLayoutProperty(l.id, "visibility", on ? "visible" : "none");
   }
 
@@ -466,7 +519,6 @@ export class ConsoleMap {
         const box = document.createElement("div");
         box.className = "maplibregl-ctrl maplibregl-ctrl-group layer-toggles";
         for (const [id, label] of TOGGLES) {
-          if (id === "basemap" && !(self.config.basemap || {}).url) continue;
           const input = document.createElement("input");
           input.type = "checkbox";
           input.checked = true;

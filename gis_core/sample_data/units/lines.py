@@ -98,3 +98,9 @@ def pick_lines(
                 continue  # a near-parallel neighbour of a road already chosen
         roads.append(s)
     return rivers, roads
+
+
+def edge_lines(areas_m: np.ndarray, district_m: BaseGeometry) -> list[BaseGeometry]:
+    """The inner edges of a coverage (metres) joined into strokes, longest first: the
+    roads the offline basemap draws along street and community edges."""
+    return [s.line for s in _strokes(areas_m, district_m)]

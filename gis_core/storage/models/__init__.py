@@ -26,6 +26,7 @@ from gis_core.storage.models.base import (
     now_default,
     spatial_indexes,
 )
+from gis_core.storage.models.basemap import BASEMAP_TABLES, BasemapFeature
 from gis_core.storage.models.boundaries import (
     BOUNDARY_TABLES,
     TIME_LIMIT_UNITS,
@@ -98,6 +99,7 @@ TABLES = (
     *ANALYTICS_TABLES,
     *MEDIA_TABLES,
     *SHARED_STATE_TABLES,
+    *BASEMAP_TABLES,
 )
 
 """The domain tables (access-control tables are ``AUTH_TABLES``), in dependency order."""
@@ -105,6 +107,7 @@ TABLES = (
 __all__ = [
     "ANALYTICS_TABLES",
     "AUTH_TABLES",
+    "BASEMAP_TABLES",
     "BOUNDARY_TABLES",
     "CALENDAR_KINDS",
     "CALENDAR_TABLES",
@@ -130,6 +133,7 @@ __all__ = [
     "AuthSecret",
     "BBoxMixin",
     "Base",
+    "BasemapFeature",
     "BoundaryGeneration",
     "Building",
     "CalendarDay",

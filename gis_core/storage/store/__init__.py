@@ -18,6 +18,7 @@ from __future__ import annotations
 from gis_core.storage.columns import BUILDING_COLUMNS, COMPONENT_COLUMNS
 from gis_core.storage.store.analytics import AnalyticsStore
 from gis_core.storage.store.assets import AssetsStore
+from gis_core.storage.store.basemap import BasemapStore
 from gis_core.storage.store.boundaries import BoundariesStore, Generation
 from gis_core.storage.store.calendar import CalendarStore
 from gis_core.storage.store.core import SchemaNotCurrent
@@ -35,6 +36,7 @@ class Store(
     AnalyticsStore,
     CalendarStore,
     MediaStore,
+    BasemapStore,
 ):
     """Typed access to the gridgov database (see the module docstring).
 
