@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.access import shows_extent
 from api.dependencies import LookupDep, StoreDep, TileCacheDep
+from api.errors import Problem
 from api.security import OptionalPrincipal
 from api.tile_response import layer_query, tile_response
 from gis_core.boundaries.generations import LookupService, NoActiveGeneration

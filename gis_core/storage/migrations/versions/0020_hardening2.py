@@ -1,7 +1,7 @@
 """The offline basemap (hardening, second pass): roads, rivers and place names.
 
 Revision ID: 0020_hardening2
-Revises: 0016_field2
+Revises: 0019_integrations2
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from gis_core.storage.types import Geometry
 
 revision: str = "0020_hardening2"  # ids are stored in databases: they never change
-down_revision: str | Sequence[str] | None = "0016_field2"
+down_revision: str | Sequence[str] | None = "0019_integrations2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

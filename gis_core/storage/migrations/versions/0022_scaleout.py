@@ -1,7 +1,7 @@
 """Shared state of several server nodes (issue 15): rate buckets and login events.
 
 Revision ID: 0022_scaleout
-Revises: 0019_integrations2
+Revises: 0020_hardening2
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_scaleout"  # ids are stored in databases: they never change
-down_revision: str | Sequence[str] | None = "0019_integrations2"
+down_revision: str | Sequence[str] | None = "0020_hardening2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
