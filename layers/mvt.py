@@ -293,7 +293,9 @@ def _postgis_tile(
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         gen_id = resolve_generation(conn, src, query.generation_id)
         where = where_clauses(store, src, query, gen_id)
-        rows_q = select(*columns).select_from(joined).where(*where).subquery("mvt")
+        # Ordered by id: the same features give the same bytes whatever plan the server
+        # picks, so a tile's ETag is stable across generations, nodes and table growth.
+        rows_q = select(*columns).select_from(joined).where(*where).order_by(idc).subquery("mvt")
         args: list[Any] = [literal_column("mvt"), layer.id, EXTENT, "geom"]
         if with_id:
             args.append("mvt_fid")

@@ -14,7 +14,6 @@ are skipped (set ``GRIDGOV_REQUIRE_BROWSER=1`` to make that a failure instead, i
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -28,32 +27,13 @@ import httpx
 import pytest
 
 from tests import live_server
+from tests.browser import CHROMIUM, Browser, Page, _unavailable  # noqa: F401 (re-exported)
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("GRIDGOV_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--lang=zh-CN",
-]
 PASSWORD = "gridgov-demo"
 STREET_A = "340111001"
 STREET_B = "340111002"
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("GRIDGOV_REQUIRE_BROWSER"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-try:
-    from playwright.sync_api import Browser, Page, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -192,18 +172,6 @@ def gcj_server(
     settings = {"basemap_url": f"{tile_server}/{{z}}/{{x}}/{{y}}.png", "basemap_crs": "gcj02"}
     with run_server(seeded_db, log, **settings) as base:
         yield Server(base, seeded_db)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if sync_playwright is None:
-        _unavailable("the playwright package is not installed (pip install playwright)")
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass
