@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.routing import BaseRoute, Match
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from api.dependencies import GenerationQuery
@@ -81,6 +82,10 @@ class LeanLocateRoute(BaseRoute):
         if query is None:
             return Match.NONE, {}
         return Match.FULL, {"gridgov.lean_locate": query}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        """Unnamed: ``url_for`` (templates, links) walks past it to the documented route."""
+        raise NoMatchFound(name, path_params)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         x, y, crs = scope["gridgov.lean_locate"]

@@ -113,4 +113,6 @@ def test_ogrinfo_lists_public_collections_without_errors(logged_server: tuple[st
     assert run.returncode == 0, run.stderr
     assert "ERROR" not in run.stderr and "401" not in run.stderr
     listed = re.findall(r"^\d+: (\w+)", run.stdout, flags=re.M)
-    assert listed == ["districts", "streets", "communities", "grids", "buildings", "components"]
+    admin = ["districts", "streets", "communities", "grids", "buildings", "components"]
+    basemap = ["rivers", "roads", "place_names"]  # the offline basemap's layers
+    assert listed == admin + basemap  # and never "events" for an anonymous client
