@@ -23,6 +23,16 @@ outbox_app = typer.Typer(help="Results sent back to sources (webhooks).", no_arg
 platforms_app = typer.Typer(help="External hotline platforms pushing cases.", no_args_is_help=True)
 
 
+def check_share_group(group: str | None, option: str) -> None:
+    """Refuse a bad shared-subscription group on the command line, before connecting."""
+    from gis_core.integrations.mqtt import DEFAULT_TOPIC, shared
+
+    try:
+        shared([DEFAULT_TOPIC], group)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
 def _store(url: str | None):
     from gis_core.storage import Store
 
@@ -115,8 +125,7 @@ def ingest_mqtt(
     kinds = AUTO_CLOSE_KINDS if auto_close is None else frozenset(auto_close) - {"none"}
     if protocol not in (5, 311):
         raise typer.BadParameter("5 or 311", param_hint="--protocol")
-    if share is not None and (not share or set(share) & set("/+#") or len(share) > 64):
-        raise typer.BadParameter("1-64 characters without '/', '+' or '#'", param_hint="--share")
+    check_share_group(share, "--share")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     target = Broker.parse(broker)
     consumer = Consumer(

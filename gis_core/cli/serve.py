@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gis_core.cli.integrations import check_share_group
 from gis_core.cli.spatial import UrlOpt, user_errors
 
 HostOpt = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
@@ -89,6 +90,18 @@ def serve(
         str | None,
         typer.Option("--mqtt", help="Also consume device messages from mqtt://HOST:PORT."),
     ] = None,
+    mqtt_share: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt-share",
+            help="With --mqtt: join shared subscription group GROUP, so several nodes (each "
+            "with its own --mqtt-client-id) share the device messages.",
+        ),
+    ] = None,
+    mqtt_client_id: Annotated[
+        str,
+        typer.Option("--mqtt-client-id", help="With --mqtt: keep it fixed per node."),
+    ] = "gridgov-ingest",
     deliver_outbox: Annotated[
         bool, typer.Option("--deliver-outbox", help="Also deliver the outbox to webhooks.")
     ] = False,
@@ -108,13 +121,18 @@ def serve(
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     from gis_core.storage import Store
 
+    if mqtt is None and (mqtt_share is not None or mqtt_client_id != "gridgov-ingest"):
+        raise typer.BadParameter("goes with --mqtt", param_hint="--mqtt-share/--mqtt-client-id")
+    check_share_group(mqtt_share, "--mqtt-share")
     store = Store(url)
     store.ensure_current()  # refuse to start on an unmigrated database, clearly
     background = None
     if mqtt is not None or deliver_outbox:
         from gis_core.integrations.runtime import Background
 
-        background = Background(store, broker=mqtt, deliver=deliver_outbox)
+        background = Background(
+            store, broker=mqtt, deliver=deliver_outbox, client_id=mqtt_client_id, share=mqtt_share
+        )
     if casework_every is not None:
         from gis_core.events.service import EventService
         from gis_core.reports.schedule import Ticker
