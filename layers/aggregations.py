@@ -19,7 +19,7 @@ import shapely
 from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
 from gis_core.analytics.heat_tiles import mercator
-from layers.mvt import BUFFER, EXTENT, Tile
+from layers.mvt import BUFFER, EXTENT, Tile, polygonal
 from layers.tilejson import TILEJSON_VERSION
 
 LAYER_NAME = "aggregate"
@@ -32,18 +32,6 @@ FIELDS = {
     "rate_per_1000_households": "Number",
     "median_handling_hours": "Number",
 }
-
-
-def _polygonal(geom: Any) -> Any:
-    """The polygon parts of ``geom`` (snapping may leave slivers as lines); None if none."""
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom if geom.area > 0 else None
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and g.area > 0]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
 def _to_tile(geoms: np.ndarray, tile: Tile) -> np.ndarray:
@@ -81,7 +69,7 @@ def aggregation_tile(table: Any, tile: Tile) -> bytes:
     fields = [f for f in FIELDS if f in table.columns]
     items = []
     for i, geom in zip(pick, local, strict=True):
-        geom = _polygonal(geom)
+        geom = polygonal(geom)
         if geom is None:
             continue
         props = {f: _value(table[f].iat[i]) for f in fields}

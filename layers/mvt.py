@@ -179,7 +179,7 @@ def tile_geometries(layer: Layer, tile: Tile, geoms: Sequence[Any]) -> np.ndarra
     # buffer boundary end at the same tile unit in both renderers.
     snapped = shapely.set_precision(local, 1.0)
     clipped = shapely.set_precision(shapely.clip_by_rect(snapped, low, low, high, high), 1.0)
-    keep = _lineal if layer.geometry_type == "MultiLineString" else _polygonal
+    keep = _lineal if layer.geometry_type == "MultiLineString" else polygonal
     return np.array([keep(g) for g in clipped], dtype=object)
 
 
@@ -193,7 +193,7 @@ def _lineal(geom: Any) -> Any:
     return parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)
 
 
-def _polygonal(geom: Any) -> Any:
+def polygonal(geom: Any) -> Any:
     """The polygon parts of ``geom`` (snapping may leave slivers as lines); None if none."""
     if geom is None or geom.is_empty:
         return None
