@@ -25,10 +25,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +35,7 @@ from uuid import uuid4
 import httpx
 import mapbox_vector_tile
 import pandas as pd
-from serving import free_port, interleaved, load_note, served, wrk
+from serving import free_port, interleaved, load_note, running, served, wrk
 from sqlalchemy import create_engine
 
 from gis_core.sample_data.seeding import seed_store
@@ -99,20 +97,9 @@ def tipg_served(url: str, workers: int) -> Iterator[str]:
         f"raise SystemExit(Supervisor(_listener('127.0.0.1', {port}), 'tipg_app:create', "
         f"{workers}, 'warning').run())"
     )
-    server = subprocess.Popen([sys.executable, "-c", code], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/collections", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+    cmd = [sys.executable, "-c", code]
+    with running(cmd, env, f"http://127.0.0.1:{port}", "/collections") as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:

@@ -28,18 +28,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`gridgov serve --workers N` on ``url``; yields the base URL; stopped afterwards."""
-    port = free_port()
-    environ = os.environ | {"GRIDGOV_DATABASE_URL": url} | (env or {})
-    cmd = [sys.executable, "-m", "gis_core.cli", "serve", "--port", str(port)]
-    cmd += ["--workers", str(workers), "--log-level", "warning"]
-    server = subprocess.Popen(cmd, env=environ)
-    base = f"http://127.0.0.1:{port}"
+def running(cmd: list[str], env: dict[str, str], base: str, ready: str) -> Iterator[str]:
+    """Start ``cmd``; yield ``base`` once GET ``base + ready`` answers 200; stop it after."""
+    server = subprocess.Popen(cmd, env=env)
     try:
         for _ in range(300):
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}{ready}", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -48,6 +43,17 @@ def served(url: str, workers: int = 2, env: dict[str, str] | None = None) -> Ite
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@contextmanager
+def served(url: str, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`gridgov serve --workers N` on ``url``; yields the base URL; stopped afterwards."""
+    port = free_port()
+    environ = os.environ | {"GRIDGOV_DATABASE_URL": url} | (env or {})
+    cmd = [sys.executable, "-m", "gis_core.cli", "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--log-level", "warning"]
+    with running(cmd, environ, f"http://127.0.0.1:{port}", "/readyz") as base:
+        yield base
 
 
 def wrk(
