@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from collections.abc import Iterator
 
 import numpy as np
@@ -18,43 +17,16 @@ from api.app import create_app
 from api.settings import ApiSettings
 from gis_core.analytics import Filters, aggregate, hotspots, unit_set
 from gis_core.analytics.source import store_events
-from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.accounts import Accounts
-from gis_core.auth.demo_accounts import DEMO_KEY, DEMO_PASSWORD
+from gis_core.auth.demo_accounts import DEMO_KEY
 from gis_core.events import EventService
-from gis_core.events.loader import reports_from_frame
-from gis_core.sample_data.events.generator import generate_events
-from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.engine import resolve_url
+from tests.api.analytics_store import STREET, analytics_db, bearer
 from tests.api.conftest import url_text
-from tests.db_fixtures import postgis_schema
-
-STREET = "340111001"
-
-
-def _fill(store: Store) -> None:
-    frame = generate_events(n=1200, year=2025, seed=11)
-    EventService(store).submit_many(list(reports_from_frame(frame)))
-    ensure_demo_accounts(store)
-    Accounts(store).add_user("analyst-street", DEMO_PASSWORD, "analyst", STREET)
 
 
 @pytest.fixture(scope="module")
-def db(seeded_db_url: URL, request: pytest.FixtureRequest,
-       tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    if seeded_db_url.get_backend_name() == "sqlite":
-        path = tmp_path_factory.mktemp("analytics") / "gridgov.sqlite"
-        shutil.copyfile(str(seeded_db_url.database), path)
-        url = resolve_url(f"sqlite:///{path}")
-        with Store(url) as store:
-            _fill(store)
-        yield url
-        return
-    with postgis_schema(request.getfixturevalue("postgis_url"), "analytics") as url:
-        with Store(url) as store:
-            seed_store(store)
-            _fill(store)
+def db(seeded_db_url: URL, request: pytest.FixtureRequest) -> Iterator[URL]:
+    with analytics_db(seeded_db_url, request, "analytics", n=1200, seed=11) as url:
         yield url
 
 
@@ -64,15 +36,9 @@ def client(db: URL) -> Iterator[TestClient]:
         yield c
 
 
-def _auth(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/v1/auth/token", data={"username": user, "password": DEMO_PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 @pytest.fixture(scope="module")
 def analyst(client: TestClient) -> dict[str, str]:
-    return _auth(client, "analyst")
+    return bearer(client, "analyst")
 
 
 def test_aggregate_equals_the_python_function(client, analyst, db):
@@ -109,7 +75,7 @@ def test_hotspots_echo_defaults_and_match_python(client, analyst, db):
 
 
 def test_street_analyst_sees_only_the_street(client):
-    street = _auth(client, "analyst-street")
+    street = bearer(client, "analyst-street")
     body = client.get("/v1/analytics/aggregate", params={"by": "street"}, headers=street).json()
     counts = {f["properties"]["unit"]: f["properties"]["count"] for f in body["features"]}
     assert counts[STREET] > 0
@@ -163,7 +129,7 @@ def test_scopes_and_bad_parameters(client, analyst):
 
 
 def test_vitals_thresholds_check_and_one_alert(client, analyst):
-    admin = _auth(client, "admin")
+    admin = bearer(client, "admin")
     body = {"indicator": "events_per_day", "op": "<", "value": 1, "window_days": 1,
             "alert_category": "01001", "label": "全区日事件过少"}
     assert client.put("/v1/vitals/thresholds", json=body, headers=analyst).status_code == 403
@@ -183,14 +149,14 @@ def test_vitals_thresholds_check_and_one_alert(client, analyst):
     assert event["source"] == "vitals" and "阈值 < 1" in event["description"]
     again = client.post("/v1/vitals/check", headers=admin).json()["results"]
     assert next(x for x in again if x["threshold_id"] == tid)["alert_event_id"] is None
-    street = _auth(client, "analyst-street")  # a district-wide threshold is not a street's
+    street = bearer(client, "analyst-street")  # a district-wide threshold is not a street's
     assert all(t["id"] != tid for t in client.get("/v1/vitals", headers=street).json()[
         "thresholds"])
     assert client.delete(f"/v1/vitals/thresholds/{tid}", headers=admin).status_code == 204
 
 
 def test_class_problem_from_recurrent_events(client, analyst):
-    dispatcher = _auth(client, "dispatcher-340111")
+    dispatcher = bearer(client, "dispatcher-340111")
     events = client.get("/v1/events", params={"limit": 3}, headers=dispatcher).json()
     ids = [e["id"] for e in events["items"]]
     r = client.post("/v1/analytics/class-problems", json={"title": "反复积水点", "event_ids": ids},

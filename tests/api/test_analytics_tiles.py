@@ -5,7 +5,6 @@ problems."""
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -18,45 +17,18 @@ from api.app import create_app
 from api.settings import ApiSettings
 from gis_core.analytics import Filters, aggregate, unit_set
 from gis_core.analytics.source import store_events
-from gis_core.auth import ensure_demo_accounts
-from gis_core.auth.accounts import Accounts
-from gis_core.auth.demo_accounts import DEMO_PASSWORD
 from gis_core.events import EventService
-from gis_core.events.loader import reports_from_frame
-from gis_core.sample_data.events.generator import generate_events
-from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.engine import resolve_url
 from layers.aggregations import LAYER_NAME
+from tests.api.analytics_store import STREET, analytics_db, bearer
 from tests.api.conftest import url_text
-from tests.db_fixtures import postgis_schema
 
-STREET = "340111001"
 Z = 13
 
 
-def _fill(store: Store) -> None:
-    frame = generate_events(n=900, year=2025, seed=5)
-    EventService(store).submit_many(list(reports_from_frame(frame)))
-    ensure_demo_accounts(store)
-    Accounts(store).add_user("analyst-street", DEMO_PASSWORD, "analyst", STREET)
-
-
 @pytest.fixture(scope="module")
-def db(seeded_db_url: URL, request: pytest.FixtureRequest,
-       tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    if seeded_db_url.get_backend_name() == "sqlite":
-        path = tmp_path_factory.mktemp("agg_tiles") / "gridgov.sqlite"
-        shutil.copyfile(str(seeded_db_url.database), path)
-        url = resolve_url(f"sqlite:///{path}")
-        with Store(url) as store:
-            _fill(store)
-        yield url
-        return
-    with postgis_schema(request.getfixturevalue("postgis_url"), "aggtiles") as url:
-        with Store(url) as store:
-            seed_store(store)
-            _fill(store)
+def db(seeded_db_url: URL, request: pytest.FixtureRequest) -> Iterator[URL]:
+    with analytics_db(seeded_db_url, request, "aggtiles", n=900, seed=5) as url:
         yield url
 
 
@@ -64,12 +36,6 @@ def db(seeded_db_url: URL, request: pytest.FixtureRequest,
 def client(db: URL) -> Iterator[TestClient]:
     with TestClient(create_app(ApiSettings(_env_file=None, database_url=url_text(db)))) as c:
         yield c
-
-
-def _auth(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/v1/auth/token", data={"username": user, "password": DEMO_PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _tiles(bounds, z: int) -> list[tuple[int, int]]:
@@ -115,14 +81,14 @@ def _reference(db: URL, by: str, flt: Filters) -> tuple[dict[str, int], list[flo
 
 @pytest.mark.parametrize("by", ["grid", "community", "h3:8", "square:1000"])
 def test_tiles_count_what_aggregate_counts(client, db, by):
-    analyst = _auth(client, "analyst")
+    analyst = bearer(client, "analyst")
     want, bounds = _reference(db, by, Filters(jurisdiction="340111"))
     got = _tile_counts(client, analyst, by, {}, bounds)
     assert got == want and sum(want.values()) > 400
 
 
 def test_tiles_carry_an_etag(client, db):
-    analyst = _auth(client, "analyst")
+    analyst = bearer(client, "analyst")
     _, bounds = _reference(db, "grid", Filters(jurisdiction="340111"))
     for x, y in _tiles(bounds, Z):
         r = client.get(f"/v1/analytics/tiles/grid/{Z}/{x}/{y}.mvt", headers=analyst)
@@ -135,7 +101,7 @@ def test_tiles_carry_an_etag(client, db):
 
 
 def test_tiles_apply_filters_and_jurisdiction(client, db):
-    street = _auth(client, "analyst-street")
+    street = bearer(client, "analyst-street")
     params = {"category": "09006,06010,01037", "from": "2025-03-01", "to": "2025-10-01",
               "source": ["grid_member", "12345", "patrol", "resident_app"]}
     flt = Filters(category=["09006", "06010", "01037"], source=params["source"],
@@ -149,7 +115,7 @@ def test_tiles_apply_filters_and_jurisdiction(client, db):
 
 
 def test_tilejson_lists_the_template_with_filters(client):
-    analyst = _auth(client, "analyst")
+    analyst = bearer(client, "analyst")
     r = client.get("/v1/analytics/tiles/h3:8.json", params={"category": "01001"},
                    headers=analyst)
     assert r.status_code == 200, r.text
@@ -162,7 +128,7 @@ def test_tilejson_lists_the_template_with_filters(client):
 
 
 def test_errors_scope_and_empty_tiles(client):
-    analyst = _auth(client, "analyst")
+    analyst = bearer(client, "analyst")
     far = client.get("/v1/analytics/tiles/grid/13/0/0.mvt", headers=analyst)
     assert far.status_code == 204
     bad_by = client.get("/v1/analytics/tiles/hex/13/0/0.mvt", headers=analyst)
@@ -172,7 +138,7 @@ def test_errors_scope_and_empty_tiles(client):
     bad_time = client.get("/v1/analytics/tiles/grid.json", params={"from": "yesterday"},
                           headers=analyst)
     assert bad_time.status_code == 422
-    dispatcher = _auth(client, "dispatcher-340111")
+    dispatcher = bearer(client, "dispatcher-340111")
     assert client.get("/v1/analytics/tiles/grid/13/0/0.mvt",
                       headers=dispatcher).status_code == 403
     assert client.get("/v1/analytics/tiles/grid.json").status_code == 401
