@@ -155,26 +155,6 @@ def _touched_keys(
     return sorted_unique(np.concatenate(keys))
 
 
-def _order_crossings(key: IntArray, xc: NDArray[np.float64]) -> IntArray:
-    """Order of crossings by (polygon and row key, x): np.lexsort((xc, key)) for values.
-
-    Almost every (polygon, row) has exactly two crossings, so one integer sort plus a
-    swap per pair replaces the much slower two-key lexsort; groups of more than two
-    crossings (concave rows, holes) are lexsorted on their own.
-    """
-    order = np.argsort(key)
-    ks, xs = key[order], xc[order]
-    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    size = np.diff(np.append(start, len(ks)))
-    pair = start[size == 2]
-    swap = pair[xs[pair] > xs[pair + 1]]
-    order[swap], order[swap + 1] = order[swap + 1], order[swap].copy()
-    many = np.flatnonzero(np.repeat(size > 2, size))
-    if len(many):
-        order[many] = order[many][np.lexsort((xs[many], ks[many]))]
-    return order
-
-
 def fill_cell_centres(
     raster: CellRaster, edges: NDArray[np.float64], owner: IntArray
 ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -182,37 +162,65 @@ def fill_cell_centres(
 
     Even-odd crossings per polygon and row handle holes and multipolygons; the half-open
     rule on y keeps crossing counts even even when a vertex sits on a row centre.
+
+    Only the column where each crossing starts or ends a span matters, and it grows with
+    the crossing's x, so one integer sort of ``(polygon, row, column)`` pairs the crossings
+    (no argsort, no float keys); spans then mark +1 / -1 in a difference raster that one
+    in-place cumulative sum per row turns into counts (and polygon labels).
     """
     x1, y1, x2, y2 = edges.T
-    ymin = np.minimum(y1, y2)
-    ymax = np.maximum(y1, y2)
-    r_lo = np.ceil((ymin - raster.y0) / raster.dy - 0.5).astype(np.int64)
-    r_hi = np.ceil((ymax - raster.y0) / raster.dy - 0.5).astype(np.int64)  # exclusive
-    rows_per_edge = np.maximum(r_hi - r_lo, 0)
+    ny, nx = raster.ny, raster.nx
+    r_lo = np.ceil((np.minimum(y1, y2) - raster.y0) / raster.dy - 0.5).astype(np.int64)
+    r_hi = np.ceil((np.maximum(y1, y2) - raster.y0) / raster.dy - 0.5).astype(np.int64)
+    rows_per_edge = np.maximum(r_hi - r_lo, 0)  # rows [r_lo, r_hi): half-open in y
     e = np.repeat(np.arange(len(edges)), rows_per_edge)
-    row = r_lo[e] + (
-        np.arange(len(e)) - np.repeat(np.cumsum(rows_per_edge) - rows_per_edge, rows_per_edge)
-    )
+    row = np.arange(len(e)) - np.repeat(np.cumsum(rows_per_edge) - rows_per_edge, rows_per_edge)
+    row += r_lo[e]
     yc = raster.y0 + (row + 0.5) * raster.dy
-    xc = x1[e] + (yc - y1[e]) * (x2[e] - x1[e]) / (y2[e] - y1[e])
-    poly = owner[e]
-    order = _order_crossings(poly * raster.ny + row, xc)
-    xc, row, poly = xc[order], row[order], poly[order]
-    start_x, end_x = xc[0::2], xc[1::2]
-    span_row, span_poly = row[0::2], poly[0::2]
-    c_lo = np.clip(np.ceil((start_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
-    c_hi = np.clip(np.ceil((end_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
-    stride = raster.nx + 1
-    size = raster.ny * stride
-    at_lo = span_row * stride + c_lo
-    at_hi = span_row * stride + c_hi
-    # bincount is several times faster than np.add.at; one temporary at a time.
-    count = np.bincount(at_lo, minlength=size).astype(np.int32)
-    count -= np.bincount(at_hi, minlength=size).astype(np.int32)
-    weight = (span_poly + 1).astype(np.float64)  # exact: polygon counts are far below 2**53
-    label = np.bincount(at_lo, weights=weight, minlength=size).astype(np.int32)
-    label -= np.bincount(at_hi, weights=weight, minlength=size).astype(np.int32)
-    count = np.cumsum(count.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
-    label = np.cumsum(label.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):  # horizontal edges cross no row
+        slope = (x2 - x1) / (y2 - y1)
+    xc = x1[e] + (yc - y1[e]) * slope[e]
+    col = np.clip(np.ceil((xc - raster.x0) / raster.dx - 0.5), 0, nx).astype(np.int64)
+    del yc, xc
+    stride = nx + 1  # columns 0..nx: a span may end past the last cell
+    plane = ny * stride
+    if (int(owner.max(initial=0)) + 1) * plane >= 2**62:
+        raise ValueError("raster too large for the crossing keys")
+    key = (owner[e] * ny + row) * stride + col
+    del e, row, col
+    key.sort()  # (polygon, row) groups, columns ascending: crossings pair up in order
+    lo, hi = key[0::2], key[1::2]
+    del key
+    span = lo != hi  # equal keys: an empty span
+    lo, hi = lo[span], hi[span]
+    poly_lo, at_lo = np.divmod(lo, plane)
+    at_hi = hi - poly_lo * plane
+    del lo, hi, span
+    weight = (poly_lo + 1).astype(np.int32)
+    end = at_hi % stride < nx  # a span ending past the last cell needs no -1
+    at_hi, w_hi = at_hi[end], weight[end]
+    # Raster index: row * nx + column (the start column is always < nx on a non-empty span).
+    at_lo -= at_lo // stride
+    at_hi -= at_hi // stride
+    count = np.zeros(ny * nx, dtype=np.int32)
+    label = np.zeros(ny * nx, dtype=np.int32)
+    if _unique(at_lo) and _unique(at_hi):  # a valid coverage: no two spans start together
+        count[at_lo] += 1
+        count[at_hi] -= 1
+        label[at_lo] += weight
+        label[at_hi] -= w_hi
+    else:  # overlapping input: repeated positions must all count
+        np.add.at(count, at_lo, 1)
+        np.add.at(count, at_hi, -1)
+        np.add.at(label, at_lo, weight)
+        np.add.at(label, at_hi, -w_hi)
+    np.cumsum(count.reshape(ny, nx), axis=1, out=count.reshape(ny, nx))
+    np.cumsum(label.reshape(ny, nx), axis=1, out=label.reshape(ny, nx))
     label -= 1
     return count, label
+
+
+def _unique(values: IntArray) -> bool:
+    """No value repeats (a sort of a copy; the values are span ends, a few per polygon)."""
+    ordered = np.sort(values)
+    return bool((ordered[1:] != ordered[:-1]).all())
