@@ -234,7 +234,10 @@ class GridIndex:
         # A cell needs a test if an edge touches it, or if input polygons overlap at its
         # centre (count > 1: bad input is never trusted to the raster).
         overlap_cells = np.flatnonzero(count > 1)
-        boundary = sorted_unique(np.concatenate([pair_cell, overlap_cells]))
+        if len(overlap_cells):
+            boundary = sorted_unique(np.concatenate([pair_cell, overlap_cells]))
+        else:  # pair_cell is sorted already: drop repeats
+            boundary = pair_cell[np.r_[True, pair_cell[1:] != pair_cell[:-1]]]
         # Candidates: the polygons whose edges touch the cell, plus the one polygon that
         # contains the cell's centre. A polygon meeting the cell without an edge in it
         # contains the whole cell, so it is that centre polygon: the list is complete.

@@ -100,59 +100,66 @@ def touched_cells(raster: CellRaster, edges: NDArray[np.float64]) -> tuple[IntAr
     """Every (cell, edge) pair where the edge passes through or touches the cell, sorted
     by cell then edge.
 
-    Edges go in chunks so the per-piece temporaries stay bounded (they were the build's
-    memory peak at 100k grids); each chunk's keys are deduplicated before the next.
+    Edges go in chunks so the temporaries stay bounded (they were the build's memory
+    peak at 100k grids); one sort of all keys at the end orders them.
     """
     n_edges = len(edges)
-    ids = np.arange(n_edges)
     keys = [
-        _touched_keys(raster, edges[i : i + _EDGE_CHUNK], ids[i : i + _EDGE_CHUNK], n_edges)
+        _touched_keys(raster, edges[i : i + _EDGE_CHUNK], i, n_edges)
         for i in range(0, n_edges, _EDGE_CHUNK)
     ]
-    # Chunks hold different edges: their keys never repeat, a sort merges them.
-    pairs = np.sort(np.concatenate(keys))
+    # Each (edge, row) yields distinct cells and chunks hold different edges: no key
+    # repeats, one sort orders them.
+    pairs = np.concatenate(keys)
+    del keys
+    pairs.sort()
     return np.divmod(pairs, n_edges)
 
 
 def _touched_keys(
-    raster: CellRaster, edges: NDArray[np.float64], owner: IntArray, n_poly: int
+    raster: CellRaster, edges: NDArray[np.float64], first: int, n_edges: int
 ) -> IntArray:
-    """`cell * n_poly + owner` keys of one chunk of edges (owner: the edge's own number
-    or its polygon's), deduplicated.
+    """`cell * n_edges + edge` keys of one chunk of edges (numbered from `first`).
 
-    Each edge is cut into pieces shorter than a cell in both axes, so a piece can only
-    cross the 2x2 block of cells spanned by its ends; marking that block (widened by a
-    tiny epsilon) is a conservative supercover of the edge.
+    Row by row: in each raster row an edge meets, it covers one run of columns, read off
+    the edge's x where it enters and leaves the row's band (every band widened by a tiny
+    epsilon, and by the slope's rounding for flat edges): a conservative supercover of the
+    edge, each cell once.
     """
     fx1 = (edges[:, 0] - raster.x0) / raster.dx
     fy1 = (edges[:, 1] - raster.y0) / raster.dy
     fx2 = (edges[:, 2] - raster.x0) / raster.dx
     fy2 = (edges[:, 3] - raster.y0) / raster.dy
-    steps = np.maximum(np.ceil(np.maximum(np.abs(fx2 - fx1), np.abs(fy2 - fy1))), 1)
-    steps = steps.astype(np.int64)
-    edge_of_piece = np.repeat(np.arange(len(edges)), steps)
-    k = np.arange(len(edge_of_piece)) - np.repeat(np.cumsum(steps) - steps, steps)
-    n = steps[edge_of_piece]
-    ddx = (fx2 - fx1)[edge_of_piece]
-    ddy = (fy2 - fy1)[edge_of_piece]
-    ax = fx1[edge_of_piece] + ddx * (k / n)
-    ay = fy1[edge_of_piece] + ddy * (k / n)
-    bx = fx1[edge_of_piece] + ddx * ((k + 1) / n)
-    by = fy1[edge_of_piece] + ddy * ((k + 1) / n)
-    ix_lo = np.floor(np.minimum(ax, bx) - _EDGE_EPS).astype(np.int64)
-    ix_hi = np.floor(np.maximum(ax, bx) + _EDGE_EPS).astype(np.int64)
-    iy_lo = np.floor(np.minimum(ay, by) - _EDGE_EPS).astype(np.int64)
-    iy_hi = np.floor(np.maximum(ay, by) + _EDGE_EPS).astype(np.int64)
-    piece_owner = owner[edge_of_piece]
-    width = ix_hi - ix_lo
-    height = iy_hi - iy_lo
-    keys = []
-    for ox in range(int(width.max(initial=0)) + 1):
-        for oy in range(int(height.max(initial=0)) + 1):
-            sel = (width >= ox) & (height >= oy)
-            cell = (iy_lo[sel] + oy) * raster.nx + ix_lo[sel] + ox
-            keys.append(cell * n_poly + piece_owner[sel])
-    return sorted_unique(np.concatenate(keys))
+    ylo, yhi = np.minimum(fy1, fy2), np.maximum(fy1, fy2)
+    xlo, xhi = np.minimum(fx1, fx2) - _EDGE_EPS, np.maximum(fx1, fx2) + _EDGE_EPS
+    dy = fy2 - fy1
+    flat = dy == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(flat, 0.0, (fx2 - fx1) / dy)  # x per unit of y
+    tol = _EDGE_EPS * (1.0 + np.abs(slope))
+    r0 = np.floor(ylo - _EDGE_EPS).astype(np.int64)
+    n_rows = np.floor(yhi + _EDGE_EPS).astype(np.int64) - r0 + 1
+    e = np.repeat(np.arange(len(edges)), n_rows)
+    row = np.arange(len(e)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    row += r0[e]
+    # The edge's part inside the row's band [row, row + 1], widened by the epsilon.
+    ya = np.clip(row - _EDGE_EPS, ylo[e], yhi[e])
+    yb = np.clip(row + (1.0 + _EDGE_EPS), ylo[e], yhi[e])
+    xa = fx1[e] + (ya - fy1[e]) * slope[e]
+    xb = fx1[e] + (yb - fy1[e]) * slope[e]
+    del ya, yb
+    fe = flat[e]
+    lo = np.where(fe, xlo[e], np.maximum(np.minimum(xa, xb) - tol[e], xlo[e]))
+    hi = np.where(fe, xhi[e], np.minimum(np.maximum(xa, xb) + tol[e], xhi[e]))
+    del xa, xb, fe
+    c0 = np.floor(lo - _EDGE_EPS).astype(np.int64)
+    n_cols = np.floor(hi + _EDGE_EPS).astype(np.int64) - c0 + 1
+    del lo, hi
+    start = (row * raster.nx + c0) * n_edges + (e + first)
+    del row, c0, e
+    # Expand each (edge, row) run of columns: consecutive cells, keys n_edges apart.
+    offset = np.arange(int(n_cols.sum())) - np.repeat(np.cumsum(n_cols) - n_cols, n_cols)
+    return np.repeat(start, n_cols) + offset * n_edges
 
 
 def fill_cell_centres(
