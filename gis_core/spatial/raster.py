@@ -212,9 +212,9 @@ def fill_cell_centres(
     count = np.zeros(ny * nx, dtype=np.int32)
     label = np.zeros(ny * nx, dtype=np.int32)
     if _unique(at_lo) and _unique(at_hi):  # a valid coverage: no two spans start together
-        count[at_lo] += 1
+        count[at_lo] = 1  # a plain scatter: the rasters are still zero there
         count[at_hi] -= 1
-        label[at_lo] += weight
+        label[at_lo] = weight
         label[at_hi] -= w_hi
     else:  # overlapping input: repeated positions must all count
         np.add.at(count, at_lo, 1)
