@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import psutil
 import shapely
-from results import record
+from results import per_second, record
 from serving import load_note
 
 from gis_core.paths import CACHE_DIR, SAMPLE_DIR
@@ -143,9 +143,9 @@ def bench_district(district: str, n: int) -> dict[str, object]:
         "boundary cells": f"{st['boundary_share']:.1%}",
         "_readme": {
             "path": f"bulk locate, {len(grids):,} grids ({district}), {n:,} points",
-            "gridgov": f"{n / ours_s / 1e6:.2f} M points/s, {mismatches} mismatches; "
+            "gridgov": f"{per_second(n / ours_s)}, {mismatches} mismatches; "
             f"single p50 {np.percentile(lat_ns, 50) / 1e3:.2f} µs",
-            "peer": f"geopandas.sjoin: {n / sjoin_s / 1e6:.2f} M points/s",
+            "peer": f"geopandas.sjoin: {per_second(n / sjoin_s)}",
             "ratio": f"{sjoin_s / ours_s:.1f}x",
             "goal": "ahead of sjoin, same answers",
         },

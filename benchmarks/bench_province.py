@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import psutil
 import shapely
-from results import record
+from results import per_second, record
 from serving import load_note
 
 from gis_core.paths import SAMPLE_DIR
@@ -165,11 +165,11 @@ def main() -> None:
         [
             {
                 "path": f"bulk locate, {len(grids):,} grids, {n:,} points",
-                "gridgov": f"{n / ours_s / 1e6:.2f} M points/s ({n / ours_cpu / 1e6:.1f} M per "
-                f"CPU s), build {build_s:.1f} s (CPU {build_cpu:.1f} s), process "
+                "gridgov": f"{per_second(n / ours_s)} ({per_second(n / ours_cpu, 'per CPU s')}), "
+                f"build {build_s:.1f} s (CPU {build_cpu:.1f} s), process "
                 f"{resident:,.0f} MB, {mismatches} mismatches",
-                "peer": f"geopandas.sjoin: {n / sjoin_s / 1e6:.2f} M points/s "
-                f"({n / sjoin_cpu / 1e6:.2f} M per CPU s)",
+                "peer": f"geopandas.sjoin: {per_second(n / sjoin_s)} "
+                f"({per_second(n / sjoin_cpu, 'per CPU s')})",
                 "ratio": f"{sjoin_s / ours_s:.1f}x wall, {sjoin_cpu / ours_cpu:.1f}x CPU time",
                 "goal": ">= 10x sjoin, resident <= 600 MB, build <= 3 s",
             }

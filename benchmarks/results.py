@@ -45,6 +45,14 @@ def check_rows(rows: list[dict]) -> list[dict[str, str]]:
     return out
 
 
+def per_second(value: float, unit: str = "points/s") -> str:
+    """A rate for the table, three significant figures: "2.30 M points/s", "87.8 k ..."."""
+    for scale, prefix in ((1e6, "M "), (1e3, "k ")):
+        if value >= scale:
+            return f"{value / scale:.3g} {prefix}{unit}".replace("  ", " ")
+    return f"{value:,.0f} {unit}"
+
+
 def record(bench: str, rows: list[dict], *, load: str) -> Path:
     """Write `benchmarks/results/<bench>.json` with `rows` and the load note; its path.
 
