@@ -283,7 +283,7 @@ def readme_rows(rows: list[list[object]]) -> list[dict[str, str]]:
         slow = max(api, key=lambda r: float(r[1]))
         out.append({
             "path": f"analytics API, {len(api)} endpoints, 250,000 events (slowest p50)",
-            "gridgov": f"{slow[1]} s ({str(slow[0]).split()[1]})",
+            "gridgov": f"{slow[1]} s ({str(slow[0]).split()[1].rstrip(',')})",
             "peer": "—",
             "ratio": "—",
             "goal": slow[4],
