@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
+from results import record
 from serving import interleaved, load_note, served, wrk
 
 from gis_core.auth import ensure_demo_accounts
@@ -86,13 +87,30 @@ def main() -> None:
             "p99 /v1/locate : /healthz": rows["/v1/locate (random points)"]["p99 ms"]
             / rows["/healthz"]["p99 ms"],
         }
+        load = load_note()
         print(
             f"\nload: wrk -t2 -c{args.connections} -d{args.duration}s, uvicorn "
             f"{args.workers} workers, SQLite, {len(grids)} grids; median of {args.rounds} "
-            f"interleaved rounds; {load_note()}\n"
+            f"interleaved rounds; {load}\n"
         )
         print(pd.DataFrame(rows).T.to_markdown(floatfmt=".2f"))
         print("\n" + "\n".join(f"{k}: {v:.2f}x" for k, v in ratio.items()))
+        ours, floor = rows["/v1/locate (random points)"], rows["/healthz"]
+        record(
+            "api",
+            [
+                {
+                    "path": f"`GET /v1/locate`, wrk c{args.connections}",
+                    "gridgov": f"{ours['req/s']:,.0f} req/s, p99 {ours['p99 ms']:,.1f} ms",
+                    "peer": f"`/healthz`: {floor['req/s']:,.0f} req/s, "
+                    f"p99 {floor['p99 ms']:,.1f} ms",
+                    "ratio": f"throughput {floor['req/s'] / ours['req/s']:.2f}x, "
+                    f"p99 {ours['p99 ms'] / floor['p99 ms']:.2f}x",
+                    "goal": "throughput within 1.5x, p99 within 1.3x of `/healthz`",
+                }
+            ],
+            load=load,
+        )
 
         rng = np.random.default_rng(1)
         n = 100_000

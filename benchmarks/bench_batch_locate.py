@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from results import record
 from serving import load_note, served
 
 from gis_core.boundaries.sources import StoreSource, build_locator
@@ -124,13 +125,29 @@ def main() -> None:
                 {"s": s, "rss growth MB": float("nan"), "bytes out": 0, "points/s": n / s}
             )
     rows = {k: {f: median(r[f] for r in v) for f in v[0]} for k, v in results.items()}
+    load = load_note()
     print(
         f"\n{n:,} points over {len(loc.grids)} grids; `gridgov serve --workers 1` (SQLite), "
         f"httpx client in a second process; median of {args.rounds} interleaved rounds; "
-        f"{load_note()}\n"
+        f"{load}\n"
     )
     frame = pd.DataFrame(rows).T[["points/s", "s", "rss growth MB", "bytes out"]]
     print(frame.to_markdown(floatfmt=",.2f"))
+    arrow_row, floor = rows["Arrow IPC"], rows["floor: in-process locate_rows"]
+    record(
+        "batch_locate",
+        [
+            {
+                "path": f"batch locate, {n:,} points, Arrow IPC over HTTP",
+                "gridgov": f"{arrow_row['points/s'] / 1e6:.2f} M points/s, "
+                f"+{arrow_row['rss growth MB']:,.0f} MB RSS",
+                "peer": f"in process `locate_rows`: {floor['points/s'] / 1e6:.2f} M points/s",
+                "ratio": f"{floor['points/s'] / arrow_row['points/s']:.2f}x",
+                "goal": ">= 1 M points/s end to end, RSS growth < 300 MB",
+            }
+        ],
+        load=load,
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from statistics import median
 import numpy as np
 import pandas as pd
 from bench_event_list import year_db
+from results import record
 from serving import load_note
 from sqlalchemy import select
 
@@ -66,8 +67,36 @@ def main() -> None:
                 }
             )
     store.dispose()
-    print(f"\n{len(pts):,} located events, SQLite, in process; {load_note()}\n")
+    load = load_note()
+    print(f"\n{len(pts):,} located events, SQLite, in process; {load}\n")
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"))
+    by = {(r["z"], r["renderer"]): r for r in rows}
+    ours = [by[z, "gridgov (clustered)"] for z in (11, 13)]
+    peer = [by[z, "every point"] for z in (11, 13)]
+    worst = max(r["slowest tile ms"] for z, r in by.items() if z[0] <= 13 and "gridgov" in z[1])
+    biggest = max(r["largest tile KB"] for z, r in by.items() if z[0] <= 13 and "gridgov" in z[1])
+    record(
+        "event_tiles",
+        [
+            {
+                "path": f"event tile z11 / z13, slowest, {len(pts):,} events, SQLite",
+                "gridgov": " / ".join(
+                    f"{r['slowest tile ms']:,.0f} ms, {r['largest tile KB']:,.0f} KB" for r in ours
+                ),
+                "peer": "every point: "
+                + " / ".join(
+                    f"{r['slowest tile ms']:,.0f} ms, {r['largest tile KB']:,.0f} KB" for r in peer
+                ),
+                "ratio": " / ".join(
+                    f"{p['slowest tile ms'] / o['slowest tile ms']:.1f}x"
+                    for o, p in zip(ours, peer, strict=True)
+                ),
+                "goal": f"every tile z11-13 < 100 ms and < 500 KB (now: {worst:,.0f} ms, "
+                f"{biggest:,.0f} KB)",
+            }
+        ],
+        load=load,
+    )
 
 
 if __name__ == "__main__":

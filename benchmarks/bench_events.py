@@ -16,16 +16,14 @@ district (and its units and rules), then:
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from contextlib import suppress
 from pathlib import Path
-from uuid import uuid4
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine
+from serving import temp_postgis
 
 from gis_core.cases import Actor
 from gis_core.events import IntakeRejected
@@ -34,11 +32,6 @@ from gis_core.events.service import EventFilter, EventService
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.engine import resolve_url
-
-PG_ADMIN = os.environ.get(
-    "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def percentiles(values_s: list[float], scale: float) -> tuple[float, float]:
@@ -142,26 +135,8 @@ def main() -> None:
         if backend == "sqlite":
             rows.append(run_backend("SQLite", sqlite_url, reports, args.single))
         elif backend == "postgis":
-            admin_url = resolve_url(PG_ADMIN)
-            name = f"gridgov_bench_{uuid4().hex[:8]}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            url = admin_url.set(database=name)
-            engine = create_engine(url)
-            with engine.begin() as conn:
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-            engine.dispose()
-            try:
-                rows.append(
-                    run_backend(
-                        "PostGIS", url.render_as_string(hide_password=False), reports, args.single
-                    )
-                )
-            finally:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.dispose()
+            with temp_postgis() as url:
+                rows.append(run_backend("PostGIS", url, reports, args.single))
     print(f"\n{args.events:,} sample events ({args.single:,} single, the rest in bulk)\n")
     print(pd.DataFrame(rows).set_index("backend").T.to_markdown())
     if "sqlite" in args.backends:

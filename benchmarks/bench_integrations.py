@@ -35,7 +35,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from uuid import uuid4
@@ -44,7 +44,9 @@ import httpx
 import numpy as np
 import paho.mqtt.client as mqtt
 import psutil
-from sqlalchemy import create_engine, func, select
+from results import record
+from serving import load_note, temp_postgis
+from sqlalchemy import func, select
 from tabulate import tabulate
 
 from gis_core.events import EventService
@@ -54,12 +56,7 @@ from gis_core.integrations.mqtt import Broker, Consumer
 from gis_core.integrations.readings import RawMessage, ingest
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.engine import resolve_url
 from gis_core.storage.models import DeviceAlarm, DeviceMessage, Event, OutboxMessage
-
-PG_ADMIN = os.environ.get(
-    "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def free_port() -> int:
@@ -84,22 +81,14 @@ def start_broker(tmp: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("mosquitto did not start")
 
 
-def database(backend: str, tmp: Path) -> tuple[str, Callable[[], None]]:
+@contextlib.contextmanager
+def database(backend: str, tmp: Path) -> Iterator[str]:
+    """The store's URL: an SQLite file in ``tmp``, or a temporary PostGIS database."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp / 'bench.sqlite'}", lambda: None
-    admin = create_engine(resolve_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
-    name = f"gridgov_bench_{uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = resolve_url(PG_ADMIN).set(database=name)
-    with create_engine(url).begin() as c:
-        c.exec_driver_sql("CREATE EXTENSION postgis")
-
-    def drop() -> None:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return url.render_as_string(hide_password=False), drop
+        yield f"sqlite:///{tmp / 'bench.sqlite'}"
+        return
+    with temp_postgis() as url:
+        yield url
 
 
 def publisher(port: int, topics: list[str], n: int, rate: float, start_ts: float) -> None:
@@ -289,20 +278,20 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="gridgov-bench-int-"))
     broker, port = start_broker(tmp)
-    url, drop = database(args.backend, tmp)
     try:
-        store = Store(url)
-        store.upgrade()
-        seed_store(store, components=False)
-        store.dispose()
-        m = bench_mqtt(url, port, args.devices, args.messages, args.rate, args.consumers,
-                       args.batch)  # fmt: skip
-        direct = bench_direct(url, args.devices, args.messages)
-        rate, bare = bench_outbox(url, args.deliveries)
+        with database(args.backend, tmp) as url:
+            store = Store(url)
+            store.upgrade()
+            seed_store(store, components=False)
+            store.dispose()
+            m = bench_mqtt(url, port, args.devices, args.messages, args.rate, args.consumers,
+                           args.batch)  # fmt: skip
+            direct = bench_direct(url, args.devices, args.messages)
+            rate, bare = bench_outbox(url, args.deliveries)
     finally:
         broker.kill()
-        drop()
         shutil.rmtree(tmp, ignore_errors=True)
+    load = load_note()
     rows = [
         ["MQTT ingest", f"{m['msgs/s']:,.0f} msgs/s (target {args.rate:,.0f})",
          f"p50 {m['p50 ms']:.0f} ms, p99 {m['p99 ms']:.0f} ms publish->commit",
@@ -314,11 +303,29 @@ def main() -> None:
          f"{args.deliveries:,} to a local receiver"],
         ["peer: bare POSTs", f"{bare:,.0f} requests/s", "", "one client, same receiver"],
     ]  # fmt: skip
-    print(
-        f"backend: {args.backend} (shared 2-core machine: noisy figures);"
-        f" load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
-    )
+    print(f"backend: {args.backend} (shared 2-core machine: noisy figures); {load}")
     print(tabulate(rows, headers=["what", "rate", "latency", "notes"], tablefmt="github"))
+    backend = {"sqlite": "SQLite", "postgis": "PostGIS"}[args.backend]
+    record(
+        "integrations",
+        [
+            {
+                "path": f"MQTT device ingest, {args.messages:,} msgs, {backend}",
+                "gridgov": f"{m['msgs/s']:,.0f} msgs/s, p99 {m['p99 ms']:,.0f} ms",
+                "peer": f"ingest() direct, no broker: {direct:,.0f} msgs/s",
+                "ratio": f"{m['msgs/s'] / direct:.2f}x",
+                "goal": f"the publish rate ({args.rate:,.0f} msgs/s)",
+            },
+            {
+                "path": f"outbox delivery, {args.deliveries:,} to a local receiver",
+                "gridgov": f"{rate:,.0f} deliveries/s",
+                "peer": f"bare POSTs, one client: {bare:,.0f} req/s",
+                "ratio": f"{rate / bare:.2f}x",
+                "goal": "—",
+            },
+        ],
+        load=load,
+    )
 
 
 if __name__ == "__main__":

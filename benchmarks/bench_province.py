@@ -29,6 +29,8 @@ import geopandas as gpd
 import numpy as np
 import psutil
 import shapely
+from results import per_second, record
+from serving import load_note
 
 from gis_core.paths import SAMPLE_DIR
 from gis_core.spatial.grid_index import GridIndex
@@ -126,11 +128,12 @@ def main() -> None:
     mismatches = int((ref_arr != ours).sum())
     st = index.stats()
     n = args.points
-    load = os.getloadavg()
+    load = load_note()
     print(
-        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, load {load[0]:.1f} "
-        f"(shared: figures are noisy, compare the ratio), Python {platform.python_version()}, "
-        f"shapely {shapely.__version__}, geopandas {gpd.__version__}\n"
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, {load} "
+        f"(shared: figures are noisy, compare the ratio and CPU times), "
+        f"Python {platform.python_version()}, shapely {shapely.__version__}, "
+        f"geopandas {gpd.__version__}\n"
     )
     rows = {
         "grids": f"{len(grids):,}",
@@ -156,6 +159,23 @@ def main() -> None:
     print("| measure | value |\n|---|---|")
     for k, v in rows.items():
         print(f"| {k} | {v} |")
+    resident = rss_total / 2**20
+    record(
+        "province",
+        [
+            {
+                "path": f"bulk locate, {len(grids):,} grids, {n:,} points",
+                "gridgov": f"{per_second(n / ours_s)} ({per_second(n / ours_cpu, 'per CPU s')}), "
+                f"build {build_s:.1f} s (CPU {build_cpu:.1f} s), process "
+                f"{resident:,.0f} MB, {mismatches} mismatches",
+                "peer": f"geopandas.sjoin: {per_second(n / sjoin_s)} "
+                f"({per_second(n / sjoin_cpu, 'per CPU s')})",
+                "ratio": f"{sjoin_s / ours_s:.1f}x wall, {sjoin_cpu / ours_cpu:.1f}x CPU time",
+                "goal": ">= 10x sjoin, resident <= 600 MB, build <= 3 s",
+            }
+        ],
+        load=load,
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import median
+from uuid import uuid4
 
 import httpx
 
@@ -109,3 +110,42 @@ def load_note() -> str:
     """The machine's load average when the figures were taken (they are noisy)."""
     one, five, _ = os.getloadavg()
     return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+PG_ADMIN = os.environ.get(
+    "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+"""The server's maintenance database: temporary databases are created and dropped from it."""
+
+
+@contextmanager
+def temp_postgis(prefix: str = "gridgov_bench", admin_url: str | None = None) -> Iterator[str]:
+    """A fresh, uniquely named PostgreSQL database with PostGIS; yields its URL, drops it
+    after (``WITH (FORCE)``: servers still connected to it do not keep it alive).
+
+    Unique names let several benchmarks (and the test suite) share one server at once.
+    """
+    from sqlalchemy import create_engine
+
+    from gis_core.storage.engine import resolve_url
+
+    base = resolve_url(admin_url or PG_ADMIN)
+    name = f"{prefix}_{uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            url = base.set(database=name)
+            engine = create_engine(url)
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+            finally:
+                engine.dispose()
+            yield url.render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()

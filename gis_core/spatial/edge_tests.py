@@ -58,47 +58,57 @@ def pair_tests(
     conservative, so a vertex in the cell would bring the ring's next edge too; the edge
     therefore crosses the cell as a chord, splitting it into an inside and an outside.)
     """
-    n_poly = int(owner.max()) + 1
-    key = edge_cell * n_poly + owner[edge_id]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    n_edges = np.diff(np.append(first, len(key)))
+    own = owner[edge_id]
+    new = np.ones(len(edge_id), dtype=np.bool_)
+    new[1:] = (edge_cell[1:] != edge_cell[:-1]) | (own[1:] != own[:-1])
+    first = np.flatnonzero(new)
+    del new
+    n_edges = np.diff(first, append=len(edge_id))
     cell = edge_cell[first]
-    poly = owner[edge_id[first]]
+    poly = own[first]
     e = edge_id[first]
-    code = np.full(len(first), EXACT, dtype=np.int64)
+    del own, first
+    code = np.full(len(cell), EXACT, dtype=np.int64)
     single = np.flatnonzero((n_edges == 1) & (count[cell] <= 1))
-    # In chunks: a dozen float temporaries per pair would otherwise cost hundreds of MB
-    # at province scale (and as many page faults).
+    frames = _edge_frames(raster, edges)
+    # In chunks: the float temporaries per pair would otherwise cost hundreds of MB at
+    # province scale (and as many page faults).
     for i in range(0, len(single), _CHUNK):
         cand = single[i : i + _CHUNK]
-        code[cand] = _half_plane_codes(raster, edges, cell[cand], e[cand], poly[cand], count, label)
+        code[cand] = _half_plane_codes(raster.nx, frames, cell[cand], e[cand], poly[cand], label)
     return cell, poly, code
 
 
+def _edge_frames(raster: CellRaster, edges: FloatArray) -> FloatArray:
+    """Per edge, in cell units: its start (from the raster origin), its direction and its
+    length, so each (cell, edge) pair costs one row read and a cross product."""
+    frames = np.empty((len(edges), 5))
+    frames[:, 0] = (edges[:, 0] - raster.x0) / raster.dx
+    frames[:, 1] = (edges[:, 1] - raster.y0) / raster.dy
+    frames[:, 2] = (edges[:, 2] - edges[:, 0]) / raster.dx
+    frames[:, 3] = (edges[:, 3] - edges[:, 1]) / raster.dy
+    frames[:, 4] = np.hypot(frames[:, 2], frames[:, 3])
+    return frames
+
+
 def _half_plane_codes(
-    raster: CellRaster,
-    edges: FloatArray,
+    nx: int,
+    frames: FloatArray,
     c: IntArray,
     e: IntArray,
     poly: IntArray,
-    count: NDArray[np.int32],
     label: NDArray[np.int32],
 ) -> IntArray:
-    """Test codes of single-edge pairs: ``2 * edge + flip``, EXACT where the centre is
-    too close to the edge to tell its side."""
-    iy, ix = np.divmod(c, raster.nx)
-    # The edge's ends relative to the cell's centre, in cells.
-    cx = raster.x0 + (ix + 0.5) * raster.dx
-    cy = raster.y0 + (iy + 0.5) * raster.dy
-    ax = (edges[e, 0] - cx) / raster.dx
-    ay = (edges[e, 1] - cy) / raster.dy
-    bx = (edges[e, 2] - cx) / raster.dx
-    by = (edges[e, 3] - cy) / raster.dy
-    det = ax * by - ay * bx  # > 0: the centre is left of a -> b
-    length = np.hypot(bx - ax, by - ay)
+    """Test codes of single-edge pairs (no overlap at the centre): ``2 * edge + flip``,
+    EXACT where the centre is too close to the edge to tell its side."""
+    iy, ix = np.divmod(c, nx)
+    f = frames[e]
+    # cross(a - centre, b - a) in cells: > 0 when the centre is left of a -> b.
+    det = (f[:, 0] - (ix + 0.5)) * f[:, 3] - (f[:, 1] - (iy + 0.5)) * f[:, 2]
+    length = f[:, 4]
     clear = np.abs(det) > _CENTRE_MARGIN * np.maximum(length, 1.0)
-    centre_in = (count[c] == 1) & (label[c] == poly)
-    flip = (det > 0) != centre_in
+    # count <= 1 at these cells, so the label is the centre's polygon or -1 (none).
+    flip = (det > 0) != (label[c] == poly)
     return np.where(clear & (length > 0), 2 * e + flip, EXACT)
 
 

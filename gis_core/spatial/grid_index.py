@@ -57,6 +57,36 @@ def _give_back_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def _merge_centres(
+    pair_cell: IntArray,
+    pair_poly: IntArray,
+    pair_code: IntArray,
+    centre_cells: IntArray,
+    centre_poly: IntArray,
+    n_poly: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Merge the edge pairs and the centre pairs (WHOLE), both sorted by (cell, rank),
+    into one list sorted the same way; a centre pair that is also an edge pair keeps
+    the edge pair's test. Two binary searches instead of sorting the union."""
+    a = pair_cell * n_poly + pair_poly
+    b = centre_cells * n_poly + centre_poly
+    pos = np.searchsorted(a, b)
+    dup = a[np.minimum(pos, len(a) - 1)] == b if len(a) else np.zeros(len(b), dtype=bool)
+    fresh = ~dup
+    at_b = pos[fresh] + np.arange(int(fresh.sum()))  # final places of the centre pairs
+    total = len(a) + len(at_b)
+    from_b = np.zeros(total, dtype=bool)
+    from_b[at_b] = True
+    at_a = np.flatnonzero(~from_b)
+    cell_of = np.empty(total, dtype=np.int64)
+    rank_of = np.empty(total, dtype=np.int64)
+    code = np.empty(total, dtype=np.int64)
+    cell_of[at_a], cell_of[at_b] = pair_cell, centre_cells[fresh]
+    rank_of[at_a], rank_of[at_b] = pair_poly, centre_poly[fresh]
+    code[at_a], code[at_b] = pair_code, WHOLE
+    return cell_of, rank_of, code
+
+
 class GridIndex:
     """Which grid covers each point: bulk (numpy arrays) and single-point lookups.
 
@@ -186,7 +216,11 @@ class GridIndex:
 
     def _build(self) -> None:
         r = self.raster
-        edges, owner = polygon_edges(self.geoms)
+        # Polygons are numbered by rank (code order) inside the build, so every list below
+        # comes out sorted by (cell, rank) (the tie rule's order) without an argsort;
+        # `by_rank` maps back to input positions at the end.
+        by_rank = np.argsort(self._rank)
+        edges, owner = polygon_edges(self.geoms[by_rank])
         edge_cell, edge_id = touched_cells(r, edges)
         count, label = fill_cell_centres(r, edges, owner)
         shapely.prepare(self.geoms)
@@ -196,40 +230,34 @@ class GridIndex:
         pair_cell, pair_poly, pair_code = pair_tests(
             r, edges, edge_cell, edge_id, owner, count, label
         )
-        del edge_cell, edge_id
+        del edge_cell, edge_id, owner
         # A cell needs a test if an edge touches it, or if input polygons overlap at its
         # centre (count > 1: bad input is never trusted to the raster).
         overlap_cells = np.flatnonzero(count > 1)
-        boundary = sorted_unique(np.concatenate([pair_cell, overlap_cells]))
+        if len(overlap_cells):
+            boundary = sorted_unique(np.concatenate([pair_cell, overlap_cells]))
+        else:  # pair_cell is sorted already: drop repeats
+            boundary = pair_cell[np.r_[True, pair_cell[1:] != pair_cell[:-1]]]
         # Candidates: the polygons whose edges touch the cell, plus the one polygon that
         # contains the cell's centre. A polygon meeting the cell without an edge in it
         # contains the whole cell, so it is that centre polygon: the list is complete.
         centre_cells = boundary[count[boundary] == 1]
-        cand_cell = [pair_cell, centre_cells]
-        cand_poly = [pair_poly, label[centre_cells].astype(np.int64)]
-        cand_code = [pair_code, np.full(len(centre_cells), WHOLE, dtype=np.int64)]
-        if len(overlap_cells):
-            iy, ix = np.divmod(overlap_cells, r.nx)
-            boxes = shapely.box(
-                r.x0 + ix * r.dx, r.y0 + iy * r.dy, r.x0 + (ix + 1) * r.dx, r.y0 + (iy + 1) * r.dy
-            )
-            k, poly = self.tree.query(boxes, predicate="intersects")
-            cand_cell.insert(1, overlap_cells[k])
-            cand_poly.insert(1, poly)
-            cand_code.insert(1, np.full(len(k), EXACT, dtype=np.int64))
+        centre_poly = label[centre_cells].astype(np.int64)
         n_poly = len(self.codes)
-        # Sorted by (cell, rank), so the first hit of a point obeys the tie rule. A pair
-        # listed twice keeps its first code: an edge pair's test beats the centre's WHOLE.
-        key = np.concatenate(cand_cell) * n_poly + self._rank[np.concatenate(cand_poly)]
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        keep = np.r_[True, key[1:] != key[:-1]]
-        code = np.concatenate(cand_code)[order[keep]]
-        cell_of, rank_of = np.divmod(key[keep], n_poly)
-        del key, order, keep
-        by_rank = np.argsort(self._rank)
-        cells = np.where(count == 1, label, EMPTY).astype(np.int32)
-        del count, label
+        if len(overlap_cells):
+            cell_of, rank_of, code = self._candidates_with_overlaps(
+                pair_cell, pair_poly, pair_code, overlap_cells, centre_cells, centre_poly
+            )
+        else:
+            cell_of, rank_of, code = _merge_centres(
+                pair_cell, pair_poly, pair_code, centre_cells, centre_poly, n_poly
+            )
+        del pair_cell, pair_poly, pair_code, centre_cells, centre_poly
+        inside = count == 1
+        del count
+        cells = np.full(r.size, EMPTY, dtype=np.int32)
+        cells[inside] = by_rank[label[inside]]
+        del label, inside
         first = np.flatnonzero(np.r_[True, cell_of[1:] != cell_of[:-1]])
         uniq_cells = cell_of[first]
         cells[uniq_cells] = -2 - np.arange(len(uniq_cells), dtype=np.int32)
@@ -248,6 +276,41 @@ class GridIndex:
         self._codes_list: list[str] = self.codes.tolist()
         self._geoms_list: list[shapely.Geometry] = self.geoms.tolist()
         self.n_boundary_cells = len(uniq_cells)
+
+    def _candidates_with_overlaps(
+        self,
+        pair_cell: IntArray,
+        pair_poly: IntArray,
+        pair_code: IntArray,
+        overlap_cells: IntArray,
+        centre_cells: IntArray,
+        centre_poly: IntArray,
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        """All (cell, rank, test) candidates when input polygons overlap (bad input):
+        every polygon meeting an overlap cell is tested exactly by GEOS."""
+        r = self.raster
+        iy, ix = np.divmod(overlap_cells, r.nx)
+        boxes = shapely.box(
+            r.x0 + ix * r.dx, r.y0 + iy * r.dy, r.x0 + (ix + 1) * r.dx, r.y0 + (iy + 1) * r.dy
+        )
+        k, poly = self.tree.query(boxes, predicate="intersects")
+        cand_cell = [pair_cell, overlap_cells[k], centre_cells]
+        cand_poly = [pair_poly, self._rank[poly], centre_poly]
+        cand_code = [
+            pair_code,
+            np.full(len(k), EXACT, dtype=np.int64),
+            np.full(len(centre_cells), WHOLE, dtype=np.int64),
+        ]
+        n_poly = len(self.codes)
+        # Sorted by (cell, rank), so the first hit of a point obeys the tie rule. A pair
+        # listed twice keeps its first code: an edge pair's test beats the others.
+        key = np.concatenate(cand_cell) * n_poly + np.concatenate(cand_poly)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        keep = np.r_[True, key[1:] != key[:-1]]
+        code = np.concatenate(cand_code)[order[keep]]
+        cell_of, rank_of = np.divmod(key[keep], n_poly)
+        return cell_of, rank_of, code
 
     # ------------------------------------------------------------------ lookups
 

@@ -100,79 +100,66 @@ def touched_cells(raster: CellRaster, edges: NDArray[np.float64]) -> tuple[IntAr
     """Every (cell, edge) pair where the edge passes through or touches the cell, sorted
     by cell then edge.
 
-    Edges go in chunks so the per-piece temporaries stay bounded (they were the build's
-    memory peak at 100k grids); each chunk's keys are deduplicated before the next.
+    Edges go in chunks so the temporaries stay bounded (they were the build's memory
+    peak at 100k grids); one sort of all keys at the end orders them.
     """
     n_edges = len(edges)
-    ids = np.arange(n_edges)
     keys = [
-        _touched_keys(raster, edges[i : i + _EDGE_CHUNK], ids[i : i + _EDGE_CHUNK], n_edges)
+        _touched_keys(raster, edges[i : i + _EDGE_CHUNK], i, n_edges)
         for i in range(0, n_edges, _EDGE_CHUNK)
     ]
-    # Chunks hold different edges: their keys never repeat, a sort merges them.
-    pairs = np.sort(np.concatenate(keys))
+    # Each (edge, row) yields distinct cells and chunks hold different edges: no key
+    # repeats, one sort orders them.
+    pairs = np.concatenate(keys)
+    del keys
+    pairs.sort()
     return np.divmod(pairs, n_edges)
 
 
 def _touched_keys(
-    raster: CellRaster, edges: NDArray[np.float64], owner: IntArray, n_poly: int
+    raster: CellRaster, edges: NDArray[np.float64], first: int, n_edges: int
 ) -> IntArray:
-    """`cell * n_poly + owner` keys of one chunk of edges (owner: the edge's own number
-    or its polygon's), deduplicated.
+    """`cell * n_edges + edge` keys of one chunk of edges (numbered from `first`).
 
-    Each edge is cut into pieces shorter than a cell in both axes, so a piece can only
-    cross the 2x2 block of cells spanned by its ends; marking that block (widened by a
-    tiny epsilon) is a conservative supercover of the edge.
+    Row by row: in each raster row an edge meets, it covers one run of columns, read off
+    the edge's x where it enters and leaves the row's band (every band widened by a tiny
+    epsilon, and by the slope's rounding for flat edges): a conservative supercover of the
+    edge, each cell once.
     """
     fx1 = (edges[:, 0] - raster.x0) / raster.dx
     fy1 = (edges[:, 1] - raster.y0) / raster.dy
     fx2 = (edges[:, 2] - raster.x0) / raster.dx
     fy2 = (edges[:, 3] - raster.y0) / raster.dy
-    steps = np.maximum(np.ceil(np.maximum(np.abs(fx2 - fx1), np.abs(fy2 - fy1))), 1)
-    steps = steps.astype(np.int64)
-    edge_of_piece = np.repeat(np.arange(len(edges)), steps)
-    k = np.arange(len(edge_of_piece)) - np.repeat(np.cumsum(steps) - steps, steps)
-    n = steps[edge_of_piece]
-    ddx = (fx2 - fx1)[edge_of_piece]
-    ddy = (fy2 - fy1)[edge_of_piece]
-    ax = fx1[edge_of_piece] + ddx * (k / n)
-    ay = fy1[edge_of_piece] + ddy * (k / n)
-    bx = fx1[edge_of_piece] + ddx * ((k + 1) / n)
-    by = fy1[edge_of_piece] + ddy * ((k + 1) / n)
-    ix_lo = np.floor(np.minimum(ax, bx) - _EDGE_EPS).astype(np.int64)
-    ix_hi = np.floor(np.maximum(ax, bx) + _EDGE_EPS).astype(np.int64)
-    iy_lo = np.floor(np.minimum(ay, by) - _EDGE_EPS).astype(np.int64)
-    iy_hi = np.floor(np.maximum(ay, by) + _EDGE_EPS).astype(np.int64)
-    piece_owner = owner[edge_of_piece]
-    width = ix_hi - ix_lo
-    height = iy_hi - iy_lo
-    keys = []
-    for ox in range(int(width.max(initial=0)) + 1):
-        for oy in range(int(height.max(initial=0)) + 1):
-            sel = (width >= ox) & (height >= oy)
-            cell = (iy_lo[sel] + oy) * raster.nx + ix_lo[sel] + ox
-            keys.append(cell * n_poly + piece_owner[sel])
-    return sorted_unique(np.concatenate(keys))
-
-
-def _order_crossings(key: IntArray, xc: NDArray[np.float64]) -> IntArray:
-    """Order of crossings by (polygon and row key, x): np.lexsort((xc, key)) for values.
-
-    Almost every (polygon, row) has exactly two crossings, so one integer sort plus a
-    swap per pair replaces the much slower two-key lexsort; groups of more than two
-    crossings (concave rows, holes) are lexsorted on their own.
-    """
-    order = np.argsort(key)
-    ks, xs = key[order], xc[order]
-    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    size = np.diff(np.append(start, len(ks)))
-    pair = start[size == 2]
-    swap = pair[xs[pair] > xs[pair + 1]]
-    order[swap], order[swap + 1] = order[swap + 1], order[swap].copy()
-    many = np.flatnonzero(np.repeat(size > 2, size))
-    if len(many):
-        order[many] = order[many][np.lexsort((xs[many], ks[many]))]
-    return order
+    ylo, yhi = np.minimum(fy1, fy2), np.maximum(fy1, fy2)
+    xlo, xhi = np.minimum(fx1, fx2) - _EDGE_EPS, np.maximum(fx1, fx2) + _EDGE_EPS
+    dy = fy2 - fy1
+    flat = dy == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(flat, 0.0, (fx2 - fx1) / dy)  # x per unit of y
+    tol = _EDGE_EPS * (1.0 + np.abs(slope))
+    r0 = np.floor(ylo - _EDGE_EPS).astype(np.int64)
+    n_rows = np.floor(yhi + _EDGE_EPS).astype(np.int64) - r0 + 1
+    e = np.repeat(np.arange(len(edges)), n_rows)
+    row = np.arange(len(e)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    row += r0[e]
+    # The edge's part inside the row's band [row, row + 1], widened by the epsilon.
+    ya = np.clip(row - _EDGE_EPS, ylo[e], yhi[e])
+    yb = np.clip(row + (1.0 + _EDGE_EPS), ylo[e], yhi[e])
+    xa = fx1[e] + (ya - fy1[e]) * slope[e]
+    xb = fx1[e] + (yb - fy1[e]) * slope[e]
+    del ya, yb
+    fe = flat[e]
+    lo = np.where(fe, xlo[e], np.maximum(np.minimum(xa, xb) - tol[e], xlo[e]))
+    hi = np.where(fe, xhi[e], np.minimum(np.maximum(xa, xb) + tol[e], xhi[e]))
+    del xa, xb, fe
+    c0 = np.floor(lo - _EDGE_EPS).astype(np.int64)
+    n_cols = np.floor(hi + _EDGE_EPS).astype(np.int64) - c0 + 1
+    del lo, hi
+    start = (row * raster.nx + c0) * n_edges + (e + first)
+    del row, c0, e
+    # Expand each (edge, row) run of columns: consecutive cells, keys n_edges apart.
+    offset = np.arange(int(n_cols.sum())) - np.repeat(np.cumsum(n_cols) - n_cols, n_cols)
+    return np.repeat(start, n_cols) + offset * n_edges
 
 
 def fill_cell_centres(
@@ -182,37 +169,65 @@ def fill_cell_centres(
 
     Even-odd crossings per polygon and row handle holes and multipolygons; the half-open
     rule on y keeps crossing counts even even when a vertex sits on a row centre.
+
+    Only the column where each crossing starts or ends a span matters, and it grows with
+    the crossing's x, so one integer sort of ``(polygon, row, column)`` pairs the crossings
+    (no argsort, no float keys); spans then mark +1 / -1 in a difference raster that one
+    in-place cumulative sum per row turns into counts (and polygon labels).
     """
     x1, y1, x2, y2 = edges.T
-    ymin = np.minimum(y1, y2)
-    ymax = np.maximum(y1, y2)
-    r_lo = np.ceil((ymin - raster.y0) / raster.dy - 0.5).astype(np.int64)
-    r_hi = np.ceil((ymax - raster.y0) / raster.dy - 0.5).astype(np.int64)  # exclusive
-    rows_per_edge = np.maximum(r_hi - r_lo, 0)
+    ny, nx = raster.ny, raster.nx
+    r_lo = np.ceil((np.minimum(y1, y2) - raster.y0) / raster.dy - 0.5).astype(np.int64)
+    r_hi = np.ceil((np.maximum(y1, y2) - raster.y0) / raster.dy - 0.5).astype(np.int64)
+    rows_per_edge = np.maximum(r_hi - r_lo, 0)  # rows [r_lo, r_hi): half-open in y
     e = np.repeat(np.arange(len(edges)), rows_per_edge)
-    row = r_lo[e] + (
-        np.arange(len(e)) - np.repeat(np.cumsum(rows_per_edge) - rows_per_edge, rows_per_edge)
-    )
+    row = np.arange(len(e)) - np.repeat(np.cumsum(rows_per_edge) - rows_per_edge, rows_per_edge)
+    row += r_lo[e]
     yc = raster.y0 + (row + 0.5) * raster.dy
-    xc = x1[e] + (yc - y1[e]) * (x2[e] - x1[e]) / (y2[e] - y1[e])
-    poly = owner[e]
-    order = _order_crossings(poly * raster.ny + row, xc)
-    xc, row, poly = xc[order], row[order], poly[order]
-    start_x, end_x = xc[0::2], xc[1::2]
-    span_row, span_poly = row[0::2], poly[0::2]
-    c_lo = np.clip(np.ceil((start_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
-    c_hi = np.clip(np.ceil((end_x - raster.x0) / raster.dx - 0.5), 0, raster.nx).astype(np.int64)
-    stride = raster.nx + 1
-    size = raster.ny * stride
-    at_lo = span_row * stride + c_lo
-    at_hi = span_row * stride + c_hi
-    # bincount is several times faster than np.add.at; one temporary at a time.
-    count = np.bincount(at_lo, minlength=size).astype(np.int32)
-    count -= np.bincount(at_hi, minlength=size).astype(np.int32)
-    weight = (span_poly + 1).astype(np.float64)  # exact: polygon counts are far below 2**53
-    label = np.bincount(at_lo, weights=weight, minlength=size).astype(np.int32)
-    label -= np.bincount(at_hi, weights=weight, minlength=size).astype(np.int32)
-    count = np.cumsum(count.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
-    label = np.cumsum(label.reshape(raster.ny, stride), axis=1, dtype=np.int32)[:, :-1].ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):  # horizontal edges cross no row
+        slope = (x2 - x1) / (y2 - y1)
+    xc = x1[e] + (yc - y1[e]) * slope[e]
+    col = np.clip(np.ceil((xc - raster.x0) / raster.dx - 0.5), 0, nx).astype(np.int64)
+    del yc, xc
+    stride = nx + 1  # columns 0..nx: a span may end past the last cell
+    plane = ny * stride
+    if (int(owner.max(initial=0)) + 1) * plane >= 2**62:
+        raise ValueError("raster too large for the crossing keys")
+    key = (owner[e] * ny + row) * stride + col
+    del e, row, col
+    key.sort()  # (polygon, row) groups, columns ascending: crossings pair up in order
+    lo, hi = key[0::2], key[1::2]
+    del key
+    span = lo != hi  # equal keys: an empty span
+    lo, hi = lo[span], hi[span]
+    poly_lo, at_lo = np.divmod(lo, plane)
+    at_hi = hi - poly_lo * plane
+    del lo, hi, span
+    weight = (poly_lo + 1).astype(np.int32)
+    end = at_hi % stride < nx  # a span ending past the last cell needs no -1
+    at_hi, w_hi = at_hi[end], weight[end]
+    # Raster index: row * nx + column (the start column is always < nx on a non-empty span).
+    at_lo -= at_lo // stride
+    at_hi -= at_hi // stride
+    count = np.zeros(ny * nx, dtype=np.int32)
+    label = np.zeros(ny * nx, dtype=np.int32)
+    if _unique(at_lo) and _unique(at_hi):  # a valid coverage: no two spans start together
+        count[at_lo] = 1  # a plain scatter: the rasters are still zero there
+        count[at_hi] -= 1
+        label[at_lo] = weight
+        label[at_hi] -= w_hi
+    else:  # overlapping input: repeated positions must all count
+        np.add.at(count, at_lo, 1)
+        np.add.at(count, at_hi, -1)
+        np.add.at(label, at_lo, weight)
+        np.add.at(label, at_hi, -w_hi)
+    np.cumsum(count.reshape(ny, nx), axis=1, out=count.reshape(ny, nx))
+    np.cumsum(label.reshape(ny, nx), axis=1, out=label.reshape(ny, nx))
     label -= 1
     return count, label
+
+
+def _unique(values: IntArray) -> bool:
+    """No value repeats (a sort of a copy; the values are span ends, a few per polygon)."""
+    ordered = np.sort(values)
+    return bool((ordered[1:] != ordered[:-1]).all())

@@ -196,14 +196,33 @@ def test_coarse_raster_with_long_candidate_lists_matches_oracle(
     assert single == expected[:2000].tolist()
 
 
-def test_crossing_order_equals_lexsort() -> None:
-    """The fast crossing sort gives lexsort's values, with pairs, ties and long groups."""
-    from gis_core.spatial.raster import _order_crossings
+def test_scanline_fill_equals_covers_at_cell_centres() -> None:
+    """The integer-keyed scanline fill counts, at every cell centre, the polygons that
+    contain it (holes, multipolygons, overlaps) and labels the one polygon where one does."""
+    from gis_core.spatial.raster import CellRaster, fill_cell_centres, polygon_edges
 
-    rng = np.random.default_rng(17)
-    for _ in range(300):
-        n = int(rng.integers(1, 80))
-        key = rng.integers(0, 10, n)
-        xc = rng.random(n).round(1)
-        got, want = _order_crossings(key, xc), np.lexsort((xc, key))
-        assert (key[got] == key[want]).all() and (xc[got] == xc[want]).all()
+    geoms, _ = hand_coverage()
+    rng = np.random.default_rng(3)
+    # Irregular polygons too, so crossings come in groups of more than two per row.
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 12))
+    star = shapely.Polygon(
+        [
+            (117.33 + 0.004 * np.cos(a) * (1 + 0.6 * (k % 2)), 31.81 + 0.004 * np.sin(a))
+            for k, a in enumerate(angles)
+        ]
+    ).buffer(0)
+    geoms = np.asarray([*geoms, star], dtype=object)
+    for cell_m in (7.0, 23.0, 61.0):
+        r = CellRaster.covering(shapely.total_bounds(geoms), cell_m)
+        edges, owner = polygon_edges(geoms)
+        count, label = fill_cell_centres(r, edges, owner)
+        iy, ix = np.divmod(np.arange(r.size), r.nx)
+        cx, cy = r.x0 + (ix + 0.5) * r.dx, r.y0 + (iy + 0.5) * r.dy
+        inside = np.stack([shapely.contains_xy(g, cx, cy) for g in geoms])
+        on_edge = np.stack([shapely.intersects_xy(g.boundary, cx, cy) for g in geoms]).any(0)
+        want = inside.sum(axis=0)
+        ok = ~on_edge
+        assert (count[ok] == want[ok]).all()
+        one = ok & (want == 1)
+        assert (label[one] == inside[:, one].argmax(axis=0)).all()
+        assert (want > 1).any() and (want == 0).any()  # the overlap and the holes are seen
