@@ -34,6 +34,7 @@ from uuid import uuid4
 
 import httpx
 import pandas as pd
+from results import record
 from serving import interleaved, load_note, served, wrk
 from sqlalchemy import and_, create_engine, func, select
 from year_store import load_year
@@ -171,12 +172,35 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backends", default="sqlite,postgis")
     args = parser.parse_args()
+    rows: list[dict] = []
     for backend in args.backends.split(","):
         url = {"sqlite": year_db, "postgis": year_pg}[backend](args.events)
-        run(url, backend, args)
+        rows += run(url, backend, args)
+        print(record("event_list", rows, load=load_note()))  # kept per backend done
 
 
-def run(url: str, backend: str, args: argparse.Namespace) -> None:
+GOAL = "p99 < 50 ms with a year of events loaded"
+
+
+def table_rows(frame: pd.DataFrame, backend: str, total: int, connections: int) -> list[dict]:
+    """The README rows of one backend: each event-list path beside the lookup floor."""
+    floor = frame.loc["floor: /v1/locate (a lookup)"]
+    peer = f"/v1/locate: {floor['req/s']:,.0f} req/s, p99 {floor['p99 ms']:.1f} ms"
+    return [
+        {
+            "path": f"{name}, c{connections}, {total:,} events, {backend}",
+            "gridgov": f"{row['req/s']:,.0f} req/s, p50 {row['p50 ms']:.1f} ms, "
+            f"p99 {row['p99 ms']:.1f} ms",
+            "peer": peer,
+            "ratio": f"{row['p99 ms'] / floor['p99 ms']:.2f}x p99",
+            "goal": GOAL,
+        }
+        for name, row in frame.iterrows()
+        if not str(name).startswith("floor")
+    ]
+
+
+def run(url: str, backend: str, args: argparse.Namespace) -> list[dict]:
     key = {"X-API-Key": bench_key(url)}
     with (
         served(url) as base,
@@ -223,6 +247,7 @@ def run(url: str, backend: str, args: argparse.Namespace) -> None:
     print(frame.to_markdown(floatfmt=".2f"))
     print(f"\nin process, {args.rounds * 10} interleaved rounds; {load_note()}\n")
     print(in_process(url, args.rounds * 10).to_markdown(floatfmt=".1f"))
+    return table_rows(frame.drop(columns=["p99 / floor p99"]), backend, total, args.connections)
 
 
 if __name__ == "__main__":

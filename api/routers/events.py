@@ -16,6 +16,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
@@ -221,8 +222,9 @@ def list_events(
         if order == "reported":
             page["next"] = encode_cursor(items[-1]) if len(items) == limit else None
         # Sent as is: the views are plain JSON data already, and validating 50 events
-        # against EventPage (which still documents the answer) cost more than reading them.
-        return JSONResponse(page).body
+        # against EventPage (which still documents the answer) cost more than reading them;
+        # orjson writes the same compact UTF-8 several times faster than json.
+        return orjson.dumps(page)
 
     body = service.encoded_page(
         caller_filter(query.filter, principal),

@@ -335,9 +335,11 @@ class Accounts:
         refuses), or None. Malformed input never reaches the database."""
         if not plain.startswith(KEY_PREFIX) or len(plain) > MAX_KEY_LENGTH:
             return None
-        with self.store.session(write=False) as s:
-            row = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plain)))
-            return None if row is None else _key_info(row)
+        # A Core row, not an ORM object: this runs on every keyed request (issue 15).
+        table = ApiKey.__table__
+        with self.store.connection(write=False) as conn:
+            row = conn.execute(select(table).where(table.c.key_hash == hash_key(plain))).first()
+            return None if row is None else _key_info(row)  # type: ignore[arg-type]
 
     def list_keys(self, *, include_revoked: bool = False) -> list[KeyInfo]:
         stmt = select(ApiKey).order_by(ApiKey.name, ApiKey.id)

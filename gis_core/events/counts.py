@@ -24,7 +24,7 @@ from dataclasses import astuple, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, Connection, and_, func, select, text
 from sqlalchemy.orm import Session
 
 from gis_core.storage.models import Event
@@ -45,12 +45,17 @@ def overdue_clause(at: datetime) -> ColumnElement[bool]:
     return and_(text(f"events.{OPEN_SQL}"), Event.deadline_at < at)
 
 
-def data_version(session: Session) -> tuple[Any, Any]:
-    """``(max(id), max(updated_at))`` of the events table: two index lookups."""
-    max_id = select(func.max(Event.id)).scalar_subquery()
-    max_updated = select(func.max(Event.updated_at)).scalar_subquery()
-    row = session.execute(select(max_id, max_updated)).one()
+def data_version(session: Session | Connection) -> tuple[Any, Any]:
+    """``(max(id), max(updated_at))`` of the events table: two index lookups (a Core
+    connection will do: a poll that finds its page cached needs no ORM session)."""
+    row = session.execute(_VERSION).one()
     return row[0], row[1]
+
+
+_VERSION = select(
+    select(func.max(Event.id)).scalar_subquery(),
+    select(func.max(Event.updated_at)).scalar_subquery(),
+)
 
 
 class CountCache:

@@ -12,7 +12,6 @@ asked, so a reused page is at most ``ttl`` old on those (default 1 s).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import astuple
 from datetime import datetime
@@ -75,21 +74,21 @@ def encoded_page(
 ) -> bytes:
     """``encode(items, total, counts)`` of :func:`page`, reused from the cache when the
     same request was answered less than ``ttl`` ago on the same data version. The version
-    is read before the page, so a write racing it makes the entry look older, never newer."""
+    is read before the page, so a write racing it makes the entry look older, never newer.
+    Concurrent misses of one page share one computation (:class:`PageCache`)."""
     cache: PageCache = ctx.pages
-    started = time.monotonic()
     key = (_key(flt), _key(counts_filter), limit, offset, order, after)
-    with ctx.session(write=False) as session:
-        version = data_version(session)
-        found = cache.get(key, version)
-        if found is not None:
-            return found
-        page_parts = _page_in(
-            session, ctx, flt, counts_filter, limit, offset, order, after, None, version
-        )
-    body = encode(*page_parts)
-    cache.put(key, version, body, started)
-    return body
+    with ctx.store.connection(write=False) as conn:  # a hit needs no ORM session
+        version = data_version(conn)
+
+    def compute() -> bytes:
+        with ctx.session(write=False) as session:
+            parts = _page_in(
+                session, ctx, flt, counts_filter, limit, offset, order, after, None, version
+            )
+        return encode(*parts)
+
+    return cache.fetch(key, version, compute)
 
 
 def _key(flt: EventFilter) -> tuple[Any, ...]:
