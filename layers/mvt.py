@@ -24,6 +24,7 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
+from psycopg_pool import AsyncConnectionPool
 from pyproj import Transformer
 from sqlalchemy import (
     ARRAY,
@@ -141,6 +142,24 @@ def render_tile(
         return _postgis_tile(store, layer, tile, query, now)
     features = query_features(store, layer.source, query, count=False).features
     return encode_tile(layer, tile, features, now)
+
+
+async def render_tile_async(
+    pool: AsyncConnectionPool, store: Database, layer: Layer, tile: Tile, query: FeatureQuery
+) -> bytes | None:
+    """A plain PostGIS tile (see :mod:`layers.mvt_statement`) drawn on the event loop's
+    pool; None when this tile needs :func:`render_tile` (filters, computed properties,
+    clusters, an unresolved generation)."""
+    query = tile_query(tile, query)
+    clustered = layer.cluster_maxzoom is not None and tile.z <= layer.cluster_maxzoom
+    unresolved = layer.source.versioned and query.generation_id is None
+    if clustered or unresolved or not is_plain(layer, query):
+        return None
+    tolerance = layer.tolerance(tile.z) * tile.size / EXTENT
+    simplify = tolerance > 0 and layer.geometry_type != "Point"
+    stmt = plain_tile(layer, store.engine.dialect, simplify)
+    args = (tile.z, tile.x, tile.y, query.bbox, query.generation_id, tolerance)
+    return await stmt.run_async(pool, *args)
 
 
 # -- Python ------------------------------------------------------------------------------

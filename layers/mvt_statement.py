@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import (
     BigInteger,
     Integer,
@@ -133,19 +134,18 @@ class PlainTile:
         params = {k: v for k, v in compiled.params.items() if not k.startswith("tile_")}
         return cls(layer, str(compiled), params)
 
-    def run(
+    def parameters(
         self,
-        conn: Connection,
         z: int,
         x: int,
         y: int,
         bbox: tuple[float, float, float, float],
         generation: int | None,
         tolerance: float,
-    ) -> bytes:
-        """The encoded tile (``b""`` when empty)."""
+    ) -> dict[str, Any]:
+        """The statement's parameters for one tile."""
         minx, miny, maxx, maxy = bbox
-        params = self.params | {
+        return self.params | {
             "tile_z": z,
             "tile_x": x,
             "tile_y": y,
@@ -156,7 +156,18 @@ class PlainTile:
             "tile_generation": generation,
             "tile_tolerance": tolerance,
         }
-        data = conn.exec_driver_sql(self.sql, params).scalar()
+
+    def run(self, conn: Connection, *args: Any) -> bytes:
+        """The encoded tile (``b""`` when empty); ``args`` as for :meth:`parameters`."""
+        data = conn.exec_driver_sql(self.sql, self.parameters(*args)).scalar()
+        return bytes(data) if data else b""
+
+    async def run_async(self, pool: AsyncConnectionPool, *args: Any) -> bytes:
+        """The same on a connection of the event loop's pool (no threadpool hop)."""
+        async with pool.connection() as conn:
+            cur = await conn.execute(self.sql, self.parameters(*args))
+            row = await cur.fetchone()
+        data = row[0] if row else None
         return bytes(data) if data else b""
 
 
