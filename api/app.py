@@ -56,6 +56,7 @@ from gis_core.boundaries.generations import LookupService
 from gis_core.events import EventService
 from gis_core.field.verifier import NearestVerifier
 from gis_core.storage import Store
+from gis_core.storage.async_pool import open_pool as open_async_pool
 
 
 def create_app(
@@ -86,7 +87,10 @@ def create_app(
         app.state.tile_cache = make_tile_cache()  # issue 15: tiles kept per generation
         if watcher is not None:
             watcher.listeners.append(app.state.tile_cache.clear)
+        app.state.tile_pool = await open_async_pool(store)  # perf-tiles: tiles on the loop
         yield
+        if app.state.tile_pool is not None:  # perf-tiles
+            await app.state.tile_pool.close()
         if vitals_ticker is not None:  # issue 11
             vitals_ticker.stop()
         if watcher is not None:

@@ -85,8 +85,9 @@ def get_nearby(request: Request) -> NearbyComponents:
     return nearby
 
 
-def get_tile_cache(request: Request) -> TileCache:
-    """This worker's tile cache (issue 15), made on first use for apps built by hand."""
+async def get_tile_cache(request: Request) -> TileCache:
+    """This worker's tile cache (issue 15), made on first use for apps built by hand.
+    Async: a plain function dependency costs every tile request a threadpool hop."""
     state = request.app.state
     cache = getattr(state, "tile_cache", None)
     if cache is None:

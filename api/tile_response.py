@@ -22,7 +22,7 @@ from gis_core.boundaries.generations import LookupService, NoActiveGeneration
 from gis_core.storage import Store
 from gis_core.storage.features import FeatureQuery
 from layers.model import Layer
-from layers.mvt import MVT_MEDIA_TYPE, Tile, render_tile
+from layers.mvt import MVT_MEDIA_TYPE, Tile, render_tile, render_tile_async
 from layers.query import parse_layer_request
 from layers.tile_cache import TileCache, cacheable, etag_of
 
@@ -47,6 +47,19 @@ def _cache_generation(lookup: LookupService, layer: Layer, query: FeatureQuery) 
         return lookup.resolve(None).id
     except (LookupError, NoActiveGeneration):
         return None
+
+
+async def _draw(
+    request: Request, store: Store, layer: Layer, tile: Tile, query: FeatureQuery
+) -> bytes:
+    """The encoded tile: a plain PostGIS tile on the event loop's pool (the app's lifespan
+    opens it as ``tile_pool``), any other in the threadpool."""
+    pool = getattr(request.app.state, "tile_pool", None)
+    if pool is not None:
+        data = await render_tile_async(pool, store, layer, tile, query)
+        if data is not None:
+            return data
+    return await run_in_threadpool(render_tile, store, layer, tile, query)
 
 
 async def tile_response(
@@ -79,11 +92,11 @@ async def tile_response(
         key = (layer.id, generation, tile.z, tile.x, tile.y)
         cached = cache.get(key)
         if cached is None:
-            data = await run_in_threadpool(render_tile, store, layer, tile, query)
+            data = await _draw(request, store, layer, tile, query)
             cached = cache.put(key, data)
         data, etag = cached.data, cached.etag
     else:
-        data = await run_in_threadpool(render_tile, store, layer, tile, query)
+        data = await _draw(request, store, layer, tile, query)
         etag = etag_of(data) if data else ""
     if not data:
         return Response(status_code=204, headers=headers)

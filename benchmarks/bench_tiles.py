@@ -35,6 +35,7 @@ from uuid import uuid4
 import httpx
 import mapbox_vector_tile
 import pandas as pd
+from results import record
 from serving import free_port, interleaved, load_note, running, served, wrk
 from sqlalchemy import create_engine
 
@@ -198,12 +199,31 @@ def main() -> None:
                 mask = frame.layer == layer
                 frame.loc[mask, "× tipg req/s"] = frame.loc[mask, "req/s"] / peer["req/s"]
                 frame.loc[mask, "p99 / tipg p99"] = frame.loc[mask, "p99 ms"] / peer["p99 ms"]
+    load = load_note()
     print(
         f"\nwrk -t2 -c{args.connections} -d{args.duration}s, {args.rounds} interleaved rounds "
         f"(medians), {args.workers} workers per server, PostGIS, {len(grids)} grids"
-        f", {n_buildings} buildings; {load_note()}\n"
+        f", {n_buildings} buildings; {load}\n"
     )
     print(frame.to_markdown(index=False, floatfmt=".2f"))
+    rows = []
+    for layer in tiles:
+        peer = frame[(frame.layer == layer) & (frame.server == "tipg 1.6.1")].iloc[0]
+        for server in ("gridgov (no cache)", "gridgov"):
+            ours = frame[(frame.layer == layer) & (frame.server == server)].iloc[0]
+            kind = "drawn every time" if "no cache" in server else "tile cache"
+            zooms = f"z{min(z for z, _, _ in tiles[layer])}-16"
+            rows.append(
+                {
+                    "path": f"vector tiles {layer} {zooms}, c{args.connections}, PostGIS, {kind}",
+                    "gridgov": f"{ours['req/s']:,.0f} req/s, p99 {ours['p99 ms']:.0f} ms",
+                    "peer": f"tipg 1.6.1: {peer['req/s']:,.0f} req/s, p99 {peer['p99 ms']:.0f} ms",
+                    "ratio": f"{ours['req/s'] / peer['req/s']:.2f}x req/s, "
+                    f"p99 {ours['p99 ms'] / peer['p99 ms']:.2f}x",
+                    "goal": ">= tipg's throughput and p99",
+                }
+            )
+    record("tiles", rows, load=load)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ Both renderers select the same features (those intersecting the tile grown by th
 found by :mod:`gis_core.storage.features` with the same filters as the OGC API), and
 carry the same ids and properties (only what the layer exposes; times as UTC text to the
 second). Geometry takes the same steps, so decoded coordinates agree within a tile unit
-or two: to EPSG:3857, simplify preserving topology (GEOS on both sides) with the layer's
-tolerance for the zoom, clip to the buffered tile, snap to the 4096 grid.
+or two plus the simplification tolerance: to EPSG:3857, simplify with the layer's
+tolerance for the zoom (GEOS preserving topology here; Douglas-Peucker in PostGIS, whose
+clip then makes polygons valid, see :mod:`layers.mvt_statement`), clip to the buffered
+tile, snap to the 4096 grid.
 
 A tile with no features is ``b""`` (the HTTP layer answers 204 No Content).
 """
@@ -22,21 +24,15 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
+from psycopg_pool import AsyncConnectionPool
 from pyproj import Transformer
 from sqlalchemy import (
     ARRAY,
-    BigInteger,
-    Integer,
-    LargeBinary,
     Text,
     bindparam,
-    case,
-    cast,
     func,
-    literal_column,
     select,
 )
-from sqlalchemy.types import NullType
 
 from gis_core.storage.features import (
     Feature,
@@ -50,16 +46,21 @@ from gis_core.storage.protocol import Database
 from layers.clusters import EXTENT as CLUSTER_EXTENT
 from layers.clusters import cluster_tile
 from layers.model import MAX_ZOOM, Layer, tile_value
+from layers.mvt_statement import (
+    BUFFER,
+    as_mvt,
+    feature_id,
+    is_plain,
+    mvt_geometry,
+    pg_property,
+    plain_tile,
+)
 
 EXTENT = CLUSTER_EXTENT
 """Tile coordinate units per tile side (4096, defined in layers.clusters)."""
-BUFFER = 64
-"""Tile units drawn beyond each edge, so strokes and circles do not end at tile seams."""
 WORLD = 20037508.342789244
 """Half the side of the Web Mercator square, in metres."""
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
-PG_TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
-"""to_char() picture giving exactly ``layers.model.TILE_TIME_FORMAT``."""
 
 Renderer = Literal["auto", "postgis", "python"]
 
@@ -141,6 +142,24 @@ def render_tile(
         return _postgis_tile(store, layer, tile, query, now)
     features = query_features(store, layer.source, query, count=False).features
     return encode_tile(layer, tile, features, now)
+
+
+async def render_tile_async(
+    pool: AsyncConnectionPool, store: Database, layer: Layer, tile: Tile, query: FeatureQuery
+) -> bytes | None:
+    """A plain PostGIS tile (see :mod:`layers.mvt_statement`) drawn on the event loop's
+    pool; None when this tile needs :func:`render_tile` (filters, computed properties,
+    clusters, an unresolved generation)."""
+    query = tile_query(tile, query)
+    clustered = layer.cluster_maxzoom is not None and tile.z <= layer.cluster_maxzoom
+    unresolved = layer.source.versioned and query.generation_id is None
+    if clustered or unresolved or not is_plain(layer, query):
+        return None
+    tolerance = layer.tolerance(tile.z) * tile.size / EXTENT
+    simplify = tolerance > 0 and layer.geometry_type != "Point"
+    stmt = plain_tile(layer, store.engine.dialect, simplify)
+    args = (tile.z, tile.x, tile.y, query.bbox, query.generation_id, tolerance)
+    return await stmt.run_async(pool, *args)
 
 
 # -- Python ------------------------------------------------------------------------------
@@ -233,21 +252,19 @@ def encode_tile(layer: Layer, tile: Tile, features: Sequence[Feature], now: date
 # -- PostGIS -----------------------------------------------------------------------------
 
 
-def _pg_property(layer: Layer, name: str, column: Any) -> Any:
-    kind = layer.property(name).type
-    if kind == "datetime":
-        return func.to_char(func.timezone("UTC", column), PG_TIME_FORMAT)
-    if kind == "date":
-        return func.to_char(column, "YYYY-MM-DD")
-    return column
-
-
 def _postgis_tile(
     store: Database, layer: Layer, tile: Tile, query: FeatureQuery, now: datetime
 ) -> bytes:
     src = layer.source
     t = src.sql_table
     idc = t.c[src.id_column]
+    tolerance = layer.tolerance(tile.z) * tile.size / EXTENT
+    simplify = tolerance > 0 and layer.geometry_type != "Point"
+    if is_plain(layer, query) and query.bbox is not None:
+        stmt = plain_tile(layer, store.engine.dialect, simplify)
+        with _autocommit(store) as conn:
+            gen_id = resolve_generation(conn, src, query.generation_id)
+            return stmt.run(conn, tile.z, tile.x, tile.y, query.bbox, gen_id, tolerance)
     computed = [p.name for p in layer.properties if p.computed]
     joined: Any = t
     values: dict[str, Any] = {}
@@ -268,37 +285,27 @@ def _postgis_tile(
         extra = func.unnest(*arrays).table_valued("fid", *computed).render_derived("computed")
         joined = t.join(extra, extra.c.fid == idc)
         values = {n: extra.c[n] for n in computed}
-    tolerance = layer.tolerance(tile.z) * tile.size / EXTENT
-    geom = func.ST_Transform(t.c.geom, 3857, type_=NullType())
-    if tolerance > 0 and layer.geometry_type != "Point":
-        geom = func.ST_SimplifyPreserveTopology(geom, tolerance, type_=NullType())
-    envelope = func.ST_TileEnvelope(tile.z, tile.x, tile.y, type_=NullType())
-    mvt_geom = func.ST_AsMVTGeom(geom, envelope, EXTENT, BUFFER, True, type_=NullType())
-    columns = [mvt_geom.label("geom")]
+    geom = mvt_geometry(layer, t, tile.z, tile.x, tile.y, tolerance if simplify else None)
+    columns = [geom.label("geom")]
     for p in layer.properties:
-        expr = values[p.name] if p.computed else _pg_property(layer, p.name, t.c[p.name])
+        expr = values[p.name] if p.computed else pg_property(layer, p.name, t.c[p.name])
         columns.append(expr.label(p.name))
-    with_id = isinstance(idc.type, Integer) or layer.numeric_id
-    if with_id:
-        fid = (
-            idc
-            if isinstance(idc.type, Integer)
-            else case((idc.regexp_match("^[0-9]{1,18}$"), cast(idc, BigInteger)), else_=None)
-        )
+    fid = feature_id(layer, t)
+    if fid is not None:
         columns.append(fid.label("mvt_fid"))
-    # One statement, outside a transaction (autocommit: no BEGIN and ROLLBACK round trips;
-    # a single SELECT sees one snapshot anyway). ST_AsMVT skips rows whose ST_AsMVTGeom is
-    # NULL (clipped away), so no "geom IS NOT NULL" filter: PostgreSQL pushed it into the
-    # scan and computed transform, simplify and clip twice per row.
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with _autocommit(store) as conn:
         gen_id = resolve_generation(conn, src, query.generation_id)
         where = where_clauses(store, src, query, gen_id)
         # Ordered by id: the same features give the same bytes whatever plan the server
         # picks, so a tile's ETag is stable across generations, nodes and table growth.
         rows_q = select(*columns).select_from(joined).where(*where).order_by(idc).subquery("mvt")
-        args: list[Any] = [literal_column("mvt"), layer.id, EXTENT, "geom"]
-        if with_id:
-            args.append("mvt_fid")
-        stmt = select(func.ST_AsMVT(*args, type_=LargeBinary)).select_from(rows_q)
-        data = conn.execute(stmt).scalar()
+        data = conn.execute(as_mvt(layer, rows_q, fid is not None)).scalar()
     return bytes(data) if data else b""
+
+
+def _autocommit(store: Database) -> Any:
+    """A pooled connection running one statement outside a transaction (autocommit: no
+    BEGIN and ROLLBACK round trips; a single SELECT sees one snapshot anyway). ST_AsMVT
+    skips rows whose ST_AsMVTGeom is NULL (clipped away), so neither statement filters on
+    it: PostgreSQL pushed that filter into the scan and clipped every row twice."""
+    return store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
