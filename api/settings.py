@@ -274,6 +274,9 @@ class PlanningSettings(BaseSettings):
     outside_m2: float = 1.0
     sliver_thinness: float = 0.05
     load_ratio: float = 3.0
+    isolate_switch: bool = True
+    """Activation and rollback run in a child process of the worker (its lookups and the
+    switch do not convoy on the GIL); the worker swaps its index after the commit."""
 
 
 @lru_cache(maxsize=1)
