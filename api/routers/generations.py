@@ -266,7 +266,7 @@ def generation_grids(
     store: StoreDep,
     _: Planner,
     key: Key,
-    level: Annotated[Literal["grid", "community"], Query()] = "grid",
+    level: Annotated[Literal["grid", "community", "street"], Query()] = "grid",
 ) -> dict[str, Any]:
     info = _generation(store, key)
     if store.plan_state(info.id) is not None:

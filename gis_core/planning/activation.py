@@ -20,13 +20,14 @@ import shapely
 from sqlalchemy import select, update
 
 from gis_core.boundaries.generations import LookupService
-from gis_core.boundaries.sources import StoreSource, build_locator
+from gis_core.boundaries.sources import StoreSource, layer_set
 from gis_core.cases.state import Actor
 from gis_core.cases.vocab import OPEN_VALUES, Role
 from gis_core.events.context import current_time
 from gis_core.events.routing import Router
 from gis_core.planning.checking import read_open_events, validate_generation
 from gis_core.planning.drafts import PlanNotFound
+from gis_core.planning.points import PointLocator
 from gis_core.planning.reroute import REROUTE_NOTE as REROUTE_NOTE
 from gis_core.planning.reroute import reroute_all
 from gis_core.planning.validation import Report, Thresholds
@@ -79,19 +80,23 @@ class SwitchResult:
         }
 
 
-def _locator(store: StoreLike, generation_id: int, lookup: LookupService | None) -> Locator:
+def _locator(
+    store: StoreLike, generation_id: int, lookup: LookupService | None
+) -> Locator | PointLocator:
+    """The lookup's index when this process serves lookups (prebuilt for them anyway);
+    else one STRtree query's worth (`PointLocator`), not a lookup index."""
     if lookup is not None:
         lookup.prewarm(generation_id)
         loc, _ = lookup.locator(generation_id)
         return loc
-    return build_locator(StoreSource(store, generation_id))
+    return PointLocator(layer_set(StoreSource(store, generation_id)))
 
 
 def plan_moves(
     store: StoreLike,
     generation_id: int,
     generation_name: str,
-    locator: Locator,
+    locator: Locator | PointLocator,
     router: Router,
     *,
     stale_only: bool = False,
@@ -107,17 +112,15 @@ def plan_moves(
     lon = shapely.get_x(np.asarray(events.geometry.values, dtype=object))
     lat = shapely.get_y(np.asarray(events.geometry.values, dtype=object))
     located = locator.locate(lon, lat, "wgs84")
+    columns = [c for c in located.columns if c.endswith("_code") or c.endswith("_name")]
+    values = {c: located[c].tolist() for c in columns}  # lists: no pandas call per event
     moves = []
     for k, r in enumerate(events.itertuples()):
-        grid = located["grid_code"].iloc[k]
+        grid = values["grid_code"][k]
         grid = None if not isinstance(grid, str) else grid
         answer = None
         if grid is not None:
-            answer = {
-                col: (None if not isinstance(v := located[col].iloc[k], str) else v)
-                for col in located.columns
-                if col.endswith("_code") or col.endswith("_name")
-            }
+            answer = {c: (None if not isinstance(v := values[c][k], str) else v) for c in columns}
             answer["generation"] = generation_name
         decision = router.route(answer, lon[k], lat[k], r.category_code or "", r.priority)
         if grid != r.grid_code or decision.unit_id != r.unit_id:
