@@ -83,7 +83,6 @@ def create_app(
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
         vitals_ticker = vitals.start_ticker(app.state.events)  # issue 11: scheduled vitals
         generations.recover_jobs(store, app.state.lookup)  # issue 10: resume jobs cut off
-        generations.warm_switch()  # issue 10: the child process activations run in
         app.state.tile_cache = make_tile_cache()  # issue 15: tiles kept per generation
         if watcher is not None:
             watcher.listeners.append(app.state.tile_cache.clear)

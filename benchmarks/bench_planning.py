@@ -165,9 +165,11 @@ def switch_run(url: str, gen: int, grids: gpd.GeoDataFrame, mode: str) -> dict:
             k += 1
 
     statements = [0]
+    me = threading.get_ident()
 
     def count(*_args: object) -> None:
-        statements[0] += 1
+        if threading.get_ident() == me:  # the switch's statements, not the lookups'
+            statements[0] += 1
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for th in threads:

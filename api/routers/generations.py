@@ -61,10 +61,21 @@ def _isolate() -> bool:
     return get_planning_settings().isolate_switch
 
 
+_warming = threading.Lock()
+_warmed = False
+
+
 def warm_switch() -> None:
-    """At startup, in the background: start the child process switches run in."""
-    if _isolate():
-        threading.Thread(target=isolated.warm, name="switch-child", daemon=True).start()
+    """On a planner's first request to this worker, in the background: start the child
+    process switches run in (long before the planner activates; workers no planner uses
+    never start one)."""
+    global _warmed
+    if _warmed or not _isolate():
+        return
+    with _warming:
+        if not _warmed:
+            _warmed = True
+            threading.Thread(target=isolated.warm, name="switch-child", daemon=True).start()
 
 
 def _run(
@@ -218,6 +229,7 @@ def _generation(store: Store, key: str) -> GenerationOut:
 
 @router.get("", summary="Every boundary generation with its state")
 def list_generations(store: StoreDep, _: Planner) -> list[GenerationOut]:
+    warm_switch()
     return [_generation(store, str(g.id)) for g in store.list_generations()]
 
 

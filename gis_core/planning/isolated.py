@@ -30,8 +30,6 @@ from gis_core.storage.protocol import StoreLike
 OPS = ("activate", "rollback")
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
-_stores: dict[str, Any] = {}
-"""In the child: one `Store` per database URL, kept between switches."""
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -115,13 +113,14 @@ def _ping() -> bool:
 
 
 def _child(url: str, op: str, kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    """In the child: the switch on its own store (kept for the next one)."""
+    """In the child: the switch on a store of its own, closed after (no connection or
+    SQLite file held between switches)."""
     from gis_core.storage import Store
 
-    store = _stores.get(url)
-    if store is None:
-        store = _stores[url] = Store(url)
+    store = Store(url)
     try:
         return ("ok", getattr(activation, op)(store, **kwargs))
     except activation.ActivationRefused as exc:  # its report travels with it
         return ("refused", str(exc), exc.report)
+    finally:
+        store.dispose()

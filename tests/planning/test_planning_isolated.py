@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import func, select
 
 from gis_core.boundaries.generations import LookupService
@@ -116,3 +119,24 @@ def test_in_memory_store_switches_in_process() -> None:
     assert not isolated.shareable(store)
     assert isolated.run("activate", store, key=gen, who="p1").generation == "g2"
     store.dispose()
+
+
+def test_point_locator_answers_as_the_lookup_index() -> None:
+    """The child's one-query locator and the lookup `Locator` agree on the sample
+    district: random points, points outside, and grid corners (shared edges: the
+    smallest code)."""
+    from gis_core.paths import SAMPLE_DIR
+    from gis_core.planning.points import PointLocator
+    from gis_core.spatial.locator import RESULT_COLUMNS, LayerSet, Locator
+
+    layers = LayerSet.from_directory(SAMPLE_DIR)
+    lookup, light = Locator(layers), PointLocator(layers)
+    minx, miny, maxx, maxy = layers.grids.total_bounds
+    rng = np.random.default_rng(5)
+    corners = shapely.get_coordinates(layers.grids.geometry.values[:200].boundary)
+    x = np.concatenate([rng.uniform(minx - 0.01, maxx + 0.01, 3000), corners[:, 0]])
+    y = np.concatenate([rng.uniform(miny - 0.01, maxy + 0.01, 3000), corners[:, 1]])
+    expected = lookup.locate(x, y)[RESULT_COLUMNS]
+    got = light.locate(x, y)[RESULT_COLUMNS]
+    assert got["grid_code"].isna().any() and got["grid_code"].notna().any()
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
