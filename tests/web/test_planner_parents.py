@@ -29,7 +29,9 @@ def _token(server: Server) -> str:
 
 def _outlines(base: str, auth: dict[str, str], gen: int, level: str) -> dict[str, list[float]]:
     """code -> [minx, miny, maxx, maxy] of the draft's units of a level."""
-    fc = httpx.get(f"{base}/v1/generations/{gen}/grids", headers=auth, params={"level": level})
+    fc = httpx.get(
+        f"{base}/v1/generations/{gen}/grids", headers=auth, params={"level": level}, timeout=60
+    )
     out = {}
     for f in fc.json()["features"]:
         ring = f["geometry"]["coordinates"][0]
@@ -42,7 +44,10 @@ def test_planner_edits_communities_and_streets(planner: ConsolePage) -> None:
     base = planner.server.base
     auth = {"Authorization": f"Bearer {_token(planner.server)}"}
     r = httpx.post(
-        f"{base}/v1/generations", headers=auth, data={"name": "parents", "from_active": "true"}
+        f"{base}/v1/generations",
+        headers=auth,
+        data={"name": "parents", "from_active": "true"},
+        timeout=60,
     )
     assert r.status_code == 201, r.text
     gen = r.json()["id"]
@@ -120,6 +125,14 @@ def test_planner_edits_communities_and_streets(planner: ConsolePage) -> None:
     for dx, dy in ((0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)):
         _click(planner, X0 + dx * D, Y0 + dy * D)
     page.click("#tool-reshape")
+    page.wait_for_timeout(5000)
+    print(
+        "TOASTS",
+        page.inner_text("#toasts"),
+        "HINT",
+        page.inner_text("#hint"),
+        page.inner_text("#selection"),
+    )
     page.wait_for_selector("#steps li:has-text('重绘街道边界')")
     box = _outlines(base, auth, gen, "street")[STREET]
     assert abs(box[2] - (X0 + 2 * D)) < 0.1 * D
