@@ -119,8 +119,14 @@ def test_planner_edits_communities_and_streets(planner: ConsolePage) -> None:
     page.select_option("#level", "street")
     page.wait_for_selector("#tool-split", state="hidden")
     assert page.inner_text("#tool-reshape") == "重绘街道边界"
+    page.wait_for_function(  # the draft map now shows the street, not the communities
+        "() => { const f = window.plannerMap.querySourceFeatures('draft');"
+        " return f.length > 0 && f.every(x => x.properties.code.length === 9); }"
+    )
     _click(planner, X0 + 1.5 * D, Y0 + 1.5 * D)
-    page.wait_for_selector(f"#selection:has-text('{STREET}')")
+    page.wait_for_function(
+        f"() => document.querySelector('#selection').textContent.trim() === '已选：{STREET}'"
+    )
     page.click("#tool-reshape")
     for dx, dy in ((0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)):
         _click(planner, X0 + dx * D, Y0 + dy * D)
