@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,11 +34,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from results import record
+from serving import load_note
+from sqlalchemy import event as sa_event
 
 from gis_core.boundaries.generations import LookupService
 from gis_core.events import EventReport, EventService
 from gis_core.paths import CACHE_DIR
-from gis_core.planning import activation, checking, drafts, edits
+from gis_core.planning import activation, checking, drafts, edits, isolated
 from gis_core.planning.impact import impact
 from gis_core.spatial.io import read_layer
 from gis_core.storage import Store
@@ -119,16 +124,116 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
 
 
+MODES = {
+    "inline": "in the serving process (API default)",
+    "child": "in a child process (GRIDGOV_PLANNING_ISOLATE_SWITCH=1)",
+}
+
+
+def switch_run(url: str, gen: int, grids: gpd.GeoDataFrame, mode: str) -> dict:
+    """One activation of ``gen`` on a fresh copy of the store while two threads of this
+    process run single-point lookups (as a serving worker's would): its seconds, lookup
+    latencies before and during, errors, answers mixing generations, statements sent."""
+    store = Store(url)
+    lookup = LookupService(store, active_ttl=0)
+    lookup.locator()
+    sample = np.random.default_rng(3).choice(len(grids), 500)
+    pts = shapely.point_on_surface(np.asarray(grids.geometry.values, dtype=object)[sample])
+    xy = shapely.get_coordinates(pts)
+    truth = {
+        name: lookup.locate_many(xy[:, 0], xy[:, 1], generation=name)[0]["grid_code"].tolist()
+        for name in ("current", "redraw")
+    }
+    samples: list[tuple[float, float, bool]] = []
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        k = 0
+        while not stop.is_set():
+            i = k % len(xy)
+            t0 = time.perf_counter()
+            try:
+                a = lookup.locate(float(xy[i, 0]), float(xy[i, 1]))
+            except BaseException as exc:
+                errors.append(exc)
+                return
+            t1 = time.perf_counter()
+            samples.append(
+                (t0, t1 - t0, a is not None and a["grid_code"] == truth[a["generation"]][i])
+            )
+            k += 1
+
+    statements = [0]
+    me = threading.get_ident()
+
+    def count(*_args: object) -> None:
+        if threading.get_ident() == me:  # the switch's statements, not the lookups'
+            statements[0] += 1
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for th in threads:
+        th.start()
+    time.sleep(3.0)
+    if mode == "inline":
+        sa_event.listen(store.engine, "before_cursor_execute", count)
+    start = time.perf_counter()
+    if mode == "child":
+        result = isolated.run("activate", store, lookup=lookup, prewarm=gen, key=gen, who="bench")
+    else:
+        result = activation.activate(store, gen, who="bench", lookup=lookup)
+    end = time.perf_counter()
+    if mode == "inline":
+        sa_event.remove(store.engine, "before_cursor_execute", count)
+    time.sleep(1.0)
+    stop.set()
+    for th in threads:
+        th.join()
+    store.dispose()
+    before = [d for t0, d, _ in samples if t0 < start]
+    during = [d for t0, d, _ in samples if start <= t0 <= end]
+    return {
+        "seconds": end - start,
+        "rerouted": result.rerouted,
+        "before_p50": pct(before, 50),
+        "before_p99": pct(before, 99),
+        "during_p50": pct(during, 50),
+        "during_p99": pct(during, 99),
+        "p99_ratio": pct(during, 99) / pct(before, 99),
+        "n_before": len(before),
+        "n_during": len(during),
+        "errors": len(errors),
+        "mixed": sum(not ok for _, _, ok in samples),
+        "samples": len(samples),
+        "statements": statements[0] if mode == "inline" else None,
+    }
+
+
+def describe(out: dict) -> str:
+    return (
+        f"{out['seconds']:.2f} s, {out['rerouted']} re-routed, lookup p50/p99"
+        f" {out['before_p50']:.2f}/{out['before_p99']:.2f} ms before ({out['n_before']}),"
+        f" {out['during_p50']:.2f}/{out['during_p99']:.2f} ms during ({out['n_during']}),"
+        f" p99 x{out['p99_ratio']:.2f}, errors {out['errors']}, mixed {out['mixed']}"
+        + ("" if out["statements"] is None else f", {out['statements']} SQL statements")
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--district", default="330109")
     ap.add_argument("--events", type=int, default=1000, help="open events to re-route")
     ap.add_argument("--splits", type=int, default=50, help="grids split in the draft")
+    ap.add_argument("--runs", type=int, default=5, help="activations per mode")
+    ap.add_argument(
+        "--modes", nargs="+", choices=list(MODES), default=list(MODES), help="where it runs"
+    )
     args = ap.parse_args()
     folder = CACHE_DIR / args.district
     if not (folder / "grids.geojson").exists():
         raise SystemExit(f"run `gridgov sample-data {args.district} --out {folder}` first")
     rows: list[tuple[str, str, str]] = []
+    readme: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
         store.upgrade()
@@ -201,6 +306,24 @@ def main() -> None:
                 (f"  before ({BEFORE}): impact table", f"{b_wall:.2f} s (CPU {b_cpu:.2f} s)", "")
             )
         i_wall, i_cpu, table = timed(lambda: impact(store, gen))
+        readme.append(
+            {
+                "path": "validation report of a 10,100-grid draft",
+                "gridgov": f"{r_wall:.2f} s (CPU {r_cpu:.2f} s)",
+                "peer": f"{peer_wall:.2f} s (shapely.coverage_invalid_edges)",
+                "ratio": f"{r_wall / peer_wall:.2f}x",
+                "goal": "< 10 s",
+            }
+        )
+        readme.append(
+            {
+                "path": "impact table of a 10,100-grid draft",
+                "gridgov": f"{i_wall:.2f} s (CPU {i_cpu:.2f} s)",
+                "peer": "(no peer computes it)",
+                "ratio": "-",
+                "goal": "< 10 s",
+            }
+        )
         rows.append(
             (
                 "impact table",
@@ -210,77 +333,58 @@ def main() -> None:
             )
         )
 
-        lookup = LookupService(store, active_ttl=0)
-        lookup.locator()
-        sample = np.random.default_rng(3).choice(len(grids), 500)
-        pts = shapely.point_on_surface(np.asarray(grids.geometry.values, dtype=object)[sample])
-        xy = shapely.get_coordinates(pts)
-        truth = {
-            name: lookup.locate_many(xy[:, 0], xy[:, 1], generation=name)[0]["grid_code"].tolist()
-            for name in ("current", "redraw")
-        }
-        samples: list[tuple[float, float, bool]] = []
-        stop = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            k = 0
-            while not stop.is_set():
-                i = k % len(xy)
-                t0 = time.perf_counter()
-                try:
-                    a = lookup.locate(float(xy[i, 0]), float(xy[i, 1]))
-                except BaseException as exc:
-                    errors.append(exc)
-                    return
-                t1 = time.perf_counter()
-                samples.append(
-                    (t0, t1 - t0, a is not None and a["grid_code"] == truth[a["generation"]][i])
-                )
-                k += 1
-
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for th in threads:
-            th.start()
-        time.sleep(3.0)
-        start = time.perf_counter()
-        result = activation.activate(store, gen, who="bench", lookup=lookup)
-        end = time.perf_counter()
-        time.sleep(1.0)
-        stop.set()
-        for th in threads:
-            th.join()
-        before = [d for t0, d, _ in samples if t0 < start]
-        during = [d for t0, d, _ in samples if start <= t0 <= end]
-        rows.append(
-            (
-                "activation (switch + re-route)",
-                f"{end - start:.2f} s",
-                f"{result.rerouted} open events re-routed",
-            )
-        )
-        rows.append(
-            (
-                "lookup p50 / p99 before",
-                f"{pct(before, 50):.2f} / {pct(before, 99):.2f} ms",
-                f"{len(before)} lookups",
-            )
-        )
-        rows.append(
-            (
-                "lookup p50 / p99 during",
-                f"{pct(during, 50):.2f} / {pct(during, 99):.2f} ms",
-                f"{len(during)} lookups",
-            )
-        )
-        rows.append(
-            (
-                "lookups: errors / mixed answers",
-                f"{len(errors)} / {sum(not ok for _, _, ok in samples)}",
-                f"of {len(samples)}",
-            )
-        )
         store.dispose()
+        base = Path(tmp) / "bench.sqlite"
+        runs: dict[str, list[dict]] = {m: [] for m in args.modes}
+        if "child" in args.modes:
+            t = time.perf_counter()
+            isolated.warm()  # as every API worker does at start (generations.warm_switch)
+            print(f"child process started in {time.perf_counter() - t:.2f} s", flush=True)
+        for k in range(args.runs):
+            for mode in args.modes:
+                copy = Path(tmp) / f"run{k}-{mode}.sqlite"
+                shutil.copyfile(base, copy)
+                out = switch_run(f"sqlite:///{copy}", gen, grids, mode)
+                runs[mode].append(out)
+                print(f"run {k + 1} {mode}: {describe(out)} | {load_note()}", flush=True)
+                copy.unlink()
+        isolated.shutdown()
+        for mode, outs in runs.items():
+            seconds = [o["seconds"] for o in outs]
+            ratios = [o["p99_ratio"] for o in outs]
+            rows.append(
+                (
+                    f"activation (switch + re-route), {MODES[mode]}",
+                    f"median {statistics.median(seconds):.2f} s of "
+                    + " / ".join(f"{x:.2f}" for x in seconds),
+                    f"{outs[-1]['rerouted']} open events re-routed; goal < 5 s",
+                )
+            )
+            rows.append(
+                (
+                    f"  lookup p99 during / before, {MODES[mode]}",
+                    f"median {statistics.median(ratios):.2f}x of "
+                    + " / ".join(f"{x:.2f}" for x in ratios),
+                    "goal <= 2x; p50/p99 ms before -> during: "
+                    + "; ".join(
+                        f"{o['before_p50']:.2f}/{o['before_p99']:.2f} ->"
+                        f" {o['during_p50']:.2f}/{o['during_p99']:.2f}"
+                        for o in outs
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    f"  lookups: errors / mixed answers, {MODES[mode]}",
+                    f"{sum(o['errors'] for o in outs)} / {sum(o['mixed'] for o in outs)}",
+                    f"of {sum(o['samples'] for o in outs)}"
+                    + (
+                        f"; SQL statements in the switch: {outs[-1]['statements']}"
+                        if outs[-1]["statements"] is not None
+                        else ""
+                    ),
+                )
+            )
     print(f"load average at the end: {os.getloadavg()}")
     print(
         f"\nplanning on {args.district}: {len(grids):,} grids, {len(split)} split in the draft"
@@ -289,6 +393,35 @@ def main() -> None:
     print("| measure | value | note |\n|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} |")
+    record("planning", readme + switch_rows(runs), load=load_note())
+
+
+def switch_rows(runs: dict[str, list[dict]]) -> list[dict]:
+    """The README rows of the activation: the API's way (in the serving process) beside
+    the same switch in a child process, and the lookups' p99 during it against before."""
+    if not runs.get("inline"):
+        return []
+    inline = statistics.median(o["seconds"] for o in runs["inline"])
+    child = runs.get("child") or []
+    peer = statistics.median(o["seconds"] for o in child) if child else float("nan")
+    ratio = statistics.median(o["p99_ratio"] for o in runs["inline"])
+    bad = sum(o["errors"] + o["mixed"] for o in runs["inline"])
+    return [
+        {
+            "path": "activation of a 10,100-grid generation while lookups run",
+            "gridgov": f"{inline:.2f} s (median of {len(runs['inline'])}, serving process)",
+            "peer": f"{peer:.2f} s (same switch in a child process)",
+            "ratio": f"{inline / peer:.2f}x",
+            "goal": "< 5 s",
+        },
+        {
+            "path": "lookup p99 during the switch vs before",
+            "gridgov": f"{ratio:.2f}x (median), {bad} errors or mixed answers",
+            "peer": "p99 before the switch, same threads",
+            "ratio": f"{ratio:.2f}x",
+            "goal": "<= 2x, 0 errors, 0 mixed",
+        },
+    ]
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
@@ -22,7 +23,7 @@ from api.errors import Problem
 from api.security import Principal, require
 from api.settings import get_planning_settings
 from gis_core.boundaries.generations import LookupService
-from gis_core.planning import activation, drafts, edits, jobs, tasks
+from gis_core.planning import activation, drafts, edits, isolated, jobs, tasks
 from gis_core.planning.validation import Thresholds
 from gis_core.planning.watch import SwitchWatcher
 from gis_core.storage.store import Store
@@ -52,10 +53,32 @@ def watch(store: Store, lookup: LookupService) -> SwitchWatcher | None:
 def recover_jobs(store: Store, lookup: LookupService) -> list[dict[str, Any]]:
     """At startup: resume the jobs a stopped or killed process left running (or fail
     them with the reason: draft changed since, died too often)."""
-    return jobs.recover(store, tasks.resumer(store, lookup))
+    return jobs.recover(store, tasks.resumer(store, lookup, isolate=_isolate()))
 
 
-def _submit(
+def _isolate() -> bool:
+    """Switches run in a child process of this worker (`planning.isolated`)."""
+    return get_planning_settings().isolate_switch
+
+
+_warming = threading.Lock()
+_warmed = False
+
+
+def warm_switch() -> None:
+    """On a planner's first request to this worker, in the background: start the child
+    process switches run in (long before the planner activates; workers no planner uses
+    never start one)."""
+    global _warmed
+    if _warmed or not _isolate():
+        return
+    with _warming:
+        if not _warmed:
+            _warmed = True
+            threading.Thread(target=isolated.warm, name="switch-child", daemon=True).start()
+
+
+def _run(
     store: Store,
     lookup: LookupService | None,
     info: GenerationOut,
@@ -64,26 +87,15 @@ def _submit(
     params: dict[str, Any],
     background: bool | None,
     response: Response,
-) -> dict[str, Any] | None:
-    """Run ``task`` as a job (the 202 answer) when the draft is large or asked to; None
-    when it should run inline. The job's work is rebuilt from its record
-    (``tasks.runner``), the same way a resumed job's is."""
+) -> tuple[dict[str, Any], bool]:
+    """Run ``task`` as a job (the 202 answer; True) when the draft is large or asked to,
+    else in the request (its answer; False). Either way the work is rebuilt from its
+    record (``tasks.runner``), the same way a resumed job's is."""
+    run = tasks.runner(store, info.id, task, params, who, lookup, isolate=_isolate())
     if not _in_background(store, info.id, background):
-        return None
-    run = tasks.runner(store, info.id, task, params, who, lookup)
+        return run(lambda _note: None), False
     job = jobs.submit(store, info.id, task, run, actor=who, params=params, version=info.version)
-    return _accepted(response, info.id, job)
-
-
-def _inline(
-    store: Store,
-    lookup: LookupService | None,
-    info: GenerationOut,
-    task: str,
-    who: str,
-    params: dict[str, Any],
-) -> dict[str, Any]:
-    return tasks.runner(store, info.id, task, params, who, lookup)(lambda _note: None)
+    return _accepted(response, info.id, job), True
 
 
 def _who(principal: Principal) -> str:
@@ -217,6 +229,7 @@ def _generation(store: Store, key: str) -> GenerationOut:
 
 @router.get("", summary="Every boundary generation with its state")
 def list_generations(store: StoreDep, _: Planner) -> list[GenerationOut]:
+    warm_switch()
     return [_generation(store, str(g.id)) for g in store.list_generations()]
 
 
@@ -265,7 +278,7 @@ def generation_grids(
     store: StoreDep,
     _: Planner,
     key: Key,
-    level: Annotated[Literal["grid", "community"], Query()] = "grid",
+    level: Annotated[Literal["grid", "community", "street"], Query()] = "grid",
 ) -> dict[str, Any]:
     info = _generation(store, key)
     if store.plan_state(info.id) is not None:
@@ -298,8 +311,7 @@ def report(
     used = thresholds(ThresholdsIn(target_area_m2=target_area_m2, load_ratio=load_ratio))
     who = _who(principal)
     params = tasks.job_params("report", limit=limit, thresholds=used)
-    accepted = _submit(store, None, info, "report", who, params, background, response)
-    return accepted if accepted is not None else _inline(store, None, info, "report", who, params)
+    return _run(store, None, info, "report", who, params, background, response)[0]
 
 
 @router.post(
@@ -320,8 +332,7 @@ def validate(
     used = thresholds(None if body is None else body.thresholds)
     who = _who(principal)
     params = tasks.job_params("validate", limit=limit, thresholds=used)
-    accepted = _submit(store, None, info, "validate", who, params, background, response)
-    return accepted if accepted is not None else _inline(store, None, info, "validate", who, params)
+    return _run(store, None, info, "validate", who, params, background, response)[0]
 
 
 @router.get(
@@ -334,8 +345,7 @@ def generation_impact(
 ) -> dict[str, Any]:
     info = _generation(store, key)
     who = _who(principal)
-    accepted = _submit(store, None, info, "impact", who, {}, background, response)
-    return accepted if accepted is not None else _inline(store, None, info, "impact", who, {})
+    return _run(store, None, info, "impact", who, {}, background, response)[0]
 
 
 @router.get("/{key}/jobs", summary="A generation's background jobs (without results)")
@@ -351,7 +361,8 @@ def get_job(
     key: Key,
     job: Annotated[int, Path(ge=1, le=2**31)],
 ) -> dict[str, Any]:
-    doc = jobs.job(store, _generation(store, key).id, job, tasks.resumer(store, lookup))
+    resume = tasks.resumer(store, lookup, isolate=_isolate())
+    doc = jobs.job(store, _generation(store, key).id, job, resume)
     if doc["task"] == "activate" and doc["status"] == "done" and doc["result"]:
         doc["result"] = _visible_doc(doc["result"], principal)
     return doc
@@ -411,28 +422,16 @@ def activate(
     who = _who(principal)
     used = thresholds(body.thresholds)
     params = tasks.job_params("activate", thresholds=used, remap_rules=body.remap_rules)
-    accepted = _submit(store, lookup, info, "activate", who, params, background, response)
-    if accepted is not None:
-        return accepted
-    return _visible(_activate(store, lookup, info.id, who, body.remap_rules, used), principal)
-
-
-def _activate(
-    store: Store,
-    lookup: LookupService,
-    generation_id: int,
-    who: str,
-    remap_rules: bool,
-    used: Thresholds,
-) -> activation.SwitchResult:
-    return activation.activate(
-        store, generation_id, who=who, lookup=lookup, remap_rules=remap_rules, thresholds=used
-    )
+    doc, accepted = _run(store, lookup, info, "activate", who, params, background, response)
+    return doc if accepted else _visible_doc(doc, principal)
 
 
 @router.post("/rollback", summary="Back to the previous generation (recorded)")
 def rollback(store: StoreDep, lookup: LookupDep, principal: Planner) -> dict[str, Any]:
-    return _visible(activation.rollback(store, who=_who(principal), lookup=lookup), principal)
+    who = _who(principal)
+    if _isolate():
+        return _visible(isolated.run("rollback", store, lookup=lookup, who=who), principal)
+    return _visible(activation.rollback(store, who=who, lookup=lookup), principal)
 
 
 @router.post("/sweep", summary="Re-route open events still located in the previous generation")

@@ -13,7 +13,6 @@ No lookup mixes generations: a `LookupService` answer comes from one generation'
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -21,22 +20,21 @@ import shapely
 from sqlalchemy import select, update
 
 from gis_core.boundaries.generations import LookupService
-from gis_core.boundaries.sources import StoreSource, build_locator
+from gis_core.boundaries.sources import StoreSource, layer_set
 from gis_core.cases.state import Actor
-from gis_core.cases.vocab import OPEN_VALUES, Action, Role, Status
-from gis_core.cases.workflow import apply
-from gis_core.events.context import current_time, history_row
-from gis_core.events.loop import case_state, write_state
+from gis_core.cases.vocab import OPEN_VALUES, Role
+from gis_core.events.context import current_time
 from gis_core.events.routing import Router
 from gis_core.planning.checking import read_open_events, validate_generation
 from gis_core.planning.drafts import PlanNotFound
+from gis_core.planning.points import PointLocator
+from gis_core.planning.reroute import REROUTE_NOTE as REROUTE_NOTE
+from gis_core.planning.reroute import reroute_all
 from gis_core.planning.validation import Report, Thresholds
 from gis_core.spatial.locator import Locator
 from gis_core.storage.models import Event, ResponsibleUnit, RoutingRule
 from gis_core.storage.protocol import StoreLike
 from gis_core.storage.store import switch_active
-
-REROUTE_NOTE = "边界调整"
 
 
 class ActivationRefused(RuntimeError):
@@ -82,19 +80,23 @@ class SwitchResult:
         }
 
 
-def _locator(store: StoreLike, generation_id: int, lookup: LookupService | None) -> Locator:
+def _locator(
+    store: StoreLike, generation_id: int, lookup: LookupService | None
+) -> Locator | PointLocator:
+    """The lookup's index when this process serves lookups (prebuilt for them anyway);
+    else one STRtree query's worth (`PointLocator`), not a lookup index."""
     if lookup is not None:
         lookup.prewarm(generation_id)
         loc, _ = lookup.locator(generation_id)
         return loc
-    return build_locator(StoreSource(store, generation_id))
+    return PointLocator(layer_set(StoreSource(store, generation_id)))
 
 
 def plan_moves(
     store: StoreLike,
     generation_id: int,
     generation_name: str,
-    locator: Locator,
+    locator: Locator | PointLocator,
     router: Router,
     *,
     stale_only: bool = False,
@@ -110,17 +112,15 @@ def plan_moves(
     lon = shapely.get_x(np.asarray(events.geometry.values, dtype=object))
     lat = shapely.get_y(np.asarray(events.geometry.values, dtype=object))
     located = locator.locate(lon, lat, "wgs84")
+    columns = [c for c in located.columns if c.endswith("_code") or c.endswith("_name")]
+    values = {c: located[c].tolist() for c in columns}  # lists: no pandas call per event
     moves = []
     for k, r in enumerate(events.itertuples()):
-        grid = located["grid_code"].iloc[k]
+        grid = values["grid_code"][k]
         grid = None if not isinstance(grid, str) else grid
         answer = None
         if grid is not None:
-            answer = {
-                col: (None if not isinstance(v := located[col].iloc[k], str) else v)
-                for col in located.columns
-                if col.endswith("_code") or col.endswith("_name")
-            }
+            answer = {c: (None if not isinstance(v := values[c][k], str) else v) for c in columns}
             answer["generation"] = generation_name
         decision = router.route(answer, lon[k], lat[k], r.category_code or "", r.priority)
         if grid != r.grid_code or decision.unit_id != r.unit_id:
@@ -128,51 +128,6 @@ def plan_moves(
                 Move(int(r.id), r.grid_code, grid, r.unit_id, decision.unit_id, answer, decision)
             )
     return moves
-
-
-def _reroute(
-    session: Any,
-    move: Move,
-    actor: Actor,
-    at: datetime,
-    generation_id: int,
-    *,
-    stale_only: bool = False,
-) -> bool:
-    """Re-route one event (row locked); False when there is nothing to do any more."""
-    event = session.get(Event, move.event_id, with_for_update=True)
-    if event is None or event.status not in OPEN_VALUES:
-        return False  # closed meanwhile: it keeps its grid
-    if stale_only and event.generation_id == generation_id:
-        return False  # another process's sweep moved it first
-    state = case_state(session, move.event_id)
-    params: dict[str, Any] = {"grid_code": move.new_grid, "lon": event.lon, "lat": event.lat}
-    if move.new_unit is not None and move.new_unit != event.unit_id:
-        params["unit_id"] = move.new_unit
-        if event.status == Status.DISPATCHED:
-            params["limit"] = move.decision.time_limit
-    note = (
-        f"{REROUTE_NOTE}：网格 {move.old_grid or '无'} → {move.new_grid or '无'}，"
-        f"单位 {event.unit_id or '无'} → {params.get('unit_id', event.unit_id) or '无'}"
-    )
-    transition = apply(state, Action.REROUTE, actor, at, note, **params)
-    write_state(event, transition.state)
-    answer = move.answer or {}
-    for level in ("grid", "community", "street", "district"):
-        setattr(event, f"{level}_code", answer.get(f"{level}_code"))
-    event.generation_id = generation_id
-    event.routing = move.decision.explanation | {"located_by": "boundary change"}
-    row = transition.entry.as_row()
-    row["data"] = (row["data"] or {}) | {
-        "boundary_change": {
-            "grid": [move.old_grid, move.new_grid],
-            "unit": [move.old_unit, transition.state.unit_id],
-            "generation": generation_id,
-        }
-    }
-    session.flush()
-    session.add(history_row(move.event_id, transition.state.version, row))
-    return True
 
 
 def _switch(
@@ -223,9 +178,7 @@ def _switch(
                     .where(ResponsibleUnit.area_code == old)
                     .values(area_code=new)
                 )
-        moves = [
-            m for m in moves if _reroute(s, m, actor, at, generation_id, stale_only=kind == "sweep")
-        ]
+        moves = reroute_all(s, moves, actor, at, generation_id, stale_only=kind == "sweep")
         if moves or not quiet:
             store.record_step(
                 s,

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from gis_core.boundaries.generations import LookupService
-from gis_core.planning import activation, checking, drafts
+from gis_core.planning import activation, checking, drafts, isolated
 from gis_core.planning.impact import impact
 from gis_core.planning.jobs import Progress, Resume, Task
 from gis_core.planning.validation import Thresholds, thresholds_from
@@ -49,10 +49,13 @@ def runner(
     lookup: LookupService | None = None,
     *,
     job_id: int | None = None,
+    isolate: bool = False,
 ) -> Task:
     """The work of a ``task`` job on a generation with recorded ``params``. With the
     ``job_id`` of a resumed job, an activation that had committed before its process
-    ended is found (its step is recorded after the job's) and answered, not repeated."""
+    ended is found (its step is recorded after the job's) and answered, not repeated.
+    ``isolate``: the activation runs in a child process (`isolated`), as a serving
+    worker's should."""
     used = thresholds_from(params.get("thresholds") or {})
     limit = int(params.get("limit", DEFAULT_LIMIT))
     who = actor or "system"
@@ -79,14 +82,17 @@ def runner(
             done = _activated_after(store, generation_id, job_id)
             if done is not None:
                 return done
-        return activation.activate(
-            store,
-            generation_id,
-            who=who,
-            lookup=lookup,
-            remap_rules=bool(params.get("remap_rules")),
-            thresholds=used,
-        ).as_json()
+        options = {"who": who, "remap_rules": bool(params.get("remap_rules")), "thresholds": used}
+        if isolate:
+            return isolated.run(
+                "activate",
+                store,
+                lookup=lookup,
+                prewarm=generation_id,
+                key=generation_id,
+                **options,
+            ).as_json()
+        return activation.activate(store, generation_id, lookup=lookup, **options).as_json()
 
     runs = {"report": report, "validate": validate, "impact": compare, "activate": activate}
     if task not in runs:
@@ -94,7 +100,9 @@ def runner(
     return runs[task]
 
 
-def resumer(store: StoreLike, lookup: LookupService | None = None) -> Resume:
+def resumer(
+    store: StoreLike, lookup: LookupService | None = None, *, isolate: bool = False
+) -> Resume:
     """What ``jobs.recover`` and ``jobs.job`` call to rebuild a dead job's work."""
 
     def resume(doc: dict[str, Any]) -> Task:
@@ -106,6 +114,7 @@ def resumer(store: StoreLike, lookup: LookupService | None = None) -> Resume:
             doc.get("actor"),
             lookup,
             job_id=int(doc["id"]),
+            isolate=isolate,
         )
 
     return resume

@@ -42,13 +42,13 @@ def hold():
     time.sleep(300)
 
 if where == "in_transaction":  # stop after the first re-route was written, uncommitted
-    original = activation._reroute
-    def _reroute(session, *a, **k):
+    original = activation.reroute_all
+    def reroute_all(session, *a, **k):
         done = original(session, *a, **k)
         session.flush()
         hold()
         return done
-    activation._reroute = _reroute
+    activation.reroute_all = reroute_all
 elif where == "after_commit":  # committed; the job's own state not yet written
     activation.SwitchResult.as_json = lambda self: hold()
 elif where == "checking":

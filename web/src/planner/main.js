@@ -10,9 +10,10 @@ import { CompareMap, changedCodes } from "./compare.js";
 import { PlannerMap } from "./mapview.js";
 import { confirmBody, renderImpact, renderReport, renderSteps } from "./panels.js";
 import { renderCommunities, renderRenumbering } from "./recode.js";
+import { DONE_LABELS, LEVELS, LEVEL_TOOLS, editedWhat, renderStreets } from "./levels.js";
 
 const api = new Api("");
-const state = { generations: [], current: null, active: null, version: null, map: null };
+const state = { generations: [], current: null, active: null, version: null, map: null, level: "grid" };
 
 function toast(text, error = false) {
   const node = h(`div.toast${error ? ".error" : ""}`, text);
@@ -70,8 +71,9 @@ async function load() {
   await refreshList();
   const g = state.current;
   $("#state").textContent = g ? STATE_LABELS[g.state] : "无草稿";
-  const tools = ["#tool-split", "#tool-edge", "#tool-reshape", "#tool-merge", "#tool-reassign", "#tool-renumber"];
-  for (const id of [...tools, "#tool-undo", "#tool-validate", "#tool-activate"]) {
+  const shown = LEVELS[state.level].tools;
+  for (const id of LEVEL_TOOLS) $(id).hidden = !shown.includes(id);
+  for (const id of [...LEVEL_TOOLS, "#tool-undo", "#tool-validate", "#tool-activate"]) {
     $(id).disabled = !g || !["draft", "validated"].includes(g.state);
   }
   const active = state.active
@@ -85,11 +87,13 @@ async function load() {
     return;
   }
   const base = `/v1/generations/${g.id}`;
-  const [draft, report, impact, steps, communities] = await Promise.all([
-    api.get(`${base}/grids`), api.get(`${base}/report`).then(wait), api.get(`${base}/impact`).then(wait),
-    api.get(`${base}/steps`), api.get(`${base}/grids`, { level: "community" }),
+  const [draft, report, impact, steps, communities, streets] = await Promise.all([
+    api.get(`${base}/grids`, { level: state.level }), api.get(`${base}/report`).then(wait),
+    api.get(`${base}/impact`).then(wait), api.get(`${base}/steps`),
+    api.get(`${base}/grids`, { level: "community" }), api.get(`${base}/grids`, { level: "street" }),
   ]);
   renderCommunities($("#community"), communities);
+  renderStreets($("#street"), streets);
   renderRenumbering($("#renumbering"), steps);
   state.version = draft.version;
   state.map.showGrids(active, draft);
@@ -110,10 +114,7 @@ async function edit(kind, params) {
   const g = state.current;
   try {
     const step = await api.post(`/v1/generations/${g.id}/edits`, { kind, params, expected_version: state.version });
-    const done = { split: "切分", merge: "合并", move_edge: "移动边界", reshape: "重绘", reassign: "调整社区", renumber: "重新编码" };
-    const what = step.summary.into || step.summary.new_code || step.summary.moved_edge || step.summary.reshaped
-      || (step.summary.renumbered !== undefined ? `${step.summary.renumbered} 个网格` : "");
-    toast(`已${done[kind] || "修改"}：${[].concat(what).join("、")}`);
+    toast(`已${DONE_LABELS[kind] || "修改"}：${editedWhat(step.summary)}`);
   } catch (err) {
     return fail(err);
   }
@@ -131,31 +132,33 @@ function setBusy(text) {
 /** The answer itself, or a background job's result once it is done. */
 const wait = (answer) => settle(api, answer, setBusy);
 
-// Drawing tools: select the grid(s), click the tool, click points on the map, click the
-// tool again (now "完成…") to send the edit.
+// Drawing tools: select the grid(s) (or communities, a street: the level picked), click
+// the tool, click points on the map, click the tool again (now "完成…") to send the edit.
 const DRAW = {
   split: {
-    button: "#tool-split", label: "切分网格（画线）", done: "完成切分", need: 1, min: 2,
-    hint: (c) => `在地图上依次点击，画一条穿过网格 ${c[0]} 的线，然后点“完成切分”`,
+    button: "#tool-split", label: (n) => `切分${n}（画线）`, done: "完成切分", need: 1, min: 2,
+    hint: (c, n) => `在地图上依次点击，画一条穿过${n} ${c[0]} 的线，然后点“完成切分”`,
     params: (c, pts) => ({ code: c[0], line: pts }),
   },
   move_edge: {
-    button: "#tool-edge", label: "移动共用边界", done: "完成移动", need: 2, min: 2,
-    hint: (c) => `画出网格 ${c.join(" 与 ")} 之间的新边界（从外侧穿过两格），然后点“完成移动”`,
+    button: "#tool-edge", label: () => "移动共用边界", done: "完成移动", need: 2, min: 2,
+    hint: (c, n) => `画出${n} ${c.join(" 与 ")} 之间的新边界（从外侧穿过两者），然后点“完成移动”`,
     params: (c, pts) => ({ codes: c, line: pts }),
   },
   reshape: {
-    button: "#tool-reshape", label: "重绘网格边界", done: "完成重绘", need: 1, min: 3,
-    hint: (c) => `依次点击网格 ${c[0]} 新边界的各个拐点，然后点“完成重绘”`,
+    button: "#tool-reshape", label: (n) => `重绘${n}边界`, done: "完成重绘", need: 1, min: 3,
+    hint: (c, n) => `依次点击${n} ${c[0]} 新边界的各个拐点，然后点“完成重绘”`,
     params: (c, pts) => ({ code: c[0], geometry: { type: "Polygon", coordinates: [[...pts, pts[0]]] } }),
   },
 };
 
 function resetTools() {
+  const noun = LEVELS[state.level].noun;
   for (const tool of Object.values(DRAW)) {
     $(tool.button).classList.remove("on");
-    $(tool.button).textContent = tool.label;
+    $(tool.button).textContent = tool.label(noun);
   }
+  $("#tool-merge").textContent = `合并所选${noun}`;
 }
 
 function onDraw(kind) {
@@ -168,19 +171,20 @@ function onDraw(kind) {
     resetTools();
     setHint("");
     if (pts.length < tool.min) return toast(tool.min === 2 ? "请至少点两个点画出线" : "请至少点三个点画出新边界", true);
-    return edit(kind, tool.params(codes, pts));
+    return edit(LEVELS[state.level].kinds[kind], tool.params(codes, pts));
   }
   if (m.mode !== "select") {
     m.setMode("select");
     resetTools();
   }
+  const noun = LEVELS[state.level].noun;
   if (m.selected.length !== tool.need) {
-    return toast(tool.need === 1 ? "请先在地图上选中一个网格" : "请按住 Ctrl 或 Shift 选中两个相邻网格", true);
+    return toast(tool.need === 1 ? `请先在地图上选中一个${noun}` : `请按住 Ctrl 或 Shift 选中两个相邻${noun}`, true);
   }
   m.setMode(kind);
   $(tool.button).classList.add("on");
   $(tool.button).textContent = tool.done;
-  setHint(tool.hint(m.selected));
+  setHint(tool.hint(m.selected, noun));
   return null;
 }
 
@@ -199,8 +203,27 @@ function onRenumber() {
 
 function onMerge() {
   const codes = state.map.selected;
-  if (codes.length < 2) return toast("请按住 Ctrl 或 Shift 点选至少两个相邻网格", true);
-  return edit("merge", { codes });
+  const level = LEVELS[state.level];
+  if (codes.length < 2) return toast(`请按住 Ctrl 或 Shift 点选至少两个相邻${level.noun}`, true);
+  return edit(level.kinds.merge, { codes });
+}
+
+function onMoveCommunity() {
+  const codes = state.map.selected;
+  const street = $("#street").value;
+  if (codes.length !== 1) return toast("请先在地图上选中一个社区", true);
+  if (!street) return toast("请先选择目标街道", true);
+  return edit("community_move", { code: codes[0], street_code: street });
+}
+
+function onLevel() {
+  state.level = $("#level").value;
+  state.map.setMode("select");
+  state.map.selected = [];
+  state.map.onSelect([]);
+  resetTools();
+  setHint("");
+  return load().catch(fail);
 }
 
 async function onUndo() {
@@ -332,6 +355,8 @@ function init() {
   $("#tool-reassign").addEventListener("click", onReassign);
   $("#tool-renumber").addEventListener("click", onRenumber);
   $("#tool-merge").addEventListener("click", onMerge);
+  $("#tool-move-community").addEventListener("click", onMoveCommunity);
+  $("#level").addEventListener("change", onLevel);
   $("#tool-undo").addEventListener("click", onUndo);
   $("#tool-validate").addEventListener("click", onValidate);
   $("#tool-activate").addEventListener("click", onActivate);

@@ -78,7 +78,11 @@ export class PlannerMap {
     this.set("active", active);
     this.set("draft", draft);
     this.draftCodes = new Set((draft.features || []).map((f) => f.properties.code));
-    this.selected = this.selected.filter((c) => this.draftCodes.has(c));
+    const kept = this.selected.filter((c) => this.draftCodes.has(c));
+    if (kept.length !== this.selected.length) {
+      this.selected = kept;
+      this.onSelect(kept); // e.g. the level changed: the selection shown follows
+    }
     this.paintSelection();
     if (!this.fitted) {
       const b = bboxOf(draft.features.length ? draft : active);
