@@ -30,18 +30,15 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from uuid import uuid4
 
 import httpx
 import mapbox_vector_tile
 import pandas as pd
 from results import record
-from serving import free_port, interleaved, load_note, running, served, wrk
-from sqlalchemy import create_engine
+from serving import free_port, interleaved, load_note, running, served, temp_postgis, wrk
 
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.engine import resolve_url
 from layers.registry import LAYERS
 
 PG_ADMIN = os.environ.get("GRIDGOV_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -56,27 +53,6 @@ request = function()
   return wrk.format("GET", paths[math.random(#paths)])
 end
 """
-
-
-@contextmanager
-def bench_database() -> Iterator[str]:
-    """A fresh PostGIS database (dropped afterwards); yields its URL."""
-    admin_url = resolve_url(PG_ADMIN)
-    name = f"gridgov_bench_tiles_{uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION postgis")
-    engine.dispose()
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @contextmanager
@@ -145,7 +121,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="gridgov-tiles-bench-"))
-    with bench_database() as url:
+    with temp_postgis("gridgov_bench_tiles") as url:
         store = Store(url)
         seed_store(store, components=False)
         gen = store.active_generation().id
