@@ -47,16 +47,28 @@ def notice_payload(ev: Event, entry: EventHistory, kind: str) -> dict[str, Any]:
 
 @event.listens_for(Session, "before_flush")
 def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
-    entries = [
-        obj for obj in session.new if isinstance(obj, EventHistory) and obj.action in NOTICE_KINDS
-    ]
+    entries = [obj for obj in session.new if isinstance(obj, EventHistory)]
+    if entries:
+        add_notices(session, entries)
+
+
+def add_notices(
+    session: Session, entries: list[EventHistory], known: dict[int, Event] | None = None
+) -> None:
+    """Add the outbox rows of ``entries`` to ``session``: what the flush hook does, for
+    writers that insert history rows with Core statements (intake's group commit), so
+    they pass their new events in ``known`` (no query for them)."""
+    entries = [e for e in entries if e.action in NOTICE_KINDS]
     if not entries:
         return
     with session.no_autoflush:
         ids = sorted({e.event_id for e in entries})
         events: dict[int, Event | None] = dict.fromkeys(ids)
+        for ev in (known or {}).values():
+            if ev.id in events:
+                events[ev.id] = ev
         for ev in session.identity_map.values():  # intake's new events: no query
-            if isinstance(ev, Event) and ev.id in events:
+            if isinstance(ev, Event) and ev.id in events and events[ev.id] is None:
                 events[ev.id] = ev
         missing = [i for i in ids if events[i] is None]
         for start in range(0, len(missing), 500):  # one query per chunk, not one per event
@@ -91,4 +103,4 @@ def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
             )
 
 
-__all__ = ["NOTICE_KINDS", "notice_payload"]
+__all__ = ["NOTICE_KINDS", "add_notices", "notice_payload"]
