@@ -75,8 +75,9 @@ def add_notices(
             query = select(Event).where(Event.id.in_(missing[start : start + 500]))
             events.update((ev.id, ev) for ev in session.scalars(query))
         sources = {ev.source for ev in events.values() if ev is not None}
-        targets = session.scalars(
-            select(OutboxTarget).where(
+        # Core rows, not objects: this runs with every intake batch, and usually finds none.
+        targets = session.connection().execute(
+            select(OutboxTarget.id, OutboxTarget.source, OutboxTarget.event_id).where(
                 OutboxTarget.active,
                 or_(OutboxTarget.source.in_(sources), OutboxTarget.event_id.in_(list(events))),
             )
