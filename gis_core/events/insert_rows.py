@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, insert
+from sqlalchemy import Column, Connection, insert, text
 from sqlalchemy.orm import Mapper
 
 from gis_core.storage.models import Attachment, Event, EventHistory
@@ -32,6 +32,9 @@ def _columns(mapper: Mapper[Any]) -> list[tuple[str, Column[Any]]]:
 
 
 _EVENT = _columns(Event.__mapper__)
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
+)
 _HISTORY = _columns(EventHistory.__mapper__)
 _ATTACHMENT = _columns(Attachment.__mapper__)
 
@@ -65,8 +68,18 @@ def insert_events(
     now = now or utcnow()
     table = Event.__table__
     rows = [_row(e, _EVENT, now) for e in events]
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = [int(i) for i in conn.execute(stmt, rows).scalars()]
+    if conn.dialect.name == "postgresql":
+        # Ids from the sequence first, then a plain executemany (psycopg pipelines it with
+        # one short, prepared statement): one multi-row INSERT ... RETURNING of 40 columns
+        # per row is a statement psycopg re-parses in Python every time (too long for
+        # its cache), which was 40% of a batch's CPU.
+        ids = [int(i) for i in conn.execute(_NEXT_IDS, {"n": len(rows)}).scalars()]
+        for row, event_id in zip(rows, ids, strict=True):
+            row["id"] = event_id
+        conn.execute(insert(table), rows)
+    else:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = [int(i) for i in conn.execute(stmt, rows).scalars()]
     for event, event_id in zip(events, ids, strict=True):
         event.id = event_id
     return ids

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import bindparam, event, or_, select
 from sqlalchemy.orm import Session
 
 from gis_core.cases.vocab import Action
@@ -45,6 +45,17 @@ def notice_payload(ev: Event, entry: EventHistory, kind: str) -> dict[str, Any]:
     }
 
 
+_T = OutboxTarget.__table__
+_TARGETS = select(_T.c.id, _T.c.source, _T.c.event_id).where(
+    _T.c.active,
+    or_(
+        _T.c.source.in_(bindparam("sources", expanding=True)),
+        _T.c.event_id.in_(bindparam("events", expanding=True)),
+    ),
+)
+"""The active targets of some sources or events (``add_notices``)."""
+
+
 @event.listens_for(Session, "before_flush")
 def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
     entries = [obj for obj in session.new if isinstance(obj, EventHistory)]
@@ -75,13 +86,13 @@ def add_notices(
             query = select(Event).where(Event.id.in_(missing[start : start + 500]))
             events.update((ev.id, ev) for ev in session.scalars(query))
         sources = {ev.source for ev in events.values() if ev is not None}
-        # Core rows, not objects: this runs with every intake batch, and usually finds none.
-        targets = session.connection().execute(
-            select(OutboxTarget.id, OutboxTarget.source, OutboxTarget.event_id).where(
-                OutboxTarget.active,
-                or_(OutboxTarget.source.in_(sources), OutboxTarget.event_id.in_(list(events))),
-            )
-        ).all()
+        # Core rows of a statement built once: this runs with every intake batch (and
+        # usually finds none), and building the query cost more than running it.
+        targets = (
+            session.connection()
+            .execute(_TARGETS, {"sources": sorted(sources), "events": list(events)})
+            .all()
+        )
     if not targets:
         return
     for entry in sorted(entries, key=lambda h: (h.event_id, h.seq)):
