@@ -47,6 +47,7 @@ from gis_core.auth import (
     shared,
 )
 from gis_core.auth.accounts import KEY_PREFIX
+from gis_core.auth.key_cache import KeyCache
 from gis_core.auth.keyfile import default_key_file
 from gis_core.auth.login_guard import LoginGuard
 from gis_core.auth.ratelimit import retry_after_header
@@ -132,6 +133,8 @@ class Security:
         self.login_guard = LoginGuard(self.login_rate)
         self.state_backend = "memory"
         """Where limits are counted (``share_state``): memory, database or redis."""
+        self.keys = KeyCache()
+        """Presented API keys remembered for a moment (``gis_core.auth.key_cache``)."""
         self.token_clock: Callable[[], Any] | None = None
         """Set (before the first request) to issue tokens at another time, in tests."""
         self._tokens: TokenService | None = None
@@ -250,8 +253,11 @@ def _user_principal(security: Security, accounts: Accounts, token: str) -> Princ
     return Principal.from_user(user)
 
 
-def _key_principal(security: Security, accounts: Accounts, key: str) -> Principal:
-    info = accounts.find_key(key)
+def _key_principal(
+    security: Security, accounts: Accounts, key: str, info: KeyInfo | None = None
+) -> Principal:
+    """The key's principal, charged one request; ``info``: the record, already known."""
+    info = info or security.keys.find(key, accounts.find_key)
     if info is None:
         raise _unauthorized("Invalid API key", "the API key is not known")
     if not info.active:
@@ -291,7 +297,11 @@ async def current_principal(
         principal = await run_in_threadpool(_user_principal, security, accounts, token)
     else:
         key = token or header_key or query_key or await _form_key(request)
-        if key:
+        known = security.keys.get(key) if key else None
+        if key and known is not None and (known.rate is None or security.state_backend == "memory"):
+            # Remembered, and charging it is in memory: no I/O, so no thread-pool hop.
+            principal = _key_principal(security, accounts, key, known)
+        elif key:
             principal = await run_in_threadpool(_key_principal, security, accounts, key)
     request.state.principal = principal
     return principal

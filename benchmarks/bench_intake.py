@@ -33,6 +33,7 @@ from uuid import uuid4
 import httpx
 import numpy as np
 import pandas as pd
+from results import record
 from serving import load_note, served
 from sqlalchemy import create_engine, select
 
@@ -234,15 +235,30 @@ def main() -> None:
     parser.add_argument("--backends", default="postgis,sqlite")
     args = parser.parse_args()
     floors = {"postgis": "pgbench -j2", "sqlite": "sqlite3 (C), one connection per client"}
+    names = {"postgis": "PostGIS", "sqlite": "SQLite"}
+    recorded: list[dict] = []
     for backend in args.backends.split(","):
         rows, acked, found = {"postgis": postgis, "sqlite": sqlite}[backend](args)
+        load = load_note()
         print(
             f"\nPOST /v1/events on {backend}, `gridgov serve --workers {args.workers}`, "
             f"{args.seconds} s per client count; floor: {floors[backend]} on the same tables; "
-            f"{load_note()}\n"
+            f"{load}\n"
         )
         print(pd.DataFrame(rows).T.to_markdown(floatfmt=".1f"))
         print(f"\nacknowledged {acked:,}, found in the database {found:,}, lost {acked - found:,}")
+        for label, row in rows.items():
+            recorded.append(
+                {
+                    "path": f"durable intake over HTTP, {names[backend]}, {label}",
+                    "gridgov": f"{row['events/s']:,.0f} events/s, p99 {row['p99 ms']:,.0f} ms"
+                    f" (lost {acked - found:,} of {acked:,} acknowledged)",
+                    "peer": f"{floors[backend]}: {row['floor tps']:,.0f} tps",
+                    "ratio": f"{row['floor / gridgov']:.1f}x below the floor",
+                    "goal": ">= 1,000 events/s at 32 clients, within 10x of the floor",
+                }
+            )
+    print(f"\nrecorded {record('intake', recorded, load=load_note())}")
 
 
 if __name__ == "__main__":

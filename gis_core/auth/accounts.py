@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -92,6 +93,21 @@ class KeyInfo:
     @property
     def jurisdiction(self) -> str | None:
         return self.area_code
+
+
+_revocations = 0
+_revocations_lock = threading.Lock()
+
+
+def revocations() -> int:
+    """How many keys this process revoked (``key_cache`` forgets when it changes)."""
+    return _revocations
+
+
+def _key_revoked() -> None:
+    global _revocations
+    with _revocations_lock:
+        _revocations += 1
 
 
 def hash_key(key: str) -> str:
@@ -358,7 +374,9 @@ class Accounts:
                 raise NotFound(f"no live key named {name!r}")
             row.revoked_at = utcnow()
             s.flush()
-            return _key_info(row)
+            info = _key_info(row)
+        _key_revoked()  # committed: this process's key caches forget (key_cache)
+        return info
 
     # -- secrets ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from gis_core.spatial.crs import Projector
@@ -36,27 +36,62 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+_T = Event.__table__
+
+
+def _statement(cats: Any, lat0: Any, lat1: Any, lon0: Any, lon1: Any, t0: Any, t1: Any) -> Any:
+    """The candidate query over values or bind parameters (one text for both uses)."""
+    return (
+        select(_T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at)
+        .where(
+            _T.c.category_code.in_(cats),
+            OPEN_CONDITION,  # literal, as in the index: SQLite matches partial indexes by text
+            _T.c.lat.between(lat0, lat1),
+            _T.c.lon.between(lon0, lon1),
+            _T.c.reported_at >= t0,
+            _T.c.reported_at <= t1,
+        )
+        .order_by(_T.c.reported_at, _T.c.id)
+    )
+
+
+_NAMES = ("lat0", "lat1", "lon0", "lon1", "t0", "t1")
+_CANDIDATES: Select[Any] = _statement(
+    bindparam("cats", expanding=True), *(bindparam(n) for n in _NAMES)
+)
+"""Stored open events of some classes in a time window and a bounding box, built once
+(building it per batch cost more CPU than running it). Served by the partial index
+``ix_events_open_dup`` (class, then a latitude band of ~100 m), so its cost does not grow
+with the open events of the class in the window."""
+
+
+def candidate_params(
+    categories: set[str],
+    when: tuple[datetime, datetime],
+    lons: tuple[float, float],
+    lats: tuple[float, float],
+) -> dict[str, Any]:
+    """The parameters of :data:`_CANDIDATES`."""
+    return {
+        "cats": sorted(categories),
+        "lat0": float(lats[0]),
+        "lat1": float(lats[1]),
+        "lon0": float(lons[0]),
+        "lon1": float(lons[1]),
+        "t0": when[0],
+        "t1": when[1],
+    }
+
+
 def candidate_query(
     categories: set[str],
     when: tuple[datetime, datetime],
     lons: tuple[float, float],
     lats: tuple[float, float],
 ) -> Select[Any]:
-    """Stored open events of these classes in a time window and a bounding box. Served
-    by the partial index ``ix_events_open_dup`` (class, then a latitude band of ~100 m),
-    so its cost does not grow with the open events of the class in the window."""
-    return (
-        select(Event.id, Event.category_code, Event.lon, Event.lat, Event.reported_at)
-        .where(
-            Event.category_code.in_(sorted(categories)),
-            OPEN_CONDITION,  # literal, as in the index: SQLite matches partial indexes by text
-            Event.lat.between(float(lats[0]), float(lats[1])),
-            Event.lon.between(float(lons[0]), float(lons[1])),
-            Event.reported_at >= when[0],
-            Event.reported_at <= when[1],
-        )
-        .order_by(Event.reported_at, Event.id)
-    )
+    """The candidate query with its values in it (to run or explain it alone)."""
+    p = candidate_params(categories, when, lons, lats)
+    return _statement(p["cats"], *(p[n] for n in _NAMES))  # type: ignore[no-any-return]
 
 
 def possible_duplicates(
@@ -76,14 +111,13 @@ def possible_duplicates(
     when = [events[i].reported_at for i in located]
     dlat = DUPLICATE_RADIUS_M / _DEG_LAT_M
     dlon = dlat / max(float(np.cos(np.radians(lat.mean()))), 0.01)
-    rows = session.execute(
-        candidate_query(
-            {events[i].category_code or "" for i in located},
-            (min(when) - DUPLICATE_WINDOW, max(when) + DUPLICATE_WINDOW),
-            (lon.min() - dlon, lon.max() + dlon),
-            (lat.min() - dlat, lat.max() + dlat),
-        )
-    ).all()
+    params = candidate_params(
+        {events[i].category_code or "" for i in located},
+        (min(when) - DUPLICATE_WINDOW, max(when) + DUPLICATE_WINDOW),
+        (lon.min() - dlon, lon.max() + dlon),
+        (lat.min() - dlat, lat.max() + dlat),
+    )
+    rows = session.connection().execute(_CANDIDATES, params).all()
     projector = projector_for(float(lon.mean()))
     bx, by = projector.to_metres(lon, lat)
     bt = np.array([_micros(t) for t in when], dtype=np.int64)

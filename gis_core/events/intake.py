@@ -18,7 +18,6 @@ import shapely
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.cases.state import Actor
@@ -27,12 +26,14 @@ from gis_core.cases.workflow import open_case
 from gis_core.events.context import EventContext, current_time, history_row
 from gis_core.events.duplicates import link, possible_duplicates
 from gis_core.events.group_commit import GroupCommit
+from gis_core.events.insert_rows import insert_events, insert_rows
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
 from gis_core.events.views import event_view, get_event, history_view
 from gis_core.spatial.crs import parse_crs
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.models import Attachment, Building, Event
+from gis_core.storage.outbox import add_notices
 
 _CHUNK = 500  # external ids per IN (...) query
 
@@ -287,13 +288,18 @@ def resolve_location(
 
 
 def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[int]:
-    """Insert prepared reports with one duplicate query and one INSERT round.
+    """Insert prepared reports with one duplicate query and one INSERT per table.
 
     Duplicates are linked as if the reports came one after the other: the candidates of
-    a report are the stored open events plus the earlier reports of the same batch.
+    a report are the stored open events plus the earlier reports of the same batch. The
+    rows go in as Core statements on the session's connection (:mod:`insert_rows`: the
+    unit of work cost more than the rest of intake); the objects stay transient, carrying
+    what was stored, and the outbox rows are added as the flush hook would.
     """
     if not items:
         return []
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what the caller added first goes first (foreign keys, order)
     events = [it.event for it in items]
     links = possible_duplicates(session, ctx.projector, events)
     later: dict[int, list[tuple[str, int]]] = {}
@@ -302,30 +308,32 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
             link(events[i], [ref for _, ref in found])
         else:
             later[i] = found
-    session.add_all(events)
-    session.flush()  # ids for the whole batch in one round
+    conn = session.connection()
+    ids = insert_events(conn, events)  # ids for the whole batch in one round
     table = Event.__table__
     linked = []
     for i, found in later.items():
-        ids = [ref if kind == "db" else int(events[ref].id) for kind, ref in found]
-        routing = (events[i].routing or {}) | {"possible_duplicates": ids}
-        linked.append({"b_id": events[i].id, "duplicate_of": ids[0], "routing": routing})
-        # The object says what the row says, without scheduling an UPDATE of its own.
-        set_committed_value(events[i], "duplicate_of", ids[0])
-        set_committed_value(events[i], "routing", routing)
+        refs = [ref if kind == "db" else ids[ref] for kind, ref in found]
+        link(events[i], refs)
+        linked.append({"b_id": ids[i], "duplicate_of": refs[0], "routing": events[i].routing})
     if linked:
         # One Core executemany (linking is part of the insert, not a new version of the
         # event): co-located device alarms link hundreds at once, one round trip each was
         # most of a batch's time on PostgreSQL.
         stmt = update(table).where(table.c.id == bindparam("b_id"))
-        session.connection().execute(stmt, linked)
-    for item in items:
-        history = history_row(item.event.id, 1, item.history)
-        photos = [Attachment(event_id=item.event.id, kind="photo", url=u) for u in item.photos]
-        session.add(history)
-        session.add_all(photos)
-        item.stored = [history, *photos]
-    return [int(e.id) for e in events]
+        conn.execute(stmt, linked)
+    histories = []
+    photos = []
+    for item, event_id in zip(items, ids, strict=True):
+        history = history_row(event_id, 1, item.history)
+        mine = [Attachment(event_id=event_id, kind="photo", url=u) for u in item.photos]
+        histories.append(history)
+        photos += mine
+        item.stored = [history, *mine]
+    insert_rows(conn, histories)
+    insert_rows(conn, photos)
+    add_notices(session, histories, dict(zip(ids, events, strict=True)))
+    return ids
 
 
 __all__ = [

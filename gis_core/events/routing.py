@@ -132,6 +132,26 @@ class Router:
             self.layers = None
             self._layer_tree = None
 
+    @property
+    def rules(self) -> list[Rule]:
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: list[Rule]) -> None:
+        """The rules, indexed by class prefix: a report is checked against the rules of
+        its class's prefixes (and the class-less ones), not every rule of the city."""
+        self._rules = list(rules)
+        self._by_class: dict[str | None, list[int]] = {}
+        for i, rule in enumerate(self._rules):
+            self._by_class.setdefault(rule.category_code, []).append(i)
+
+    def _candidates(self, category_code: str) -> list[Rule]:
+        """The rules whose class is a prefix of ``category_code`` or none, in rule order."""
+        found = list(self._by_class.get(None, ()))
+        for k in range(1, len(category_code) + 1):
+            found += self._by_class.get(category_code[:k], ())
+        return [self._rules[i] for i in sorted(found)]
+
     @classmethod
     def from_store(cls, store: Database) -> Router:
         return cls(store.read_rules(), store.read_units(), store.read_responsibility_layers())
@@ -209,7 +229,9 @@ class Router:
         layers = self.layers_at(lon, lat) if lon is not None else []
         kinds = {layer["kind"] for layer in layers}
         matching = [
-            r for r in self.rules if r.matches(category_code, priority, located["grid_code"], kinds)
+            r
+            for r in self._candidates(category_code)
+            if r.matches(category_code, priority, located["grid_code"], kinds)
         ]
         polygon_zh = f"网格{grid['code']}（{grid['name']}）覆盖该点，边界版本{grid['generation']}"
         explanation: dict[str, Any] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import bindparam, event, or_, select
 from sqlalchemy.orm import Session
 
 from gis_core.cases.vocab import Action
@@ -45,30 +45,54 @@ def notice_payload(ev: Event, entry: EventHistory, kind: str) -> dict[str, Any]:
     }
 
 
+_T = OutboxTarget.__table__
+_TARGETS = select(_T.c.id, _T.c.source, _T.c.event_id).where(
+    _T.c.active,
+    or_(
+        _T.c.source.in_(bindparam("sources", expanding=True)),
+        _T.c.event_id.in_(bindparam("events", expanding=True)),
+    ),
+)
+"""The active targets of some sources or events (``add_notices``)."""
+
+
 @event.listens_for(Session, "before_flush")
 def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
-    entries = [
-        obj for obj in session.new if isinstance(obj, EventHistory) and obj.action in NOTICE_KINDS
-    ]
+    entries = [obj for obj in session.new if isinstance(obj, EventHistory)]
+    if entries:
+        add_notices(session, entries)
+
+
+def add_notices(
+    session: Session, entries: list[EventHistory], known: dict[int, Event] | None = None
+) -> None:
+    """Add the outbox rows of ``entries`` to ``session``: what the flush hook does, for
+    writers that insert history rows with Core statements (intake's group commit), so
+    they pass their new events in ``known`` (no query for them)."""
+    entries = [e for e in entries if e.action in NOTICE_KINDS]
     if not entries:
         return
     with session.no_autoflush:
         ids = sorted({e.event_id for e in entries})
         events: dict[int, Event | None] = dict.fromkeys(ids)
+        for ev in (known or {}).values():
+            if ev.id in events:
+                events[ev.id] = ev
         for ev in session.identity_map.values():  # intake's new events: no query
-            if isinstance(ev, Event) and ev.id in events:
+            if isinstance(ev, Event) and ev.id in events and events[ev.id] is None:
                 events[ev.id] = ev
         missing = [i for i in ids if events[i] is None]
         for start in range(0, len(missing), 500):  # one query per chunk, not one per event
             query = select(Event).where(Event.id.in_(missing[start : start + 500]))
             events.update((ev.id, ev) for ev in session.scalars(query))
         sources = {ev.source for ev in events.values() if ev is not None}
-        targets = session.scalars(
-            select(OutboxTarget).where(
-                OutboxTarget.active,
-                or_(OutboxTarget.source.in_(sources), OutboxTarget.event_id.in_(list(events))),
-            )
-        ).all()
+        # Core rows of a statement built once: this runs with every intake batch (and
+        # usually finds none), and building the query cost more than running it.
+        targets = (
+            session.connection()
+            .execute(_TARGETS, {"sources": sorted(sources), "events": list(events)})
+            .all()
+        )
     if not targets:
         return
     for entry in sorted(entries, key=lambda h: (h.event_id, h.seq)):
@@ -91,4 +115,4 @@ def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
             )
 
 
-__all__ = ["NOTICE_KINDS", "notice_payload"]
+__all__ = ["NOTICE_KINDS", "add_notices", "notice_payload"]
