@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shutil
 import sqlite3
@@ -34,20 +33,16 @@ import httpx
 import numpy as np
 import pandas as pd
 from results import record
-from serving import load_note, served
-from sqlalchemy import create_engine, select
+from serving import load_note, served, temp_postgis
+from sqlalchemy import make_url, select
 
 from gis_core.auth.accounts import Accounts
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.engine import resolve_url
 from gis_core.storage.models import Event
 
-PG_ADMIN = os.environ.get(
-    "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PGBENCH_SQL = """\\set n random(1, 1000000000)
 BEGIN;
 INSERT INTO events (public_id, source, external_id, category_code, description, priority,
@@ -193,29 +188,12 @@ def run(
 
 
 def postgis(args: argparse.Namespace) -> tuple[dict, int, int]:
-    admin_url = resolve_url(PG_ADMIN)
-    name = f"gridgov_bench_{uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name)
-    try:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-        engine.dispose()
+    with temp_postgis("gridgov_bench_intake") as text_url:
+        url = make_url(text_url)
         script = Path(tempfile.mkdtemp()) / "floor.sql"
         script.write_text(PGBENCH_SQL)
-        dsn = f"postgresql://postgres@{url.host}:{url.port or 5432}/{name}"
-        return run(
-            url.render_as_string(hide_password=False),
-            lambda c: pgbench(dsn, c, args.seconds, script),
-            args,
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        dsn = f"postgresql://postgres@{url.host}:{url.port or 5432}/{url.database}"
+        return run(text_url, lambda c: pgbench(dsn, c, args.seconds, script), args)
 
 
 def sqlite(args: argparse.Namespace) -> tuple[dict, int, int]:
