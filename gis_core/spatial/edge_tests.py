@@ -15,7 +15,13 @@ Each (cell, polygon) candidate gets a test code:
 - ``EXACT`` (-1): several edges, an overlap cell, or a centre too close to the edge to
   trust: GEOS decides;
 - ``2 * edge + flip`` (>= 0): covered iff the point is left of ``edge`` (right when
-  ``flip`` is 1), or on it.
+  ``flip`` is 1), or on it;
+- ``-3 - (2 * corner + flip)`` (<= -3): two consecutive edges of one ring, A -> V -> B,
+  are the polygon's only edges near the cell (a vertex in or beside it; mostly grid
+  corners). Within the cell the polygon is then the region left of the path (flip 0) or
+  right of it (flip 1), and "left of the path" is left of both edges where the path
+  turns left, left of either where it turns right: two signs instead of GEOS.
+  ``corners[corner]`` holds the two edges and the turn (1: left).
 """
 
 from __future__ import annotations
@@ -46,8 +52,9 @@ def pair_tests(
     owner: IntArray,
     count: NDArray[np.int32],
     label: NDArray[np.int32],
-) -> tuple[IntArray, IntArray, IntArray]:
-    """Unique (cell, polygon) pairs of the touched (cell, edge) pairs, with their test code.
+) -> tuple[IntArray, IntArray, IntArray, NDArray[np.int32]]:
+    """Unique (cell, polygon) pairs of the touched (cell, edge) pairs, with their test
+    code, and the corner table the corner codes point into.
 
     ``edge_cell``/``edge_id`` must be sorted by (cell, edge) and edges numbered in
     polygon order, so (cell, owner) keys come out sorted. A pair is a half-plane test
@@ -57,6 +64,9 @@ def pair_tests(
     which side is inside. (One edge means no vertex near the cell: the supercover is
     conservative, so a vertex in the cell would bring the ring's next edge too; the edge
     therefore crosses the cell as a chord, splitting it into an inside and an outside.)
+    Two edges that meet at a vertex are a corner test by the same reasoning: their other
+    ends lie outside the cell (else a third edge would touch it), so the path splits
+    the cell into the polygon's part and the rest.
     """
     own = owner[edge_id]
     new = np.ones(len(edge_id), dtype=np.bool_)
@@ -67,16 +77,68 @@ def pair_tests(
     cell = edge_cell[first]
     poly = own[first]
     e = edge_id[first]
-    del own, first
+    del own
     code = np.full(len(cell), EXACT, dtype=np.int64)
-    single = np.flatnonzero((n_edges == 1) & (count[cell] <= 1))
+    plain = count[cell] <= 1
+    single = np.flatnonzero((n_edges == 1) & plain)
     frames = _edge_frames(raster, edges)
     # In chunks: the float temporaries per pair would otherwise cost hundreds of MB at
     # province scale (and as many page faults).
     for i in range(0, len(single), _CHUNK):
         cand = single[i : i + _CHUNK]
         code[cand] = _half_plane_codes(raster.nx, frames, cell[cand], e[cand], poly[cand], label)
-    return cell, poly, code
+    double = np.flatnonzero((n_edges == 2) & plain)
+    corners = _corner_codes(
+        raster.nx, edges, frames, cell, e, edge_id[first[double] + 1], poly, double, label, code
+    )
+    return cell, poly, code, corners
+
+
+def _corner_codes(
+    nx: int,
+    edges: FloatArray,
+    frames: FloatArray,
+    cell: IntArray,
+    e: IntArray,
+    e_next: IntArray,
+    poly: IntArray,
+    double: IntArray,
+    label: NDArray[np.int32],
+    code: IntArray,
+) -> NDArray[np.int32]:
+    """Corner codes for the two-edge pairs ``double`` (written into ``code``; pairs that
+    do not qualify stay EXACT) and the table they index: rows (first edge, second edge,
+    left turn)."""
+    ea, eb = e[double], e_next
+    a_then_b = (edges[ea, 2] == edges[eb, 0]) & (edges[ea, 3] == edges[eb, 1])
+    b_then_a = (edges[eb, 2] == edges[ea, 0]) & (edges[eb, 3] == edges[ea, 1])
+    ok = a_then_b != b_then_a  # they meet at exactly one end
+    e1 = np.where(a_then_b, ea, eb)[ok]
+    e2 = np.where(a_then_b, eb, ea)[ok]
+    double = double[ok]
+    # The turn A -> V -> B, decided only where the float sign is certain.
+    ax, ay, vx, vy = edges[e1].T
+    bx, by = edges[e2, 2], edges[e2, 3]
+    left = (ax - bx) * (vy - by)
+    right = (ay - by) * (vx - bx)
+    turn = left - right
+    sure = np.abs(turn) > ERR_BOUND * (np.abs(left) + np.abs(right))
+    c = cell[double]
+    iy, ix = np.divmod(c, nx)
+    sides = []
+    for edge in (e1, e2):
+        f = frames[edge]
+        det = (f[:, 0] - (ix + 0.5)) * f[:, 3] - (f[:, 1] - (iy + 0.5)) * f[:, 2]
+        sure &= (np.abs(det) > _CENTRE_MARGIN * np.maximum(f[:, 4], 1.0)) & (f[:, 4] > 0)
+        sides.append(det > 0)
+    left_turn = turn > 0
+    centre_left = np.where(left_turn, sides[0] & sides[1], sides[0] | sides[1])
+    flip = centre_left != (label[c] == poly[double])
+    if not sure.any():
+        return np.zeros((0, 3), dtype=np.int32)
+    sel = np.flatnonzero(sure)
+    code[double[sel]] = -3 - (2 * np.arange(len(sel)) + flip[sel])
+    return np.column_stack([e1[sel], e2[sel], left_turn[sel]]).astype(np.int32)
 
 
 def _edge_frames(raster: CellRaster, edges: FloatArray) -> FloatArray:
@@ -119,14 +181,40 @@ def covers(
 
     Undecided points (on the edge's line within the rounding bound) need the exact test.
     """
-    e = code >> 1
-    ax, ay, bx, by = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3]
+    ax, ay, bx, by = edges.take(code >> 1, axis=0).T  # one row read per point
     left = (ax - x) * (by - y)
     right = (ay - y) * (bx - x)
     det = left - right
-    det = np.where(code & 1 == 1, -det, det)
+    det[code & 1 == 1] *= -1.0
     bound = ERR_BOUND * (np.abs(left) + np.abs(right))
     return det > bound, np.abs(det) > bound
+
+
+def decide(
+    edges: FloatArray,
+    corners: NDArray[np.int32],
+    code: IntArray,
+    x: FloatArray,
+    y: FloatArray,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Verdicts of any test codes: (covered, decided); EXACT codes and points too close
+    to an edge are undecided (GEOS answers them)."""
+    hit = code == WHOLE
+    decided = hit.copy()
+    half = np.flatnonzero(code >= 0)
+    if len(half):
+        hit[half], decided[half] = covers(edges, code[half], x[half], y[half])
+    corner = np.flatnonzero(code <= -3)
+    if len(corner):
+        c = -3 - code[corner]
+        row = corners[c >> 1]
+        px, py = x[corner], y[corner]
+        in1, ok1 = covers(edges, 2 * row[:, 0].astype(np.int64), px, py)
+        in2, ok2 = covers(edges, 2 * row[:, 1].astype(np.int64), px, py)
+        left = np.where(row[:, 2] == 1, in1 & in2, in1 | in2)
+        hit[corner] = left != ((c & 1) == 1)
+        decided[corner] = ok1 & ok2
+    return hit, decided
 
 
 def covers_one(flat: memoryview, code: int, x: float, y: float) -> bool | None:

@@ -29,7 +29,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from gis_core.spatial.crs import Projector
-from gis_core.spatial.edge_tests import EXACT, WHOLE, covers, covers_one, pair_tests
+from gis_core.spatial.edge_tests import EXACT, WHOLE, covers_one, decide, pair_tests
 from gis_core.spatial.raster import (
     METRES_PER_DEG_LAT,
     METRES_PER_DEG_LON_EQ,
@@ -227,7 +227,7 @@ class GridIndex:
         self.tree = shapely.STRtree(self.geoms)
         # Second level: per (cell, polygon) pair, a half-plane test where one edge of the
         # polygon crosses the cell, else GEOS (see gis_core.spatial.edge_tests).
-        pair_cell, pair_poly, pair_code = pair_tests(
+        pair_cell, pair_poly, pair_code, self._corners = pair_tests(
             r, edges, edge_cell, edge_id, owner, count, label
         )
         del edge_cell, edge_id, owner
@@ -338,18 +338,32 @@ class GridIndex:
         if x.shape != y.shape:
             raise ValueError("lon and lat differ in length")
         r = self.raster
-        fx = (x - r.x0) * (1.0 / r.dx)
-        fy = (y - r.y0) * (1.0 / r.dy)
+        fx = x - r.x0
+        fx *= 1.0 / r.dx
+        fy = y - r.y0
+        fy *= 1.0 / r.dy
         with np.errstate(invalid="ignore"):
             ok = (fx >= 0) & (fx < r.nx) & (fy >= 0) & (fy < r.ny)
-        out = np.full(x.shape, EMPTY, dtype=np.int64)
-        pos = np.flatnonzero(ok)
-        cell = fy[pos].astype(np.int64) * r.nx + fx[pos].astype(np.int64)
-        v = self._cells[cell].astype(np.int64)
-        out[pos] = np.where(v >= 0, v, EMPTY)
-        need = v <= -2
-        if need.any():
-            self._resolve(x, y, pos[need], -2 - v[need], out)
+        # Every point through one gather (points off the raster read cell 0 and are
+        # blanked after): no compaction of the inputs, most points are in range.
+        outside = None if ok.all() else ~ok
+        if outside is not None:
+            fx[outside] = 0.0
+            fy[outside] = 0.0
+        cell = fy.astype(np.intp)
+        cell *= r.nx
+        cell += fx.astype(np.intp)
+        del fx, fy
+        v = self._cells.take(cell)
+        del cell
+        if outside is not None:
+            v[outside] = EMPTY
+        need = np.flatnonzero(v <= -2)
+        out = v.astype(np.int64)
+        if len(need):
+            k = -2 - out[need]
+            out[need] = EMPTY
+            self._resolve(x, y, need, k, out)
         return out
 
     def _resolve(
@@ -371,14 +385,9 @@ class GridIndex:
         end = self._cand_ptr[k + 1]
         while len(pts):
             cand = self._cand[pos]
-            test = self._cand_test[pos]
             px, py = x[pts], y[pts]
-            hit = test == WHOLE
-            half = np.flatnonzero(test >= 0)
-            inside, decided = covers(self._edges, test[half], px[half], py[half])
-            hit[half] = inside
-            exact = np.flatnonzero(test == EXACT)
-            exact = np.concatenate([exact, half[~decided]])
+            hit, decided = decide(self._edges, self._corners, self._cand_test[pos], px, py)
+            exact = np.flatnonzero(~decided)
             if len(exact):
                 hit[exact] = shapely.intersects_xy(self.geoms[cand[exact]], px[exact], py[exact])
             out[pts[hit]] = cand[hit]
@@ -558,12 +567,14 @@ class GridIndex:
             "boundary_share": round(self.n_boundary_cells / r.size, 4),
             "candidates": len(self._cand),
             "exact_candidates": int((self._cand_test == EXACT).sum()),
+            "corner_candidates": len(self._corners),
             "bytes": int(
                 self._cells.nbytes
                 + self._cand.nbytes
                 + self._cand_test.nbytes
                 + self._cand_ptr.nbytes
                 + self._edges.nbytes
+                + self._corners.nbytes
             ),
         }
 

@@ -115,3 +115,55 @@ def test_self_intersecting_polygon_keeps_geos_answers() -> None:
     y = np.r_[y, rng.uniform(30.999, 31.011, 20_000)]
     index = GridIndex(geoms, codes, cell_m=20.0)
     assert (index.locate(x, y) == oracle(geoms, codes, x, y)).all()
+
+
+def nonconvex_coverage(seed: int) -> tuple[np.ndarray, list[str]]:
+    """Voronoi cells merged in threes (reflex corners, some multipolygons), every other
+    one with its rings reversed (both orientations)."""
+    cells, _ = voronoi_coverage(240, seed=seed)
+    order = np.argsort(shapely.get_x(shapely.centroid(cells)))
+    merged = [shapely.union_all(cells[order[i : i + 3]]) for i in range(0, len(cells), 3)]
+    geoms = np.array(
+        [shapely.reverse(g) if i % 2 else g for i, g in enumerate(merged)], dtype=object
+    )
+    return geoms, [f"340111{i:09d}" for i in range(len(geoms))]
+
+
+def near_vertex_points(geoms: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every vertex, and points a few ulps to tens of metres around it."""
+    coords = shapely.get_coordinates(geoms)
+    rng = np.random.default_rng(seed)
+    xs, ys = [coords[:, 0]], [coords[:, 1]]
+    for scale in (1e-15, 1e-13, 1e-10, 1e-7, 1e-5, 1e-4):
+        p = coords + rng.normal(0, scale, coords.shape)
+        xs.append(p[:, 0])
+        ys.append(p[:, 1])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def test_corner_tests_match_oracle_at_convex_and_reflex_vertices() -> None:
+    """Points at and around vertices of non-convex grids of either ring orientation:
+    the two-edge corner tests answer exactly what GEOS answers."""
+    geoms, codes = nonconvex_coverage(seed=8)
+    x, y = near_vertex_points(geoms, seed=9)
+    ex, ey = near_edge_points(list(geoms), seed=10)
+    x, y = np.r_[x, ex], np.r_[y, ey]
+    expected = oracle(list(geoms), codes, x, y)
+    for cell_m in (None, 4.0, 60.0):
+        index = GridIndex(geoms, codes, cell_m=cell_m)
+        st = index.stats()
+        assert st["corner_candidates"] > st["exact_candidates"]  # corners left GEOS
+        assert (index.locate(x, y) == expected).all()
+        single = [index.locate_one(a, b) for a, b in zip(x[::11], y[::11], strict=True)]
+        assert single == expected[::11].tolist()
+
+
+def test_reflex_corner_of_an_l_shaped_grid() -> None:
+    """An L-shaped grid's reflex corner beside a square: points on the edges and the
+    vertex (GEOS decides) and clear points on each side."""
+    ell = shapely.Polygon([(0, 0), (2, 0), (2, 1), (1, 1), (1, 2), (0, 2)])
+    index = GridIndex([ell, box(1, 1, 2, 2)], ["a", "b"], cell_m=20_000.0)
+    x = np.array([1.0, 1.0, 1.5, 0.9, 1.1, 1.1])
+    y = np.array([1.0, 1.5, 1.0, 0.9, 1.1, 0.9])
+    assert index.locate(x, y).tolist() == ["a", "a", "a", "a", "b", "a"]
+    assert index.stats()["corner_candidates"] > 0
