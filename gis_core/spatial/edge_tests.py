@@ -110,25 +110,30 @@ def _corner_codes(
     do not qualify stay EXACT) and the table they index: rows (first edge, second edge,
     left turn)."""
     ea, eb = e[double], e_next
-    a_then_b = (edges[ea, 2] == edges[eb, 0]) & (edges[ea, 3] == edges[eb, 1])
-    b_then_a = (edges[eb, 2] == edges[ea, 0]) & (edges[eb, 3] == edges[ea, 1])
-    ok = a_then_b != b_then_a  # they meet at exactly one end
-    e1 = np.where(a_then_b, ea, eb)[ok]
-    e2 = np.where(a_then_b, eb, ea)[ok]
+    ra, rb = edges.take(ea, axis=0), edges.take(eb, axis=0)  # (x1, y1, x2, y2) rows
+    a_then_b = (ra[:, 2] == rb[:, 0]) & (ra[:, 3] == rb[:, 1])
+    b_then_a = (rb[:, 2] == ra[:, 0]) & (rb[:, 3] == ra[:, 1])
+    ok = np.flatnonzero(a_then_b != b_then_a)  # they meet at exactly one end
+    del ra, rb
+    ea, eb = ea[ok], eb[ok]
+    e1 = np.where(b_then_a[ok], eb, ea)
+    e2 = ea + eb - e1
+    r1, r2 = edges.take(e1, axis=0), edges.take(e2, axis=0)
     double = double[ok]
     # The turn A -> V -> B, decided only where the float sign is certain.
-    ax, ay, vx, vy = edges[e1].T
-    bx, by = edges[e2, 2], edges[e2, 3]
+    ax, ay, vx, vy = r1.T
+    bx, by = r2[:, 2], r2[:, 3]
     left = (ax - bx) * (vy - by)
     right = (ay - by) * (vx - bx)
     turn = left - right
     sure = np.abs(turn) > ERR_BOUND * (np.abs(left) + np.abs(right))
     c = cell[double]
     iy, ix = np.divmod(c, nx)
+    cx, cy = ix + 0.5, iy + 0.5
     sides = []
     for edge in (e1, e2):
-        f = frames[edge]
-        det = (f[:, 0] - (ix + 0.5)) * f[:, 3] - (f[:, 1] - (iy + 0.5)) * f[:, 2]
+        f = frames.take(edge, axis=0)
+        det = (f[:, 0] - cx) * f[:, 3] - (f[:, 1] - cy) * f[:, 2]
         sure &= (np.abs(det) > _CENTRE_MARGIN * np.maximum(f[:, 4], 1.0)) & (f[:, 4] > 0)
         sides.append(det > 0)
     left_turn = turn > 0
