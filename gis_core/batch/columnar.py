@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import shapely
 
 from gis_core.batch.points import BatchTooLarge, InvalidBatch, UnreadableBatch
-from gis_core.spatial.crs import parse_crs, valid_lonlat
+from gis_core.spatial.crs import STORAGE_EPSG, parse_crs, valid_lonlat
 from gis_core.spatial.locator import Locator
 
 MEDIA_TYPES = {
@@ -97,9 +97,9 @@ def _numbers(column: pa.Array) -> np.ndarray:
     if pa.types.is_null(column.type):
         return np.full(len(column), np.nan)
     text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
-    numeric = pc.match_substring_regex(
-        text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-    ).fill_null(False)
+    numeric = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$").fill_null(
+        False
+    )
     safe = pc.if_else(numeric, text, pa.scalar(None, pa.string()))
     return pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False)
 
@@ -159,7 +159,10 @@ def locate_file(
 ) -> ColumnarResult:
     """Locate every point of ``source`` (format ``fmt``) and write the answer to
     ``target`` in the same format; BatchError when the body cannot be used."""
-    geographic = parse_crs(crs).is_geographic
+    parsed = parse_crs(crs)
+    geographic = parsed.is_geographic
+    # WGS84 needs no masking: the index finds no grid for NaN or out-of-range points.
+    identity = parsed.epsg == STORAGE_EPSG
     result = ColumnarResult()
     dictionaries: dict[str, pa.Array] | None = None
     errors = pa.array([MISSING, OUT_OF_RANGE, OUTSIDE])
@@ -175,9 +178,12 @@ def locate_file(
             missing = ~(np.isfinite(x) & np.isfinite(y))
             bad_range = ~missing & ~valid_lonlat(x, y) if geographic else np.zeros(n, bool)
             usable = ~missing & ~bad_range
-            rows, table = locator.locate_rows(
-                np.where(usable, x, np.nan), np.where(usable, y, np.nan), crs
-            )
+            if identity:
+                rows, table = locator.locate_rows(x, y, crs)
+            else:
+                rows, table = locator.locate_rows(
+                    np.where(usable, x, np.nan), np.where(usable, y, np.nan), crs
+                )
             if dictionaries is None:
                 dictionaries = {name: pa.array(values[:-1]) for name, values in table.items()}
             inside = usable & (rows < len(table["grid_code"]) - 1)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from gis_core.spatial.crs import parse_crs, to_wgs84, valid_lonlat
+from gis_core.spatial.crs import STORAGE_EPSG, parse_crs, to_wgs84, valid_lonlat
 from gis_core.spatial.grid_index import GridIndex
 from gis_core.spatial.io import read_layer
 from gis_core.standards.codes import ADMIN_CODE_LENGTHS
@@ -233,10 +233,17 @@ class Locator:
     ) -> tuple[NDArray[np.int64], dict[str, NDArray[np.object_]]]:
         """The answer-table row of every point and the table (`RESULT_COLUMNS`, one row
         per grid, and a last all-None row for points in no grid): `locate` without
-        building a frame, for columnar output (Arrow dictionary arrays)."""
-        lon, lat = self.to_wgs84(x, y, crs)
-        idx = self.index.locate_index(lon, lat)
-        return np.where(idx < 0, len(self.grids), idx), self._table
+        building a frame, for columnar output (Arrow dictionary arrays).
+
+        WGS84 input goes to the index as it is (no copies, no range mask): the raster
+        spans the grids' own bounds and every test in it is exact, so a NaN or
+        out-of-range point finds no grid without being masked first."""
+        if parse_crs(crs).epsg == STORAGE_EPSG:
+            idx = self.index.locate_index(x, y)
+        else:
+            idx = self.index.locate_index(*self.to_wgs84(x, y, crs))
+        idx[idx < 0] = len(self.grids)
+        return idx, self._table
 
     def to_wgs84(
         self, x: ArrayLike, y: ArrayLike, crs: str | int | None
