@@ -16,14 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import mapbox_vector_tile
 import numpy as np
-import shapely
 from pyproj import Transformer
 
 from gis_core.storage.features import FeatureQuery, point_cells
 from gis_core.storage.protocol import Database
 from layers.model import Layer
+from layers.mvt_points import encode_points
 
 EXTENT = 4096  # as layers.mvt (which imports this module)
 _TO_MERCATOR = Transformer.from_crs(4326, 3857, always_xy=True)
@@ -44,22 +43,18 @@ def cluster_tile(
     minx, _, _, maxy = tile.bounds()
     scale = EXTENT / tile.size
     x, y = (np.asarray(mx) - minx) * scale, (maxy - np.asarray(my)) * scale
-    geoms = shapely.points(np.rint(x), np.rint(y))
-    features = [
+    n = len(x)
+    return encode_points(
+        layer.id,
+        np.rint(x).astype(np.int64),
+        np.rint(y).astype(np.int64),
         {
-            "geometry": geoms[i],
-            "properties": {
-                "cluster": True,
-                "count": int(cells["count"][i]),
-                "open": int(cells["open"][i]),
-                "overdue": int(cells["overdue"][i]),
-            },
-        }
-        for i in range(len(geoms))
-    ]
-    return mapbox_vector_tile.encode(
-        {"name": layer.id, "features": features},
-        default_options={"extents": EXTENT, "y_coord_down": True},
+            "cluster": [True] * n,
+            "count": cells["count"],
+            "open": cells["open"],
+            "overdue": cells["overdue"],
+        },
+        EXTENT,
     )
 
 
