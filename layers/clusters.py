@@ -21,6 +21,7 @@ from pyproj import Transformer
 
 from gis_core.storage.features import FeatureQuery, point_cells
 from gis_core.storage.protocol import Database
+from layers import cluster_points
 from layers.model import Layer
 from layers.mvt_points import encode_points
 
@@ -36,7 +37,11 @@ def cluster_tile(
 ) -> bytes:
     """The clustered tile of a point layer with ``status``, ``deadline_at``, ``lon`` and
     ``lat`` columns (events); ``query`` already carries the buffered tile as its bbox."""
-    cells = point_cells(store, layer.source, query, now, CELLS)
+    if cluster_points.usable(layer.source, query):
+        kept = cluster_points.current(store, layer.source)
+        cells = cluster_points.cells(kept, query, now, CELLS)
+    else:
+        cells = point_cells(store, layer.source, query, now, CELLS)
     if len(cells["count"]) == 0:
         return b""
     mx, my = _TO_MERCATOR.transform(cells["lon"], cells["lat"])
