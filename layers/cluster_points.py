@@ -7,13 +7,15 @@ lon, lat, open, deadline, area code: ~50 bytes a point, ~2.5 MB for a year of ev
 a tile is a mask and a few bincounts, counted exactly as :func:`point_cells` counts them.
 
 Freshness: before each tile the table's data version, ``(max(id), max(updated_at))`` (two
-index probes), is read. When it moved, or ``RECHECK_S`` after the last look anyway, rows
-with ``id`` above the last maximum or ``updated_at`` within ``LOOKBACK`` of the last
-maximum are read again and merged by id (inserts, status changes, relocations): writers
-stamp ``updated_at`` before they commit, so a commit may land after a later stamp, and the
-lookback catches it. A write that bypasses ``updated_at`` shows after ``RELOAD_S`` at the
-latest (a full reload). Overdue depends on the moment asked: never stored, counted per
-tile from the open flags and deadlines.
+index probes), is read. When it moved, rows with ``id`` above the last maximum or
+``updated_at`` within ``LOOKBACK`` of the last maximum are read again and merged by id
+(inserts, status changes, relocations). Writers stamp ``updated_at`` before they commit,
+so a commit may land after a later stamp without moving the version: while the newest
+stamp is younger than ``LOOKBACK``, the same read is repeated every ``RECHECK_S``; once
+it is older, a commit still in flight carries a newer stamp and moves the version. A write
+that bypasses ``updated_at`` shows after ``RELOAD_S`` at the latest (a full reload).
+Overdue depends on the moment asked: never stored, counted per tile from the open flags
+and deadlines.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from gis_core.storage.models.events import OPEN_STATUS_SQL
 from gis_core.storage.protocol import Database
 
 RECHECK_S = 2.0
-LOOKBACK = timedelta(minutes=5)
-RELOAD_S = 60.0
+LOOKBACK = timedelta(seconds=10)
+"""Longer than any write's stamp-to-commit time (one short transaction)."""
+RELOAD_S = 600.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_DEADLINE = np.iinfo(np.int64).max
 
@@ -122,6 +125,17 @@ def _rows(store: Database, source: FeatureSource, *where: Any) -> tuple:
     return ids, lon, lat, is_open, deadline, areas
 
 
+def _recent(stamp: datetime | None) -> bool:
+    """Whether a commit stamped before ``stamp`` may still land unseen: only within
+    LOOKBACK of it. Later, a new commit's stamp is newer than ``stamp`` and moves the
+    version itself."""
+    if stamp is None:
+        return False
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return datetime.now(UTC) - stamp < LOOKBACK
+
+
 def _version(store: Database, source: FeatureSource) -> tuple[Any, Any]:
     t = source.sql_table
     stmt = select(
@@ -173,8 +187,9 @@ def current(store: Database, source: FeatureSource) -> Points:
         points = _CACHE.get(key)
         now = time.monotonic()
         version = _version(store, source)  # read first: a racing write looks newer, not older
-        if points is not None and version == points.version and now - points.checked < RECHECK_S:
-            return points
+        fresh = points is not None and version == points.version
+        if fresh and (now - points.checked < RECHECK_S or not _recent(version[1])):
+            return points  # a late commit would have moved the version: see _recent
         last_id, last_stamp = (None, None) if points is None else points.version
         if last_id is None or last_stamp is None or now - points.loaded > RELOAD_S:
             points = Points(*_rows(store, source), version=version, checked=now, loaded=now)

@@ -119,4 +119,25 @@ def test_a_late_commit_with_an_older_stamp_shows_after_the_recheck(
             .values(lon=117.3, lat=31.8, status="closed", updated_at=newest - timedelta(seconds=1))
         )
     monkeypatch.setattr(cluster_points, "RECHECK_S", 0.0)
+    monkeypatch.setattr(cluster_points, "LOOKBACK", timedelta(hours=1))  # a slow test run
     assert assert_same_as_sql(store) > 100
+
+
+def test_no_rows_are_read_while_nothing_changes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the lookback an unchanged version means unchanged points: the tile reads two
+    maxima, not the rows."""
+    first = cluster_points.current(store, EVENTS.source)
+    reads: list[tuple] = []
+    real = cluster_points._rows
+    monkeypatch.setattr(cluster_points, "_rows", lambda *a: reads.append(a) or real(*a))
+    monkeypatch.setattr(cluster_points, "RECHECK_S", 0.0)
+    monkeypatch.setattr(cluster_points, "LOOKBACK", timedelta(0))
+    assert cluster_points.current(store, EVENTS.source) is first
+    assert reads == []
+    with store.session() as session:
+        session.execute(update(Event).where(Event.id == int(first.ids[0])).values(status="closed"))
+    after = cluster_points.current(store, EVENTS.source)
+    assert len(reads) == 1 and after is not first
+    assert not after.open[0] and first.ids[0] == after.ids[0]
