@@ -4,7 +4,8 @@ The year store of ``bench_event_list.py`` (~45,000 events, SQLite). For each zoo
 3 x 3 tiles around the events' median point are rendered in process with the layer as
 served (counts per cell up to z13) and with clustering off (every point: the renderer
 before this change), interleaved; per zoom the slowest tile's median time and the
-largest tile's size.
+largest tile's size. The served layer counts from per-process arrays of the events
+(`layers.cluster_points`): the first tile of a process loads them, timed apart ("cold").
 
     python benchmarks/bench_event_tiles.py [--rounds 3]
 """
@@ -26,6 +27,7 @@ from sqlalchemy import select
 
 from gis_core.storage import Store
 from gis_core.storage.models import Event
+from layers import cluster_points
 from layers.mvt import Tile, render_tile
 from layers.registry import LAYERS
 
@@ -42,6 +44,11 @@ def main() -> None:
     served = LAYERS["events"]
     layers = {"gridgov (clustered)": served, "every point": replace(served, cluster_maxzoom=None)}
     rows = []
+    cluster_points.forget()
+    t0 = time.perf_counter()
+    y11 = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2048)
+    render_tile(store, served, Tile(11, int((lon + 180) / 360 * 2048), y11))  # loads points
+    cold_ms = (time.perf_counter() - t0) * 1e3
     for z in (11, 12, 13, 14):
         n = 2**z
         cx = int((lon + 180) / 360 * n)
@@ -68,7 +75,8 @@ def main() -> None:
             )
     store.dispose()
     load = load_note()
-    print(f"\n{len(pts):,} located events, SQLite, in process; {load}\n")
+    print(f"\n{len(pts):,} located events, SQLite, in process; {load}")
+    print(f"cold: a process's first cluster tile (loads the points) {cold_ms:,.0f} ms\n")
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"))
     by = {(r["z"], r["renderer"]): r for r in rows}
     ours = [by[z, "gridgov (clustered)"] for z in (11, 13)]
@@ -92,7 +100,7 @@ def main() -> None:
                     for o, p in zip(ours, peer, strict=True)
                 ),
                 "goal": f"every tile z11-13 < 100 ms and < 500 KB (now: {worst:,.0f} ms, "
-                f"{biggest:,.0f} KB)",
+                f"{biggest:,.0f} KB; a process's first tile {cold_ms:,.0f} ms)",
             }
         ],
         load=load,
