@@ -205,7 +205,10 @@ def current(store: Database, source: FeatureSource) -> Points:
         if fresh and (now - points.checked < RECHECK_S or not _recent(version[1])):
             return points  # a late commit would have moved the version: see _recent
         last_id, last_stamp = (None, None) if points is None else points.version
-        if last_id is None or last_stamp is None or now - points.loaded > RELOAD_S:
+        # A version going back means the table was replaced (a re-seeded database): reload.
+        back = None in version or (last_id is not None and version[0] < last_id)
+        back = back or (last_stamp is not None and version[1] < last_stamp)
+        if last_id is None or last_stamp is None or back or now - points.loaded > RELOAD_S:
             points = Points(*_rows(store, source), version=version, checked=now, loaded=now)
         else:
             since = or_(t.c.id > last_id, t.c.updated_at >= last_stamp - LOOKBACK)

@@ -141,3 +141,18 @@ def test_no_rows_are_read_while_nothing_changes(
     after = cluster_points.current(store, EVENTS.source)
     assert len(reads) == 1 and after is not first
     assert not after.open[0] and first.ids[0] == after.ids[0]
+
+
+def test_a_version_going_back_reloads_everything(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-seeded table (its newest id lower than seen): a full reload, not a merge."""
+    first = cluster_points.current(store, EVENTS.source)
+    reads: list[tuple] = []
+    real = cluster_points._rows
+    monkeypatch.setattr(cluster_points, "_rows", lambda *a: reads.append(a) or real(*a))
+    last_id, last_stamp = first.version
+    monkeypatch.setattr(cluster_points, "_version", lambda *a: (last_id - 1, last_stamp))
+    again = cluster_points.current(store, EVENTS.source)
+    assert len(reads) == 1 and len(reads[0]) == 2  # (store, source): no "since" clause
+    assert again is not first and again.version == (last_id - 1, last_stamp)
