@@ -5,10 +5,11 @@ tens of metres on a side). A cell that no polygon edge touches lies wholly insid
 grid or wholly outside all of them, so every point falling in it is answered by one
 array read. Only cells that an edge passes through (the "boundary band") keep a short
 list of candidate polygons. Inside a boundary cell a candidate is tested by the sign of
-one determinant where a single edge of it crosses the cell (a second level finer than
-any raster: `gis_core.spatial.edge_tests`), and by GEOS's exact `intersects` otherwise
-or where rounding could flip the sign. Answers are therefore identical to an exact
-`covers` test, at a cost close to a numpy gather for most points.
+one determinant where a single edge of it crosses the cell, of two where two edges meet
+at a vertex there (a second level finer than any raster: `gis_core.spatial.edge_tests`),
+and by GEOS's exact `intersects` otherwise or where rounding could flip a sign. Answers
+are therefore identical to an exact `covers` test, at a cost close to a numpy gather for
+most points.
 
 Tie rule (documented contract): a point covered by several grids (on a shared edge or
 vertex, or where input polygons overlap) is assigned the grid with the smallest code
@@ -378,8 +379,8 @@ class GridIndex:
 
         Candidates are tried in rank order, one round per position: a point leaves as
         soon as one covers it (the smallest code, by the tie rule), so most points cost
-        one or two tests instead of one per candidate of their cell. Most tests are a
-        half-plane sign (`edge_tests`); GEOS only answers the rest.
+        one or two tests instead of one per candidate of their cell. Most tests are one
+        or two half-plane signs (`edge_tests.decide`); GEOS only answers the rest.
         """
         pos = self._cand_ptr[k]
         end = self._cand_ptr[k + 1]
