@@ -116,18 +116,20 @@ def _rows(store: Database, source: FeatureSource, *where: Any) -> tuple:
     with store.engine.connect() as conn:
         rows = conn.execute(stmt).all()
     n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    lon = np.array([np.nan if r[1] is None or r[2] is None else r[1] for r in rows], dtype=float)
-    lat = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=float)
-    is_open = np.fromiter((bool(r[3]) for r in rows), dtype=bool, count=n)
+    cols = list(zip(*rows, strict=True)) if n else [()] * len(columns)
+    ids = np.array(cols[0], dtype=np.int64)
+    lon = np.array(cols[1], dtype=float)  # None -> NaN: no point, in no bbox
+    lat = np.array(cols[2], dtype=float)
+    lon[np.isnan(lat)] = np.nan
+    is_open = np.array(cols[3], dtype=bool)
     if store.dialect == "postgresql":
-        deadline = np.array([_NO_DEADLINE if r[4] is None else r[4] for r in rows], np.int64)
+        deadline = np.array([_NO_DEADLINE if d is None else d for d in cols[4]], np.int64)
     else:  # the stored text, one UTC format: parsed by numpy, not per row in Python
-        text = np.array([r[4] for r in rows], dtype=object)
+        text = np.array(cols[4], dtype=object)
         parsed = np.where(text == None, "NaT", text).astype("datetime64[us]")  # noqa: E711
         deadline = parsed.astype(np.int64)
         deadline[np.isnat(parsed)] = _NO_DEADLINE
-    areas = [r[5] for r in rows] if area is not None else [None] * n
+    areas = list(cols[5]) if area is not None else [None] * n
     return ids, lon, lat, is_open, deadline, areas
 
 
