@@ -1,0 +1,271 @@
+"""GET /v1/events without the framework's per-request work, for the common list request.
+
+A dispatcher console polls the same list every few seconds from every screen, so most
+requests find their page cached (:mod:`gis_core.events.pages`); then the documented route
+(`api.routers.events.list_events`) spent most of a request solving its FastAPI
+dependencies (14 query parameters, security, credentials) and a thread-pool hop, and a
+database round trip for the data version. This route answers the plain request with the
+same document, headers and errors:
+
+* the caller presents an API key (``X-API-Key``, or ``Authorization: Bearer gg_...``)
+  that the key cache (``gis_core.auth.key_cache``) knows, active, holding
+  ``events:read``, and charged against its rate as there (429 the same problem);
+* the query has only the list parameters written plainly (``status``, the codes,
+  ``area``, ``unit_id``, ``priority``, ``overdue``, ``limit``, ``offset``, ``order``,
+  ``after``); unknown parameters are ignored, as FastAPI does;
+* the page is filtered by the caller's jurisdiction (``api.access.caller_filter``) and
+  comes from the same cache, under the same key and data version
+  (``gis_core.events.version_clock``: no query per hit), with the same ``ETag``.
+
+Everything else (no or unknown credentials, user tokens, ``api_key=``, a time or bbox
+filter, a repeated or oddly written value, anything the documented route would refuse)
+does not match here and reaches the documented route unchanged. A hit is answered on the
+event loop; a miss (or a stale data version) is computed in a worker thread as there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import Receive, Scope, Send
+
+from api.access import caller_filter
+from api.dependencies import comma_list
+from api.routers.events import LIST_CACHE_CONTROL, STATUSES, page_encoder
+from api.security import API_KEY_HEADER, Principal, _key_principal
+from gis_core.auth.accounts import KEY_PREFIX
+from gis_core.events import EventFilter
+from gis_core.events.pages import EncodedPage, encoded_page, page_computer, page_key
+from gis_core.events.queries import decode_cursor
+from gis_core.storage.types import INTEGER_MAX
+
+PATH = "/v1/events"
+NEEDS = ("events:read",)
+_TEXT = {"category_code": 5, "source": 16, "grid_code": 15, "community_code": 12}
+_TEXT["street_code"] = 9
+"""Plain text filters and the documented route's max_length of each."""
+_SINGLE = {*_TEXT, "area", "unit_id", "priority", "overdue", "limit", "offset", "order", "after"}
+_DECLINE = frozenset({"from", "to", "bbox", "api_key"})
+"""Parameters left to the documented route (times, boxes, a key in the URL)."""
+_AREA = re.compile(r"[0-9]{1,15}")
+_POSITIVE = re.compile(r"[1-9][0-9]{0,18}")
+_NATURAL = re.compile(r"0|[1-9][0-9]{0,18}")
+_KEY_HEADER = API_KEY_HEADER.lower().encode()
+_PARSED_MAX = 1024
+"""Distinct query strings whose parse is remembered (consoles send a few)."""
+_JSON = b"application/json"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A plain list request's parameters, parsed as the documented route parses them."""
+
+    filter: EventFilter
+    limit: int
+    offset: int
+    order: str
+    after: str | None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One caller's page: filters with the jurisdiction, its cache key, its encoder."""
+
+    query: ListQuery
+    flt: EventFilter
+    counts_filter: EventFilter
+    key: tuple[Any, ...]
+
+    def paging(self) -> dict[str, Any]:
+        q = self.query
+        return {"limit": q.limit, "offset": q.offset, "order": q.order, "after": q.after}
+
+
+def parse_query(raw: bytes) -> ListQuery | None:
+    """The request's list parameters, or None when the documented route must answer."""
+    if not raw.isascii():
+        return None
+    seen: dict[str, str] = {}
+    statuses: list[str] = []
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if name in _DECLINE:
+            return None
+        if name == "status":
+            statuses.append(value)
+        elif name in _SINGLE:
+            if name in seen:
+                return None
+            seen[name] = value
+    status = comma_list(statuses)
+    if any(s not in STATUSES for s in status):
+        return None
+    if any(len(seen[n]) > size for n, size in _TEXT.items() if n in seen):
+        return None
+    area = seen.get("area")
+    unit = seen.get("unit_id")
+    priority = seen.get("priority")
+    overdue = seen.get("overdue")
+    limit, offset = seen.get("limit", "50"), seen.get("offset", "0")
+    order, after = seen.get("order", "urgency"), seen.get("after")
+    if (
+        (area is not None and not _AREA.fullmatch(area))
+        or (unit is not None and not (_POSITIVE.fullmatch(unit) and int(unit) <= INTEGER_MAX))
+        or priority not in (None, "normal", "urgent")
+        or overdue not in (None, "true", "false")
+        or not (_POSITIVE.fullmatch(limit) and int(limit) <= 500)
+        or not (_NATURAL.fullmatch(offset) and int(offset) <= INTEGER_MAX)
+        or order not in ("urgency", "reported")
+        or (after is not None and not _cursor(after, order))
+    ):
+        return None
+    flt = EventFilter(
+        status=status,
+        area=area,
+        unit_id=None if unit is None else int(unit),
+        priority=priority,
+        overdue=None if overdue is None else overdue == "true",
+        **{n: seen.get(n) for n in _TEXT},
+    )
+    return ListQuery(flt, int(limit), int(offset), order, after)
+
+
+def _cursor(after: str, order: str) -> bool:
+    if order != "reported" or len(after) > 40:
+        return False
+    try:
+        decode_cursor(after)
+    except ValueError:
+        return False
+    return True
+
+
+def _credentials(scope: Scope) -> tuple[str, str | None] | None:
+    """(API key, If-None-Match) of a request presenting one key plainly, else None."""
+    key: str | None = None
+    bearer: str | None = None
+    etags: str | None = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if bearer is not None:
+                return None
+            bearer = value.decode("latin-1")
+        elif name == _KEY_HEADER:
+            if key is not None:
+                return None
+            key = value.decode("latin-1")
+        elif name == b"if-none-match":
+            etags = value.decode("latin-1")
+    if bearer is not None:  # it takes precedence: only a key sent as bearer is ours
+        scheme, _, token = bearer.partition(" ")
+        if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX) or " " in token:
+            return None
+        key = token
+    if not key:
+        return None
+    return key, etags
+
+
+class LeanEventListRoute(BaseRoute):
+    """Matches plain GET /v1/events requests with a known key (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._parsed: OrderedDict[tuple[bytes, str | None], PageRequest | None] = OrderedDict()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != PATH:
+            return Match.NONE, {}
+        state = scope["app"].state
+        security = getattr(state, "security", None)
+        if security is None or not hasattr(state, "events"):
+            return Match.NONE, {}
+        found = _credentials(scope)
+        if found is None:
+            return Match.NONE, {}
+        known = security.keys.get(found[0])
+        if (
+            known is None
+            or not known.active
+            or (known.rate is not None and security.state_backend != "memory")
+        ):
+            return Match.NONE, {}
+        principal = Principal.from_key(known)
+        if not principal.satisfies(NEEDS):
+            return Match.NONE, {}
+        request = self._request(scope["query_string"], principal)
+        if request is None:
+            return Match.NONE, {}
+        return Match.FULL, {"gridgov.lean_list": (found, known, request)}
+
+    def _request(self, raw: bytes, principal: Principal) -> PageRequest | None:
+        """The parsed page request of ``raw`` for this caller's jurisdiction (remembered)."""
+        memo = (raw, principal.jurisdiction)
+        if memo in self._parsed:
+            return self._parsed[memo]
+        query = parse_query(raw)
+        request = None
+        if query is not None:
+            flt = caller_filter(query.filter, principal)
+            counts = caller_filter(query.filter, principal, status=(), overdue=None)
+            paging = (query.limit, query.offset, query.order, query.after)
+            request = PageRequest(query, flt, counts, page_key(flt, counts, *paging))
+        if len(self._parsed) >= _PARSED_MAX:
+            self._parsed.popitem(last=False)
+        self._parsed[memo] = request
+        return request
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        """Unnamed: ``url_for`` walks past it to the documented route."""
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        (key, etags), known, request = scope["gridgov.lean_list"]
+        state = scope["app"].state
+        security, service = state.security, state.events
+        if known.rate is not None:  # charged as the documented route charges (429)
+            _key_principal(security, security.accounts(state.store), key, known)
+        q = request.query
+        encode = page_encoder(q.limit, q.offset, q.order)
+        page: EncodedPage | None = None
+        version = service.list_version.peek()
+        if version is not None:
+            compute = page_computer(
+                service, request.flt, request.counts_filter, encode, version, **request.paging()
+            )
+            page = service.pages.peek(request.key, version, compute)
+        if page is None:
+            page = await run_in_threadpool(
+                encoded_page,
+                service,
+                request.flt,
+                request.counts_filter,
+                encode,
+                **request.paging(),
+            )
+        await _send(send, page, etags)
+
+
+async def _send(send: Send, page: EncodedPage, etags: str | None) -> None:
+    """The documented route's response (``events.page_response``), header for header."""
+    headers = [(b"etag", page.etag.encode()), (b"cache-control", LIST_CACHE_CONTROL.encode())]
+    if etags and page.etag in etags:
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers += [(b"content-length", str(len(page)).encode()), (b"content-type", _JSON)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": page})
+
+
+def install(app: Any) -> None:
+    """Put the lean route first in the app's router (before every included router)."""
+    app.router.routes.insert(0, LeanEventListRoute())
+
+
+__all__ = ["LeanEventListRoute", "ListQuery", "install", "parse_query"]
