@@ -9,7 +9,8 @@ same document, headers and errors:
 
 * the caller presents an API key (``X-API-Key``, or ``Authorization: Bearer gg_...``)
   that the key cache (``gis_core.auth.key_cache``) knows, active, holding
-  ``events:read``, and charged against its rate as there (429 the same problem);
+  ``events:read``, and charged against its rate as there (429 the same problem; in a
+  worker thread when the counts are shared in the database or redis);
 * the query has only the list parameters written plainly (``status``, the codes,
   ``area``, ``unit_id``, ``priority``, ``overdue``, ``limit``, ``offset``, ``order``,
   ``after``); unknown parameters are ignored, as FastAPI does;
@@ -189,11 +190,7 @@ class LeanEventListRoute(BaseRoute):
         if found is None:
             return Match.NONE, {}
         known = security.keys.get(found[0])
-        if (
-            known is None
-            or not known.active
-            or (known.rate is not None and security.state_backend != "memory")
-        ):
+        if known is None or not known.active:
             return Match.NONE, {}
         principal = Principal.from_key(known)
         if not principal.satisfies(NEEDS):
@@ -229,7 +226,11 @@ class LeanEventListRoute(BaseRoute):
         state = scope["app"].state
         security, service = state.security, state.events
         if known.rate is not None:  # charged as the documented route charges (429)
-            _key_principal(security, security.accounts(state.store), key, known)
+            accounts = security.accounts(state.store)
+            if security.state_backend == "memory":
+                _key_principal(security, accounts, key, known)
+            else:  # counted in the database (or redis) every node shares
+                await run_in_threadpool(_key_principal, security, accounts, key, known)
         q = request.query
         encode = page_encoder(q.limit, q.offset, q.order)
         page: EncodedPage | None = None
