@@ -27,8 +27,10 @@ event loop; a miss (or a stale data version) is computed in a worker thread as t
 from __future__ import annotations
 
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -39,13 +41,18 @@ from starlette.types import Receive, Scope, Send
 
 from api.access import caller_filter
 from api.dependencies import comma_list
+from api.errors import Problem
 from api.routers.events import LIST_CACHE_CONTROL, STATUSES, page_encoder
-from api.security import API_KEY_HEADER, Principal, _key_principal
+from api.security import API_KEY_HEADER, Principal, _key_principal, check_access, token_user
+from gis_core.auth import TokenError, UserInfo
 from gis_core.auth.accounts import KEY_PREFIX
+from gis_core.auth.key_cache import KEY_CACHE_S, MAX_KEYS
+from gis_core.auth.tokens import TokenClaims
 from gis_core.events import EventFilter
 from gis_core.events.pages import EncodedPage, encoded_page, page_computer, page_key
 from gis_core.events.queries import decode_cursor
 from gis_core.storage.types import INTEGER_MAX
+from gis_core.storage.write_marks import mark
 
 PATH = "/v1/events"
 NEEDS = ("events:read",)
@@ -62,6 +69,8 @@ _KEY_HEADER = API_KEY_HEADER.lower().encode()
 _PARSED_MAX = 1024
 """Distinct query strings whose parse is remembered (consoles send a few)."""
 _JSON = b"application/json"
+USER_CACHE_S = KEY_CACHE_S
+"""Seconds a user read for a token is trusted (another process's change shows after it)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class PageRequest:
         return {"limit": q.limit, "offset": q.offset, "order": q.order, "after": q.after}
 
 
+@lru_cache(maxsize=_PARSED_MAX)
 def parse_query(raw: bytes) -> ListQuery | None:
     """The request's list parameters, or None when the documented route must answer."""
     if not raw.isascii():
@@ -147,8 +157,9 @@ def _cursor(after: str, order: str) -> bool:
     return True
 
 
-def _credentials(scope: Scope) -> tuple[str, str | None] | None:
-    """(API key, If-None-Match) of a request presenting one key plainly, else None."""
+def _credentials(scope: Scope) -> tuple[str, str, str | None] | None:
+    """("key" or "user", the key or token, If-None-Match) of a request presenting one
+    credential plainly in a header, else None."""
     key: str | None = None
     bearer: str | None = None
     etags: str | None = None
@@ -163,14 +174,14 @@ def _credentials(scope: Scope) -> tuple[str, str | None] | None:
             key = value.decode("latin-1")
         elif name == b"if-none-match":
             etags = value.decode("latin-1")
-    if bearer is not None:  # it takes precedence: only a key sent as bearer is ours
+    if bearer is not None:  # it takes precedence, as in ``api.security.current_principal``
         scheme, _, token = bearer.partition(" ")
-        if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX) or " " in token:
+        if scheme.lower() != "bearer" or not token or " " in token:
             return None
-        key = token
+        return ("key" if token.startswith(KEY_PREFIX) else "user"), token, etags
     if not key:
         return None
-    return key, etags
+    return "key", key, etags
 
 
 class LeanEventListRoute(BaseRoute):
@@ -178,6 +189,7 @@ class LeanEventListRoute(BaseRoute):
 
     def __init__(self) -> None:
         self._parsed: OrderedDict[tuple[bytes, str | None], PageRequest | None] = OrderedDict()
+        self._users = UserCache()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != PATH:
@@ -189,7 +201,10 @@ class LeanEventListRoute(BaseRoute):
         found = _credentials(scope)
         if found is None:
             return Match.NONE, {}
-        known = security.keys.get(found[0])
+        kind, secret, _ = found
+        if kind == "user":
+            return self._user_match(scope, security, found)
+        known = security.keys.get(secret)
         if known is None or not known.active:
             return Match.NONE, {}
         principal = Principal.from_key(known)
@@ -199,6 +214,31 @@ class LeanEventListRoute(BaseRoute):
         if request is None:
             return Match.NONE, {}
         return Match.FULL, {"gridgov.lean_list": (found, known, request)}
+
+    def _user_match(
+        self, scope: Scope, security: Any, found: tuple[str, str, str | None]
+    ) -> tuple[Match, Scope]:
+        """A user's token: verified here (no I/O); the user from :class:`UserCache`, or
+        read in ``handle`` (a worker thread), which then answers 401/403 as the
+        documented route does."""
+        tokens = security._tokens  # built by the first login or documented request
+        if tokens is None or parse_query(scope["query_string"]) is None:
+            return Match.NONE, {}
+        try:
+            claims = tokens.verify(found[1])
+        except TokenError:
+            return Match.NONE, {}
+        user = self._users.get(claims.user_id)
+        request = None
+        if user is not None:
+            try:
+                principal = token_user(claims, user)
+            except Problem:
+                return Match.NONE, {}
+            if not principal.satisfies(NEEDS):
+                return Match.NONE, {}
+            request = self._request(scope["query_string"], principal)
+        return Match.FULL, {"gridgov.lean_list": (found, claims, request)}
 
     def _request(self, raw: bytes, principal: Principal) -> PageRequest | None:
         """The parsed page request of ``raw`` for this caller's jurisdiction (remembered)."""
@@ -222,10 +262,15 @@ class LeanEventListRoute(BaseRoute):
         raise NoMatchFound(name, path_params)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        (key, etags), known, request = scope["gridgov.lean_list"]
+        (kind, key, etags), known, request = scope["gridgov.lean_list"]
         state = scope["app"].state
         security, service = state.security, state.events
-        if known.rate is not None:  # charged as the documented route charges (429)
+        if kind == "user":
+            if request is None:  # the user was not cached: read, checked as there
+                user = await run_in_threadpool(self._users.read, security, state.store, known)
+                principal = check_access(token_user(known, user), NEEDS)
+                request = self._request(scope["query_string"], principal)
+        elif known.rate is not None:  # charged as the documented route charges (429)
             accounts = security.accounts(state.store)
             if security.state_backend == "memory":
                 _key_principal(security, accounts, key, known)
@@ -250,6 +295,33 @@ class LeanEventListRoute(BaseRoute):
                 **request.paging(),
             )
         await _send(send, page, etags)
+
+
+class UserCache:
+    """Users of verified tokens by id, for :data:`USER_CACHE_S` seconds, forgotten when
+    this process writes the users table (a password change or a disabled login ends its
+    tokens at once here; one made by another process within the ttl, as for API keys in
+    ``gis_core.auth.key_cache``)."""
+
+    def __init__(self, ttl: float = USER_CACHE_S) -> None:
+        self.ttl = ttl
+        self._entries: dict[int, tuple[UserInfo, float, int]] = {}
+
+    def get(self, user_id: int) -> UserInfo | None:
+        found = self._entries.get(user_id)
+        if found is None or found[2] != mark("users") or time.monotonic() - found[1] >= self.ttl:
+            return None
+        return found[0]
+
+    def read(self, security: Any, store: Any, claims: TokenClaims) -> UserInfo | None:
+        """The user row (worker thread), remembered when found."""
+        seen, at = mark("users"), time.monotonic()
+        user = security.accounts(store).get_user_by_id(claims.user_id)
+        if user is not None:
+            if len(self._entries) >= MAX_KEYS:
+                self._entries = {}
+            self._entries[claims.user_id] = (user, at, seen)
+        return user
 
 
 async def _send(send: Send, page: EncodedPage, etags: str | None) -> None:

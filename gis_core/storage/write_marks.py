@@ -20,46 +20,53 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 WATCHED = ("events", "device_alarms")
-"""Table names whose writes move the mark (a spurious match only costs a cache miss)."""
+"""Table names whose writes move the list mark (a spurious match only costs a cache miss)."""
+GROUPS: dict[str, tuple[str, ...]] = {"events": WATCHED, "users": ("users",)}
+"""Marks by name, each moved by writes to its tables (``users``: cached logins)."""
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE ", "WITH ", "TRUNCA")
-_FLAG = "gridgov.list_write"
+_FLAG = "gridgov.marks"
 _counter = itertools.count(1)
-_mark = 0
+_marks = dict.fromkeys(GROUPS, 0)
 
 
-def mark() -> int:
-    """The current mark: unchanged means no watched write committed in this process since."""
-    return _mark
+def mark(group: str = "events") -> int:
+    """The current mark: unchanged means no write to the group's tables committed in this
+    process since."""
+    return _marks[group]
 
 
-def bump() -> None:
-    """Move the mark (a writer outside a watched engine may call this after committing)."""
-    global _mark
-    _mark = next(_counter)  # itertools.count is atomic under the GIL
+def bump(group: str = "events") -> None:
+    """Move a mark (a writer outside a watched engine may call this after committing)."""
+    _marks[group] = next(_counter)  # itertools.count is atomic under the GIL
 
 
-def _writes_watched(statement: str) -> bool:
+def _written(statement: str) -> list[str]:
+    """The groups whose tables ``statement`` may write (usually none)."""
     head = statement.lstrip()[:6].upper()
-    return head.startswith(_WRITES) and any(t in statement for t in WATCHED)
+    if not head.startswith(_WRITES):
+        return []
+    return [g for g, tables in GROUPS.items() if any(t in statement for t in tables)]
 
 
 def watch(engine: Engine) -> None:
-    """Move the mark after each transaction of ``engine`` that wrote a watched table."""
+    """Move the marks after each transaction of ``engine`` that wrote their tables."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _flag(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if _writes_watched(statement):
-            conn.info[_FLAG] = True
+        groups = _written(statement)
+        if groups:
+            conn.info.setdefault(_FLAG, set()).update(groups)
 
     @event.listens_for(engine, "commit")
     def _committing(conn: Any) -> None:  # for a connection that commits and stays out
-        if conn.info.get(_FLAG):
-            bump()
+        for group in conn.info.get(_FLAG, ()):
+            bump(group)
 
     @event.listens_for(engine, "checkin")
     def _moved(_dbapi: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_FLAG, False):
-            bump()
+        if record is not None:
+            for group in record.info.pop(_FLAG, ()):
+                bump(group)
 
 
-__all__ = ["WATCHED", "bump", "mark", "watch"]
+__all__ = ["GROUPS", "WATCHED", "bump", "mark", "watch"]
