@@ -23,7 +23,9 @@ WATCHED = ("events", "device_alarms")
 """Table names whose writes move the list mark (a spurious match only costs a cache miss)."""
 GROUPS: dict[str, tuple[str, ...]] = {"events": WATCHED, "users": ("users",)}
 """Marks by name, each moved by writes to its tables (``users``: cached logins)."""
-_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE ", "WITH ", "TRUNCA")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE ", "TRUNCA")
+_CTE_WRITES = ("INSERT ", "UPDATE ", "DELETE ")
+"""A ``WITH`` statement counts as a write only when one of these follows (most are reads)."""
 _FLAG = "gridgov.marks"
 _counter = itertools.count(1)
 _marks = dict.fromkeys(GROUPS, 0)
@@ -44,7 +46,8 @@ def _written(statement: str) -> list[str]:
     """The groups whose tables ``statement`` may write (usually none)."""
     head = statement.lstrip()[:6].upper()
     if not head.startswith(_WRITES):
-        return []
+        if not (head.startswith("WITH") and any(w in statement.upper() for w in _CTE_WRITES)):
+            return []
     return [g for g, tables in GROUPS.items() if any(t in statement for t in tables)]
 
 

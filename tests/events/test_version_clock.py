@@ -72,3 +72,15 @@ def test_the_clock_reads_only_when_needed() -> None:
     clock.read(query)
     clock.read(query)
     assert len(reads) == 4 and clock.peek() is None
+
+
+def test_which_statements_count_as_writes() -> None:
+    from gis_core.storage.write_marks import _written
+
+    assert _written("SELECT max(id) FROM events") == []
+    assert _written("WITH t AS (SELECT id FROM events) SELECT count(*) FROM t") == []
+    assert _written("INSERT INTO events (source) VALUES (?)") == ["events"]
+    assert _written("with t as (select 1) update events set status = 'closed'") == ["events"]
+    assert _written("UPDATE device_alarms SET alarm_count = 2") == ["events"]
+    assert _written("UPDATE users SET token_version = 2") == ["users"]
+    assert _written("INSERT INTO event_history (seq) VALUES (1)") == []
