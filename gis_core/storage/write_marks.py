@@ -45,9 +45,9 @@ def bump(group: str = "events") -> None:
 def _written(statement: str) -> list[str]:
     """The groups whose tables ``statement`` may write (usually none)."""
     head = statement.lstrip()[:6].upper()
-    if not head.startswith(_WRITES):
-        if not (head.startswith("WITH") and any(w in statement.upper() for w in _CTE_WRITES)):
-            return []
+    cte_write = head.startswith("WITH") and any(w in statement.upper() for w in _CTE_WRITES)
+    if not (head.startswith(_WRITES) or cte_write):
+        return []
     return [g for g, tables in GROUPS.items() if any(t in statement for t in tables)]
 
 
