@@ -21,17 +21,20 @@ same document, headers and errors:
 Everything else (no or unknown credentials, user tokens, ``api_key=``, a time or bbox
 filter, a repeated or oddly written value, anything the documented route would refuse)
 does not match here and reaches the documented route unchanged. A hit is answered on the
-event loop; a miss (or a stale data version) is computed in a worker thread as there.
+event loop; a miss (or a stale data version) is computed in a worker thread as there, one
+thread for all the requests waiting for the same page or version (:class:`Flights`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -49,11 +52,12 @@ from gis_core.auth.accounts import KEY_PREFIX
 from gis_core.auth.key_cache import KEY_CACHE_S, MAX_KEYS
 from gis_core.auth.tokens import TokenClaims
 from gis_core.events import EventFilter
-from gis_core.events.pages import EncodedPage, encoded_page, page_computer, page_key
+from gis_core.events.pages import EncodedPage, list_version, page_computer, page_key
 from gis_core.events.queries import decode_cursor
 from gis_core.storage.types import INTEGER_MAX
 from gis_core.storage.write_marks import mark
 
+T = TypeVar("T")
 PATH = "/v1/events"
 NEEDS = ("events:read",)
 _TEXT = {"category_code": 5, "source": 16, "grid_code": 15, "community_code": 12}
@@ -190,6 +194,7 @@ class LeanEventListRoute(BaseRoute):
     def __init__(self) -> None:
         self._parsed: OrderedDict[tuple[bytes, str | None], PageRequest | None] = OrderedDict()
         self._users = UserCache()
+        self._flights = Flights()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != PATH:
@@ -278,23 +283,42 @@ class LeanEventListRoute(BaseRoute):
                 await run_in_threadpool(_key_principal, security, accounts, key, known)
         q = request.query
         encode = page_encoder(q.limit, q.offset, q.order)
-        page: EncodedPage | None = None
         version = service.list_version.peek()
-        if version is not None:
-            compute = page_computer(
-                service, request.flt, request.counts_filter, encode, version, **request.paging()
-            )
-            page = service.pages.peek(request.key, version, compute)
-        if page is None:
-            page = await run_in_threadpool(
-                encoded_page,
-                service,
-                request.flt,
-                request.counts_filter,
-                encode,
-                **request.paging(),
+        if version is None:  # stale: one read for every request waiting now
+            version = await self._flights.run(("version",), list_version, service)
+        compute = page_computer(
+            service, request.flt, request.counts_filter, encode, version, **request.paging()
+        )
+        page = service.pages.peek(request.key, version, compute)
+        if page is None:  # a miss: one thread computes (or waits) for all waiting here
+            flight = (request.key, version)
+            page = await self._flights.run(
+                flight, service.pages.fetch, request.key, version, compute
             )
         await _send(send, page, etags)
+
+
+class Flights:
+    """Blocking work shared by the requests that need it at the same moment: one worker
+    thread per key instead of one per request (when a data version goes stale, every
+    polling request needs the same read at once)."""
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
+
+    async def run(self, key: Hashable, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        found = self._running.get(key)
+        if found is None or found[0] is not loop:
+            future = asyncio.ensure_future(run_in_threadpool(fn, *args))
+            self._running[key] = (loop, future)
+            future.add_done_callback(lambda _: self._forget(key, future))
+            found = (loop, future)
+        return await asyncio.shield(found[1])
+
+    def _forget(self, key: Hashable, future: asyncio.Future[Any]) -> None:
+        if self._running.get(key, (None, None))[1] is future:
+            del self._running[key]
 
 
 class UserCache:
