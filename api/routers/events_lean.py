@@ -285,15 +285,18 @@ class LeanEventListRoute(BaseRoute):
         encode = page_encoder(q.limit, q.offset, q.order)
         version = service.list_version.peek()
         if version is None:  # stale: one read for every request waiting now
-            version = await self._flights.run(("version",), list_version, service)
+            shared = service.list_version.ttl > 0
+            version = await self._flights.run(("version",), list_version, service, share=shared)
         compute = page_computer(
             service, request.flt, request.counts_filter, encode, version, **request.paging()
         )
         page = service.pages.peek(request.key, version, compute)
         if page is None:  # a miss: one thread computes (or waits) for all waiting here
             flight = (request.key, version)
+            fetch = service.pages.fetch
+            shared = service.pages.ttl > 0
             page = await self._flights.run(
-                flight, service.pages.fetch, request.key, version, compute
+                flight, fetch, request.key, version, compute, share=shared
             )
         await _send(send, page, etags)
 
@@ -306,7 +309,11 @@ class Flights:
     def __init__(self) -> None:
         self._running: dict[Hashable, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
 
-    async def run(self, key: Hashable, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, key: Hashable, fn: Callable[..., T], *args: Any, share: bool = True) -> T:
+        """``fn(*args)`` in a worker thread, or the result of the same key's run in progress
+        (``share=False``: always its own, for a cache told never to reuse)."""
+        if not share:
+            return await run_in_threadpool(fn, *args)
         loop = asyncio.get_running_loop()
         found = self._running.get(key)
         if found is None or found[0] is not loop:

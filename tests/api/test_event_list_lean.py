@@ -317,3 +317,28 @@ def test_user_tokens_lean_as_documented(
     ).json()["access_token"]
     denied = client.get("/v1/events", headers={"Authorization": f"Bearer {planner}"})
     assert denied.status_code == 403
+
+
+def test_flights_share_one_thread_per_key() -> None:
+    import asyncio
+    import threading
+
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def work(n: int) -> int:
+        calls.append(n)
+        gate.wait(10)
+        return n
+
+    async def burst(share: bool) -> list[int]:
+        flights = lean.Flights()
+        runs = [asyncio.ensure_future(flights.run("k", work, i, share=share)) for i in range(8)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        return list(await asyncio.gather(*runs))
+
+    assert asyncio.run(burst(True)) == [0] * 8 and calls == [0]
+    calls.clear()
+    gate.clear()
+    assert asyncio.run(burst(False)) == list(range(8)) and sorted(calls) == list(range(8))
