@@ -342,3 +342,15 @@ def test_flights_share_one_thread_per_key() -> None:
     calls.clear()
     gate.clear()
     assert asyncio.run(burst(False)) == list(range(8)) and sorted(calls) == list(range(8))
+
+
+def test_list_items_leave_routing_to_the_detail(client: TestClient, keys: dict[str, str]) -> None:
+    key = {"X-API-Key": keys["all"]}
+    items = lean_get(client, "limit=20", keys["all"]).json()["items"]
+    documented = documented_get(client, "limit=20", keys["all"]).json()["items"]
+    assert items and all("routing" not in e for e in items + documented)
+    detail = client.get(f"/v1/events/{items[0]['id']}", headers=key).json()
+    assert detail["routing"]["why"]
+    assert {k: v for k, v in detail.items() if k in items[0]} == {
+        k: v for k, v in items[0].items() if k in detail
+    }
