@@ -23,6 +23,7 @@ from api.routers import (
     cockpit,
     console,
     events,
+    events_lean,
     features,
     field,
     generations,
@@ -78,6 +79,7 @@ def create_app(
         app.state.lookup = LookupService(store, active_ttl=settings.active_generation_ttl)
         app.state.events = EventService(store, app.state.lookup)
         app.state.events.pages.ttl = settings.event_page_ttl  # issue 15: list pages reused
+        app.state.events.list_version.ttl = settings.event_version_ttl  # perf-list2
         app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
@@ -124,6 +126,7 @@ def create_app(
     app.include_router(ogc_tiles.router)
     app.include_router(stream.router)
     app.include_router(events.router)
+    events_lean.install(app)  # perf-list2: plain GET /v1/events without dependency solving
     app.include_router(catalog.router)
     app.include_router(catalogue.router)  # issue 16: matter catalogue
     app.include_router(casework.router)  # issue 16: co-tasks, calls, follow-ups

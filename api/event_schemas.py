@@ -265,7 +265,9 @@ class EventCreated(EventOut):
 
 
 class EventPage(PassThrough):
-    items: list[EventOut]
+    items: list[EventOut] = Field(
+        description="The page's events, without `routing` (see GET /v1/events/{id})."
+    )
     total: int
     limit: int
     offset: int

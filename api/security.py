@@ -51,6 +51,7 @@ from gis_core.auth.key_cache import KeyCache
 from gis_core.auth.keyfile import default_key_file
 from gis_core.auth.login_guard import LoginGuard
 from gis_core.auth.ratelimit import retry_after_header
+from gis_core.auth.tokens import TokenClaims
 from gis_core.events.access import event_visible
 from gis_core.storage import Store
 
@@ -242,7 +243,11 @@ def _user_principal(security: Security, accounts: Accounts, token: str) -> Princ
         claims = security.tokens(accounts).verify(token)
     except TokenError as exc:
         raise _unauthorized("Invalid token", str(exc), "invalid_token") from None
-    user = accounts.get_user_by_id(claims.user_id)
+    return token_user(claims, accounts.get_user_by_id(claims.user_id))
+
+
+def token_user(claims: TokenClaims, user: UserInfo | None) -> Principal:
+    """The principal of a verified token's user (401 when the user no longer holds it)."""
     if (
         user is None
         or not user.active

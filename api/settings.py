@@ -35,6 +35,10 @@ class ApiSettings(BaseSettings):
     event_page_ttl: float = 1.0
     """Seconds an encoded GET /v1/events page may be reused while the events table's data
     version is unchanged (time-dependent fields: overdue, light); 0 turns reuse off."""
+    event_version_ttl: float = 0.5
+    """Seconds the events table's data version, once read, is trusted for cached list
+    pages while this process writes nothing: how late another worker's or node's write
+    may show in a list (0: read on every request)."""
     basemap_url: str | None = None
     """XYZ tile URL template of the basemap (e.g. a Tianditu or local tile server)."""
     basemap_crs: str = "wgs84"

@@ -16,6 +16,7 @@ from gis_core.catalogue.versions import Catalogue
 from gis_core.events.counts import CountCache
 from gis_core.events.page_cache import PageCache
 from gis_core.events.routing import Router
+from gis_core.events.version_clock import VersionClock
 from gis_core.spatial.crs import Projector
 from gis_core.storage.models import EventHistory
 from gis_core.storage.protocol import StoreLike
@@ -50,6 +51,7 @@ class EventContext:
         self._catalogue: Catalogue | None = None
         self.counts = CountCache()  # per-status counts by filter (gis_core.events.counts)
         self.pages = PageCache()  # encoded list pages (gis_core.events.pages)
+        self.list_version = VersionClock()  # their data version without a query per hit
         self.verifier: Any = None
         """Chooses who verifies a handled case (gis_core.field.verifier.NearestVerifier,
         set by the app); None: the event grid's own member."""

@@ -103,16 +103,10 @@ class PageCache:
                 self.misses += 1
             return compute()
         with self._lock:
-            found = self._fresh(key, version)
-            flight = self._flights.get(key)
+            found = self._hit(key, version, compute)
             if found is not None:
-                self.hits += 1
-                if flight is not None or found[1] <= self.ttl * REFRESH_AT:
-                    return found[0]
-                self.refreshes += 1
-                flight = self._flights[key] = _Flight(version)
-                self._background().submit(self._run, key, flight, compute)
-                return found[0]
+                return found
+            flight = self._flights.get(key)
             self.misses += 1
             if flight is not None:
                 lead = False
@@ -122,6 +116,32 @@ class PageCache:
         if lead:
             return self._run(key, flight, compute)
         return self._await(flight, version, compute)
+
+    def peek(
+        self, key: tuple[Any, ...], version: Any, compute: Callable[[], bytes]
+    ) -> bytes | None:
+        """The cached page, or None (no miss counted, nothing waited for: the caller then
+        asks :meth:`fetch`, e.g. in a worker thread); refreshes ahead like :meth:`fetch`.
+        For a server's event loop, which must not block on a computation."""
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            return self._hit(key, version, compute)
+
+    def _hit(
+        self, key: tuple[Any, ...], version: Any, compute: Callable[[], bytes]
+    ) -> bytes | None:
+        """A fresh entry's body (counted as a hit, refreshed ahead when old); under the
+        lock."""
+        found = self._fresh(key, version)
+        if found is None:
+            return None
+        self.hits += 1
+        if found[1] > self.ttl * REFRESH_AT and key not in self._flights:
+            self.refreshes += 1
+            flight = self._flights[key] = _Flight(version)
+            self._background().submit(self._run, key, flight, compute)
+        return found[0]
 
     def _run(self, key: tuple[Any, ...], flight: _Flight, compute: Callable[[], bytes]) -> bytes:
         """Compute ``flight`` (registered under ``key``), keep and share the result."""

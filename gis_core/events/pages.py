@@ -5,13 +5,16 @@ every dispatcher's screen. :func:`page` answers it with one connection: the data
 read once, the cached per-status counts (:mod:`counts`), the overdue count, the
 segmented urgency page (:mod:`queries`). :func:`encoded_page` keeps the encoded answer
 per request (filters, jurisdiction, paging) and reuses it while the table's data version
-is unchanged (any insert or change shows in the next request, on any node) and for at
-most ``ttl`` seconds: `overdue`, the light and the urgency order depend on the moment
-asked, so a reused page is at most ``ttl`` old on those (default 1 s).
+is unchanged and for at most ``ttl`` seconds: `overdue`, the light and the urgency order
+depend on the moment asked, so a reused page is at most ``ttl`` old on those (default
+1 s). The data version is :mod:`version_clock`'s: a change made by this process shows in
+the next request, one made by another worker or node within ``ctx.list_version.ttl``
+(default 0.5 s), and a hit costs no query.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import astuple
 from datetime import datetime
@@ -61,6 +64,66 @@ def _page_in(
     return items, total, counts_in(session, ctx, counts_filter, at, version)
 
 
+class EncodedPage(bytes):
+    """An encoded page and its ETag (a content hash, computed once per computation, so a
+    poll that finds the page cached and unchanged can be answered 304)."""
+
+    etag: str
+
+
+def tagged(body: bytes) -> EncodedPage:
+    page = EncodedPage(body)
+    page.etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    return page
+
+
+def page_key(
+    flt: EventFilter,
+    counts_filter: EventFilter,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "urgency",
+    after: str | None = None,
+) -> tuple[Any, ...]:
+    """The cache key of one list request (filters with the jurisdiction, paging)."""
+    return (_key(flt), _key(counts_filter), limit, offset, order, after)
+
+
+def list_version(ctx: EventContext) -> tuple[Any, int]:
+    """The version cached pages are checked against (:mod:`version_clock`): a query only
+    when this process wrote or the last one is ``ctx.list_version.ttl`` old."""
+
+    def query() -> Any:
+        with ctx.store.connection(write=False) as conn:  # a hit needs no ORM session
+            return data_version(conn)
+
+    return ctx.list_version.read(query)
+
+
+def page_computer(
+    ctx: EventContext,
+    flt: EventFilter,
+    counts_filter: EventFilter,
+    encode: Callable[[list[dict[str, Any]], int, dict[str, int]], bytes],
+    version: Any,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "urgency",
+    after: str | None = None,
+) -> Callable[[], EncodedPage]:
+    """The computation of one page on ``version`` (read before it), for the cache."""
+
+    def compute() -> EncodedPage:
+        with ctx.session(write=False) as session:
+            parts = _page_in(
+                session, ctx, flt, counts_filter, limit, offset, order, after, None, version
+            )
+        return tagged(encode(*parts))
+
+    return compute
+
+
 def encoded_page(
     ctx: EventContext,
     flt: EventFilter,
@@ -71,23 +134,16 @@ def encoded_page(
     offset: int = 0,
     order: str = "urgency",
     after: str | None = None,
-) -> bytes:
+) -> EncodedPage:
     """``encode(items, total, counts)`` of :func:`page`, reused from the cache when the
     same request was answered less than ``ttl`` ago on the same data version. The version
     is read before the page, so a write racing it makes the entry look older, never newer.
     Concurrent misses of one page share one computation (:class:`PageCache`)."""
     cache: PageCache = ctx.pages
-    key = (_key(flt), _key(counts_filter), limit, offset, order, after)
-    with ctx.store.connection(write=False) as conn:  # a hit needs no ORM session
-        version = data_version(conn)
-
-    def compute() -> bytes:
-        with ctx.session(write=False) as session:
-            parts = _page_in(
-                session, ctx, flt, counts_filter, limit, offset, order, after, None, version
-            )
-        return encode(*parts)
-
+    key = page_key(flt, counts_filter, limit, offset, order, after)
+    version = list_version(ctx)
+    paging = {"limit": limit, "offset": offset, "order": order, "after": after}
+    compute = page_computer(ctx, flt, counts_filter, encode, version, **paging)
     return cache.fetch(key, version, compute)
 
 
@@ -95,4 +151,12 @@ def _key(flt: EventFilter) -> tuple[Any, ...]:
     return tuple(repr(v) for v in astuple(flt))
 
 
-__all__ = ["encoded_page", "page"]
+__all__ = [
+    "EncodedPage",
+    "encoded_page",
+    "list_version",
+    "page",
+    "page_computer",
+    "page_key",
+    "tagged",
+]

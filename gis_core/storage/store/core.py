@@ -23,6 +23,7 @@ from gis_core.storage.engine import (
     resolve_url,
 )
 from gis_core.storage.models import TABLES, Base
+from gis_core.storage.write_marks import watch as watch_list_writes
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -39,6 +40,7 @@ class StoreCore:
     def __init__(self, url: str | URL | None = None, *, echo: bool = False) -> None:
         self._url = resolve_url(url)
         self.engine = make_engine(self._url, echo=echo)
+        watch_list_writes(self.engine)  # issue 15: list caches see this process's writes
         # Writers take SQLite's write lock at BEGIN: a deferred transaction that read
         # before another writer committed could not write later (SQLITE_BUSY_SNAPSHOT,
         # "database is locked" at once); IMMEDIATE waits for the lock (busy_timeout).
