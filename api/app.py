@@ -28,6 +28,7 @@ from api.routers import (
     generations,
     grids,
     health,
+    intake_lean,
     integrations,
     locate,
     locate_lean,
@@ -124,6 +125,7 @@ def create_app(
     app.include_router(ogc_tiles.router)
     app.include_router(stream.router)
     app.include_router(events.router)
+    intake_lean.install(app)  # perf-intake2: common POST /v1/events, commit awaited
     app.include_router(catalog.router)
     app.include_router(catalogue.router)  # issue 16: matter catalogue
     app.include_router(casework.router)  # issue 16: co-tasks, calls, follow-ups

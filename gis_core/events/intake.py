@@ -10,6 +10,7 @@ one transaction, with one duplicate query and one INSERT round.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -67,21 +68,56 @@ class Prepared:
 def submit(ctx: EventContext, report: EventReport, *, actor: Actor | None = None) -> SubmitResult:
     """Accept one report; IntakeRejected (field, reason) when it cannot be accepted."""
     report = validate(report)
+    begun = begin(ctx, report, actor)
+    if isinstance(begun, SubmitResult):
+        return begun
+    try:
+        event_id, view = group_commit(ctx).submit(begun)
+    except IntegrityError as exc:
+        return raced(ctx, report, exc)
+    assert view["id"] == event_id
+    return SubmitResult(view, created=True, decision=begun.decision)
+
+
+async def submit_async(
+    ctx: EventContext, report: EventReport, *, actor: Actor | None = None
+) -> SubmitResult:
+    """`submit` on an event loop: the same steps and answers, but the commit is awaited
+    (no thread parked per request) and the CPU-only preparation runs on the loop; a
+    report that needs a database read first (an external id to check, a building or
+    address to resolve) does that part on a worker thread."""
+    report = validate(report)
+    if report.external_id is not None or report.lon is None:
+        begun = await asyncio.to_thread(begin, ctx, report, actor)
+    else:
+        begun = begin(ctx, report, actor)
+    if isinstance(begun, SubmitResult):
+        return begun
+    try:
+        event_id, view = await group_commit(ctx).submit_async(begun)
+    except IntegrityError as exc:
+        return await asyncio.to_thread(raced, ctx, report, exc)
+    assert view["id"] == event_id
+    return SubmitResult(view, created=True, decision=begun.decision)
+
+
+def begin(ctx: EventContext, report: EventReport, actor: Actor | None) -> Prepared | SubmitResult:
+    """A validated report prepared for the group commit (routing and locating: outside
+    any transaction), or the answer to a retry of a report already stored."""
     if report.external_id is not None:
         existing = find_external(ctx, report.source, report.external_id)
         if existing is not None:
             return SubmitResult(get_event(ctx, existing), created=False)
-    prepared = prepare(ctx, report, actor)  # routing and locating: outside any transaction
-    try:
-        event_id, view = group_commit(ctx).submit(prepared)
-    except IntegrityError:
-        # A retry racing the original: the unique (source, external_id) kept one.
-        existing = find_external(ctx, report.source, report.external_id or "")
-        if existing is None:
-            raise
-        return SubmitResult(get_event(ctx, existing), created=False)
-    assert view["id"] == event_id
-    return SubmitResult(view, created=True, decision=prepared.decision)
+    return prepare(ctx, report, actor)
+
+
+def raced(ctx: EventContext, report: EventReport, error: IntegrityError) -> SubmitResult:
+    """The answer when the commit hit the unique (source, external_id): a retry racing
+    the original, which the database kept (else ``error`` was something else)."""
+    existing = find_external(ctx, report.source, report.external_id or "")
+    if existing is None:
+        raise error
+    return SubmitResult(get_event(ctx, existing), created=False)
 
 
 def submit_many(
@@ -343,6 +379,7 @@ __all__ = [
     "IntakeRejected",
     "Prepared",
     "SubmitResult",
+    "begin",
     "find_external",
     "group_commit",
     "known_external",
@@ -350,6 +387,7 @@ __all__ = [
     "prepare",
     "resolve_location",
     "submit",
+    "submit_async",
     "submit_many",
     "written_view",
 ]
