@@ -29,6 +29,7 @@ from api.routers import (
     generations,
     grids,
     health,
+    intake_lean,
     integrations,
     locate,
     locate_lean,
@@ -127,6 +128,7 @@ def create_app(
     app.include_router(stream.router)
     app.include_router(events.router)
     events_lean.install(app)  # perf-list2: plain GET /v1/events without dependency solving
+    intake_lean.install(app)  # perf-intake2: common POST /v1/events, commit awaited
     app.include_router(catalog.router)
     app.include_router(catalogue.router)  # issue 16: matter catalogue
     app.include_router(casework.router)  # issue 16: co-tasks, calls, follow-ups

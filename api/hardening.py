@@ -66,11 +66,24 @@ _OPEN = np.frombuffer(b"[{", dtype=np.uint8)
 _CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
 
 
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_FEW_BRACKETS = 512
+"""Up to this many brackets a Python loop beats numpy's fixed cost (an intake report has
+two: numpy's ``isin`` over the body was a tenth of a report's CPU in the server)."""
+
+
 def json_depth(body: bytes) -> int:
     """Deepest nesting of arrays and objects in a JSON text (strings skipped)."""
     if not body:
         return 0
-    bare = np.frombuffer(_JSON_STRING.sub(b'""', body), dtype=np.uint8)
+    marks = _JSON_STRING.sub(b'""', body).translate(None, _NOT_BRACKETS)
+    if len(marks) <= _FEW_BRACKETS:
+        depth = deepest = 0
+        for c in marks:
+            depth += 1 if c in (0x5B, 0x7B) else -1
+            deepest = max(deepest, depth)
+        return deepest
+    bare = np.frombuffer(marks, dtype=np.uint8)
     steps = np.isin(bare, _OPEN).astype(np.int32) - np.isin(bare, _CLOSE).astype(np.int32)
     return int(np.cumsum(steps).max(initial=0))
 

@@ -69,6 +69,7 @@ __all__ = [
     "Principal",
     "SecurityDep",
     "StreamPrincipal",
+    "charge_known_key",
     "check_access",
     "install_security",
     "lookup_access",
@@ -278,6 +279,13 @@ def _key_principal(
                 retry_after=int(retry_after_header(wait)),
             )
     return Principal.from_key(info)
+
+
+def charge_known_key(security: Security, key: str, info: KeyInfo) -> Principal:
+    """The principal of a key found in ``security.keys``, charged one request against its
+    rate (429 when over) as :func:`current_principal` would: the lean intake route's
+    check (``api.routers.intake_lean``), the same rule without the dependency chain."""
+    return _key_principal(security, security.accounts(None), key, info)  # type: ignore[arg-type]
 
 
 async def current_principal(

@@ -150,7 +150,7 @@ def create_event(body: EventIn, principal: Writer, service: EventsDep) -> JSONRe
     result = service.submit(EventReport(**values), actor=actor)
     event = result.event
     if not result.created:
-        event = _retry_answer(event, principal, actor)
+        event = retry_answer(event, principal, actor)
     return JSONResponse(
         {**event, "created": result.created},
         status_code=201 if result.created else 200,
@@ -158,7 +158,7 @@ def create_event(body: EventIn, principal: Writer, service: EventsDep) -> JSONRe
     )
 
 
-def _retry_answer(event: dict[str, Any], principal: Principal, actor: Any) -> dict[str, Any]:
+def retry_answer(event: dict[str, Any], principal: Principal, actor: Any) -> dict[str, Any]:
     """What a same-key retry may learn: its own report (in full when visible, else only
     the ids); another caller's report under that key is refused without any id, so
     intake is no oracle for events outside the caller's jurisdiction."""

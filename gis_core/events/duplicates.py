@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Connection, Row, Select, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from gis_core.spatial.crs import Projector
@@ -65,6 +65,60 @@ _CANDIDATES: Select[Any] = _statement(
 with the open events of the class in the window."""
 
 
+_PER_REPORT = text(
+    "SELECT DISTINCT e.id, e.category_code, e.lon, e.lat, e.reported_at"
+    " FROM unnest(CAST(:cats AS varchar[]), CAST(:lat0 AS float8[]), CAST(:lat1 AS float8[]),"
+    " CAST(:lon0 AS float8[]), CAST(:lon1 AS float8[]), CAST(:t0 AS timestamptz[]),"
+    " CAST(:t1 AS timestamptz[])) AS q(cat, lat0, lat1, lon0, lon1, t0, t1)"
+    " CROSS JOIN LATERAL (SELECT id, category_code, lon, lat, reported_at FROM events"
+    " WHERE category_code = q.cat AND lat BETWEEN q.lat0 AND q.lat1"
+    " AND lon BETWEEN q.lon0 AND q.lon1 AND reported_at BETWEEN q.t0 AND q.t1"
+    f" AND {OPEN_CONDITION.text}) AS e"
+    " ORDER BY e.reported_at, e.id"
+).columns(_T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at)
+"""PostgreSQL: the candidates of a whole batch in ONE statement, a box per report (the
+reports as parallel arrays, one statement text whatever the batch size, so it stays
+prepared; LATERAL, so even the generic plan of the prepared statement on a table without
+statistics yet probes the index per report instead of hashing the whole table). One box
+around the whole batch spanned the district once batches grew, and read every open
+event of its classes in the window: its cost grew with the store."""
+
+
+def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
+    """Per report: its class and a box of 50 m and 2 hours around it (query parameters)."""
+    dlat = DUPLICATE_RADIUS_M / _DEG_LAT_M
+    boxes = []
+    for i in located:
+        e = events[i]
+        lon, lat, at = float(e.lon), float(e.lat), e.reported_at  # type: ignore[arg-type]
+        dlon = dlat / max(float(np.cos(np.radians(lat))), 0.01)
+        boxes.append(
+            candidate_params(
+                {e.category_code or ""},
+                (at - DUPLICATE_WINDOW, at + DUPLICATE_WINDOW),
+                (lon - dlon, lon + dlon),
+                (lat - dlat, lat + dlat),
+            )
+        )
+    return boxes
+
+
+def stored_candidates(conn: Connection, events: Sequence[Event], located: list[int]) -> list[Row]:
+    """Open stored events within a report's box for any of the reports at ``located``
+    (each once, by time then id): an index probe per report, independent of store size."""
+    boxes = _boxes(events, located)
+    if conn.dialect.name == "postgresql":
+        arrays = {n: [b[n] for b in boxes] for n in _NAMES}
+        arrays["cats"] = [b["cats"][0] for b in boxes]
+        return list(conn.execute(_PER_REPORT, arrays).all())
+    # SQLite runs in process: the one-report statement per report costs no round trip.
+    found: dict[int, Row] = {}
+    for params in boxes:
+        for row in conn.execute(_CANDIDATES, params):
+            found.setdefault(row.id, row)
+    return sorted(found.values(), key=lambda r: (r.reported_at, r.id))
+
+
 def candidate_params(
     categories: set[str],
     when: tuple[datetime, datetime],
@@ -100,8 +154,9 @@ def possible_duplicates(
     """For each new event (its index in ``events``) with possible duplicates: the
     candidates, oldest first. Events without a location or a class are not checked.
 
-    One query fetches the stored candidates of the whole batch (a bounding box and time
-    window around all of it); distances are measured in metres in ``projector_for(lon)``.
+    One query fetches the stored candidates of the whole batch (a box of 50 m and two
+    hours around each report: :func:`stored_candidates`); distances are measured in
+    metres in ``projector_for(lon)``.
     """
     located = [i for i, e in enumerate(events) if e.lon is not None and e.category_code]
     if not located:
@@ -109,15 +164,7 @@ def possible_duplicates(
     lon = np.array([events[i].lon for i in located], dtype=float)
     lat = np.array([events[i].lat for i in located], dtype=float)
     when = [events[i].reported_at for i in located]
-    dlat = DUPLICATE_RADIUS_M / _DEG_LAT_M
-    dlon = dlat / max(float(np.cos(np.radians(lat.mean()))), 0.01)
-    params = candidate_params(
-        {events[i].category_code or "" for i in located},
-        (min(when) - DUPLICATE_WINDOW, max(when) + DUPLICATE_WINDOW),
-        (lon.min() - dlon, lon.max() + dlon),
-        (lat.min() - dlat, lat.max() + dlat),
-    )
-    rows = session.connection().execute(_CANDIDATES, params).all()
+    rows = stored_candidates(session.connection(), events, located)
     projector = projector_for(float(lon.mean()))
     bx, by = projector.to_metres(lon, lat)
     bt = np.array([_micros(t) for t in when], dtype=np.int64)
@@ -162,4 +209,10 @@ def link(event: Event, ids: list[int]) -> None:
     event.routing = (event.routing or {}) | {"possible_duplicates": ids}
 
 
-__all__ = ["DUPLICATE_RADIUS_M", "DUPLICATE_WINDOW", "link", "possible_duplicates"]
+__all__ = [
+    "DUPLICATE_RADIUS_M",
+    "DUPLICATE_WINDOW",
+    "link",
+    "possible_duplicates",
+    "stored_candidates",
+]

@@ -14,6 +14,11 @@ new request thread paid for its own on its first lead. The writer thread is star
 first use (also after a fork: workers get their own) and ends after ``idle_s`` without
 work.
 
+An async caller (:meth:`GroupCommit.submit_async`, the lean HTTP intake) awaits a future
+that the writer settles with ``loop.call_soon_threadsafe`` instead of parking a thread on
+an Event: a server's thread pool (40 threads) no longer caps how many requests wait for
+one commit, so batches grow with the number of clients.
+
 A batch that fails (a unique-key race between two retries of one report, a lost
 connection) is written again one item per transaction, so each request gets its own
 answer or its own error and no accepted item is lost or written twice.
@@ -21,9 +26,11 @@ answer or its own error and no accepted item is lost or written twice.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -40,6 +47,19 @@ class _Pending(Generic[T, R]):
     wake: threading.Event = field(default_factory=threading.Event)
     result: R | None = None
     error: BaseException | None = None
+    done: Callable[[], None] | None = None
+    """Called by the writer once answered (an async waiter); else ``wake`` is set."""
+
+    def answer(self) -> None:
+        if self.done is None:
+            self.wake.set()
+        else:
+            self.done()
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():  # a cancelled waiter (client gone): its item is written anyway
+        future.set_result(None)
 
 
 class GroupCommit(Generic[T, R]):
@@ -66,6 +86,30 @@ class GroupCommit(Generic[T, R]):
     def submit(self, item: T) -> R:
         """Write ``item`` (with whatever else is queued); return once it is committed."""
         me: _Pending[T, R] = _Pending(item)
+        self._enqueue(me)
+        me.wake.wait()
+        if me.error is not None:
+            raise me.error
+        return me.result  # type: ignore[return-value]
+
+    async def submit_async(self, item: T) -> R:
+        """:meth:`submit` for a coroutine: awaits the commit without holding a thread."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def done() -> None:
+            with suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(_settle, future)
+
+        me: _Pending[T, R] = _Pending(item, done=done)
+        self._enqueue(me)
+        await future
+        if me.error is not None:
+            raise me.error
+        return me.result  # type: ignore[return-value]
+
+    def _enqueue(self, me: _Pending[T, R]) -> None:
+        """Queue ``me`` for the writer (started here when none runs)."""
         if self._pid != os.getpid():  # a forked child: the parent's writer is not here
             self._cond, self._queue = threading.Condition(), []
             self._busy, self._writer, self._pid = False, None, os.getpid()
@@ -78,10 +122,6 @@ class GroupCommit(Generic[T, R]):
                 self._writer.start()
             else:
                 self._cond.notify()
-        me.wake.wait()
-        if me.error is not None:
-            raise me.error
-        return me.result  # type: ignore[return-value]
 
     def _loop(self) -> None:
         """The writer: take what is queued (up to ``max_batch``), write it, answer."""
@@ -108,7 +148,7 @@ class GroupCommit(Generic[T, R]):
                 with self._cond:
                     self._busy = False
                 for p in batch:
-                    p.wake.set()
+                    p.answer()
 
     def _run(self, batch: list[_Pending[T, R]]) -> None:
         self.batches += 1

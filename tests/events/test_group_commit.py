@@ -3,6 +3,7 @@ after the commit, a failing item fails alone, and nothing is lost or written twi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gis_core.events.group_commit import GroupCommit
-from gis_core.events.intake import SubmitResult, group_commit
+from gis_core.events.intake import SubmitResult, group_commit, submit_async
 from gis_core.events.loader import reports_from_frame
 from gis_core.events.reports import EventReport, IntakeRejected
 from gis_core.events.service import EventService
@@ -158,3 +159,57 @@ def test_the_answer_is_what_a_read_back_gives(service: EventService) -> None:
         assert json.loads(json.dumps(result.event, default=str)) == json.loads(
             json.dumps(stored, default=str)
         )
+
+
+def test_async_callers_share_a_write_without_threads() -> None:
+    """Coroutines awaiting `submit_async` on one loop queue while the writer writes and
+    share the next transaction; a failing item fails alone; a cancelled waiter's item is
+    still written (it was accepted), and the writer keeps answering the others."""
+    release = threading.Event()
+    batches: list[list[int]] = []
+
+    def write(items: list[int]) -> list[int]:
+        if not batches:
+            release.wait(10)
+        batches.append(items)
+        if 13 in items:
+            raise ValueError("bad item")
+        return [i * 10 for i in items]
+
+    gc: GroupCommit[int, int] = GroupCommit(write)
+
+    async def main() -> list[object]:
+        first = asyncio.ensure_future(gc.submit_async(0))
+        await asyncio.to_thread(wait_for, lambda: gc._busy and not gc._queue)
+        rest = [asyncio.ensure_future(gc.submit_async(i)) for i in range(1, 21)]
+        gone = asyncio.ensure_future(gc.submit_async(99))
+        await asyncio.to_thread(wait_for, lambda: len(gc._queue) == 21)
+        gone.cancel()
+        release.set()
+        return await asyncio.gather(first, *rest, return_exceptions=True)
+
+    answers = asyncio.run(main())
+    assert answers[0] == 0
+    assert str(answers[13]) == "bad item"
+    assert [a for i, a in enumerate(answers) if i not in (0, 13)] == [
+        i * 10 for i in range(1, 21) if i != 13
+    ]
+    assert sorted(batches[1]) == [*range(1, 21), 99]  # twenty-one in one transaction
+    assert sorted(map(tuple, batches[2:])) == sorted((i,) for i in [*range(1, 21), 99])
+    assert [99] in batches  # the cancelled caller's report was written all the same
+
+
+def test_submit_async_is_submit(service: EventService) -> None:
+    """The async path stores and answers like `submit`: created, retried, rejected."""
+    base = {"source": "iot", "category_code": "01001", "lon": 117.31, "lat": 31.81}
+    report = EventReport(**base, external_id="async-1", description="async")
+
+    async def main() -> tuple[SubmitResult, SubmitResult]:
+        return await asyncio.gather(submit_async(service, report), submit_async(service, report))
+
+    a, b = asyncio.run(main())
+    assert {a.created, b.created} == {True, False}  # a retry racing the original: one event
+    assert a.event["id"] == b.event["id"]
+    assert service.get(a.event["id"])["external_id"] == "async-1"
+    with pytest.raises(IntakeRejected):
+        asyncio.run(submit_async(service, EventReport(**{**base, "category_code": "99999"})))
