@@ -13,7 +13,7 @@ from shapely.geometry import box
 
 from gis_core.paths import SAMPLE_DIR
 
-pytest_plugins = ["tests.db_fixtures", "tests.browser"]
+pytest_plugins = ["tests.db_fixtures", "tests.browser", "tests.scheduling"]
 
 # pytest-xdist workers inherit COLUMNS=80, and the CLI's module-level rich consoles would
 # freeze that width when imported; CLI tests pass their own COLUMNS to each invocation.

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-START_TIMEOUT = 60.0
+START_TIMEOUT = 120.0
 
 
 def free_port() -> int:

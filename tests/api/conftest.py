@@ -32,7 +32,7 @@ from tests.db_fixtures import postgis_schema
 from tests.live_server import serve as serve_subprocess
 
 REPO = Path(__file__).resolve().parents[2]
-SERVER_START_TIMEOUT = 60.0
+SERVER_START_TIMEOUT = 120.0
 
 ClientFactory = Callable[[URL | str], AbstractContextManager[TestClient]]
 

@@ -1,0 +1,74 @@
+"""How the suite is shared between pytest-xdist workers: the longest work starts first.
+
+``scripts/test.sh`` runs ``--dist loadfile`` so that a file's module fixtures (seeded
+stores, live servers, a browser) are built once. Left alone, xdist queues files by their
+number of tests, so the few long ones (the schemathesis fuzz: one test per backend that
+runs for minutes) started last and the run ended with one worker busy and the other idle.
+Here the files measured longest go first (longest-processing-time first), and the longest
+of them, parametrized by backend, are split into one unit per backend so both workers can
+take one. Every other file stays one unit, in xdist's usual order.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+HEAVY = (
+    # measured seconds per file (sum of test durations, `--durations`), longest first
+    "tests/api/test_schemathesis.py",  # ~1,100 s on the two backends together
+    "tests/web/test_console.py",
+    "tests/analytics/test_analytics_cli.py",
+    "tests/analytics/test_vitals_schedule.py",
+    "tests/planning/test_planning_resume.py",
+    "tests/api/test_features.py",
+    "tests/api/test_mapit.py",
+    "tests/api/test_open311.py",
+    "tests/api/test_open311_interop.py",
+    "tests/api/test_analytics_tiles.py",
+    "tests/api/test_ogc_tiles.py",
+    "tests/events/test_events.py",
+    "tests/field/test_field_cli.py",
+)
+SPLIT_BY_BACKEND = frozenset({"tests/api/test_schemathesis.py"})
+"""Files whose backends share no module fixture: each backend is its own unit of work."""
+_BACKEND = re.compile(r"\[(sqlite|postgis)\b")
+
+
+def work_unit(nodeid: str) -> str:
+    """The file of a test id, with its backend for the files split by backend."""
+    path = nodeid.split("::", 1)[0]
+    if path in SPLIT_BY_BACKEND:
+        match = _BACKEND.search(nodeid)
+        if match:
+            return f"{path}[{match.group(1)}]"
+    return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Heavy files first, in HEAVY's order; the rest keep their collection order."""
+    rank = {path: n for n, path in enumerate(HEAVY)}
+    order = {id(item): n for n, item in enumerate(items)}
+
+    def key(item: pytest.Item) -> tuple[int, int]:
+        return rank.get(item.nodeid.split("::", 1)[0], len(HEAVY)), order[id(item)]
+
+    items.sort(key=key)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """A loadfile scheduler that keeps the collection's order and splits SPLIT_BY_BACKEND."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class HeavyFirstScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    # queue units in collection order (heavy first), not xdist's "most tests first"
+    config.option.loadscopereorder = False
+    return HeavyFirstScheduling(config, log)
