@@ -23,6 +23,7 @@ from gis_core.sample_data.events import generate_events
 from gis_core.storage import Store
 from gis_core.storage.models import Event
 from tests.api.test_event_list_answer import fill
+from tests.async_run import run as run_async
 from tests.db_fixtures import postgis_schema
 
 STREET = "340111007"
@@ -338,10 +339,10 @@ def test_flights_share_one_thread_per_key() -> None:
         gate.set()
         return list(await asyncio.gather(*runs))
 
-    assert asyncio.run(burst(True)) == [0] * 8 and calls == [0]
+    assert run_async(burst(True)) == [0] * 8 and calls == [0]
     calls.clear()
     gate.clear()
-    assert asyncio.run(burst(False)) == list(range(8)) and sorted(calls) == list(range(8))
+    assert run_async(burst(False)) == list(range(8)) and sorted(calls) == list(range(8))
 
 
 def test_list_items_leave_routing_to_the_detail(client: TestClient, keys: dict[str, str]) -> None:

@@ -24,6 +24,7 @@ from gis_core.storage.features import FeatureQuery, query_features
 from layers import LAYERS, Tile, render_tile
 from layers.mvt import BUFFER, EXTENT
 from tests.api.test_features import add_events, problem
+from tests.async_run import run as run_async
 
 CENTRE = (117.30, 31.80)
 MVT = "application/vnd.mapbox-vector-tile"
@@ -233,8 +234,6 @@ def test_tilejson_and_styles(api_client: TestClient) -> None:
 def test_tiles_on_the_event_loop_pool_equal_the_engine_path(seeded_store: Store) -> None:
     """Plain tiles drawn on the async pool (perf-tiles) are byte-for-byte the engine's
     (so ETags agree whichever path drew them); filtered tiles are left to the engine."""
-    import asyncio
-
     from gis_core.storage.async_pool import open_pool
     from layers.mvt import render_tile_async
 
@@ -270,7 +269,7 @@ def test_tiles_on_the_event_loop_pool_equal_the_engine_path(seeded_store: Store)
         finally:
             await pool.close()
 
-    drawn = asyncio.run(draw_all())
+    drawn = run_async(draw_all())
     assert drawn[-1][2] is None  # a filter: the engine path draws it
     assert sum(bool(data) for _, _, data in drawn[:-1]) >= 8
     for layer_id, tile, data in drawn[:-1]:

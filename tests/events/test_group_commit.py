@@ -22,6 +22,7 @@ from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.models import Event, EventHistory
+from tests.async_run import run as run_async
 from tests.db_fixtures import postgis_schema
 
 
@@ -188,7 +189,7 @@ def test_async_callers_share_a_write_without_threads() -> None:
         release.set()
         return await asyncio.gather(first, *rest, return_exceptions=True)
 
-    answers = asyncio.run(main())
+    answers = run_async(main())
     assert answers[0] == 0
     assert str(answers[13]) == "bad item"
     assert [a for i, a in enumerate(answers) if i not in (0, 13)] == [
@@ -207,9 +208,9 @@ def test_submit_async_is_submit(service: EventService) -> None:
     async def main() -> tuple[SubmitResult, SubmitResult]:
         return await asyncio.gather(submit_async(service, report), submit_async(service, report))
 
-    a, b = asyncio.run(main())
+    a, b = run_async(main())
     assert {a.created, b.created} == {True, False}  # a retry racing the original: one event
     assert a.event["id"] == b.event["id"]
     assert service.get(a.event["id"])["external_id"] == "async-1"
     with pytest.raises(IntakeRejected):
-        asyncio.run(submit_async(service, EventReport(**{**base, "category_code": "99999"})))
+        run_async(submit_async(service, EventReport(**{**base, "category_code": "99999"})))
