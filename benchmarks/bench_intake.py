@@ -270,7 +270,7 @@ def main() -> None:
     parser.add_argument(
         "--client",
         choices=("httpx", "raw"),
-        default="httpx",
+        default="raw",
         help="raw: a minimal keep-alive HTTP/1.1 client (far less CPU on the shared cores)",
     )
     args = parser.parse_args()
