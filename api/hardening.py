@@ -283,6 +283,11 @@ async def _buffered(scope: Scope, receive: Receive) -> Receive:
             bad = json_text_problem(body)
             if bad is not None:
                 raise _BadText(*bad)
+    return replay_body(body, receive)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands ``body`` (already read) over once, then passes on to ``receive``."""
     replayed = False
 
     async def replay() -> Message:

@@ -29,10 +29,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match, NoMatchFound
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from api.access import actor_for
 from api.event_schemas import EventIn
+from api.hardening import replay_body
 from api.routers.events import retry_answer
 from api.security import API_KEY_HEADER, Principal, charge_known_key
 from gis_core.auth.accounts import KeyInfo
@@ -110,7 +111,7 @@ class LeanIntakeRoute(BaseRoute):
         if body_in is None:  # the documented route answers (its 422), key already charged
             scope.setdefault("state", {})["principal"] = principal
             scope[_DECLINED] = True
-            await app.router(scope, _replay(body, receive), send)
+            await app.router(scope, replay_body(body, receive), send)
             return
         values = body_in.model_dump()
         values["description"] = values["description"] or ""
@@ -151,20 +152,6 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands ``body`` over once, then passes on to ``receive``."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def install(app: Any) -> None:
