@@ -59,6 +59,8 @@ from gis_core.events import EventService
 from gis_core.field.verifier import NearestVerifier
 from gis_core.storage import Store
 from gis_core.storage.async_pool import open_pool as open_async_pool
+from layers import cluster_points
+from layers.registry import LAYERS
 
 
 def create_app(
@@ -91,6 +93,8 @@ def create_app(
         if watcher is not None:
             watcher.listeners.append(app.state.tile_cache.clear)
         app.state.tile_pool = await open_async_pool(store)  # perf-tiles: tiles on the loop
+        clustered = [lyr.source for lyr in LAYERS.values() if lyr.cluster_maxzoom is not None]
+        cluster_points.warm(store, clustered)  # issue 15: the first low-zoom event tile
         yield
         if app.state.tile_pool is not None:  # perf-tiles
             await app.state.tile_pool.close()

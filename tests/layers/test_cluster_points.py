@@ -156,3 +156,22 @@ def test_a_version_going_back_reloads_everything(
     again = cluster_points.current(store, EVENTS.source)
     assert len(reads) == 1 and len(reads[0]) == 2  # (store, source): no "since" clause
     assert again is not first and again.version == (last_id - 1, last_stamp)
+
+
+def test_warm_loads_the_points_before_the_first_tile(store: Store) -> None:
+    """A server's start preloads the kept points (``api.app``'s lifespan): the arrays are
+    there before any tile asks, and equal to what a tile would have loaded."""
+    cluster_points.warm(store, [EVENTS.source]).join(timeout=60)
+    key = (str(store.engine.url), EVENTS.source.sql_table.name)
+    warmed = cluster_points._CACHE[key]
+    with store.session() as session:
+        stored = session.scalars(select(Event.id).order_by(Event.id)).all()
+    assert warmed.ids.tolist() == stored
+    assert cluster_points.current(store, EVENTS.source) is warmed  # reused, not reloaded
+    assert_same_as_sql(store)
+
+
+def test_warm_skips_what_a_tile_would_not_count_from_arrays(store: Store) -> None:
+    grids = LAYERS["grids"].source  # generation-bound: counted in SQL, never kept
+    cluster_points.warm(store, [grids]).join(timeout=60)
+    assert cluster_points._CACHE == {}
