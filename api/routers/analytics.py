@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.dependencies import AnalyticsDep, QueryTime, area_code_param, comma_list, local_time
@@ -34,6 +34,7 @@ from gis_core.analytics import (
     hotspots,
     recurrent,
 )
+from gis_core.analytics.export import feature_collection
 from gis_core.analytics.frame import AnalyticsInputError
 from gis_core.analytics.heat_tiles import heat_tile_png
 
@@ -57,8 +58,8 @@ class FilterQuery:
     def __init__(
         self,
         category: Annotated[
-            list[str] | None, Query(description="Event class code(s); repeat or comma-separate.",
-                                    max_length=200)
+            list[str] | None,
+            Query(description="Event class code(s); repeat or comma-separate.", max_length=200),
         ] = None,
         source: Annotated[list[str] | None, Query(max_length=200)] = None,
         status: Annotated[list[str] | None, Query(max_length=200)] = None,
@@ -67,8 +68,8 @@ class FilterQuery:
         ] = None,
         to: Annotated[QueryTime | None, Query(description="reported_at < this.")] = None,
         area: Annotated[
-            str | None, Query(description="Area-code prefix (street, community, grid).",
-                              max_length=15)
+            str | None,
+            Query(description="Area-code prefix (street, community, grid).", max_length=15),
         ] = None,
     ) -> None:
         self.category = comma_list(category) or None
@@ -79,37 +80,20 @@ class FilterQuery:
         self.area = area_code_param(area, "area")
 
     def filters(self, principal: Principal) -> Filters:
-        return Filters(category=self.category, source=self.source, status=self.status,
-                       start=self.start, end=self.end, area=self.area,
-                       jurisdiction=principal.jurisdiction)
+        return Filters(
+            category=self.category,
+            source=self.source,
+            status=self.status,
+            start=self.start,
+            end=self.end,
+            area=self.area,
+            jurisdiction=principal.jurisdiction,
+        )
 
 
 Filtering = Annotated[FilterQuery, Depends()]
 By = Annotated[str, Query(description=BY_HELP, max_length=24)]
 Format = Annotated[Literal["geojson", "csv"], Query(description="geojson or csv.")]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return None if not np.isfinite(value) else round(float(value), 6)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _features(table: Any) -> list[dict[str, Any]]:
-    geoms = np.asarray(table.geometry.values, dtype=object)
-    geoms = shapely.set_precision(geoms, 1e-7)
-    shapes = shapely.to_geojson(geoms)
-    props = table.drop(columns=table.geometry.name)
-    cols = list(props.columns)
-    out = []
-    for shape, row in zip(shapes, props.itertuples(index=False), strict=True):
-        out.append({"type": "Feature", "geometry": json.loads(shape),
-                    "properties": {c: _jsonable(v) for c, v in zip(cols, row, strict=True)}})
-    return out
 
 
 def _answer(table: Any, params: dict[str, Any], fmt: str) -> Response:
@@ -120,15 +104,23 @@ def _answer(table: Any, params: dict[str, Any], fmt: str) -> Response:
         frame["lat"] = shapely.get_y(centre).round(7)
         buf = io.StringIO()
         frame.to_csv(buf, index=False)
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Gridgov-Params": json.dumps(params, ensure_ascii=True)})
-    body = {"type": "FeatureCollection", "features": _features(table), "params": params}
-    return JSONResponse(body)
+        return Response(
+            buf.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Gridgov-Params": json.dumps(params, ensure_ascii=True)},
+        )
+    body = feature_collection(table, params, digits=6, grid_size=1e-7)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/aggregate", response_model=AnalyticsCollection)
-def get_aggregate(principal: Analyst, service: AnalyticsDep, flt: Filtering, by: By = "grid",
-                  format: Format = "geojson") -> Response:
+def get_aggregate(
+    principal: Analyst,
+    service: AnalyticsDep,
+    flt: Filtering,
+    by: By = "grid",
+    format: Format = "geojson",
+) -> Response:
     """Events per unit, per 1,000 households, and the median handling time."""
     units = service.units(by)
     res = aggregate(service.events(), units, flt.filters(principal))
@@ -138,7 +130,10 @@ def get_aggregate(principal: Analyst, service: AnalyticsDep, flt: Filtering, by:
 
 @router.get("/hotspots", response_model=AnalyticsCollection)
 def get_hotspots(
-    principal: Analyst, service: AnalyticsDep, flt: Filtering, by: By = "grid",
+    principal: Analyst,
+    service: AnalyticsDep,
+    flt: Filtering,
+    by: By = "grid",
     permutations: Annotated[int, Query(ge=0, le=9999)] = 999,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     fdr: bool = True,
@@ -149,15 +144,25 @@ def get_hotspots(
     cap = get_analytics_settings().max_permutations
     if permutations > cap:
         raise AnalyticsInputError("permutations", f"permutations may be at most {cap} here")
-    res = hotspots(service.events(), service.units(by), flt.filters(principal),
-                   permutations=permutations, seed=seed, fdr=fdr, p_value=p_value)
+    res = hotspots(
+        service.events(),
+        service.units(by),
+        flt.filters(principal),
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        p_value=p_value,
+    )
     res.params["summary"] = res.summary
     return _answer(res.table, res.params, format)
 
 
 @router.get("/emerging", response_model=AnalyticsCollection)
 def get_emerging(
-    principal: Analyst, service: AnalyticsDep, flt: Filtering, by: By = "grid",
+    principal: Analyst,
+    service: AnalyticsDep,
+    flt: Filtering,
+    by: By = "grid",
     step: Annotated[Literal["day", "week", "month"], Query()] = "month",
     time_window: Annotated[int, Query(ge=0, le=12)] = 1,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.10,
@@ -166,16 +171,25 @@ def get_emerging(
     format: Format = "geojson",
 ) -> Response:
     """Emerging hot spot categories (space-time Gi* and Mann-Kendall, Esri's rules)."""
-    res = emerging_hotspots(service.events(), service.units(by), flt.filters(principal),
-                            step=step, time_window=time_window, alpha=alpha,
-                            trend_alpha=trend_alpha, fdr=fdr)
+    res = emerging_hotspots(
+        service.events(),
+        service.units(by),
+        flt.filters(principal),
+        step=step,
+        time_window=time_window,
+        alpha=alpha,
+        trend_alpha=trend_alpha,
+        fdr=fdr,
+    )
     res.params["time_steps"] = res.steps
     return _answer(res.table, res.params, format)
 
 
 @router.get("/recurrent", response_model=AnalyticsCollection)
 def get_recurrent(
-    principal: Analyst, service: AnalyticsDep, flt: Filtering,
+    principal: Analyst,
+    service: AnalyticsDep,
+    flt: Filtering,
     eps_m: Annotated[float, Query(ge=1, le=5000)] = 50.0,
     eps_days: Annotated[float, Query(ge=0.1, le=365)] = 14.0,
     min_events: Annotated[int, Query(ge=2, le=10_000)] = 5,
@@ -184,12 +198,24 @@ def get_recurrent(
     format: Format = "geojson",
 ) -> Response:
     """Recurrent problems, best first, each with its event ids."""
-    res = recurrent(service.events(), flt.filters(principal), eps_m=eps_m, eps_days=eps_days,
-                    min_events=min_events, min_days=min_days, limit=limit)
+    res = recurrent(
+        service.events(),
+        flt.filters(principal),
+        eps_m=eps_m,
+        eps_days=eps_days,
+        min_events=min_events,
+        min_days=min_days,
+        limit=limit,
+    )
     import geopandas as gpd
 
-    table = gpd.GeoDataFrame(res.problems, geometry=shapely.points(
-        res.problems["lon"].to_numpy(float), res.problems["lat"].to_numpy(float)), crs=4326)
+    table = gpd.GeoDataFrame(
+        res.problems,
+        geometry=shapely.points(
+            res.problems["lon"].to_numpy(float), res.problems["lat"].to_numpy(float)
+        ),
+        crs=4326,
+    )
     if format == "csv":
         table["event_ids"] = table["event_ids"].map(lambda ids: " ".join(map(str, ids)))
     return _answer(table, res.params, format)
@@ -199,8 +225,9 @@ class ClassProblemIn(BaseModel):
     """Open a class problem (专项) from a recurrent problem: its events, a title."""
 
     title: str = Field(min_length=1, max_length=200)
-    event_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1,
-                                                                      max_length=5000)
+    event_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        min_length=1, max_length=5000
+    )
     note: str | None = Field(None, max_length=2000)
 
 
@@ -208,8 +235,9 @@ Dispatcher = Annotated[Principal, Depends(require("dispatcher", "supervisor"))]
 
 
 @router.post("/class-problems", status_code=201)
-def post_class_problem(body: ClassProblemIn, principal: Dispatcher, service: AnalyticsDep
-                       ) -> dict[str, Any]:
+def post_class_problem(
+    body: ClassProblemIn, principal: Dispatcher, service: AnalyticsDep
+) -> dict[str, Any]:
     """Open a class problem linked to its events (all must be visible to the caller)."""
     events = service.events(Filters(jurisdiction=principal.jurisdiction))
     mine = events[events["event_id"].isin(body.event_ids)]
@@ -219,7 +247,10 @@ def post_class_problem(body: ClassProblemIn, principal: Dispatcher, service: Ana
     grid = mine["grid_code"].dropna()
     cats = mine["category_code"].dropna()
     made = service.store.create_class_problem(
-        title=body.title, event_ids=body.event_ids, note=body.note, created_by=principal.name,
+        title=body.title,
+        event_ids=body.event_ids,
+        note=body.note,
+        created_by=principal.name,
         category_code=str(cats.mode().iloc[0]) if len(cats) else None,
         grid_code=str(grid.mode().iloc[0]) if len(grid) else None,
         lon=float(mine["lon"].mean()) if mine["lon"].notna().any() else None,
@@ -230,9 +261,10 @@ def post_class_problem(body: ClassProblemIn, principal: Dispatcher, service: Ana
 
 
 @router.get("/class-problems")
-def get_class_problems(principal: Annotated[Principal, Depends(require("analytics:read",
-                                                                        "events:read"))],
-                       service: AnalyticsDep) -> dict[str, Any]:
+def get_class_problems(
+    principal: Annotated[Principal, Depends(require("analytics:read", "events:read"))],
+    service: AnalyticsDep,
+) -> dict[str, Any]:
     """Class problems in the caller's jurisdiction, newest first."""
     rows = service.store.list_class_problems(principal.jurisdiction)
     for r in rows:
@@ -246,8 +278,11 @@ def get_class_problems(principal: Annotated[Principal, Depends(require("analytic
     response_class=Response,
 )
 def get_density_tile(
-    principal: Analyst, service: AnalyticsDep, flt: Filtering,
-    z: Annotated[int, Path(ge=0, le=22)], x: Annotated[int, Path(ge=0)],
+    principal: Analyst,
+    service: AnalyticsDep,
+    flt: Filtering,
+    z: Annotated[int, Path(ge=0, le=22)],
+    x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
     bandwidth_m: Annotated[float | None, Query(gt=0, le=50_000)] = None,
 ) -> Response:
@@ -259,5 +294,8 @@ def get_density_tile(
     h = float(whole.params["bandwidth_m"])
     vmax = float(np.percentile(whole.values[whole.values > 0], 99.5)) if whole.values.any() else 1.0
     png = heat_tile_png(events, z, x, y, h, vmax)
-    return Response(png, media_type="image/png",
-                    headers={"Gridgov-Bandwidth-M": f"{h:.1f}", "Cache-Control": "max-age=60"})
+    return Response(
+        png,
+        media_type="image/png",
+        headers={"Gridgov-Bandwidth-M": f"{h:.1f}", "Cache-Control": "max-age=60"},
+    )
