@@ -52,7 +52,13 @@ from gis_core.auth.accounts import KEY_PREFIX
 from gis_core.auth.key_cache import KEY_CACHE_S, MAX_KEYS
 from gis_core.auth.tokens import TokenClaims
 from gis_core.events import EventFilter
-from gis_core.events.pages import EncodedPage, list_version, page_computer, page_key
+from gis_core.events.pages import (
+    EncodedPage,
+    list_version,
+    page_computer,
+    page_key,
+    version_query,
+)
 from gis_core.events.queries import decode_cursor
 from gis_core.storage.types import INTEGER_MAX
 from gis_core.storage.write_marks import mark
@@ -283,7 +289,7 @@ class LeanEventListRoute(BaseRoute):
                 await run_in_threadpool(_key_principal, security, accounts, key, known)
         q = request.query
         encode = page_encoder(q.limit, q.offset, q.order)
-        version = service.list_version.peek()
+        version = service.list_version.peek(version_query(service))  # refreshed ahead
         if version is None:  # stale: one read for every request waiting now
             shared = service.list_version.ttl > 0
             version = await self._flights.run(("version",), list_version, service, share=shared)

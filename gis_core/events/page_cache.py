@@ -28,8 +28,10 @@ from typing import Any
 
 DEFAULT_TTL_S = 1.0
 DEFAULT_ENTRIES = 256
-REFRESH_AT = 0.75
-"""Share of ``ttl`` after which the next request refreshes an entry ahead of expiry."""
+REFRESH_AT = 0.5
+"""Share of ``ttl`` after which the next request refreshes an entry ahead of expiry (0.75
+left the refresh a quarter of a second, which a loaded PostGIS often overran: every
+request for the page then waited for it)."""
 WAIT_S = 30.0
 """How long a request waits for another's computation before computing itself."""
 
