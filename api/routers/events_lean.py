@@ -215,7 +215,9 @@ class LeanEventListRoute(BaseRoute):
         kind, secret, _ = found
         if kind == "user":
             return self._user_match(scope, security, found)
-        known = security.keys.get(secret)
+        # Re-read ahead of expiry in the background: an expired key sends every waiting
+        # request to the documented route, each to read it (issue 15, PostGIS p99).
+        known = security.keys.get(secret, lambda k: security.accounts(state.store).find_key(k))
         if known is None or not known.active:
             return Match.NONE, {}
         principal = Principal.from_key(known)

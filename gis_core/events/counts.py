@@ -42,8 +42,9 @@ from gis_core.storage.models.events import OPEN_STATUS_SQL
 
 DEFAULT_TTL_S = 2.0
 DEFAULT_ENTRIES = 512
-REFRESH_AT = 0.5
-"""Share of ``ttl`` after which the next hit recounts the entry in the background."""
+REFRESH_AT = 0.75
+"""Share of ``ttl`` after which the next hit recounts the entry in the background (late:
+a recount scans the table, and each worker recounts each polled filter once per ttl)."""
 WAIT_S = 30.0
 """How long a miss waits for another's recount of the same counts before counting itself."""
 
