@@ -32,6 +32,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -49,7 +50,7 @@ from api.routers.events import LIST_CACHE_CONTROL, STATUSES, page_encoder
 from api.security import API_KEY_HEADER, Principal, _key_principal, check_access, token_user
 from gis_core.auth import TokenError, UserInfo
 from gis_core.auth.accounts import KEY_PREFIX
-from gis_core.auth.key_cache import KEY_CACHE_S, MAX_KEYS
+from gis_core.auth.key_cache import KEY_CACHE_S, MAX_KEYS, REFRESH_AT
 from gis_core.auth.tokens import TokenClaims
 from gis_core.events import EventFilter
 from gis_core.events.pages import (
@@ -241,7 +242,8 @@ class LeanEventListRoute(BaseRoute):
             claims = tokens.verify(found[1])
         except TokenError:
             return Match.NONE, {}
-        user = self._users.get(claims.user_id)
+        store = scope["app"].state.store
+        user = self._users.get(claims.user_id, lambda: self._users.read(security, store, claims))
         request = None
         if user is not None:
             try:
@@ -345,18 +347,39 @@ class UserCache:
     def __init__(self, ttl: float = USER_CACHE_S) -> None:
         self.ttl = ttl
         self._entries: dict[int, tuple[UserInfo, float, int]] = {}
+        self._refreshing: set[int] = set()
+        self._refresher: ThreadPoolExecutor | None = None
 
-    def get(self, user_id: int) -> UserInfo | None:
+    def get(self, user_id: int, reread: Callable[[], Any] | None = None) -> UserInfo | None:
+        """The cached user; past ``REFRESH_AT`` of the ttl, ``reread()`` (:meth:`read`)
+        runs in the background meanwhile, as for API keys (``KeyCache.get``): otherwise
+        every polling console's request found the user expired at once and read it."""
         found = self._entries.get(user_id)
-        if found is None or found[2] != mark("users") or time.monotonic() - found[1] >= self.ttl:
+        if found is None or found[2] != mark("users"):
             return None
+        age = time.monotonic() - found[1]
+        if age >= self.ttl:
+            return None
+        if reread is not None and age >= self.ttl * REFRESH_AT and user_id not in self._refreshing:
+            self._refreshing.add(user_id)  # on the event loop: no lock needed
+            if self._refresher is None:
+                self._refresher = ThreadPoolExecutor(1, thread_name_prefix="gridgov-users")
+            self._refresher.submit(self._refresh, user_id, reread)
         return found[0]
 
+    def _refresh(self, user_id: int, reread: Callable[[], Any]) -> None:
+        try:
+            reread()
+        finally:
+            self._refreshing.discard(user_id)
+
     def read(self, security: Any, store: Any, claims: TokenClaims) -> UserInfo | None:
-        """The user row (worker thread), remembered when found."""
+        """The user row (worker thread), remembered when found, forgotten when gone."""
         seen, at = mark("users"), time.monotonic()
         user = security.accounts(store).get_user_by_id(claims.user_id)
-        if user is not None:
+        if user is None:
+            self._entries.pop(claims.user_id, None)
+        else:
             if len(self._entries) >= MAX_KEYS:
                 self._entries = {}
             self._entries[claims.user_id] = (user, at, seen)

@@ -355,3 +355,36 @@ def test_list_items_leave_routing_to_the_detail(client: TestClient, keys: dict[s
     assert {k: v for k, v in detail.items() if k in items[0]} == {
         k: v for k, v in items[0].items() if k in detail
     }
+
+
+def test_an_ageing_user_is_read_again_in_the_background() -> None:
+    """Past REFRESH_AT of the ttl a polling console's user is answered from the cache and
+    read again in the background; a user gone at that read is forgotten."""
+    import threading
+    import time
+
+    from gis_core.auth.key_cache import REFRESH_AT
+
+    users = lean.UserCache(ttl=60.0)
+    claims: Any = type("Claims", (), {"user_id": 7})()
+    found: list[Any] = ["dispatcher"]
+    security: Any = type("Sec", (), {"accounts": lambda _s, _st: accounts})()
+    accounts: Any = type("Acc", (), {"get_user_by_id": lambda _s, _id: found[0]})()
+    assert users.read(security, None, claims) == "dispatcher"
+    assert users.get(7, lambda: users.read(security, None, claims)) == "dispatcher"
+    user, at, seen = users._entries[7]
+    users._entries[7] = (user, at - users.ttl * (REFRESH_AT + 0.1), seen)
+    found[0] = None  # the user was deleted elsewhere
+    gate = threading.Event()
+
+    def reread() -> Any:
+        gate.wait(10)
+        return users.read(security, None, claims)
+
+    assert users.get(7, reread) == "dispatcher"  # answered while the read runs
+    gate.set()
+    end = time.monotonic() + 20
+    while 7 in users._refreshing:  # synchronisation, not a timing check
+        assert time.monotonic() < end
+        time.sleep(0.005)
+    assert users.get(7) is None
