@@ -24,19 +24,16 @@ events whose deadline has passed, which the partial index ``ix_events_open_deadl
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import astuple, dataclass, field, replace
+from dataclasses import astuple, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select, text
 from sqlalchemy.orm import Session
 
+from gis_core.events.page_cache import PageCache
 from gis_core.storage.models import Event
 from gis_core.storage.models.events import OPEN_STATUS_SQL
 
@@ -45,8 +42,6 @@ DEFAULT_ENTRIES = 512
 REFRESH_AT = 0.75
 """Share of ``ttl`` after which the next hit recounts the entry in the background (late:
 a recount scans the table, and each worker recounts each polled filter once per ttl)."""
-WAIT_S = 30.0
-"""How long a miss waits for another's recount of the same counts before counting itself."""
 
 #: ``status IN (...)`` with the open statuses inlined as SQL literals: a partial index
 #: is used only when the query's condition matches the index's own text (SQLite compares
@@ -76,131 +71,16 @@ _VERSION = select(
 Counts = dict[str, int]
 
 
-@dataclass
-class _Flight:
-    """One recount in progress; waiters read ``counts`` once ``done`` is set."""
-
-    done: threading.Event = field(default_factory=threading.Event)
-    counts: Counts | None = None
-
-
-class CountCache:
-    """Per-status counts by filter, valid for one data version and at most ``ttl`` s."""
+class CountCache(PageCache):
+    """Per-status counts by filter, valid for one data version and at most ``ttl`` s: a
+    :class:`PageCache` (single flight, refresh ahead) whose recounts run in a session of
+    their own (``opener``), so that one can run later in the background."""
 
     def __init__(self, ttl: float = DEFAULT_TTL_S, entries: int = DEFAULT_ENTRIES) -> None:
-        self.ttl = ttl
-        self.entries = entries
-        self._lock = threading.Lock()
-        self._data: OrderedDict[tuple[Any, ...], tuple[Any, float, Counts]] = OrderedDict()
-        self._flights: dict[tuple[Any, Any], _Flight] = {}
-        self._refresher: ThreadPoolExecutor | None = None
+        super().__init__(ttl, entries, refresh_at=REFRESH_AT)
         self.opener: Callable[[], AbstractContextManager[Session]] | None = None
-        """Opens a read session for background recounts (the event context sets it);
-        None: no refresh ahead, an entry is recounted by the request that finds it old."""
-        self.hits = 0
-        self.misses = 0
-        self.shared = 0
-        """Misses answered by another request's recount (single flight)."""
-        self.refreshes = 0
-
-    def get(self, key: tuple[Any, ...], version: Any) -> Counts | None:
-        with self._lock:
-            found = self._fresh(key, version)
-            if found is None:
-                self.misses += 1
-                return None
-            self.hits += 1
-            return found[0]
-
-    def _fresh(self, key: tuple[Any, ...], version: Any) -> tuple[Counts, float] | None:
-        """(counts, age) of the entry when it is for ``version`` and within ``ttl``; under
-        the lock."""
-        found = self._data.get(key)
-        if found is None or found[0] != version:
-            return None
-        age = time.monotonic() - found[1]
-        if age > self.ttl:
-            return None
-        self._data.move_to_end(key)
-        return found[2], age
-
-    def put(
-        self, key: tuple[Any, ...], version: Any, counts: Counts, at: float | None = None
-    ) -> None:
-        """Keep ``counts`` (counted from data read at monotonic time ``at``, default now)."""
-        at = time.monotonic() if at is None else at
-        with self._lock:
-            current = self._data.get(key)
-            if current is not None and current[0] == version and current[1] > at:
-                return  # a later count of the same version is already here
-            self._data[key] = (version, at, counts)
-            self._data.move_to_end(key)
-            while len(self._data) > self.entries:
-                self._data.popitem(last=False)
-
-    def fetch(
-        self,
-        key: tuple[Any, ...],
-        version: Any,
-        count: Callable[[Session], Counts],
-        session: Session,
-    ) -> Counts:
-        """The counts of ``key`` on ``version``: cached (recounted in the background when
-        old), from a recount already running for them, or ``count(session)`` now."""
-        with self._lock:
-            found = self._fresh(key, version)
-            flight = self._flights.get((key, version))
-            if found is not None:
-                self.hits += 1
-                if found[1] > self.ttl * REFRESH_AT and flight is None and self.opener:
-                    self.refreshes += 1
-                    flight = self._flights[(key, version)] = _Flight()
-                    recount = self._background().submit
-                    recount(self._run, key, version, flight, lambda: self._recount(count))
-                return found[0]
-            self.misses += 1
-            lead = flight is None
-            if lead:
-                flight = self._flights[(key, version)] = _Flight()
-        assert flight is not None
-        if lead:
-            return self._run(key, version, flight, lambda: count(session))
-        if flight.done.wait(WAIT_S) and flight.counts is not None:
-            with self._lock:
-                self.shared += 1
-            return flight.counts
-        return count(session)
-
-    def _recount(self, count: Callable[[Session], Counts]) -> Counts:
-        assert self.opener is not None
-        with self.opener() as session:
-            return count(session)
-
-    def _run(
-        self, key: tuple[Any, ...], version: Any, flight: _Flight, count: Callable[[], Counts]
-    ) -> Counts:
-        """Run ``flight`` (registered under ``(key, version)``), keep and share the result."""
-        try:
-            started = time.monotonic()
-            counts = count()
-            self.put(key, version, counts, started)
-            flight.counts = counts
-            return counts
-        finally:
-            flight.done.set()
-            with self._lock:
-                if self._flights.get((key, version)) is flight:
-                    del self._flights[(key, version)]
-
-    def _background(self) -> ThreadPoolExecutor:
-        """One thread recounting entries ahead of expiry (created on first use)."""
-        if self._refresher is None:
-            self._refresher = ThreadPoolExecutor(1, thread_name_prefix="gridgov-count-refresh")
-        return self._refresher
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+        """Opens a read session for recounts (the event context sets it); None: counted in
+        the asking request's session, and never ahead of expiry."""
 
 
 def filter_key(flt: Any) -> tuple[Any, ...]:
@@ -220,7 +100,15 @@ def per_status(
         rows = s.execute(select(Event.status, func.count()).where(*cond).group_by(Event.status))
         return {str(status): int(n) for status, n in rows}
 
-    return cache.fetch(filter_key(flt), version, count, session)
+    opener = cache.opener
+    if opener is None:
+        return cache.fetch(filter_key(flt), version, lambda: count(session), ahead=False)
+
+    def recount() -> Counts:
+        with opener() as own:
+            return count(own)
+
+    return cache.fetch(filter_key(flt), version, recount)
 
 
 def count_where(session: Session, cond: list[Any]) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from gis_core.events.context import current_time
 from gis_core.events.counts import REFRESH_AT as COUNT_REFRESH_AT
-from gis_core.events.counts import CountCache, filter_key
+from gis_core.events.counts import CountCache, filter_key, per_status
 from gis_core.events.loader import reports_from_frame
 from gis_core.events.page_cache import REFRESH_AT, PageCache
 from gis_core.events.service import EventFilter, EventService
@@ -113,51 +113,40 @@ def test_ttl_zero_computes_every_request() -> None:
     assert len(calls) == 3 and cache.get(("k",), 1) is None
 
 
-def test_concurrent_count_misses_share_one_recount() -> None:
-    cache = CountCache(ttl=60.0)
-    calls: list[int] = []
+class FakeSession:
+    """Answers the per-status count with ``filed``: ``n`` (and says who was asked)."""
 
-    def count(_session: Any) -> dict[str, int]:
-        calls.append(1)
-        assert wait_until(lambda: cache.misses >= THREADS)  # every request is waiting
-        return {"filed": 3}
+    def __init__(self, name: str, n: int, asked: list[str], gate: threading.Event) -> None:
+        self.name, self.n, self.asked, self.gate = name, n, asked, gate
 
-    def ask(_: int) -> dict[str, int]:
-        return cache.fetch(("k",), 1, count, None)  # type: ignore[arg-type]
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        answers = list(pool.map(ask, range(THREADS)))
-    assert answers == [{"filed": 3}] * THREADS
-    assert len(calls) == 1 and cache.shared == THREADS - 1
-    assert ask(0) == {"filed": 3} and len(calls) == 1 and cache.hits == 1
-    # Another version (a write) is never answered from this one.
-    assert cache.fetch(("k",), 2, lambda _s: {"filed": 4}, None) == {"filed": 4}  # type: ignore[arg-type]
+    def execute(self, _stmt: Any) -> list[tuple[str, int]]:
+        self.asked.append(self.name)
+        self.gate.wait(20)
+        return [("filed", self.n)]
 
 
-def test_an_ageing_count_is_recounted_in_the_background() -> None:
-    cache = CountCache(ttl=30.0)
-    sessions: list[str] = []
-
-    def opener() -> Any:
-        sessions.append("background")
-        return nullcontext("its own session")
-
-    cache.opener = opener
-    cache.put(("k",), 1, {"filed": 1}, time.monotonic() - cache.ttl * (COUNT_REFRESH_AT + 0.1))
-    release = threading.Event()
-
-    def count(session: Any) -> dict[str, int]:
-        assert session == "its own session"  # not the request's
-        release.wait(20)
-        return {"filed": 2}
-
-    # Past REFRESH_AT: answered from the entry at once while the recount runs.
-    assert cache.fetch(("k",), 1, count, "request session") == {"filed": 1}  # type: ignore[arg-type]
-    assert cache.fetch(("k",), 1, count, "request session") == {"filed": 1}  # type: ignore[arg-type]
+def test_counts_are_recounted_ahead_in_a_session_of_their_own() -> None:
+    asked: list[str] = []
+    gate = threading.Event()
+    gate.set()
+    request = FakeSession("request", 1, asked, gate)
+    cache = CountCache(ttl=30.0)  # no opener: counted in the request's session, never ahead
+    assert per_status(request, cache, EventFilter(), [], 1) == {"filed": 1}  # type: ignore[arg-type]
+    key = filter_key(EventFilter())
+    version, at, kept = cache._data[key]
+    cache._data[key] = (version, at - cache.ttl * (COUNT_REFRESH_AT + 0.1), kept)
+    assert per_status(request, cache, EventFilter(), [], 1) == {"filed": 1}  # type: ignore[arg-type]
+    assert asked == ["request"] and cache.refreshes == 0
+    # With an opener: the ageing entry is answered at once and recounted in the background
+    # in a session of its own, never the request's (which is closed by then).
+    gate.clear()
+    cache.opener = lambda: nullcontext(FakeSession("own", 2, asked, gate))
+    assert per_status(request, cache, EventFilter(), [], 1) == {"filed": 1}  # type: ignore[arg-type]
+    assert per_status(request, cache, EventFilter(), [], 1) == {"filed": 1}  # type: ignore[arg-type]
     assert cache.refreshes == 1
-    release.set()
-    assert wait_until(lambda: cache.get(("k",), 1) == {"filed": 2})
-    assert cache.refreshes == 1 and sessions == ["background"]
+    gate.set()
+    assert wait_until(lambda: cache.get(key, 1) == {"filed": 2})
+    assert asked == ["request", "own"] and cache.refreshes == 1
 
 
 def test_the_version_clock_reads_ahead_of_its_ttl() -> None:
