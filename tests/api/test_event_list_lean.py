@@ -345,6 +345,40 @@ def test_flights_share_one_thread_per_key() -> None:
     assert run_async(burst(False)) == list(range(8)) and sorted(calls) == list(range(8))
 
 
+def test_unshared_computations_take_turns() -> None:
+    """Page reuse off: each request computes its own page, at most ``own_slots`` at once,
+    the others queued in order (not thirty-two threads fighting over the GIL)."""
+    import asyncio
+    import threading
+
+    running: list[int] = []
+    most = [0]
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def work(n: int) -> int:
+        with lock:
+            running.append(n)
+            most[0] = max(most[0], len(running))
+        gate.wait(10)
+        with lock:
+            running.remove(n)
+        return n
+
+    async def burst() -> list[int]:
+        flights = lean.Flights(own_slots=2)
+        runs = [asyncio.ensure_future(flights.run("k", work, i, share=False)) for i in range(6)]
+        for _ in range(4000):  # until two run (synchronisation, not a timing check)
+            if len(running) == 2:
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.05)  # a third, were it let through, would start meanwhile
+        gate.set()
+        return list(await asyncio.gather(*runs))
+
+    assert run_async(burst()) == list(range(6)) and most[0] == 2
+
+
 def test_list_items_leave_routing_to_the_detail(client: TestClient, keys: dict[str, str]) -> None:
     key = {"X-API-Key": keys["all"]}
     items = lean_get(client, "limit=20", keys["all"]).json()["items"]
