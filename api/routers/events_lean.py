@@ -32,6 +32,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -49,10 +50,16 @@ from api.routers.events import LIST_CACHE_CONTROL, STATUSES, page_encoder
 from api.security import API_KEY_HEADER, Principal, _key_principal, check_access, token_user
 from gis_core.auth import TokenError, UserInfo
 from gis_core.auth.accounts import KEY_PREFIX
-from gis_core.auth.key_cache import KEY_CACHE_S, MAX_KEYS
+from gis_core.auth.key_cache import KEY_CACHE_S, MAX_KEYS, REFRESH_AT
 from gis_core.auth.tokens import TokenClaims
 from gis_core.events import EventFilter
-from gis_core.events.pages import EncodedPage, list_version, page_computer, page_key
+from gis_core.events.pages import (
+    EncodedPage,
+    list_version,
+    page_computer,
+    page_key,
+    version_query,
+)
 from gis_core.events.queries import decode_cursor
 from gis_core.storage.types import INTEGER_MAX
 from gis_core.storage.write_marks import mark
@@ -73,6 +80,10 @@ _KEY_HEADER = API_KEY_HEADER.lower().encode()
 _PARSED_MAX = 1024
 """Distinct query strings whose parse is remembered (consoles send a few)."""
 _JSON = b"application/json"
+OWN_SLOTS = 4
+"""Unshared page computations (page reuse off) running at once per process; the rest wait
+their turn in order. Thirty-two threads computing at once shared two cores and the GIL
+unfairly: the mean was the same, but some requests waited seconds (p99 ~1 s at c32)."""
 USER_CACHE_S = KEY_CACHE_S
 """Seconds a user read for a token is trusted (another process's change shows after it)."""
 
@@ -209,7 +220,9 @@ class LeanEventListRoute(BaseRoute):
         kind, secret, _ = found
         if kind == "user":
             return self._user_match(scope, security, found)
-        known = security.keys.get(secret)
+        # Re-read ahead of expiry in the background: an expired key sends every waiting
+        # request to the documented route, each to read it (issue 15, PostGIS p99).
+        known = security.keys.get(secret, lambda k: security.accounts(state.store).find_key(k))
         if known is None or not known.active:
             return Match.NONE, {}
         principal = Principal.from_key(known)
@@ -233,7 +246,8 @@ class LeanEventListRoute(BaseRoute):
             claims = tokens.verify(found[1])
         except TokenError:
             return Match.NONE, {}
-        user = self._users.get(claims.user_id)
+        store = scope["app"].state.store
+        user = self._users.get(claims.user_id, lambda: self._users.read(security, store, claims))
         request = None
         if user is not None:
             try:
@@ -283,7 +297,7 @@ class LeanEventListRoute(BaseRoute):
                 await run_in_threadpool(_key_principal, security, accounts, key, known)
         q = request.query
         encode = page_encoder(q.limit, q.offset, q.order)
-        version = service.list_version.peek()
+        version = service.list_version.peek(version_query(service))  # refreshed ahead
         if version is None:  # stale: one read for every request waiting now
             shared = service.list_version.ttl > 0
             version = await self._flights.run(("version",), list_version, service, share=shared)
@@ -306,14 +320,18 @@ class Flights:
     thread per key instead of one per request (when a data version goes stale, every
     polling request needs the same read at once)."""
 
-    def __init__(self) -> None:
+    def __init__(self, own_slots: int = OWN_SLOTS) -> None:
         self._running: dict[Hashable, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
+        self.own_slots = own_slots
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     async def run(self, key: Hashable, fn: Callable[..., T], *args: Any, share: bool = True) -> T:
         """``fn(*args)`` in a worker thread, or the result of the same key's run in progress
-        (``share=False``: always its own, for a cache told never to reuse)."""
+        (``share=False``: always its own, for a cache told never to reuse, at most
+        ``own_slots`` at once, the others queued in order)."""
         if not share:
-            return await run_in_threadpool(fn, *args)
+            async with self._own_slots():
+                return await run_in_threadpool(fn, *args)
         loop = asyncio.get_running_loop()
         found = self._running.get(key)
         if found is None or found[0] is not loop:
@@ -322,6 +340,13 @@ class Flights:
             future.add_done_callback(lambda _: self._forget(key, future))
             found = (loop, future)
         return await asyncio.shield(found[1])
+
+    def _own_slots(self) -> asyncio.Semaphore:
+        """The semaphore of the running loop (a test's app may run on several loops)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.own_slots))
+        return self._slots[1]
 
     def _forget(self, key: Hashable, future: asyncio.Future[Any]) -> None:
         if self._running.get(key, (None, None))[1] is future:
@@ -337,18 +362,39 @@ class UserCache:
     def __init__(self, ttl: float = USER_CACHE_S) -> None:
         self.ttl = ttl
         self._entries: dict[int, tuple[UserInfo, float, int]] = {}
+        self._refreshing: set[int] = set()
+        self._refresher: ThreadPoolExecutor | None = None
 
-    def get(self, user_id: int) -> UserInfo | None:
+    def get(self, user_id: int, reread: Callable[[], Any] | None = None) -> UserInfo | None:
+        """The cached user; past ``REFRESH_AT`` of the ttl, ``reread()`` (:meth:`read`)
+        runs in the background meanwhile, as for API keys (``KeyCache.get``): otherwise
+        every polling console's request found the user expired at once and read it."""
         found = self._entries.get(user_id)
-        if found is None or found[2] != mark("users") or time.monotonic() - found[1] >= self.ttl:
+        if found is None or found[2] != mark("users"):
             return None
+        age = time.monotonic() - found[1]
+        if age >= self.ttl:
+            return None
+        if reread is not None and age >= self.ttl * REFRESH_AT and user_id not in self._refreshing:
+            self._refreshing.add(user_id)  # on the event loop: no lock needed
+            if self._refresher is None:
+                self._refresher = ThreadPoolExecutor(1, thread_name_prefix="gridgov-users")
+            self._refresher.submit(self._refresh, user_id, reread)
         return found[0]
 
+    def _refresh(self, user_id: int, reread: Callable[[], Any]) -> None:
+        try:
+            reread()
+        finally:
+            self._refreshing.discard(user_id)
+
     def read(self, security: Any, store: Any, claims: TokenClaims) -> UserInfo | None:
-        """The user row (worker thread), remembered when found."""
+        """The user row (worker thread), remembered when found, forgotten when gone."""
         seen, at = mark("users"), time.monotonic()
         user = security.accounts(store).get_user_by_id(claims.user_id)
-        if user is not None:
+        if user is None:
+            self._entries.pop(claims.user_id, None)
+        else:
             if len(self._entries) >= MAX_KEYS:
                 self._entries = {}
             self._entries[claims.user_id] = (user, at, seen)

@@ -50,6 +50,7 @@ class EventContext:
         self._projector: Projector | None = None
         self._catalogue: Catalogue | None = None
         self.counts = CountCache()  # per-status counts by filter (gis_core.events.counts)
+        self.counts.opener = lambda: self.session(write=False)  # recounts ahead of expiry
         self.pages = PageCache()  # encoded list pages (gis_core.events.pages)
         self.list_version = VersionClock()  # their data version without a query per hit
         self.verifier: Any = None

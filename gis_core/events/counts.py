@@ -10,6 +10,13 @@ own clock before they commit, so a commit that lands late with an older stamp is
 within the ttl at worst. The version is read before the counts, so a write racing the
 count makes the entry look older, never newer.
 
+A recount of the whole table is the dearest thing a list page does (a scan of every row:
+55-130 ms on the PostGIS year), so it stays off the requests' path (issue 15, p99 at 32
+clients): concurrent misses of one filter on one version share one recount (single
+flight), and an entry past ``REFRESH_AT`` of its ttl is recounted in the background (in
+a session of its own, from ``CountCache.opener``) while requests keep the cached counts,
+which are still within the ttl.
+
 Overdue depends on the moment asked, so it is never cached: it is counted over the open
 events whose deadline has passed, which the partial index ``ix_events_open_deadline``
 (migration 0010) serves without touching closed events.
@@ -17,9 +24,8 @@ events whose deadline has passed, which the partial index ``ix_events_open_deadl
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import astuple, replace
 from datetime import datetime
 from typing import Any
@@ -27,11 +33,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, select, text
 from sqlalchemy.orm import Session
 
+from gis_core.events.page_cache import PageCache
 from gis_core.storage.models import Event
 from gis_core.storage.models.events import OPEN_STATUS_SQL
 
 DEFAULT_TTL_S = 2.0
 DEFAULT_ENTRIES = 512
+REFRESH_AT = 0.75
+"""Share of ``ttl`` after which the next hit recounts the entry in the background (late:
+a recount scans the table, and each worker recounts each polled filter once per ttl)."""
 
 #: ``status IN (...)`` with the open statuses inlined as SQL literals: a partial index
 #: is used only when the query's condition matches the index's own text (SQLite compares
@@ -58,37 +68,19 @@ _VERSION = select(
 )
 
 
-class CountCache:
-    """Per-status counts by filter, valid for one data version and at most ``ttl`` s."""
+Counts = dict[str, int]
+
+
+class CountCache(PageCache):
+    """Per-status counts by filter, valid for one data version and at most ``ttl`` s: a
+    :class:`PageCache` (single flight, refresh ahead) whose recounts run in a session of
+    their own (``opener``), so that one can run later in the background."""
 
     def __init__(self, ttl: float = DEFAULT_TTL_S, entries: int = DEFAULT_ENTRIES) -> None:
-        self.ttl = ttl
-        self.entries = entries
-        self._lock = threading.Lock()
-        self._data: OrderedDict[tuple[Any, ...], tuple[Any, float, dict[str, int]]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[Any, ...], version: Any) -> dict[str, int] | None:
-        with self._lock:
-            found = self._data.get(key)
-            if found is None or found[0] != version or time.monotonic() - found[1] > self.ttl:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return found[2]
-
-    def put(self, key: tuple[Any, ...], version: Any, counts: dict[str, int]) -> None:
-        with self._lock:
-            self._data[key] = (version, time.monotonic(), counts)
-            self._data.move_to_end(key)
-            while len(self._data) > self.entries:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+        super().__init__(ttl, entries, refresh_at=REFRESH_AT)
+        self.opener: Callable[[], AbstractContextManager[Session]] | None = None
+        """Opens a read session for recounts (the event context sets it); None: counted in
+        the asking request's session, and never ahead of expiry."""
 
 
 def filter_key(flt: Any) -> tuple[Any, ...]:
@@ -102,17 +94,21 @@ def per_status(
 ) -> dict[str, int]:
     """Events per status matching ``cond`` (the SQL of ``flt`` without status/overdue).
     ``version``: the data version the caller already read in this session, if any."""
-    key = filter_key(flt)
     version = data_version(session) if version is None else version
-    found = cache.get(key, version)
-    if found is not None:
-        return found
-    rows = session.execute(
-        select(Event.status, func.count()).where(*cond).group_by(Event.status)
-    ).all()
-    counts = {str(s): int(n) for s, n in rows}
-    cache.put(key, version, counts)
-    return counts
+
+    def count(s: Session) -> Counts:
+        rows = s.execute(select(Event.status, func.count()).where(*cond).group_by(Event.status))
+        return {str(status): int(n) for status, n in rows}
+
+    opener = cache.opener
+    if opener is None:
+        return cache.fetch(filter_key(flt), version, lambda: count(session), ahead=False)
+
+    def recount() -> Counts:
+        with opener() as own:
+            return count(own)
+
+    return cache.fetch(filter_key(flt), version, recount)
 
 
 def count_where(session: Session, cond: list[Any]) -> int:
@@ -122,6 +118,7 @@ def count_where(session: Session, cond: list[Any]) -> int:
 
 __all__ = [
     "OPEN_SQL",
+    "REFRESH_AT",
     "CountCache",
     "count_where",
     "data_version",

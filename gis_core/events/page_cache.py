@@ -1,4 +1,5 @@
-"""Encoded list pages by request, valid for one data version and a short time
+"""Encoded list pages (and, as ``counts.CountCache``, per-status counts) by request, valid
+for one data version and a short time
 (used by :mod:`gis_core.events.pages`; here so that the event context can hold one
 without importing the queries).
 
@@ -28,8 +29,10 @@ from typing import Any
 
 DEFAULT_TTL_S = 1.0
 DEFAULT_ENTRIES = 256
-REFRESH_AT = 0.75
-"""Share of ``ttl`` after which the next request refreshes an entry ahead of expiry."""
+REFRESH_AT = 0.5
+"""Share of ``ttl`` after which the next request refreshes an entry ahead of expiry (0.75
+left the refresh a quarter of a second, which a loaded PostGIS often overran: every
+request for the page then waited for it)."""
 WAIT_S = 30.0
 """How long a request waits for another's computation before computing itself."""
 
@@ -47,9 +50,16 @@ class PageCache:
     """Encoded pages by request key, valid for one data version and ``ttl`` seconds
     (``ttl`` 0: never reused, every request computes its page)."""
 
-    def __init__(self, ttl: float = DEFAULT_TTL_S, entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self,
+        ttl: float = DEFAULT_TTL_S,
+        entries: int = DEFAULT_ENTRIES,
+        refresh_at: float = REFRESH_AT,
+    ) -> None:
         self.ttl = ttl
         self.entries = entries
+        self.refresh_at = refresh_at
+        """Share of ``ttl`` after which a hit refreshes the entry in the background."""
         self._lock = threading.Lock()
         self._data: OrderedDict[tuple[Any, ...], tuple[Any, float, bytes]] = OrderedDict()
         self._flights: dict[tuple[Any, ...], _Flight] = {}
@@ -94,16 +104,19 @@ class PageCache:
             while len(self._data) > self.entries:
                 self._data.popitem(last=False)
 
-    def fetch(self, key: tuple[Any, ...], version: Any, compute: Callable[[], bytes]) -> bytes:
+    def fetch(
+        self, key: tuple[Any, ...], version: Any, compute: Callable[[], Any], ahead: bool = True
+    ) -> Any:
         """The page for ``key`` on data ``version``: from the cache, from a computation
         already running for it, or ``compute()`` (which must read its data after the
-        version was read, so the entry can only look older than it is)."""
+        version was read, so the entry can only look older than it is). ``ahead=False``:
+        never refreshed in the background (``compute`` may not run later elsewhere)."""
         if self.ttl <= 0:
             with self._lock:
                 self.misses += 1
             return compute()
         with self._lock:
-            found = self._hit(key, version, compute)
+            found = self._hit(key, version, compute if ahead else None)
             if found is not None:
                 return found
             flight = self._flights.get(key)
@@ -128,16 +141,18 @@ class PageCache:
         with self._lock:
             return self._hit(key, version, compute)
 
-    def _hit(
-        self, key: tuple[Any, ...], version: Any, compute: Callable[[], bytes]
-    ) -> bytes | None:
-        """A fresh entry's body (counted as a hit, refreshed ahead when old); under the
-        lock."""
+    def _hit(self, key: tuple[Any, ...], version: Any, compute: Callable[[], Any] | None) -> Any:
+        """A fresh entry's body (counted as a hit, refreshed ahead when old, unless
+        ``compute`` is None); under the lock."""
         found = self._fresh(key, version)
         if found is None:
             return None
         self.hits += 1
-        if found[1] > self.ttl * REFRESH_AT and key not in self._flights:
+        if (
+            compute is not None
+            and found[1] > self.ttl * self.refresh_at
+            and key not in self._flights
+        ):
             self.refreshes += 1
             flight = self._flights[key] = _Flight(version)
             self._background().submit(self._run, key, flight, compute)
@@ -156,6 +171,10 @@ class PageCache:
             with self._lock:
                 if self._flights.get(key) is flight:
                     del self._flights[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
 
     def _background(self) -> ThreadPoolExecutor:
         """One thread refreshing entries ahead of expiry (created on first use); under

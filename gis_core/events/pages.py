@@ -92,12 +92,18 @@ def page_key(
 def list_version(ctx: EventContext) -> tuple[Any, int]:
     """The version cached pages are checked against (:mod:`version_clock`): a query only
     when this process wrote or the last one is ``ctx.list_version.ttl`` old."""
+    return ctx.list_version.read(version_query(ctx))
+
+
+def version_query(ctx: EventContext) -> Callable[[], Any]:
+    """The data-version read of :func:`list_version` (for ``VersionClock.peek``, which
+    runs it in the background when the version it has grows old)."""
 
     def query() -> Any:
         with ctx.store.connection(write=False) as conn:  # a hit needs no ORM session
             return data_version(conn)
 
-    return ctx.list_version.read(query)
+    return query
 
 
 def page_computer(
@@ -159,4 +165,5 @@ __all__ = [
     "page_computer",
     "page_key",
     "tagged",
+    "version_query",
 ]

@@ -345,6 +345,40 @@ def test_flights_share_one_thread_per_key() -> None:
     assert run_async(burst(False)) == list(range(8)) and sorted(calls) == list(range(8))
 
 
+def test_unshared_computations_take_turns() -> None:
+    """Page reuse off: each request computes its own page, at most ``own_slots`` at once,
+    the others queued in order (not thirty-two threads fighting over the GIL)."""
+    import asyncio
+    import threading
+
+    running: list[int] = []
+    most = [0]
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def work(n: int) -> int:
+        with lock:
+            running.append(n)
+            most[0] = max(most[0], len(running))
+        gate.wait(10)
+        with lock:
+            running.remove(n)
+        return n
+
+    async def burst() -> list[int]:
+        flights = lean.Flights(own_slots=2)
+        runs = [asyncio.ensure_future(flights.run("k", work, i, share=False)) for i in range(6)]
+        for _ in range(4000):  # until two run (synchronisation, not a timing check)
+            if len(running) == 2:
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.05)  # a third, were it let through, would start meanwhile
+        gate.set()
+        return list(await asyncio.gather(*runs))
+
+    assert run_async(burst()) == list(range(6)) and most[0] == 2
+
+
 def test_list_items_leave_routing_to_the_detail(client: TestClient, keys: dict[str, str]) -> None:
     key = {"X-API-Key": keys["all"]}
     items = lean_get(client, "limit=20", keys["all"]).json()["items"]
@@ -355,3 +389,36 @@ def test_list_items_leave_routing_to_the_detail(client: TestClient, keys: dict[s
     assert {k: v for k, v in detail.items() if k in items[0]} == {
         k: v for k, v in items[0].items() if k in detail
     }
+
+
+def test_an_ageing_user_is_read_again_in_the_background() -> None:
+    """Past REFRESH_AT of the ttl a polling console's user is answered from the cache and
+    read again in the background; a user gone at that read is forgotten."""
+    import threading
+    import time
+
+    from gis_core.auth.key_cache import REFRESH_AT
+
+    users = lean.UserCache(ttl=60.0)
+    claims: Any = type("Claims", (), {"user_id": 7})()
+    found: list[Any] = ["dispatcher"]
+    security: Any = type("Sec", (), {"accounts": lambda _s, _st: accounts})()
+    accounts: Any = type("Acc", (), {"get_user_by_id": lambda _s, _id: found[0]})()
+    assert users.read(security, None, claims) == "dispatcher"
+    assert users.get(7, lambda: users.read(security, None, claims)) == "dispatcher"
+    user, at, seen = users._entries[7]
+    users._entries[7] = (user, at - users.ttl * (REFRESH_AT + 0.1), seen)
+    found[0] = None  # the user was deleted elsewhere
+    gate = threading.Event()
+
+    def reread() -> Any:
+        gate.wait(10)
+        return users.read(security, None, claims)
+
+    assert users.get(7, reread) == "dispatcher"  # answered while the read runs
+    gate.set()
+    end = time.monotonic() + 20
+    while 7 in users._refreshing:  # synchronisation, not a timing check
+        assert time.monotonic() < end
+        time.sleep(0.005)
+    assert users.get(7) is None

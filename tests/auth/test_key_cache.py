@@ -7,7 +7,7 @@ from typing import Any
 
 from gis_core.auth import Accounts
 from gis_core.auth.accounts import KeyInfo
-from gis_core.auth.key_cache import KeyCache
+from gis_core.auth.key_cache import REFRESH_AT, KeyCache
 from gis_core.storage import Store
 
 
@@ -87,3 +87,31 @@ def test_api_refuses_a_revoked_key_on_the_next_request(store: Store, make_client
         accounts.revoke_key("http")
         r = client.get("/v1/auth/me", headers=headers)
         assert r.status_code == 401 and r.json()["title"] == "API key revoked"
+
+
+def test_an_ageing_key_is_read_again_in_the_background(store: Store) -> None:
+    """Past REFRESH_AT of the ttl, ``get(key, lookup)`` answers the entry and re-reads the
+    row in the background: busy clients never all find the key expired at once, and a
+    revocation elsewhere shows at that re-read (still within the ttl)."""
+    import time
+
+    accounts = Accounts(store)
+    _, key = accounts.create_key("ageing", "events:read")
+    clock = Clock()
+    cache, lookup = KeyCache(ttl=2.0, clock=clock), Counting(accounts)
+    first = cache.find(key, lookup)
+    assert first is not None and first.active
+    assert cache.get(key, lookup) == first and lookup.calls == 1  # young: no re-read
+    with store.session() as s:  # revoked by another process
+        from gis_core.storage.models import ApiKey
+        from gis_core.storage.types import utcnow
+
+        s.query(ApiKey).filter_by(name="ageing").one().revoked_at = utcnow()
+    clock.now += 2.0 * REFRESH_AT
+    assert cache.get(key, lookup) == first  # the entry, while the re-read runs
+    end = time.monotonic() + 20
+    while lookup.calls < 2 or cache._refreshing:  # synchronisation, not a timing check
+        assert time.monotonic() < end
+        time.sleep(0.005)
+    seen = cache.get(key)
+    assert seen is not None and not seen.active and cache.refreshes == 1
