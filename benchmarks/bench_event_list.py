@@ -104,12 +104,16 @@ def year_pg(events: int) -> str:
 
 
 def prepared(url: str) -> str:
-    """Migrated, with the demo accounts and fresh planner statistics."""
+    """Migrated, with the demo accounts, fresh planner statistics and, on PostGIS, no dead
+    rows: the year's bulk status updates leave one per event, which autovacuum would have
+    cleared on a production server (it is off on these machines), and a count over a table
+    twice its size is what the benchmark would measure."""
     store = Store(url)
     store.upgrade()
     ensure_demo_accounts(store)
-    with store.connection() as conn:  # statistics after a bulk load, as an operator would
-        conn.exec_driver_sql("ANALYZE")
+    maintain = "VACUUM ANALYZE" if store.dialect == "postgresql" else "ANALYZE"
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(maintain)
     store.dispose()
     return url
 
