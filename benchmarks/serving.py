@@ -93,12 +93,16 @@ def wrk(
 
 
 def interleaved(
-    runs: dict[str, Callable[[], dict[str, float]]], rounds: int
+    runs: dict[str, Callable[[], dict[str, float]]], rounds: int, settle_s: float = 2.0
 ) -> dict[str, dict[str, float]]:
-    """Each run ``rounds`` times, alternating; per run the median of every figure."""
+    """Each run ``rounds`` times, alternating; per run the median of every figure.
+
+    ``settle_s`` between runs: a server still answering the requests the previous run's
+    client left queued (a slow run ends with a backlog) would charge them to the next."""
     seen: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
+            time.sleep(settle_s)
             seen[name].append(run())
     return {
         name: {k: median(r[k] for r in results) for k in results[0]}
