@@ -55,7 +55,7 @@ from api.settings import (
     get_stream_settings,
 )
 from gis_core.boundaries.generations import LookupService
-from gis_core.events import EventService
+from gis_core.events import EventService, intake
 from gis_core.field.verifier import NearestVerifier
 from gis_core.storage import Store
 from gis_core.storage.async_pool import open_pool as open_async_pool
@@ -84,6 +84,7 @@ def create_app(
         app.state.events.verifier = NearestVerifier(store)  # issue 16: nearest grid member verifies
         with suppress(LookupError):  # no grids yet: /readyz says so, lookups answer 503
             app.state.lookup.locator()  # build the active generation's index before serving
+        intake.warm(app.state.events)  # perf-intake: rules, units, transformers built once
         watcher = generations.watch(store, app.state.lookup)  # issue 10: switches, auto sweep
         vitals_ticker = vitals.start_ticker(app.state.events)  # issue 11: scheduled vitals
         generations.recover_jobs(store, app.state.lookup)  # issue 10: resume jobs cut off

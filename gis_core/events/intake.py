@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,7 +32,7 @@ from gis_core.events.insert_rows import insert_events, insert_rows
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
 from gis_core.events.views import event_view, get_event, history_view
-from gis_core.spatial.crs import parse_crs
+from gis_core.spatial.crs import Projector, parse_crs
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.models import Attachment, Building, Event
 from gis_core.storage.outbox import add_notices
@@ -303,6 +304,20 @@ def prepare(
     return Prepared(event, transition.entry.as_row(), report.photos, decision, values=values)
 
 
+def warm(ctx: EventContext) -> None:
+    """Build what the first reports would otherwise build while clients wait (and, on a
+    busy server, several request threads at once): the routing rules, the units by area
+    and the metric projection's transformers for the active generation's area."""
+    router = ctx.router
+    ctx.lookup.units_for({})
+    with suppress(LookupError):  # no active generation yet: built on first use
+        loc, _ = ctx.lookup.locator()
+        minx, miny, maxx, maxy = loc.index.bounds
+        lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+        Projector.for_lon(lon).to_metres([lon], [lat])  # cached transformers (lru_cache)
+        router.layers_at(lon, lat)
+
+
 def resolve_location(
     ctx: EventContext, report: EventReport
 ) -> tuple[float | None, float | None, str]:
@@ -398,5 +413,6 @@ __all__ = [
     "submit",
     "submit_async",
     "submit_many",
+    "warm",
     "written_view",
 ]
