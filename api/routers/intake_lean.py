@@ -12,7 +12,7 @@ status, headers and errors, and awaits the commit (:func:`~gis_core.events.intak
 
 A cached key that expired (every ``KEY_CACHE_S``) is read again here, once for all the
 requests that wait on it, instead of sending every request arriving meanwhile through
-the documented route's thread pool (a fifth of a worker's CPU at 32 clients, perf-intake);
+the documented route's thread pool (a tenth of the server's CPU at 32 clients, perf-intake);
 the answer is built once by orjson. Anything else is declined to the documented route
 unchanged: a bearer token, a key sent another way or not cached yet (or found revoked or
 unknown when read again), a key lacking ``events:write`` (its 403 is written there),
