@@ -28,7 +28,7 @@ from gis_core.cases.workflow import open_case
 from gis_core.events.context import EventContext, current_time, history_row
 from gis_core.events.duplicates import link, possible_duplicates
 from gis_core.events.group_commit import GroupCommit
-from gis_core.events.insert_rows import insert_events, insert_rows
+from gis_core.events.insert_rows import insert_events, insert_rows, pipelined
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
 from gis_core.events.views import event_view, get_event, history_view
@@ -361,7 +361,8 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
     if session.new or session.dirty or session.deleted:
         session.flush()  # what the caller added first goes first (foreign keys, order)
     events = [it.event for it in items]
-    links = possible_duplicates(session, ctx.projector, events)
+    drawn: list[int] = []  # PostgreSQL: the new ids, drawn by the duplicate query
+    links = possible_duplicates(session, ctx.projector, events, drawn)
     later: dict[int, list[tuple[str, int]]] = {}
     for i, found in links.items():
         if all(kind == "db" for kind, _ in found):  # stored events: ids known now
@@ -369,29 +370,31 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
         else:
             later[i] = found
     conn = session.connection()
-    ids = insert_events(conn, events)  # ids for the whole batch in one round
-    table = Event.__table__
-    linked = []
-    for i, found in later.items():
-        refs = [ref if kind == "db" else ids[ref] for kind, ref in found]
-        link(events[i], refs)
-        linked.append({"b_id": ids[i], "duplicate_of": refs[0], "routing": events[i].routing})
-    if linked:
-        # One Core executemany (linking is part of the insert, not a new version of the
-        # event): co-located device alarms link hundreds at once, one round trip each was
-        # most of a batch's time on PostgreSQL.
-        stmt = update(table).where(table.c.id == bindparam("b_id"))
-        conn.execute(stmt, linked)
-    histories = []
-    photos = []
-    for item, event_id in zip(items, ids, strict=True):
-        history = history_row(event_id, 1, item.history)
-        mine = [Attachment(event_id=event_id, kind="photo", url=u) for u in item.photos]
-        histories.append(history)
-        photos += mine
-        item.stored = [history, *mine]
-    insert_rows(conn, histories)
-    insert_rows(conn, photos)
+    # PostgreSQL, ids drawn: every row of the batch in one pipeline (one round trip).
+    with pipelined(conn, enabled=bool(drawn)):
+        ids = insert_events(conn, events, ids=drawn or None)  # ids for the whole batch
+        table = Event.__table__
+        linked = []
+        for i, found in later.items():
+            refs = [ref if kind == "db" else ids[ref] for kind, ref in found]
+            link(events[i], refs)
+            linked.append({"b_id": ids[i], "duplicate_of": refs[0], "routing": events[i].routing})
+        if linked:
+            # One Core executemany (linking is part of the insert, not a new version of the
+            # event): co-located device alarms link hundreds at once, one round trip each was
+            # most of a batch's time on PostgreSQL.
+            stmt = update(table).where(table.c.id == bindparam("b_id"))
+            conn.execute(stmt, linked)
+        histories = []
+        photos = []
+        for item, event_id in zip(items, ids, strict=True):
+            history = history_row(event_id, 1, item.history)
+            mine = [Attachment(event_id=event_id, kind="photo", url=u) for u in item.photos]
+            histories.append(history)
+            photos += mine
+            item.stored = [history, *mine]
+        insert_rows(conn, histories)
+        insert_rows(conn, photos)
     add_notices(session, histories, dict(zip(ids, events, strict=True)))
     return ids
 
