@@ -22,7 +22,7 @@ from gis_core.events.service import EventService
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.models import Event, EventHistory
+from gis_core.storage.models import Event, EventHistory, OutboxMessage, OutboxTarget
 from tests.async_run import run as run_async
 from tests.db_fixtures import postgis_schema
 
@@ -161,6 +161,21 @@ def test_a_unique_key_clash_in_a_batch_is_an_integrity_error(service: EventServi
     with service.store.session(write=False) as s:
         clash = select(func.count()).select_from(Event).where(Event.external_id == "gc-clash")
         assert s.scalar(clash) == 0
+
+
+def test_a_source_target_hears_of_events_the_group_commit_wrote(service: EventService) -> None:
+    """The outbox rows of a report written by the group commit (Core rows, no flush hook):
+    one per active target of its source, in the same transaction; none for others."""
+    with service.session() as s:
+        s.add(OutboxTarget(name="gc-hook", source="12345", url="https://example.org/h"))
+        s.add(OutboxTarget(name="gc-off", source="12345", url="https://x.org", active=False))
+    base = {"category_code": "01001", "lon": 117.273, "lat": 31.8489, "description": "x"}
+    heard = service.submit(EventReport(source="12345", external_id="gc-heard", **base))
+    other = service.submit(EventReport(source="grid_member", **base))
+    with service.store.session(write=False) as s:
+        rows = s.execute(select(OutboxMessage.event_id, OutboxMessage.kind)).all()
+    assert (heard.event["id"], "received") in rows and len(rows) == 1
+    assert other.event["id"] not in {r.event_id for r in rows}
 
 
 def test_the_answer_is_what_a_read_back_gives(service: EventService) -> None:
