@@ -9,12 +9,14 @@ plus the earlier reports of the same batch; a single report is a batch of one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Boolean, Connection, Row, Select, bindparam, column, select, text
+from sqlalchemy import Connection, Row, Select, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gis_core.spatial.crs import Projector
@@ -86,14 +88,38 @@ around the whole batch spanned the district once batches grew, and read every op
 event of its classes in the window: its cost grew with the store."""
 
 
-_WITH_IDS = text(
+_WITH_IDS = re.sub(
+    r"(?<!:):(\w+)",
+    r"%(\1)s",
     f"SELECT c.*, false AS new FROM ({_PER_REPORT_SQL}) AS c UNION ALL"
     " SELECT nextval(pg_get_serial_sequence('events', 'id')), NULL::varchar, NULL::float8,"
     " NULL::float8, NULL::timestamptz, true FROM generate_series(1, :n)"
-    " ORDER BY new, reported_at, id"
-).columns(_T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at, column("new", Boolean))
-"""PostgreSQL: :data:`_PER_REPORT` and ``n`` new event ids from the events sequence in ONE
-round trip (the ids last, ascending): intake's writer needs both before it inserts."""
+    " ORDER BY new, reported_at, id",
+)
+"""PostgreSQL, for psycopg itself: :data:`_PER_REPORT` and ``n`` new event ids from the
+events sequence in ONE round trip (the ids last, ascending): intake's writer needs both
+before it inserts. Sent in a pipeline with the transaction's BEGIN (see
+:func:`_candidates_and_ids`), so the batch's first statement costs one round trip."""
+
+
+def _candidates_and_ids(conn: Connection, params: dict[str, Any]) -> list[Any]:
+    """Rows of :data:`_WITH_IDS` (attributes as a Row's), through the session's psycopg
+    connection: SQLAlchemy reads a result as soon as it executes, which would end the
+    pipeline that lets psycopg send its implicit BEGIN with the query. An error is
+    raised as SQLAlchemy raises it (the session's rollback then sees a lost connection)."""
+    from psycopg.rows import namedtuple_row  # PostgreSQL only (SQLite needs no psycopg)
+
+    driver: Any = conn.connection.driver_connection
+    try:
+        with driver.pipeline():
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            cursor.execute(_WITH_IDS, params)
+        with cursor:
+            return cursor.fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            _WITH_IDS, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True
+        ) from exc
 
 
 def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
@@ -129,7 +155,7 @@ def stored_candidates(
         arrays["cats"] = [b["cats"][0] for b in boxes]
         if new_ids is None:
             return list(conn.execute(_PER_REPORT, arrays).all())
-        rows = conn.execute(_WITH_IDS, arrays | {"n": len(events)}).all()
+        rows = _candidates_and_ids(conn, arrays | {"n": len(events)})
         new_ids.extend(int(r.id) for r in rows if r.new)
         return [r for r in rows if not r.new]
     # SQLite runs in process: the one-report statement per report costs no round trip.
