@@ -25,16 +25,16 @@ from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.cases.state import Actor
 from gis_core.cases.vocab import SOURCE_LABELS, Role
 from gis_core.cases.workflow import open_case
-from gis_core.events.context import EventContext, current_time, history_row
+from gis_core.events.context import EventContext, current_time
 from gis_core.events.duplicates import link, possible_duplicates
 from gis_core.events.group_commit import GroupCommit
-from gis_core.events.insert_rows import insert_events, insert_rows, pipelined
+from gis_core.events.insert_rows import insert_events, insert_rows, pipelined, transient
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
 from gis_core.events.views import event_view, get_event, history_view
 from gis_core.spatial.crs import Projector, parse_crs
 from gis_core.spatial.locator import CoordinateError
-from gis_core.storage.models import Attachment, Building, Event
+from gis_core.storage.models import Attachment, Building, Event, EventHistory
 from gis_core.storage.outbox import add_notices
 
 _CHUNK = 500  # external ids per IN (...) query
@@ -199,7 +199,7 @@ def fresh(item: Prepared) -> Event:
     values = dict(item.values)
     if isinstance(values.get("routing"), dict):
         values["routing"] = dict(values["routing"])
-    return Event(**values)
+    return transient(Event, values)
 
 
 def find_external(ctx: EventContext, source: str, external_id: str) -> int | None:
@@ -300,7 +300,7 @@ def prepare(
         time_limit_value=decision.time_limit.value,
         time_limit_unit=decision.time_limit.unit.value,
     )
-    event = Event(**values)
+    event = transient(Event, values)
     return Prepared(event, transition.entry.as_row(), report.photos, decision, values=values)
 
 
@@ -388,8 +388,11 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
         histories = []
         photos = []
         for item, event_id in zip(items, ids, strict=True):
-            history = history_row(event_id, 1, item.history)
-            mine = [Attachment(event_id=event_id, kind="photo", url=u) for u in item.photos]
+            history = transient(EventHistory, {"event_id": event_id, "seq": 1, **item.history})
+            mine = [
+                transient(Attachment, {"event_id": event_id, "kind": "photo", "url": u})
+                for u in item.photos
+            ]
             histories.append(history)
             photos += mine
             item.stored = [history, *mine]
