@@ -95,6 +95,15 @@ class KeyCache:
             with self._lock:
                 self._refreshing.discard(hashed)
 
+    def stale(self, key: str) -> KeyInfo | None:
+        """The record of ``key`` remembered but expired (to be read again), else None: a
+        caller that must not answer from it may still know the key was valid a moment ago
+        (the lean intake route refreshes it instead of declining the request)."""
+        if self._seen != revocations():
+            return None
+        found = self._entries.get(hash_key(key))
+        return None if found is None else found[0]
+
     def find(self, key: str, lookup: Callable[[str], KeyInfo | None]) -> KeyInfo | None:
         """The record of ``key``: remembered, else ``lookup(key)`` (remembered if found)."""
         info = self.get(key)

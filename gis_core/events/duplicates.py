@@ -9,12 +9,14 @@ plus the earlier reports of the same batch; a single report is a batch of one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Row, Select, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gis_core.spatial.crs import Projector
@@ -65,7 +67,7 @@ _CANDIDATES: Select[Any] = _statement(
 with the open events of the class in the window."""
 
 
-_PER_REPORT = text(
+_PER_REPORT_SQL = (
     "SELECT DISTINCT e.id, e.category_code, e.lon, e.lat, e.reported_at"
     " FROM unnest(CAST(:cats AS varchar[]), CAST(:lat0 AS float8[]), CAST(:lat1 AS float8[]),"
     " CAST(:lon0 AS float8[]), CAST(:lon1 AS float8[]), CAST(:t0 AS timestamptz[]),"
@@ -74,14 +76,50 @@ _PER_REPORT = text(
     " WHERE category_code = q.cat AND lat BETWEEN q.lat0 AND q.lat1"
     " AND lon BETWEEN q.lon0 AND q.lon1 AND reported_at BETWEEN q.t0 AND q.t1"
     f" AND {OPEN_CONDITION.text}) AS e"
-    " ORDER BY e.reported_at, e.id"
-).columns(_T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at)
+)
+_PER_REPORT = text(_PER_REPORT_SQL + " ORDER BY e.reported_at, e.id").columns(
+    _T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at
+)
 """PostgreSQL: the candidates of a whole batch in ONE statement, a box per report (the
 reports as parallel arrays, one statement text whatever the batch size, so it stays
 prepared; LATERAL, so even the generic plan of the prepared statement on a table without
 statistics yet probes the index per report instead of hashing the whole table). One box
 around the whole batch spanned the district once batches grew, and read every open
 event of its classes in the window: its cost grew with the store."""
+
+
+_WITH_IDS = re.sub(
+    r"(?<!:):(\w+)",
+    r"%(\1)s",
+    f"SELECT c.*, false AS new FROM ({_PER_REPORT_SQL}) AS c UNION ALL"
+    " SELECT nextval(pg_get_serial_sequence('events', 'id')), NULL::varchar, NULL::float8,"
+    " NULL::float8, NULL::timestamptz, true FROM generate_series(1, :n)"
+    " ORDER BY new, reported_at, id",
+)
+"""PostgreSQL, for psycopg itself: :data:`_PER_REPORT` and ``n`` new event ids from the
+events sequence in ONE round trip (the ids last, ascending): intake's writer needs both
+before it inserts. Sent in a pipeline with the transaction's BEGIN (see
+:func:`_candidates_and_ids`), so the batch's first statement costs one round trip."""
+
+
+def _candidates_and_ids(conn: Connection, params: dict[str, Any]) -> list[Any]:
+    """Rows of :data:`_WITH_IDS` (attributes as a Row's), through the session's psycopg
+    connection: SQLAlchemy reads a result as soon as it executes, which would end the
+    pipeline that lets psycopg send its implicit BEGIN with the query. An error is
+    raised as SQLAlchemy raises it (the session's rollback then sees a lost connection)."""
+    from psycopg.rows import namedtuple_row  # PostgreSQL only (SQLite needs no psycopg)
+
+    driver: Any = conn.connection.driver_connection
+    try:
+        with driver.pipeline():
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            cursor.execute(_WITH_IDS, params)
+        with cursor:
+            return cursor.fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            _WITH_IDS, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True
+        ) from exc
 
 
 def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
@@ -103,14 +141,23 @@ def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
     return boxes
 
 
-def stored_candidates(conn: Connection, events: Sequence[Event], located: list[int]) -> list[Row]:
+def stored_candidates(
+    conn: Connection, events: Sequence[Event], located: list[int], new_ids: list[int] | None = None
+) -> list[Row]:
     """Open stored events within a report's box for any of the reports at ``located``
-    (each once, by time then id): an index probe per report, independent of store size."""
+    (each once, by time then id): an index probe per report, independent of store size.
+
+    ``new_ids`` (PostgreSQL): filled with ``len(events)`` ids drawn from the events
+    sequence by the same statement (ascending), else left empty."""
     boxes = _boxes(events, located)
     if conn.dialect.name == "postgresql":
-        arrays = {n: [b[n] for b in boxes] for n in _NAMES}
+        arrays: dict[str, Any] = {n: [b[n] for b in boxes] for n in _NAMES}
         arrays["cats"] = [b["cats"][0] for b in boxes]
-        return list(conn.execute(_PER_REPORT, arrays).all())
+        if new_ids is None:
+            return list(conn.execute(_PER_REPORT, arrays).all())
+        rows = _candidates_and_ids(conn, arrays | {"n": len(events)})
+        new_ids.extend(int(r.id) for r in rows if r.new)
+        return [r for r in rows if not r.new]
     # SQLite runs in process: the one-report statement per report costs no round trip.
     found: dict[int, Row] = {}
     for params in boxes:
@@ -149,14 +196,18 @@ def candidate_query(
 
 
 def possible_duplicates(
-    session: Session, projector_for: Callable[[float], Projector], events: Sequence[Event]
+    session: Session,
+    projector_for: Callable[[float], Projector],
+    events: Sequence[Event],
+    new_ids: list[int] | None = None,
 ) -> dict[int, list[Ref]]:
     """For each new event (its index in ``events``) with possible duplicates: the
     candidates, oldest first. Events without a location or a class are not checked.
 
     One query fetches the stored candidates of the whole batch (a box of 50 m and two
     hours around each report: :func:`stored_candidates`); distances are measured in
-    metres in ``projector_for(lon)``.
+    metres in ``projector_for(lon)``. ``new_ids``: as in :func:`stored_candidates` (left
+    empty when no event is checked).
     """
     located = [i for i, e in enumerate(events) if e.lon is not None and e.category_code]
     if not located:
@@ -164,7 +215,7 @@ def possible_duplicates(
     lon = np.array([events[i].lon for i in located], dtype=float)
     lat = np.array([events[i].lat for i in located], dtype=float)
     when = [events[i].reported_at for i in located]
-    rows = stored_candidates(session.connection(), events, located)
+    rows = stored_candidates(session.connection(), events, located, new_ids)
     projector = projector_for(float(lon.mean()))
     bx, by = projector.to_metres(lon, lat)
     bt = np.array([_micros(t) for t in when], dtype=np.int64)

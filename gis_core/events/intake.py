@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,16 +25,16 @@ from gis_core.boundaries.generations import NoActiveGeneration
 from gis_core.cases.state import Actor
 from gis_core.cases.vocab import SOURCE_LABELS, Role
 from gis_core.cases.workflow import open_case
-from gis_core.events.context import EventContext, current_time, history_row
+from gis_core.events.context import EventContext, current_time
 from gis_core.events.duplicates import link, possible_duplicates
 from gis_core.events.group_commit import GroupCommit
-from gis_core.events.insert_rows import insert_events, insert_rows
+from gis_core.events.insert_rows import insert_events, insert_rows, pipelined, transient
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
 from gis_core.events.views import event_view, get_event, history_view
-from gis_core.spatial.crs import parse_crs
+from gis_core.spatial.crs import Projector, parse_crs
 from gis_core.spatial.locator import CoordinateError
-from gis_core.storage.models import Attachment, Building, Event
+from gis_core.storage.models import Attachment, Building, Event, EventHistory
 from gis_core.storage.outbox import add_notices
 
 _CHUNK = 500  # external ids per IN (...) query
@@ -198,7 +199,7 @@ def fresh(item: Prepared) -> Event:
     values = dict(item.values)
     if isinstance(values.get("routing"), dict):
         values["routing"] = dict(values["routing"])
-    return Event(**values)
+    return transient(Event, values)
 
 
 def find_external(ctx: EventContext, source: str, external_id: str) -> int | None:
@@ -299,8 +300,22 @@ def prepare(
         time_limit_value=decision.time_limit.value,
         time_limit_unit=decision.time_limit.unit.value,
     )
-    event = Event(**values)
+    event = transient(Event, values)
     return Prepared(event, transition.entry.as_row(), report.photos, decision, values=values)
+
+
+def warm(ctx: EventContext) -> None:
+    """Build what the first reports would otherwise build while clients wait (and, on a
+    busy server, several request threads at once): the routing rules, the units by area
+    and the metric projection's transformers for the active generation's area."""
+    router = ctx.router
+    ctx.lookup.units_for({})
+    with suppress(LookupError):  # no active generation yet: built on first use
+        loc, _ = ctx.lookup.locator()
+        minx, miny, maxx, maxy = loc.index.bounds
+        lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+        Projector.for_lon(lon).to_metres([lon], [lat])  # cached transformers (lru_cache)
+        router.layers_at(lon, lat)
 
 
 def resolve_location(
@@ -346,7 +361,8 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
     if session.new or session.dirty or session.deleted:
         session.flush()  # what the caller added first goes first (foreign keys, order)
     events = [it.event for it in items]
-    links = possible_duplicates(session, ctx.projector, events)
+    drawn: list[int] = []  # PostgreSQL: the new ids, drawn by the duplicate query
+    links = possible_duplicates(session, ctx.projector, events, drawn)
     later: dict[int, list[tuple[str, int]]] = {}
     for i, found in links.items():
         if all(kind == "db" for kind, _ in found):  # stored events: ids known now
@@ -354,29 +370,34 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
         else:
             later[i] = found
     conn = session.connection()
-    ids = insert_events(conn, events)  # ids for the whole batch in one round
-    table = Event.__table__
-    linked = []
-    for i, found in later.items():
-        refs = [ref if kind == "db" else ids[ref] for kind, ref in found]
-        link(events[i], refs)
-        linked.append({"b_id": ids[i], "duplicate_of": refs[0], "routing": events[i].routing})
-    if linked:
-        # One Core executemany (linking is part of the insert, not a new version of the
-        # event): co-located device alarms link hundreds at once, one round trip each was
-        # most of a batch's time on PostgreSQL.
-        stmt = update(table).where(table.c.id == bindparam("b_id"))
-        conn.execute(stmt, linked)
-    histories = []
-    photos = []
-    for item, event_id in zip(items, ids, strict=True):
-        history = history_row(event_id, 1, item.history)
-        mine = [Attachment(event_id=event_id, kind="photo", url=u) for u in item.photos]
-        histories.append(history)
-        photos += mine
-        item.stored = [history, *mine]
-    insert_rows(conn, histories)
-    insert_rows(conn, photos)
+    # PostgreSQL, ids drawn: every row of the batch in one pipeline (one round trip).
+    with pipelined(conn, enabled=bool(drawn)):
+        ids = insert_events(conn, events, ids=drawn or None)  # ids for the whole batch
+        table = Event.__table__
+        linked = []
+        for i, found in later.items():
+            refs = [ref if kind == "db" else ids[ref] for kind, ref in found]
+            link(events[i], refs)
+            linked.append({"b_id": ids[i], "duplicate_of": refs[0], "routing": events[i].routing})
+        if linked:
+            # One Core executemany (linking is part of the insert, not a new version of the
+            # event): co-located device alarms link hundreds at once, one round trip each was
+            # most of a batch's time on PostgreSQL.
+            stmt = update(table).where(table.c.id == bindparam("b_id"))
+            conn.execute(stmt, linked)
+        histories = []
+        photos = []
+        for item, event_id in zip(items, ids, strict=True):
+            history = transient(EventHistory, {"event_id": event_id, "seq": 1, **item.history})
+            mine = [
+                transient(Attachment, {"event_id": event_id, "kind": "photo", "url": u})
+                for u in item.photos
+            ]
+            histories.append(history)
+            photos += mine
+            item.stored = [history, *mine]
+        insert_rows(conn, histories)
+        insert_rows(conn, photos)
     add_notices(session, histories, dict(zip(ids, events, strict=True)))
     return ids
 
@@ -398,5 +419,6 @@ __all__ = [
     "submit",
     "submit_async",
     "submit_many",
+    "warm",
     "written_view",
 ]

@@ -186,15 +186,28 @@ class Router:
         if self._layer_tree is None or self.layers is None:
             return []
         hits = self._layer_tree.query(shapely.Point(lon, lat), predicate="intersects")
-        return [
-            {
-                "id": int(self.layers.at[i, "id"]),
-                "name": self.layers.at[i, "name"],
-                "kind": self.layers.at[i, "kind"],
-                "unit_code": self.layers.at[i, "unit_code"],
-            }
-            for i in sorted(hits)
-        ]
+        rows = self._layer_rows
+        return [dict(rows[i]) for i in sorted(hits)]
+
+    @property
+    def _layer_rows(self) -> list[dict[str, Any]]:
+        """What `layers_at` answers per layer, read from the frame once (four pandas
+        lookups per layer hit cost more than the tree query; perf-intake)."""
+        rows = self.__dict__.get("_layer_rows_built")
+        if rows is None:
+            layers = self.layers
+            assert layers is not None
+            rows = [
+                {
+                    "id": int(layers.at[i, "id"]),
+                    "name": layers.at[i, "name"],
+                    "kind": layers.at[i, "kind"],
+                    "unit_code": layers.at[i, "unit_code"],
+                }
+                for i in range(len(layers))
+            ]
+            self.__dict__["_layer_rows_built"] = rows
+        return rows
 
     def route(
         self,

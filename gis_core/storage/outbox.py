@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, event, or_, select
+from sqlalchemy import bindparam, event, or_, select, text
 from sqlalchemy.orm import Session
 
 from gis_core.cases.vocab import Action
@@ -54,6 +54,12 @@ _TARGETS = select(_T.c.id, _T.c.source, _T.c.event_id).where(
     ),
 )
 """The active targets of some sources or events (``add_notices``)."""
+_TARGETS_PG = text(
+    "SELECT id, source, event_id FROM outbox_targets WHERE active"
+    " AND (source = ANY(CAST(:sources AS varchar[])) OR event_id = ANY(CAST(:events AS int[])))"
+)
+"""PostgreSQL: the same as arrays, one statement text whatever the number of sources and
+events (stays prepared; expanding IN lists were rendered anew per batch size)."""
 
 
 @event.listens_for(Session, "before_flush")
@@ -88,11 +94,9 @@ def add_notices(
         sources = {ev.source for ev in events.values() if ev is not None}
         # Core rows of a statement built once: this runs with every intake batch (and
         # usually finds none), and building the query cost more than running it.
-        targets = (
-            session.connection()
-            .execute(_TARGETS, {"sources": sorted(sources), "events": list(events)})
-            .all()
-        )
+        conn = session.connection()
+        query = _TARGETS_PG if conn.dialect.name == "postgresql" else _TARGETS
+        targets = conn.execute(query, {"sources": sorted(sources), "events": list(events)}).all()
     if not targets:
         return
     for entry in sorted(entries, key=lambda h: (h.event_id, h.seq)):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from api.app import create_app
 from api.routers import intake_lean
@@ -27,7 +27,8 @@ from gis_core.auth.ratelimit import Rate
 from gis_core.events.intake import group_commit
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.models import Event, EventHistory
+from gis_core.storage.models import ApiKey, Event, EventHistory
+from gis_core.storage.types import utcnow
 from tests.api.conftest import url_text
 from tests.db_fixtures import postgis_schema
 
@@ -223,3 +224,37 @@ def test_concurrent_posts_are_all_stored_once(apps: Any, lean_calls: list[Any]) 
     assert stored == set(created)  # nothing lost
     assert all(histories.get(i) == 1 for i in created)  # each with its first history entry
     assert gc.batches - batches < gc.items - items  # requests did share transactions
+
+
+def test_an_expired_key_is_read_again_here(
+    apps: Any, lean_calls: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every KEY_CACHE_S the cached key expires: the lean route reads it again (once for
+    the requests waiting on it) instead of declining them; a key another process revoked
+    meanwhile is refused by the documented route, as before."""
+    lean, _, store = apps
+    key = "gg_lean_expiry_0123456789abcdef"
+    Accounts(store).create_key("expiry", "events:write", None, key=key)
+    headers = {"X-API-Key": key}
+    assert lean.post("/v1/events", json=report(), headers=headers).status_code == 201
+    keys = lean.app.state.security.keys  # type: ignore[attr-defined]
+    assert keys.get(key) is not None and len(lean_calls) == 0  # first use: looked up there
+    offset = [0.0]
+    real = keys.clock
+    monkeypatch.setattr(keys, "clock", lambda: real() + offset[0])
+    offset[0] = 2 * keys.ttl  # expired, still remembered
+    assert keys.get(key) is None and keys.stale(key) is not None
+
+    def send(i: int) -> Any:
+        return lean.post("/v1/events", json=report(description=f"e{i}"), headers=headers)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    assert [r.status_code for r in answers] == [201] * 4
+    assert len(lean_calls) == 4 and keys.get(key) is not None  # read again, here
+    with store.session() as s:  # revoked by another process: this one's cache not told
+        s.execute(update(ApiKey).where(ApiKey.name == "expiry").values(revoked_at=utcnow()))
+    offset[0] = 4 * keys.ttl
+    refused = lean.post("/v1/events", json=report(description="revoked"), headers=headers)
+    assert refused.status_code == 401 and "revoked" in refused.text
+    assert len(lean_calls) == 4

@@ -12,16 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from gis_core.events.group_commit import GroupCommit
-from gis_core.events.intake import SubmitResult, group_commit, submit_async
+from gis_core.events.intake import SubmitResult, group_commit, persist, prepare, submit_async
 from gis_core.events.loader import reports_from_frame
-from gis_core.events.reports import EventReport, IntakeRejected
+from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.service import EventService
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
-from gis_core.storage.models import Event, EventHistory
+from gis_core.storage.models import Event, EventHistory, OutboxMessage, OutboxTarget
 from tests.async_run import run as run_async
 from tests.db_fixtures import postgis_schema
 
@@ -146,6 +147,35 @@ def test_concurrent_submits_are_all_stored_once(service: EventService) -> None:
     assert all(histories.get(i) == 1 for i in ids)  # each with its first history entry
     gc = group_commit(service)
     assert gc.batches < gc.items  # requests did share transactions
+
+
+def test_a_unique_key_clash_in_a_batch_is_an_integrity_error(service: EventService) -> None:
+    """Two reports of one source + external id in one write: the database refuses the
+    batch with IntegrityError (which `submit` answers as a retry racing its original),
+    also when the rows went out in one PostgreSQL pipeline; nothing of it is stored."""
+    fields = {"source": "iot", "external_id": "gc-clash", "category_code": "01001"}
+    report = validate(EventReport(**fields, lon=117.3, lat=31.8, description="x"))
+    items = [prepare(service, report, None) for _ in range(2)]
+    with pytest.raises(IntegrityError), service.session() as session:
+        persist(service, session, items)
+    with service.store.session(write=False) as s:
+        clash = select(func.count()).select_from(Event).where(Event.external_id == "gc-clash")
+        assert s.scalar(clash) == 0
+
+
+def test_a_source_target_hears_of_events_the_group_commit_wrote(service: EventService) -> None:
+    """The outbox rows of a report written by the group commit (Core rows, no flush hook):
+    one per active target of its source, in the same transaction; none for others."""
+    with service.session() as s:
+        s.add(OutboxTarget(name="gc-hook", source="12345", url="https://example.org/h"))
+        s.add(OutboxTarget(name="gc-off", source="12345", url="https://x.org", active=False))
+    base = {"category_code": "01001", "lon": 117.273, "lat": 31.8489, "description": "x"}
+    heard = service.submit(EventReport(source="12345", external_id="gc-heard", **base))
+    other = service.submit(EventReport(source="grid_member", **base))
+    with service.store.session(write=False) as s:
+        rows = s.execute(select(OutboxMessage.event_id, OutboxMessage.kind)).all()
+    assert (heard.event["id"], "received") in rows and len(rows) == 1
+    assert other.event["id"] not in {r.event_id for r in rows}
 
 
 def test_the_answer_is_what_a_read_back_gives(service: EventService) -> None:
