@@ -54,7 +54,7 @@ class ResponsibilityStore(StoreCore):
                 made = conn.execute(
                     insert(t).returning(t.c.code, t.c.id, sort_by_parameter_order=True), new_rows
                 )
-                ids.update(made.tuples().all())
+                ids.update((code, id_) for code, id_ in made)
             if changed:
                 for row in changed:
                     row["unit_id"] = ids[row.pop("code_")]
