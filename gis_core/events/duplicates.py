@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Row, Select, bindparam, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gis_core.spatial.crs import Projector
+from gis_core.storage.engine import driver_errors
 from gis_core.storage.models import Event
 from gis_core.storage.models.events import OPEN_CONDITION
 
@@ -110,16 +110,12 @@ def _candidates_and_ids(conn: Connection, params: dict[str, Any]) -> list[Any]:
     from psycopg.rows import namedtuple_row  # PostgreSQL only (SQLite needs no psycopg)
 
     driver: Any = conn.connection.driver_connection
-    try:
+    with driver_errors(conn, _WITH_IDS):
         with driver.pipeline():
             cursor = driver.cursor(row_factory=namedtuple_row)
             cursor.execute(_WITH_IDS, params)
         with cursor:
             return cursor.fetchall()
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            _WITH_IDS, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True
-        ) from exc
 
 
 def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, insert, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, configure_mappers
 
+from gis_core.storage.engine import driver_errors
 from gis_core.storage.models import Attachment, Event, EventHistory
 from gis_core.storage.types import utcnow
 
@@ -131,20 +131,8 @@ def pipelined(conn: Connection, enabled: bool = True) -> Iterator[None]:
         yield
         return
     driver = conn.connection.driver_connection
-    try:
-        with driver.pipeline():  # type: ignore[union-attr]
-            yield
-    except DBAPIError:
-        raise
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            "(pipelined intake rows)",
-            None,
-            exc,
-            conn.dialect.loaded_dbapi.Error,
-            hide_parameters=True,
-            dialect=conn.dialect,
-        ) from exc
+    with driver_errors(conn, "(pipelined intake rows)"), driver.pipeline():  # type: ignore[union-attr]
+        yield
 
 
 def insert_rows(conn: Connection, objects: Sequence[EventHistory | Attachment]) -> None:

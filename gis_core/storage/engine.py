@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 ENV_URL = "GRIDGOV_DATABASE_URL"
 DEFAULT_URL = "sqlite:///gridgov.sqlite"
@@ -172,6 +172,25 @@ def _ping_when_idle(engine: Engine, idle_s: float | None = None) -> None:
             raise DisconnectionError(f"pooled connection lost: {exc}") from exc
         if not alive:
             raise DisconnectionError("pooled connection lost")
+
+
+@contextmanager
+def driver_errors(conn: Connection, statement: str) -> Iterator[None]:
+    """Errors of the driver used directly (a psycopg pipeline, whose results SQLAlchemy
+    must not read early) raised as SQLAlchemy raises them from ``execute``: an
+    IntegrityError for a unique key, parameters hidden, so callers' handlers stay as
+    they are."""
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            conn.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=conn.dialect,
+        ) from exc
 
 
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
