@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -102,11 +103,25 @@ before it inserts. Sent in a pipeline with the transaction's BEGIN (see
 :func:`_candidates_and_ids`), so the batch's first statement costs one round trip."""
 
 
-def _candidates_and_ids(conn: Connection, params: dict[str, Any]) -> list[Any]:
+@dataclass
+class Prefetch:
+    """A read that rides in the duplicate query's round trip (PostgreSQL, ids drawn):
+    psycopg SQL and parameters in, ``rows`` (named tuples) filled. Intake's writer reads
+    the outbox targets of its sources this way: one round trip fewer per batch."""
+
+    sql: str
+    params: dict[str, Any]
+    rows: list[Any] | None = None
+
+
+def _candidates_and_ids(
+    conn: Connection, params: dict[str, Any], prefetch: Sequence[Prefetch] = ()
+) -> list[Any]:
     """Rows of :data:`_WITH_IDS` (attributes as a Row's), through the session's psycopg
     connection: SQLAlchemy reads a result as soon as it executes, which would end the
-    pipeline that lets psycopg send its implicit BEGIN with the query. An error is
-    raised as SQLAlchemy raises it (the session's rollback then sees a lost connection)."""
+    pipeline that lets psycopg send its implicit BEGIN with the query. ``prefetch``
+    statements go in the same pipeline. An error is raised as SQLAlchemy raises it (the
+    session's rollback then sees a lost connection)."""
     from psycopg.rows import namedtuple_row  # PostgreSQL only (SQLite needs no psycopg)
 
     driver: Any = conn.connection.driver_connection
@@ -114,6 +129,12 @@ def _candidates_and_ids(conn: Connection, params: dict[str, Any]) -> list[Any]:
         with driver.pipeline():
             cursor = driver.cursor(row_factory=namedtuple_row)
             cursor.execute(_WITH_IDS, params)
+            others = [driver.cursor(row_factory=namedtuple_row) for _ in prefetch]
+            for other, read in zip(others, prefetch, strict=True):
+                other.execute(read.sql, read.params)
+        for other, read in zip(others, prefetch, strict=True):
+            with other:
+                read.rows = other.fetchall()
         with cursor:
             return cursor.fetchall()
 
@@ -138,20 +159,25 @@ def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
 
 
 def stored_candidates(
-    conn: Connection, events: Sequence[Event], located: list[int], new_ids: list[int] | None = None
+    conn: Connection,
+    events: Sequence[Event],
+    located: list[int],
+    new_ids: list[int] | None = None,
+    prefetch: Sequence[Prefetch] = (),
 ) -> list[Row]:
     """Open stored events within a report's box for any of the reports at ``located``
     (each once, by time then id): an index probe per report, independent of store size.
 
     ``new_ids`` (PostgreSQL): filled with ``len(events)`` ids drawn from the events
-    sequence by the same statement (ascending), else left empty."""
+    sequence by the same statement (ascending), else left empty; then ``prefetch`` reads
+    ride along (else their ``rows`` stay None)."""
     boxes = _boxes(events, located)
     if conn.dialect.name == "postgresql":
         arrays: dict[str, Any] = {n: [b[n] for b in boxes] for n in _NAMES}
         arrays["cats"] = [b["cats"][0] for b in boxes]
         if new_ids is None:
             return list(conn.execute(_PER_REPORT, arrays).all())
-        rows = _candidates_and_ids(conn, arrays | {"n": len(events)})
+        rows = _candidates_and_ids(conn, arrays | {"n": len(events)}, prefetch)
         new_ids.extend(int(r.id) for r in rows if r.new)
         return [r for r in rows if not r.new]
     # SQLite runs in process: the one-report statement per report costs no round trip.
@@ -196,14 +222,15 @@ def possible_duplicates(
     projector_for: Callable[[float], Projector],
     events: Sequence[Event],
     new_ids: list[int] | None = None,
+    prefetch: Sequence[Prefetch] = (),
 ) -> dict[int, list[Ref]]:
     """For each new event (its index in ``events``) with possible duplicates: the
     candidates, oldest first. Events without a location or a class are not checked.
 
     One query fetches the stored candidates of the whole batch (a box of 50 m and two
     hours around each report: :func:`stored_candidates`); distances are measured in
-    metres in ``projector_for(lon)``. ``new_ids``: as in :func:`stored_candidates` (left
-    empty when no event is checked).
+    metres in ``projector_for(lon)``. ``new_ids`` and ``prefetch``: as in
+    :func:`stored_candidates` (left empty, unread, when no event is checked).
     """
     located = [i for i, e in enumerate(events) if e.lon is not None and e.category_code]
     if not located:
@@ -211,7 +238,7 @@ def possible_duplicates(
     lon = np.array([events[i].lon for i in located], dtype=float)
     lat = np.array([events[i].lat for i in located], dtype=float)
     when = [events[i].reported_at for i in located]
-    rows = stored_candidates(session.connection(), events, located, new_ids)
+    rows = stored_candidates(session.connection(), events, located, new_ids, prefetch)
     projector = projector_for(float(lon.mean()))
     bx, by = projector.to_metres(lon, lat)
     bt = np.array([_micros(t) for t in when], dtype=np.int64)
@@ -259,6 +286,7 @@ def link(event: Event, ids: list[int]) -> None:
 __all__ = [
     "DUPLICATE_RADIUS_M",
     "DUPLICATE_WINDOW",
+    "Prefetch",
     "link",
     "possible_duplicates",
     "stored_candidates",

@@ -20,7 +20,7 @@ from sqlalchemy import Column, Connection, insert, text
 from sqlalchemy.orm import Mapper, configure_mappers
 
 from gis_core.storage.engine import driver_errors
-from gis_core.storage.models import Attachment, Event, EventHistory
+from gis_core.storage.models import Attachment, Event, EventHistory, OutboxMessage
 from gis_core.storage.types import utcnow
 
 
@@ -37,8 +37,7 @@ _EVENT = _columns(Event.__mapper__)
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
 )
-_HISTORY = _columns(EventHistory.__mapper__)
-_ATTACHMENT = _columns(Attachment.__mapper__)
+_ROWS = {kind: _columns(kind.__mapper__) for kind in (EventHistory, Attachment, OutboxMessage)}
 
 
 T = TypeVar("T")
@@ -120,31 +119,37 @@ def insert_events(
 
 
 @contextmanager
-def pipelined(conn: Connection, enabled: bool = True) -> Iterator[None]:
+def pipelined(conn: Connection, enabled: bool = True, commit: bool = False) -> Iterator[None]:
     """PostgreSQL: the statements run inside (executemany INSERTs and UPDATEs whose results
     nobody reads) go out in one psycopg pipeline and one Sync, so the batch's rows cost
     one round trip instead of one per table; elsewhere (or not ``enabled``) a no-op.
+    ``commit``: the transaction's COMMIT goes in the same pipeline after them (one round
+    trip fewer; the caller's session then finds nothing left to commit).
 
     An error the server reports at the closing Sync is raised as SQLAlchemy raises it
     from ``execute`` (an IntegrityError for a unique key), parameters hidden."""
     if not enabled or conn.dialect.name != "postgresql":
         yield
         return
-    driver = conn.connection.driver_connection
-    with driver_errors(conn, "(pipelined intake rows)"), driver.pipeline():  # type: ignore[union-attr]
+    driver: Any = conn.connection.driver_connection
+    with driver_errors(conn, "(pipelined intake rows)"), driver.pipeline():
         yield
+        if commit:
+            driver.commit()
 
 
-def insert_rows(conn: Connection, objects: Sequence[EventHistory | Attachment]) -> None:
-    """INSERT history entries or attachments (one kind per call), one executemany."""
+def insert_rows(
+    conn: Connection, objects: Sequence[EventHistory | Attachment | OutboxMessage]
+) -> None:
+    """INSERT history entries, attachments or outbox messages (one kind per call), one
+    executemany."""
     if not objects:
         return
     now = utcnow()
     kind = type(objects[0])
-    columns = _HISTORY if kind is EventHistory else _ATTACHMENT
     # inline(): no RETURNING of the new id for a single row (nobody reads it; in a
     # pipeline there is no result to read yet).
-    conn.execute(insert(kind.__table__).inline(), [_row(o, columns, now) for o in objects])
+    conn.execute(insert(kind.__table__).inline(), [_row(o, _ROWS[kind], now) for o in objects])
 
 
 __all__ = ["insert_events", "insert_rows", "pipelined", "transient"]

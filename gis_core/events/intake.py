@@ -26,7 +26,7 @@ from gis_core.cases.state import Actor
 from gis_core.cases.vocab import SOURCE_LABELS, Role
 from gis_core.cases.workflow import open_case
 from gis_core.events.context import EventContext, current_time
-from gis_core.events.duplicates import link, possible_duplicates
+from gis_core.events.duplicates import Prefetch, link, possible_duplicates
 from gis_core.events.group_commit import GroupCommit
 from gis_core.events.insert_rows import insert_events, insert_rows, pipelined, transient
 from gis_core.events.reports import EventReport, IntakeRejected, validate
@@ -35,7 +35,7 @@ from gis_core.events.views import event_view, get_event, history_view
 from gis_core.spatial.crs import Projector, parse_crs
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.models import Attachment, Building, Event, EventHistory
-from gis_core.storage.outbox import add_notices
+from gis_core.storage.outbox import SOURCE_TARGETS_SQL, add_notices
 
 _CHUNK = 500  # external ids per IN (...) query
 
@@ -175,7 +175,7 @@ def group_commit(ctx: EventContext) -> GroupCommit[Prepared, tuple[int, dict[str
             for p in items:
                 p.tried = True
             with ctx.session() as session:
-                ids = persist(ctx, session, copies)
+                ids = persist(ctx, session, copies, commit=True)
             at = current_time()
             return [(i, written_view(c, at)) for i, c in zip(ids, copies, strict=True)]
 
@@ -347,7 +347,9 @@ def resolve_location(
         return point.x, point.y, f"building {building.building_id}"
 
 
-def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[int]:
+def persist(
+    ctx: EventContext, session: Session, items: list[Prepared], *, commit: bool = False
+) -> list[int]:
     """Insert prepared reports with one duplicate query and one INSERT per table.
 
     Duplicates are linked as if the reports came one after the other: the candidates of
@@ -355,6 +357,10 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
     rows go in as Core statements on the session's connection (:mod:`insert_rows`: the
     unit of work cost more than the rest of intake); the objects stay transient, carrying
     what was stored, and the outbox rows are added as the flush hook would.
+
+    On PostgreSQL a batch is two round trips: BEGIN, the duplicate candidates, the new
+    ids and the outbox targets of the batch's sources; then every row, and with
+    ``commit`` (the group commit's writer: nothing else is in its session) the COMMIT.
     """
     if not items:
         return []
@@ -362,7 +368,8 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
         session.flush()  # what the caller added first goes first (foreign keys, order)
     events = [it.event for it in items]
     drawn: list[int] = []  # PostgreSQL: the new ids, drawn by the duplicate query
-    links = possible_duplicates(session, ctx.projector, events, drawn)
+    targets = Prefetch(SOURCE_TARGETS_SQL, {"sources": sorted({e.source for e in events})})
+    links = possible_duplicates(session, ctx.projector, events, drawn, [targets])
     later: dict[int, list[tuple[str, int]]] = {}
     for i, found in links.items():
         if all(kind == "db" for kind, _ in found):  # stored events: ids known now
@@ -371,7 +378,7 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
             later[i] = found
     conn = session.connection()
     # PostgreSQL, ids drawn: every row of the batch in one pipeline (one round trip).
-    with pipelined(conn, enabled=bool(drawn)):
+    with pipelined(conn, enabled=bool(drawn), commit=commit and targets.rows is not None):
         ids = insert_events(conn, events, ids=drawn or None)  # ids for the whole batch
         table = Event.__table__
         linked = []
@@ -398,7 +405,11 @@ def persist(ctx: EventContext, session: Session, items: list[Prepared]) -> list[
             item.stored = [history, *mine]
         insert_rows(conn, histories)
         insert_rows(conn, photos)
-    add_notices(session, histories, dict(zip(ids, events, strict=True)))
+        known = dict(zip(ids, events, strict=True))
+        if targets.rows is not None:  # read with the candidates: the messages go in here
+            insert_rows(conn, add_notices(session, histories, known, targets.rows, add=False))
+    if targets.rows is None:
+        add_notices(session, histories, known)
     return ids
 
 

@@ -60,6 +60,12 @@ _TARGETS_PG = text(
 )
 """PostgreSQL: the same as arrays, one statement text whatever the number of sources and
 events (stays prepared; expanding IN lists were rendered anew per batch size)."""
+SOURCE_TARGETS_SQL = (
+    "SELECT id, source, event_id FROM outbox_targets WHERE active"
+    " AND source = ANY(CAST(%(sources)s AS varchar[]))"
+)
+"""PostgreSQL, psycopg's own parameters: the active targets of some sources, which are all
+the targets NEW events have (a target of one event references an existing event)."""
 
 
 @event.listens_for(Session, "before_flush")
@@ -70,14 +76,22 @@ def _write_outbox(session: Session, _ctx: Any, _instances: Any) -> None:
 
 
 def add_notices(
-    session: Session, entries: list[EventHistory], known: dict[int, Event] | None = None
-) -> None:
+    session: Session,
+    entries: list[EventHistory],
+    known: dict[int, Event] | None = None,
+    targets: list[Any] | None = None,
+    *,
+    add: bool = True,
+) -> list[OutboxMessage]:
     """Add the outbox rows of ``entries`` to ``session``: what the flush hook does, for
     writers that insert history rows with Core statements (intake's group commit), so
-    they pass their new events in ``known`` (no query for them)."""
+    they pass their new events in ``known`` (no query for them), and the active targets
+    when they read them already (``targets``: rows with ``id, source, event_id``, e.g. by
+    :data:`SOURCE_TARGETS_SQL` for new events). ``add=False``: the rows are returned, not
+    added (the caller inserts them with its own statements)."""
     entries = [e for e in entries if e.action in NOTICE_KINDS]
     if not entries:
-        return
+        return []
     with session.no_autoflush:
         ids = sorted({e.event_id for e in entries})
         events: dict[int, Event | None] = dict.fromkeys(ids)
@@ -91,14 +105,25 @@ def add_notices(
         for start in range(0, len(missing), 500):  # one query per chunk, not one per event
             query = select(Event).where(Event.id.in_(missing[start : start + 500]))
             events.update((ev.id, ev) for ev in session.scalars(query))
-        sources = {ev.source for ev in events.values() if ev is not None}
-        # Core rows of a statement built once: this runs with every intake batch (and
-        # usually finds none), and building the query cost more than running it.
-        conn = session.connection()
-        query = _TARGETS_PG if conn.dialect.name == "postgresql" else _TARGETS
-        targets = conn.execute(query, {"sources": sorted(sources), "events": list(events)}).all()
-    if not targets:
-        return
+        if targets is None:
+            sources = {ev.source for ev in events.values() if ev is not None}
+            # Core rows of a statement built once: this runs with every intake batch (and
+            # usually finds none), and building the query cost more than running it.
+            conn = session.connection()
+            query = _TARGETS_PG if conn.dialect.name == "postgresql" else _TARGETS
+            params = {"sources": sorted(sources), "events": list(events)}
+            targets = list(conn.execute(query, params).all())
+    messages = _messages(entries, events, targets) if targets else []
+    if add:
+        session.add_all(messages)
+    return messages
+
+
+def _messages(
+    entries: list[EventHistory], events: dict[int, Event | None], targets: list[Any]
+) -> list[OutboxMessage]:
+    """One message per entry and target that hears about its event, in (event, seq) order."""
+    messages = []
     for entry in sorted(entries, key=lambda h: (h.event_id, h.seq)):
         ev = events[entry.event_id]
         if ev is None:
@@ -107,7 +132,7 @@ def add_notices(
         for target in targets:
             if target.source != ev.source and target.event_id != ev.id:
                 continue
-            session.add(
+            messages.append(
                 OutboxMessage(
                     event_id=ev.id,
                     target_id=target.id,
@@ -117,6 +142,7 @@ def add_notices(
                     idempotency_key=f"{ev.public_id}-{entry.seq}-{target.id}",
                 )
             )
+    return messages
 
 
-__all__ = ["NOTICE_KINDS", "add_notices", "notice_payload"]
+__all__ = ["NOTICE_KINDS", "SOURCE_TARGETS_SQL", "add_notices", "notice_payload"]

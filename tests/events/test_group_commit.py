@@ -163,6 +163,27 @@ def test_a_unique_key_clash_in_a_batch_is_an_integrity_error(service: EventServi
         assert s.scalar(clash) == 0
 
 
+def test_the_writer_commits_with_its_rows(service: EventService) -> None:
+    """``persist(commit=True)`` (the group commit's writer): on PostgreSQL the COMMIT goes
+    out with the rows, so they are durable, visible to another connection, before the
+    session closes; a unique-key clash still fails the whole batch, nothing stored."""
+    # A place and class no other test here reports (the store is shared by the module).
+    fields = {"source": "iot", "category_code": "01002", "lon": 117.262, "lat": 31.861}
+    report = validate(EventReport(**fields, external_id="gc-commit", description="x"))
+    with service.session() as session:
+        (event_id,) = persist(service, session, [prepare(service, report, None)], commit=True)
+        if service.store.dialect == "postgresql":
+            with service.store.session(write=False) as other:  # another connection
+                assert other.get(Event, event_id) is not None
+    assert service.get(event_id)["external_id"] == "gc-commit"
+    clash = validate(EventReport(**fields, external_id="gc-commit-2", description="x"))
+    with pytest.raises(IntegrityError), service.session() as session:
+        persist(service, session, [prepare(service, clash, None) for _ in range(2)], commit=True)
+    with service.store.session(write=False) as s:
+        count = select(func.count()).select_from(Event).where(Event.external_id == "gc-commit-2")
+        assert s.scalar(count) == 0
+
+
 def test_a_source_target_hears_of_events_the_group_commit_wrote(service: EventService) -> None:
     """The outbox rows of a report written by the group commit (Core rows, no flush hook):
     one per active target of its source, in the same transaction; none for others."""
