@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -98,7 +99,10 @@ def create_app(
         clustered = [lyr.source for lyr in LAYERS.values() if lyr.cluster_maxzoom is not None]
         cluster_points.warm(store, clustered)  # issue 15: the first low-zoom event tile
         gc.freeze()  # perf-intake2: startup's ~300k objects out of the collector's full scans
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)  # perf-intake3
         yield
+        sys.setswitchinterval(switch_interval)  # perf-intake3: tests start many apps
         gc.unfreeze()  # perf-intake2: collectable again (tests start many apps in a process)
         if app.state.tile_pool is not None:  # perf-tiles
             await app.state.tile_pool.close()
