@@ -9,6 +9,7 @@ plus the earlier reports of the same batch; a single report is a batch of one.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlalchemy import Connection, Row, Select, bindparam, select, text
 from sqlalchemy.orm import Session
 
@@ -70,9 +72,8 @@ with the open events of the class in the window."""
 
 _PER_REPORT_SQL = (
     "SELECT DISTINCT e.id, e.category_code, e.lon, e.lat, e.reported_at"
-    " FROM unnest(CAST(:cats AS varchar[]), CAST(:lat0 AS float8[]), CAST(:lat1 AS float8[]),"
-    " CAST(:lon0 AS float8[]), CAST(:lon1 AS float8[]), CAST(:t0 AS timestamptz[]),"
-    " CAST(:t1 AS timestamptz[])) AS q(cat, lat0, lat1, lon0, lon1, t0, t1)"
+    " FROM json_to_recordset(CAST(:boxes AS json)) AS q(cat varchar, lat0 float8,"
+    " lat1 float8, lon0 float8, lon1 float8, t0 timestamptz, t1 timestamptz)"
     " CROSS JOIN LATERAL (SELECT id, category_code, lon, lat, reported_at FROM events"
     " WHERE category_code = q.cat AND lat BETWEEN q.lat0 AND q.lat1"
     " AND lon BETWEEN q.lon0 AND q.lon1 AND reported_at BETWEEN q.t0 AND q.t1"
@@ -82,7 +83,8 @@ _PER_REPORT = text(_PER_REPORT_SQL + " ORDER BY e.reported_at, e.id").columns(
     _T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at
 )
 """PostgreSQL: the candidates of a whole batch in ONE statement, a box per report (the
-reports as parallel arrays, one statement text whatever the batch size, so it stays
+boxes as one JSON document that orjson writes: psycopg dumped parallel arrays element by
+element in Python; one statement text whatever the batch size, so it stays
 prepared; LATERAL, so even the generic plan of the prepared statement on a table without
 statistics yet probes the index per report instead of hashing the whole table). One box
 around the whole batch spanned the district once batches grew, and read every open
@@ -146,7 +148,7 @@ def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
     for i in located:
         e = events[i]
         lon, lat, at = float(e.lon), float(e.lat), e.reported_at  # type: ignore[arg-type]
-        dlon = dlat / max(float(np.cos(np.radians(lat))), 0.01)
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
         boxes.append(
             candidate_params(
                 {e.category_code or ""},
@@ -156,6 +158,12 @@ def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
             )
         )
     return boxes
+
+
+def _json_boxes(events: Sequence[Event], located: list[int]) -> str:
+    """The boxes of :func:`_boxes` as the JSON document :data:`_PER_REPORT` reads."""
+    docs = [{"cat": b["cats"][0], **{n: b[n] for n in _NAMES}} for b in _boxes(events, located)]
+    return orjson.dumps(docs).decode()
 
 
 def stored_candidates(
@@ -171,15 +179,14 @@ def stored_candidates(
     ``new_ids`` (PostgreSQL): filled with ``len(events)`` ids drawn from the events
     sequence by the same statement (ascending), else left empty; then ``prefetch`` reads
     ride along (else their ``rows`` stay None)."""
-    boxes = _boxes(events, located)
     if conn.dialect.name == "postgresql":
-        arrays: dict[str, Any] = {n: [b[n] for b in boxes] for n in _NAMES}
-        arrays["cats"] = [b["cats"][0] for b in boxes]
+        params = {"boxes": _json_boxes(events, located)}
         if new_ids is None:
-            return list(conn.execute(_PER_REPORT, arrays).all())
-        rows = _candidates_and_ids(conn, arrays | {"n": len(events)}, prefetch)
+            return list(conn.execute(_PER_REPORT, params).all())
+        rows = _candidates_and_ids(conn, params | {"n": len(events)}, prefetch)
         new_ids.extend(int(r.id) for r in rows if r.new)
         return [r for r in rows if not r.new]
+    boxes = _boxes(events, located)
     # SQLite runs in process: the one-report statement per report costs no round trip.
     found: dict[int, Row] = {}
     for params in boxes:
