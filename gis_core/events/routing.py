@@ -185,9 +185,14 @@ class Router:
     def layers_at(self, lon: float, lat: float) -> list[dict[str, Any]]:
         if self._layer_tree is None or self.layers is None:
             return []
-        hits = self._layer_tree.query(shapely.Point(lon, lat), predicate="intersects")
+        # Boxes from the tree, then the exact test on the layers prepared above: the tree's
+        # own predicate prepares the point instead, and tests each polygon unprepared.
+        near = self._layer_tree.query(shapely.Point(lon, lat))
+        if not len(near):
+            return []
+        hits = near[shapely.intersects_xy(self._layer_geoms[near], lon, lat)]
         rows = self._layer_rows
-        return [dict(rows[i]) for i in sorted(hits)]
+        return [dict(rows[i]) for i in sorted(hits.tolist())]
 
     @property
     def _layer_rows(self) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 import shapely
 from geoalchemy2 import Geometry as _GA2Geometry
 from shapely.geometry.base import BaseGeometry
@@ -158,6 +159,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_ORJSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
 class JSONText(TypeDecorator[Any]):
     """A JSON value stored as TEXT (UTF-8, not \\u-escaped) on both dialects.
 
@@ -169,9 +175,17 @@ class JSONText(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Compact UTF-8 JSON, by orjson (intake writes two documents per event and the
+        standard library's encoder was a visible share of its CPU). What orjson would
+        write differently goes through ``str`` as before (datetimes, dataclasses) or falls
+        back to the standard library (numbers it cannot hold, other types); a NaN, which
+        JSON has not, is written null."""
         if value is None:
             return None
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
+        except TypeError:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
