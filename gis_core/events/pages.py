@@ -44,7 +44,9 @@ def page(
     session with one data-version read."""
     with ctx.session(write=False) as session:
         version = data_version(session) if version is None else version
-        return _page_in(session, ctx, flt, counts_filter, limit, offset, order, after, now, version)
+        return _page_in(
+            session, ctx, flt, counts_filter, limit, offset, order, after, now, version, True
+        )
 
 
 def _page_in(
@@ -58,9 +60,10 @@ def _page_in(
     after: str | None,
     now: datetime | None,
     version: Any,
+    routing: bool,
 ) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
     at = now or current_time()
-    items, total = list_in(session, ctx, flt, at, limit, offset, order, after, version)
+    items, total = list_in(session, ctx, flt, at, limit, offset, order, after, version, routing)
     return items, total, counts_in(session, ctx, counts_filter, at, version)
 
 
@@ -122,8 +125,8 @@ def page_computer(
 
     def compute() -> EncodedPage:
         with ctx.session(write=False) as session:
-            parts = _page_in(
-                session, ctx, flt, counts_filter, limit, offset, order, after, None, version
+            parts = _page_in(  # without routing: the encoder leaves it out
+                session, ctx, flt, counts_filter, limit, offset, order, after, None, version, False
             )
         return tagged(encode(*parts))
 
