@@ -20,6 +20,7 @@ from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from gis_core.events.context import EventContext, current_time
@@ -50,7 +51,7 @@ def page(
 
 
 def _page_in(
-    session: Session,
+    session: Session | Connection,
     ctx: EventContext,
     flt: EventFilter,
     counts_filter: EventFilter,
@@ -124,9 +125,9 @@ def page_computer(
     """The computation of one page on ``version`` (read before it), for the cache."""
 
     def compute() -> EncodedPage:
-        with ctx.session(write=False) as session:
+        with ctx.store.reader() as conn:  # no ORM session, no BEGIN/COMMIT on PostgreSQL
             parts = _page_in(  # without routing: the encoder leaves it out
-                session, ctx, flt, counts_filter, limit, offset, order, after, None, version, False
+                conn, ctx, flt, counts_filter, limit, offset, order, after, None, version, False
             )
         return tagged(encode(*parts))
 

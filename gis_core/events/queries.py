@@ -99,7 +99,7 @@ def _not_overdue(at: datetime) -> Any:
 
 
 def _total(
-    session: Session,
+    session: Session | Connection,
     ctx: EventContext,
     flt: EventFilter,
     at: datetime,
@@ -114,8 +114,13 @@ def _total(
     n = sum(counts.get(s, 0) for s in wanted)
     if flt.overdue is None:
         return n
-    late = int(session.connection().execute(sql.late, {"at": at}).scalar() or 0)
+    late = int(_core(session).execute(sql.late, {"at": at}).scalar() or 0)
     return late if flt.overdue else n - late
+
+
+def _core(session: Session | Connection) -> Connection:
+    """The Core connection to run prebuilt statements on (an ORM session's own)."""
+    return session.connection() if isinstance(session, Session) else session
 
 
 def _statements(flt: EventFilter) -> FilterStatements:
@@ -204,7 +209,7 @@ def list_events(
 
 
 def list_in(
-    session: Session,
+    session: Session | Connection,
     ctx: EventContext,
     flt: EventFilter,
     at: datetime,
@@ -221,7 +226,7 @@ def list_in(
     plain rows (no ORM object, no geometry)."""
     sql = _statements(flt)
     total = _total(session, ctx, flt, at, version, sql)
-    conn = session.connection()
+    conn = _core(session)
     if order == "urgency":
         if after is not None:
             raise ValueError("a cursor pages the 'reported' order only")
@@ -264,7 +269,11 @@ def status_counts(
 
 
 def counts_in(
-    session: Session, ctx: EventContext, flt: EventFilter, at: datetime, version: Any = None
+    session: Session | Connection,
+    ctx: EventContext,
+    flt: EventFilter,
+    at: datetime,
+    version: Any = None,
 ) -> dict[str, int]:
     """:func:`status_counts` in the caller's session (``version``: its data version)."""
     sql = _statements(flt)
@@ -278,7 +287,7 @@ def counts_in(
             {"at": at},
         ).all()
         counts = {str(s): int(n) for s, n in rows}
-    counts["overdue"] = int(session.connection().execute(sql.overdue, {"at": at}).scalar() or 0)
+    counts["overdue"] = int(_core(session).execute(sql.overdue, {"at": at}).scalar() or 0)
     return counts
 
 

@@ -8,9 +8,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from gis_core.cases.vocab import OPEN_VALUES, STATUS_VALUES
 from gis_core.events import list_sql
@@ -307,3 +308,24 @@ def test_overdue_statements_read_the_partial_index(service: EventService) -> Non
         assert any("ix_events_open_deadline" in str(row) for row in plan), plan
     plain = str(sql.segments[1].count.compile(dialect=engine.dialect))
     assert "INDEXED BY" not in plain
+
+
+def test_reader_skips_the_transaction_only_on_postgres(service: EventService) -> None:
+    """A computed page reads through ``Store.reader``: autocommit on PostgreSQL (no BEGIN
+    and COMMIT round trips), a transaction (one snapshot) on SQLite; the pooled connection
+    is a transactional one again for the next session."""
+    store = service.store
+
+    def autocommit(conn: Any) -> bool:
+        dbapi = conn.connection.dbapi_connection
+        if store.dialect == "postgresql":
+            return bool(dbapi.autocommit)
+        return not dbapi.in_transaction  # sqlite3: BEGIN issued by the store's listener
+
+    for _ in range(3):
+        with store.reader() as conn:
+            assert conn.execute(select(func.count()).select_from(Event)).scalar()
+            assert autocommit(conn) is (store.dialect == "postgresql")
+        with store.session(write=False) as s:
+            s.execute(select(func.count()).select_from(Event))
+            assert autocommit(s.connection()) is False
