@@ -111,9 +111,12 @@ def prepared(url: str) -> str:
     store = Store(url)
     store.upgrade()
     ensure_demo_accounts(store)
-    maintain = "VACUUM ANALYZE" if store.dialect == "postgresql" else "ANALYZE"
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(maintain)
+    if store.dialect == "postgresql":
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:  # committed: the store's SQLite connections BEGIN themselves, so an AUTOCOMMIT
+        with store.connection() as conn:  # connection's ANALYZE was rolled back (list-miss)
+            conn.exec_driver_sql("ANALYZE")
     store.dispose()
     return url
 

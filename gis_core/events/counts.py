@@ -90,13 +90,17 @@ def filter_key(flt: Any) -> tuple[Any, ...]:
 
 
 def per_status(
-    session: Session, cache: CountCache, flt: Any, cond: list[Any], version: Any = None
+    session: Session | Connection,
+    cache: CountCache,
+    flt: Any,
+    cond: list[Any],
+    version: Any = None,
 ) -> dict[str, int]:
     """Events per status matching ``cond`` (the SQL of ``flt`` without status/overdue).
     ``version``: the data version the caller already read in this session, if any."""
     version = data_version(session) if version is None else version
 
-    def count(s: Session) -> Counts:
+    def count(s: Session | Connection) -> Counts:
         rows = s.execute(select(Event.status, func.count()).where(*cond).group_by(Event.status))
         return {str(status): int(n) for status, n in rows}
 

@@ -20,6 +20,7 @@ from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from gis_core.events.context import EventContext, current_time
@@ -44,11 +45,13 @@ def page(
     session with one data-version read."""
     with ctx.session(write=False) as session:
         version = data_version(session) if version is None else version
-        return _page_in(session, ctx, flt, counts_filter, limit, offset, order, after, now, version)
+        return _page_in(
+            session, ctx, flt, counts_filter, limit, offset, order, after, now, version, True
+        )
 
 
 def _page_in(
-    session: Session,
+    session: Session | Connection,
     ctx: EventContext,
     flt: EventFilter,
     counts_filter: EventFilter,
@@ -58,9 +61,10 @@ def _page_in(
     after: str | None,
     now: datetime | None,
     version: Any,
+    routing: bool,
 ) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
     at = now or current_time()
-    items, total = list_in(session, ctx, flt, at, limit, offset, order, after, version)
+    items, total = list_in(session, ctx, flt, at, limit, offset, order, after, version, routing)
     return items, total, counts_in(session, ctx, counts_filter, at, version)
 
 
@@ -121,9 +125,9 @@ def page_computer(
     """The computation of one page on ``version`` (read before it), for the cache."""
 
     def compute() -> EncodedPage:
-        with ctx.session(write=False) as session:
-            parts = _page_in(
-                session, ctx, flt, counts_filter, limit, offset, order, after, None, version
+        with ctx.store.reader() as conn:  # no ORM session, no BEGIN/COMMIT on PostgreSQL
+            parts = _page_in(  # without routing: the encoder leaves it out
+                conn, ctx, flt, counts_filter, limit, offset, order, after, None, version, False
             )
         return tagged(encode(*parts))
 

@@ -8,12 +8,12 @@ jurisdiction (the one rule of :mod:`gis_core.events.access`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 from gis_core.cases.calendar import TZ
@@ -23,9 +23,10 @@ from gis_core.cases.indicators import indicators as compute_indicators
 from gis_core.cases.vocab import OPEN_VALUES
 from gis_core.events.access import jurisdiction_clause
 from gis_core.events.context import EventContext, current_time
-from gis_core.events.counts import count_where, overdue_clause, per_status
-from gis_core.events.views import DEVICE_SOURCES, event_view
-from gis_core.storage.models import DeviceAlarm, Event
+from gis_core.events.counts import overdue_clause, per_status
+from gis_core.events.list_sql import ALARMS, FilterStatements, statements
+from gis_core.events.views import DEVICE_SOURCES, row_views
+from gis_core.storage.models import Event
 
 
 @dataclass
@@ -98,18 +99,33 @@ def _not_overdue(at: datetime) -> Any:
 
 
 def _total(
-    session: Session, ctx: EventContext, flt: EventFilter, at: datetime, version: Any = None
+    session: Session | Connection,
+    ctx: EventContext,
+    flt: EventFilter,
+    at: datetime,
+    version: Any = None,
+    sql: FilterStatements | None = None,
 ) -> int:
     """How many events match: from the cached per-status counts, plus the (small, indexed)
     overdue count when the filter asks about overdue."""
-    base = conditions(replace(flt, status=(), overdue=None), at)
-    counts = per_status(session, ctx.counts, flt, base, version)
+    sql = sql or _statements(flt)
+    counts = per_status(session, ctx.counts, flt, list(sql.base), version)
     wanted = set(flt.status) if flt.status else set(counts)
     n = sum(counts.get(s, 0) for s in wanted)
     if flt.overdue is None:
         return n
-    late = count_where(session, conditions(replace(flt, overdue=True), at))
+    late = int(_core(session).execute(sql.late, {"at": at}).scalar() or 0)
     return late if flt.overdue else n - late
+
+
+def _core(session: Session | Connection) -> Connection:
+    """The Core connection to run prebuilt statements on (an ORM session's own)."""
+    return session.connection() if isinstance(session, Session) else session
+
+
+def _statements(flt: EventFilter) -> FilterStatements:
+    """The filter's statements, built once (:mod:`gis_core.events.list_sql`)."""
+    return statements(flt, conditions, _urgency_segments)
 
 
 def _urgency_segments(at: datetime) -> list[tuple[list[Any], list[Any]]]:
@@ -134,34 +150,27 @@ def _urgency_segments(at: datetime) -> list[tuple[list[Any], list[Any]]]:
 
 
 def _urgency_page(
-    session: Session, cond: list[Any], at: datetime, limit: int, offset: int
+    conn: Connection,
+    sql: FilterStatements,
+    at: datetime,
+    limit: int,
+    offset: int,
+    routing: bool = True,
 ) -> list[Any]:
     rows: list[Any] = []
     skip = offset
-    for extra, order_by in _urgency_segments(at):
+    for segment in sql.segments:
         if len(rows) >= limit:
             break
         if skip:
-            size = count_where(session, [*cond, *extra])
+            size = int(conn.execute(segment.count, {"at": at}).scalar() or 0)
             if size <= skip:
                 skip -= size
                 continue
-        stmt = _page_select().where(*cond, *extra).order_by(*order_by)
-        rows += session.execute(stmt.limit(limit - len(rows)).offset(skip)).all()
+        params = {"at": at, "page_limit": limit - len(rows), "page_offset": skip}
+        rows += conn.execute(segment.rows[routing], params).all()
         skip = 0
     return rows
-
-
-def _page_select() -> Any:
-    """Events for a list page as plain rows (``event_view`` reads them by attribute, as
-    it reads an Event): no ORM object per row, and no geometry, which the view does not
-    show (lon and lat are columns) and which costs a WKB parse per row."""
-    return select(*_PAGE_COLUMNS)
-
-
-_PAGE_COLUMNS = [
-    getattr(Event, attr.key) for attr in inspect(Event).column_attrs if attr.key != "geom"
-]
 
 
 def encode_cursor(event: dict[str, Any]) -> str:
@@ -200,7 +209,7 @@ def list_events(
 
 
 def list_in(
-    session: Session,
+    session: Session | Connection,
     ctx: EventContext,
     flt: EventFilter,
     at: datetime,
@@ -209,42 +218,40 @@ def list_in(
     order: str = "urgency",
     after: str | None = None,
     version: Any = None,
+    routing: bool = True,
 ) -> tuple[list[dict[str, Any]], int]:
-    """:func:`list_events` in the caller's session (``version``: its data version)."""
-    cond = conditions(flt, at)
-    total = _total(session, ctx, flt, at, version)
+    """:func:`list_events` in the caller's session (``version``: its data version;
+    ``routing=False``: views with ``routing`` None, as a list page sends them without).
+    The statements are the filter's prebuilt ones, run on the session's connection as
+    plain rows (no ORM object, no geometry)."""
+    sql = _statements(flt)
+    total = _total(session, ctx, flt, at, version, sql)
+    conn = _core(session)
     if order == "urgency":
         if after is not None:
             raise ValueError("a cursor pages the 'reported' order only")
-        rows = _urgency_page(session, cond, at, limit, offset)
+        rows = _urgency_page(conn, sql, at, limit, offset, routing)
     else:
+        params: dict[str, Any] = {"at": at, "page_limit": limit, "page_offset": offset}
+        stmt = sql.reported[routing]
         if after is not None:
-            r_at, r_id = decode_cursor(after)
-            cond.append(
-                or_(
-                    Event.reported_at < r_at,
-                    and_(Event.reported_at == r_at, Event.id < r_id),
-                )
-            )
-        stmt = _page_select().where(*cond).order_by(Event.reported_at.desc(), Event.id.desc())
-        rows = list(session.execute(stmt.limit(limit).offset(offset)).all())
-    views = [event_view(e, at) for e in rows]
-    _add_alarm_counts(session, views)
+            params["after_at"], params["after_id"] = decode_cursor(after)
+            stmt = sql.after[routing]
+        rows = conn.execute(stmt, params).all()
+    views = row_views(rows, at)
+    _add_alarm_counts(conn, views)
     return views, int(total)
 
 
-def _add_alarm_counts(session: Session, views: list[dict[str, Any]]) -> None:
+def _add_alarm_counts(conn: Connection, views: list[dict[str, Any]]) -> None:
     """Device events of a page get ``alarm_count`` and ``last_alarm_at`` (one query), so a
     dispatcher sees a storm's size in the list without opening each event."""
     ids = [v["id"] for v in views if v.get("source") in DEVICE_SOURCES]
     if not ids:
         return
-    rows = session.execute(
-        select(DeviceAlarm.event_id, DeviceAlarm.alarm_count, DeviceAlarm.last_alarm_at).where(
-            DeviceAlarm.event_id.in_(ids)
-        )
-    ).all()
-    found = {event_id: (count, last) for event_id, count, last in rows}
+    found = {
+        event_id: (count, last) for event_id, count, last in conn.execute(ALARMS, {"ids": ids})
+    }
     for view in views:
         if view["id"] in found:
             count, last = found[view["id"]]
@@ -262,21 +269,25 @@ def status_counts(
 
 
 def counts_in(
-    session: Session, ctx: EventContext, flt: EventFilter, at: datetime, version: Any = None
+    session: Session | Connection,
+    ctx: EventContext,
+    flt: EventFilter,
+    at: datetime,
+    version: Any = None,
 ) -> dict[str, int]:
     """:func:`status_counts` in the caller's session (``version``: its data version)."""
-    cond = conditions(flt, at)
+    sql = _statements(flt)
     if flt.overdue is None:
-        base = conditions(replace(flt, status=()), at)
-        counts = dict(per_status(session, ctx.counts, flt, base, version))
+        counts = dict(per_status(session, ctx.counts, flt, list(sql.base), version))
         if flt.status:
             counts = {s: n for s, n in counts.items() if s in set(flt.status)}
     else:  # rare: per status among (not) overdue events, counted directly
         rows = session.execute(
-            select(Event.status, func.count()).where(*cond).group_by(Event.status)
+            select(Event.status, func.count()).where(*sql.cond).group_by(Event.status),
+            {"at": at},
         ).all()
         counts = {str(s): int(n) for s, n in rows}
-    counts["overdue"] = count_where(session, [*cond, overdue_clause(at)])
+    counts["overdue"] = int(_core(session).execute(sql.overdue, {"at": at}).scalar() or 0)
     return counts
 
 

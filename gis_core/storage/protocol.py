@@ -40,6 +40,8 @@ class Database(Protocol):
 
     def connection(self, *, write: bool = True) -> AbstractContextManager[Connection]: ...
 
+    def reader(self) -> AbstractContextManager[Connection]: ...
+
 
 @runtime_checkable
 class StoreLike(Database, Protocol):

@@ -8,16 +8,19 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from gis_core.cases.vocab import OPEN_VALUES, STATUS_VALUES
+from gis_core.events import list_sql
 from gis_core.events.context import current_time
 from gis_core.events.loader import reports_from_frame
 from gis_core.events.page_cache import DEFAULT_TTL_S
-from gis_core.events.queries import decode_cursor, encode_cursor
+from gis_core.events.queries import _urgency_segments, conditions, decode_cursor, encode_cursor
 from gis_core.events.service import EventFilter, EventService
+from gis_core.events.views import VIEW_COLUMNS, event_view, row_views
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
@@ -246,3 +249,83 @@ def test_encoded_pages_are_reused_only_on_the_same_data_version(service: EventSe
         assert len(built) == 5
     finally:
         service.pages.ttl = DEFAULT_TTL_S
+
+
+def test_row_views_are_event_views(service: EventService) -> None:
+    """The list's views built from plain rows are ``event_view``'s, key for key, for every
+    event (every status, with and without deadlines, lights, overdue)."""
+    at = current_time()
+    with service.store.session() as s:  # dispatched, so lights show (green, yellow, red)
+        for i, e in enumerate(s.scalars(select(Event).where(Event.deadline_at.is_not(None)))):
+            e.dispatched_at = e.deadline_at - timedelta(hours=(30, 200)[i % 2])
+            e.time_limit_value, e.time_limit_unit = 3, ("working_days", None)[i % 2]
+    with service.store.session(write=False) as s:
+        events = s.scalars(select(Event).order_by(Event.id)).all()
+        rows = [tuple(getattr(e, name) for name in VIEW_COLUMNS) for e in events]
+        expected = [event_view(e, at) for e in events]
+    got = row_views(rows, at)
+    assert got == expected
+    assert [list(v) for v in got] == [list(v) for v in expected]
+    assert {v["light"] for v in got} == {"green", "yellow", "red", None}
+    assert {v["overdue"] for v in got} == {True, False}
+
+
+def test_statements_are_built_once_per_filter_and_answer_each(service: EventService) -> None:
+    """A filter's statements are reused by an equal filter, never by another one, and the
+    cache stays bounded; pages asked in turn for different filters stay right."""
+    first, other = EventFilter(status=["filed"]), EventFilter(status=["dispatched"])
+    built = list_sql.statements(first, conditions, _urgency_segments)
+    assert (
+        list_sql.statements(EventFilter(status=["filed"]), conditions, _urgency_segments) is built
+    )
+    assert list_sql.statements(other, conditions, _urgency_segments) is not built
+    at = current_time()
+    for flt in [first, other, first, EventFilter(overdue=True), other]:
+        items, total = service.list(flt, limit=40, offset=3, now=at)
+        expected = oracle(service, flt, at, "urgency")
+        assert [e["id"] for e in items] == expected[3:43] and total == len(expected)
+    for i in range(list_sql.ENTRIES + 5):
+        list_sql.statements(EventFilter(source=f"s{i}"), conditions, _urgency_segments)
+    assert len(list_sql._built) == list_sql.ENTRIES
+
+
+def test_overdue_statements_read_the_partial_index(service: EventService) -> None:
+    """Without planner statistics SQLite read the overdue events through the status or a
+    street's index (every open event, or a third of the year); the overdue statements name
+    the partial index there, and PostgreSQL gets the plain table."""
+    street = filters(service)[4]
+    sql = list_sql.statements(street, conditions, _urgency_segments)
+    engine = service.store.engine
+    for stmt in [sql.overdue, sql.late, sql.segments[0].rows[False], sql.segments[0].count]:
+        text = str(stmt.compile(dialect=engine.dialect))
+        if engine.dialect.name != "sqlite":
+            assert "INDEXED BY" not in text
+            continue
+        assert "FROM events INDEXED BY ix_events_open_deadline" in text
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {text}", (None,) * text.count("?"))
+            plan = plan.all()
+        assert any("ix_events_open_deadline" in str(row) for row in plan), plan
+    plain = str(sql.segments[1].count.compile(dialect=engine.dialect))
+    assert "INDEXED BY" not in plain
+
+
+def test_reader_skips_the_transaction_only_on_postgres(service: EventService) -> None:
+    """A computed page reads through ``Store.reader``: autocommit on PostgreSQL (no BEGIN
+    and COMMIT round trips), a transaction (one snapshot) on SQLite; the pooled connection
+    is a transactional one again for the next session."""
+    store = service.store
+
+    def autocommit(conn: Any) -> bool:
+        dbapi = conn.connection.dbapi_connection
+        if store.dialect == "postgresql":
+            return bool(dbapi.autocommit)
+        return not dbapi.in_transaction  # sqlite3: BEGIN issued by the store's listener
+
+    for _ in range(3):
+        with store.reader() as conn:
+            assert conn.execute(select(func.count()).select_from(Event)).scalar()
+            assert autocommit(conn) is (store.dialect == "postgresql")
+        with store.session(write=False) as s:
+            s.execute(select(func.count()).select_from(Event))
+            assert autocommit(s.connection()) is False

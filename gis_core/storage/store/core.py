@@ -45,6 +45,7 @@ class StoreCore:
         # before another writer committed could not write later (SQLITE_BUSY_SNAPSHOT,
         # "database is locked" at once); IMMEDIATE waits for the lock (busy_timeout).
         self._write_engine = self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -92,6 +93,20 @@ class StoreCore:
         """A Core connection in a transaction (committed on success); ``write`` as above."""
         with (self._write_engine if write else self.engine).begin() as conn:
             yield conn
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A Core connection for a few reads that need no write: on PostgreSQL in
+        autocommit, each statement reading what is committed when it starts, as it does in
+        a READ COMMITTED transaction, without that transaction's BEGIN and COMMIT round
+        trips (two of a computed list page's five); on SQLite in a deferred transaction
+        (one snapshot for all the reads, at no round trip)."""
+        if self.dialect == "postgresql":
+            with self._autocommit.connect() as conn:
+                yield conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
 
     # -- schema ----------------------------------------------------------------------
 
