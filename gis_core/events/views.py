@@ -30,66 +30,9 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def event_view(event: Event, at: datetime) -> dict[str, Any]:
-    """The event as plain JSON-ready data, with its deadline light computed at ``at``."""
-    status = Status(event.status)
-    light = None
-    if (
-        event.dispatched_at is not None
-        and event.deadline_at is not None
-        and status in LIGHT_STATUSES
-    ):
-        light = light_for_deadline(
-            at, event.dispatched_at, event.deadline_at, event.time_limit_unit or "working_hours"
-        )
-    return {
-        "id": event.id,
-        "public_id": event.public_id,
-        "version": event.version,
-        "source": event.source,
-        "source_label": SOURCE_LABELS.get(event.source),
-        "external_id": event.external_id,
-        "category_code": event.category_code,
-        "category_name": event_class_names().get(event.category_code or ""),
-        "description": event.description,
-        "address": event.address,
-        "building_id": event.building_id,
-        "priority": event.priority,
-        "status": status.value,
-        "status_label": status.label,
-        "level": event.level,
-        "lon": event.lon,
-        "lat": event.lat,
-        "input_crs": event.input_crs,
-        "grid_code": event.grid_code,
-        "community_code": event.community_code,
-        "street_code": event.street_code,
-        "district_code": event.district_code,
-        "unit_id": event.unit_id,
-        "routing": event.routing,
-        "reported_at": _iso(event.reported_at),
-        "filed_at": _iso(event.filed_at),
-        "dispatched_at": _iso(event.dispatched_at),
-        "deadline_at": _iso(event.deadline_at),
-        "handled_at": _iso(event.handled_at),
-        "verified_at": _iso(event.verified_at),
-        "closed_at": _iso(event.closed_at),
-        "evaluated_at": _iso(event.evaluated_at),
-        "time_limit": None
-        if event.time_limit_value is None
-        else {"value": event.time_limit_value, "unit": event.time_limit_unit},
-        "light": None if light is None else str(getattr(light, "value", light)),
-        "overdue": bool(
-            event.deadline_at is not None and event.deadline_at < at and status in OPEN
-        ),
-        "rework_count": event.rework_count,
-        "supervise_count": event.supervise_count,
-        "urge_count": event.urge_count,
-        "score": event.score,
-        "duplicate_of": event.duplicate_of,
-        "catalogue_version": event.catalogue_version_id,
-        "reporter_name": event.reporter_name,
-        "reporter_phone": event.reporter_phone,
-    }
+    """The event as plain JSON-ready data, with its deadline light computed at ``at``
+    (:func:`row_views` of its :data:`VIEW_COLUMNS`: one shape, built in one place)."""
+    return row_views([tuple(getattr(event, name) for name in VIEW_COLUMNS)], at)[0]
 
 
 #: The Event attributes :func:`event_view` reads, in the order :func:`row_views` takes
@@ -107,9 +50,9 @@ _STATUSES = {s.value: (s.value, s.label, s in OPEN, s in LIGHT_STATUSES) for s i
 
 
 def row_views(rows: Iterable[Sequence[Any]], at: datetime) -> list[dict[str, Any]]:
-    """:func:`event_view` of many rows holding :data:`VIEW_COLUMNS` in that order: the
-    same dicts, key for key (tests/events/test_row_views.py), built without an attribute
-    lookup, an enum or a call per field (a list page builds 50 to 500 at once)."""
+    """The views of many rows holding :data:`VIEW_COLUMNS` in that order, built without
+    an attribute lookup, an enum or a call per field (a list page builds 50 to 500 at
+    once; a list page's rows are plain rows of just these columns)."""
     names = event_class_names()
     sources = SOURCE_LABELS
     statuses = _STATUSES
