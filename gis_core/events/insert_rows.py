@@ -37,6 +37,7 @@ _EVENT = _columns(Event.__mapper__)
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
 )
+_MAX_ID = text("SELECT coalesce(max(id), 0) FROM events")
 _HISTORY = _columns(EventHistory.__mapper__)
 _ATTACHMENT = _columns(Attachment.__mapper__)
 
@@ -111,8 +112,16 @@ def insert_events(
             row["id"] = event_id
         conn.execute(insert(table).inline(), rows)  # ids given: nothing to return
     else:
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = [int(i) for i in conn.execute(stmt, rows).scalars()]
+        # SQLite: ids in order after the largest (what SQLite would give them: events.id
+        # is a rowid without AUTOINCREMENT), then one executemany. The writer holds the
+        # write lock here, or (a deferred transaction) SQLite refuses its first write
+        # if anyone wrote since its read. INSERT ... RETURNING in parameter order ran
+        # one statement per row, the largest part of the write on SQLite.
+        start = int(conn.execute(_MAX_ID).scalar_one())
+        ids = range(start + 1, start + 1 + len(rows))
+        for row, event_id in zip(rows, ids, strict=True):
+            row["id"] = event_id
+        conn.execute(insert(table).inline(), rows)
     ids = list(ids)
     for event, event_id in zip(events, ids, strict=True):
         event.id = event_id
