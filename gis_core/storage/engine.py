@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
+from gis_core.storage.wal_checkpoint import Checkpointer
 from gis_core.storage.write_queue import QueuedConnection, WriteQueue
 
 ENV_URL = "GRIDGOV_DATABASE_URL"
@@ -72,7 +73,8 @@ def display_url(url: URL) -> str:
 
 def _configure_sqlite(engine: Engine, path: str | None) -> None:
     """WAL, enforced foreign keys, a busy timeout, and real transactions; writers
-    (BEGIN IMMEDIATE) on a file queue for their turn (:mod:`write_queue`).
+    (BEGIN IMMEDIATE) on a file queue for their turn (:mod:`write_queue`), and the WAL
+    is checkpointed in the background (:mod:`wal_checkpoint`).
 
     pysqlite by default neither emits BEGIN before DDL nor lets SAVEPOINT work; taking
     over BEGIN (SQLAlchemy's documented recipe) makes migrations atomic on SQLite too.
@@ -92,6 +94,13 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
             # hashes; SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
+    queue = WriteQueue(path) if path else None
+    checkpointer = (
+        Checkpointer(path, lambda: queue.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000)) if queue else None
+    )
+    if checkpointer is not None:
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -102,10 +111,12 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if checkpointer is not None and isinstance(dbapi_conn, QueuedConnection):
+                # Checkpoints in the background, not in a writer's COMMIT (wal_checkpoint).
+                cur.execute("PRAGMA wal_autocheckpoint=0")
+                dbapi_conn.checkpointer = checkpointer
         finally:
             cur.close()
-
-    queue = WriteQueue(path) if path else None
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

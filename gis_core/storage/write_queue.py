@@ -31,6 +31,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from gis_core.storage.wal_checkpoint import Checkpointer
+
 SUFFIX = "-writers"
 """The lock file: the database's path plus this (created 0600, like the database)."""
 
@@ -144,6 +146,9 @@ class QueuedConnection(sqlite3.Connection):
     (commit, rollback or close), whoever ends it (SQLAlchemy calls these methods)."""
 
     _release: Release | None = None
+    checkpointer: Checkpointer | None = None
+    """Told of each commit that changed rows (:mod:`wal_checkpoint`), if set."""
+    _changes = 0
 
     def hold(self, release: Release | None) -> None:
         """Keep ``release`` to call when the transaction that is about to begin ends."""
@@ -160,6 +165,10 @@ class QueuedConnection(sqlite3.Connection):
         finally:
             if not self.in_transaction:
                 self.let_go()
+        changes = self.total_changes
+        if changes != self._changes and self.checkpointer is not None:
+            self._changes = changes
+            self.checkpointer.committed()
 
     def rollback(self) -> None:
         try:

@@ -126,9 +126,7 @@ def test_a_dead_holder_does_not_block_the_others(tmp_path: Path) -> None:
 
 
 def _writer(url: str, name: str, n: int, start: object) -> None:
-    from gis_core.storage import Store as ChildStore  # a store of the child's own
-
-    store = ChildStore(url)
+    store = Store(url)
     start.wait(60)  # type: ignore[attr-defined]
     for i in range(n):
         with store.connection() as conn:
@@ -141,7 +139,7 @@ def _writer(url: str, name: str, n: int, start: object) -> None:
 
 def test_two_processes_writing_at_once_lose_nothing_and_both_progress(store: Store) -> None:
     n = 150
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # each child opens a store of its own
     start = ctx.Event()
     url = store.url.render_as_string(hide_password=False)
     procs = [ctx.Process(target=_writer, args=(url, name, n, start)) for name in ("a", "b")]
@@ -154,3 +152,30 @@ def test_two_processes_writing_at_once_lose_nothing_and_both_progress(store: Sto
     with store.connection(write=False) as conn:
         keys = set(conn.execute(text("SELECT key FROM notes")).scalars())
     assert keys == {f"{w}-{i}" for w in "ab" for i in range(n)}
+
+
+def test_commits_are_checkpointed_in_the_background_not_in_the_commit(store: Store) -> None:
+    from gis_core.storage import wal_checkpoint
+
+    with store.connection(write=False) as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    with store.session() as session:
+        cp = session.connection().connection.driver_connection.checkpointer
+    assert isinstance(cp, wal_checkpoint.Checkpointer)
+    runs = cp.runs
+    with store.connection() as conn:
+        conn.execute(text("INSERT INTO notes (key, writer) VALUES ('c', 'x')"))
+    wait_for(lambda: cp.runs > runs)  # a commit that changed rows woke the checkpointer
+    # A WAL past the limit is emptied (TRUNCATE) in the writers' turn.
+    old = wal_checkpoint.TRUNCATE_BYTES
+    wal_checkpoint.TRUNCATE_BYTES = 0
+    try:
+        with store.connection() as conn:
+            conn.execute(text("INSERT INTO notes (key, writer) VALUES ('d', 'x')"))
+        wait_for(lambda: cp.truncations > 0)
+    finally:
+        wal_checkpoint.TRUNCATE_BYTES = old
+    with store.connection(write=False) as conn:
+        assert set(conn.execute(text("SELECT key FROM notes")).scalars()) == {"c", "d"}
+    store.dispose()  # ends the thread
+    wait_for(lambda: cp._thread is None)
