@@ -26,7 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 Release = Callable[[], None]
-BUSY_TIMEOUT_S = 10.0
+BUSY_TIMEOUT_MS = 100
+"""How long a TRUNCATE checkpoint (in the writers' turn) waits for a reader still on an
+older snapshot: then it gives up (retried after the next commits) rather than keep the
+writers waiting behind a long report query."""
 
 INTERVAL_S = 0.25
 IDLE_S = 5.0
@@ -79,7 +82,7 @@ class Checkpointer:
         try:
             uri = Path(self.database).resolve().as_uri() + "?mode=rw"  # never creates
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.Error:
             with self._cond:
                 self._thread = None
