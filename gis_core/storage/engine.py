@@ -123,6 +123,7 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
         dbapi = conn.connection.driver_connection
         if mode == "IMMEDIATE" and queue is not None and isinstance(dbapi, QueuedConnection):
+            dbapi.let_go()  # a turn left over (a transaction ended by a raw COMMIT)
             dbapi.hold(queue.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000))
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -152,6 +152,7 @@ class QueuedConnection(sqlite3.Connection):
 
     def hold(self, release: Release | None) -> None:
         """Keep ``release`` to call when the transaction that is about to begin ends."""
+        self.let_go()
         self._release = release
 
     def let_go(self) -> None:
