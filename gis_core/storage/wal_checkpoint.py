@@ -99,9 +99,12 @@ class Checkpointer:
                     self._cond.wait(INTERVAL_S)
                     self._pending = 0
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    _busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     self.runs += 1
-                    if os.path.getsize(self.database + "-wal") > TRUNCATE_BYTES:
+                    # Truncated only once PASSIVE caught up: the writers' turn is then held
+                    # for the frames of a moment, not for copying a backlog.
+                    caught_up = done >= log
+                    if caught_up and os.path.getsize(self.database + "-wal") > TRUNCATE_BYTES:
                         self._truncate(conn)
                 except (sqlite3.Error, OSError):  # e.g. the file went away: retried later
                     pass
