@@ -9,6 +9,7 @@ plus the earlier reports of the same batch; a single report is a batch of one.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -141,6 +142,25 @@ def _candidates_and_ids(
             return cursor.fetchall()
 
 
+def _q(i: int) -> str:
+    return f"json_extract(q.value, '$[{i}]')"
+
+
+_SQLITE_PER_REPORT = text(
+    "SELECT DISTINCT e.id, e.category_code, e.lon, e.lat, e.reported_at"
+    " FROM json_each(:q) AS q CROSS JOIN events AS e"
+    f" WHERE e.category_code = {_q(0)} AND {OPEN_CONDITION.text}"
+    f" AND e.lat BETWEEN {_q(1)} AND {_q(2)} AND e.lon BETWEEN {_q(3)} AND {_q(4)}"
+    f" AND e.reported_at BETWEEN {_q(5)} AND {_q(6)}"
+    " ORDER BY e.reported_at, e.id"
+).columns(_T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at)
+"""SQLite: the candidates of a whole batch in ONE statement, as :data:`_PER_REPORT` on
+PostgreSQL: the reports' boxes as a JSON array (``json_each``, one statement text
+whatever the batch size), each probing the partial index ``ix_events_open_dup`` (the
+CROSS JOIN keeps the boxes the outer loop). A statement per report cost SQLAlchemy's
+per-execution work each time: the largest part of the writer's CPU on SQLite."""
+
+
 def _boxes(events: Sequence[Event], located: list[int]) -> list[dict[str, Any]]:
     """Per report: its class and a box of 50 m and 2 hours around it (query parameters)."""
     dlat = DUPLICATE_RADIUS_M / _DEG_LAT_M
@@ -187,12 +207,17 @@ def stored_candidates(
         new_ids.extend(int(r.id) for r in rows if r.new)
         return [r for r in rows if not r.new]
     boxes = _boxes(events, located)
-    # SQLite runs in process: the one-report statement per report costs no round trip.
-    found: dict[int, Row] = {}
-    for params in boxes:
-        for row in conn.execute(_CANDIDATES, params):
-            found.setdefault(row.id, row)
-    return sorted(found.values(), key=lambda r: (r.reported_at, r.id))
+    return list(conn.execute(_SQLITE_PER_REPORT, {"q": _sqlite_boxes(conn, boxes)}).all())
+
+
+def _sqlite_boxes(conn: Connection, boxes: list[dict[str, Any]]) -> str:
+    """The boxes as :data:`_SQLITE_PER_REPORT`'s JSON array, times as SQLite stores them."""
+    stored = _T.c.reported_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    assert stored is not None
+    keys = ("lat0", "lat1", "lon0", "lon1")
+    return json.dumps(
+        [[b["cats"][0], *(b[k] for k in keys), stored(b["t0"]), stored(b["t1"])] for b in boxes]
+    )
 
 
 def candidate_params(

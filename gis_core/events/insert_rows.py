@@ -43,6 +43,7 @@ _EVENT = _columns(Event.__mapper__)
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
 )
+_MAX_ID = text("SELECT coalesce(max(id), 0) FROM events")
 _ROWS = {kind: _columns(kind.__mapper__) for kind in (EventHistory, Attachment, OutboxMessage)}
 
 
@@ -158,7 +159,8 @@ def insert_events(
     now: datetime | None = None,
     ids: Sequence[int] | None = None,
 ) -> list[int]:
-    """INSERT ``events`` in one executemany; their ids (also set on the objects), in order.
+    """INSERT ``events`` in one statement (one executemany on SQLite); their ids (also set
+    on the objects), in order.
 
     ``ids`` (PostgreSQL): ids already drawn from the events sequence for them (the
     duplicate query draws them in its round trip), else they are drawn here."""
@@ -178,8 +180,16 @@ def insert_events(
             row["id"] = event_id
         _RECORDSETS[Event].execute(conn, rows)  # one statement, whatever the number
     else:
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = [int(i) for i in conn.execute(stmt, rows).scalars()]
+        # SQLite: ids in order after the largest (what SQLite would give them: events.id
+        # is a rowid without AUTOINCREMENT), then one executemany. The writer holds the
+        # write lock here, or (a deferred transaction) SQLite refuses its first write
+        # if anyone wrote since its read. INSERT ... RETURNING in parameter order ran
+        # one statement per row, the largest part of the write on SQLite.
+        start = int(conn.execute(_MAX_ID).scalar_one())
+        ids = range(start + 1, start + 1 + len(rows))
+        for row, event_id in zip(rows, ids, strict=True):
+            row["id"] = event_id
+        conn.execute(insert(table).inline(), rows)
     ids = list(ids)
     for event, event_id in zip(events, ids, strict=True):
         event.id = event_id

@@ -20,6 +20,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
+from gis_core.storage.wal_checkpoint import Checkpointer
+from gis_core.storage.write_queue import QueuedConnection, WriteQueue
+
 ENV_URL = "GRIDGOV_DATABASE_URL"
 DEFAULT_URL = "sqlite:///gridgov.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -69,7 +72,9 @@ def display_url(url: URL) -> str:
 
 
 def _configure_sqlite(engine: Engine, path: str | None) -> None:
-    """WAL, enforced foreign keys, a busy timeout, and real transactions.
+    """WAL, enforced foreign keys, a busy timeout, and real transactions; writers
+    (BEGIN IMMEDIATE) on a file queue for their turn (:mod:`write_queue`), and the WAL
+    is checkpointed in the background (:mod:`wal_checkpoint`).
 
     pysqlite by default neither emits BEGIN before DDL nor lets SAVEPOINT work; taking
     over BEGIN (SQLAlchemy's documented recipe) makes migrations atomic on SQLite too.
@@ -89,6 +94,13 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
             # hashes; SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
+    queue = WriteQueue(path) if path else None
+    checkpointer = (
+        Checkpointer(path, lambda: queue.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000)) if queue else None
+    )
+    if checkpointer is not None:
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -99,12 +111,26 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if checkpointer is not None and isinstance(dbapi_conn, QueuedConnection):
+                # Checkpoints in the background, not in a writer's COMMIT (wal_checkpoint).
+                cur.execute("PRAGMA wal_autocheckpoint=0")
+                dbapi_conn.checkpointer = checkpointer
         finally:
             cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+        dbapi = conn.connection.driver_connection
+        if mode == "IMMEDIATE" and queue is not None and isinstance(dbapi, QueuedConnection):
+            dbapi.let_go()  # a turn left over (a transaction ended by a raw COMMIT)
+            dbapi.hold(queue.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000))
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                dbapi.let_go()
+                raise
+            return
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
@@ -208,7 +234,10 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         # Keep GRIDGOV_DB_POOL_SIZE (default 10) and open at most 5 more.
         kwargs.setdefault("pool_size", pool_size())
         kwargs.setdefault("max_overflow", POOL_OVERFLOW)
-    elif backend != "sqlite":
+    elif backend == "sqlite":
+        # Writers give up their turn in the queue when their transaction ends.
+        kwargs["connect_args"] = {"factory": QueuedConnection} | kwargs.get("connect_args", {})
+    else:
         raise ValueError(
             f"unsupported database {backend!r}: gridgov runs on SQLite or PostgreSQL/PostGIS"
         )
