@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
+from gis_core.storage import write_queue
 from gis_core.storage.wal_checkpoint import Checkpointer
 from gis_core.storage.write_queue import QueuedConnection, WriteQueue
 
@@ -94,7 +95,7 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
             # hashes; SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
-    queue = WriteQueue(path) if path else None
+    queue = WriteQueue(path) if path and write_queue.AVAILABLE else None
     checkpointer = (
         Checkpointer(path, lambda: queue.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000)) if queue else None
     )

@@ -24,7 +24,6 @@ the queued writers at SQLite's lock, as before.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 import threading
@@ -32,6 +31,14 @@ import time
 from collections.abc import Callable
 
 from gis_core.storage.wal_checkpoint import Checkpointer
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; SQLite's own busy handling, as before
+    fcntl = None  # type: ignore[assignment]
+
+AVAILABLE = fcntl is not None
+"""Whether writers can queue here (POSIX ``flock``); else engines do without the queue."""
 
 SUFFIX = "-writers"
 """The lock file: the database's path plus this (created 0600, like the database)."""

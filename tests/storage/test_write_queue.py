@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from gis_core.storage import Store
 from gis_core.storage.engine import creating_allowed
+from gis_core.storage.models import OutboxTarget
 from gis_core.storage.write_queue import SUFFIX, QueuedConnection, WriteQueue
 
 
@@ -179,3 +180,22 @@ def test_commits_are_checkpointed_in_the_background_not_in_the_commit(store: Sto
         assert set(conn.execute(text("SELECT key FROM notes")).scalars()) == {"c", "d"}
     store.dispose()  # ends the thread
     wait_for(lambda: cp._thread is None)
+
+
+def test_without_flock_a_store_writes_with_sqlites_own_locking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where there is no ``flock`` (Windows), engines go without the queue: same writes,
+    no lock file, SQLite's busy handling as before."""
+    from gis_core.storage import write_queue
+
+    monkeypatch.setattr(write_queue, "AVAILABLE", False)
+    db = tmp_path / "nolock.sqlite"
+    store = Store(f"sqlite:///{db}")
+    store.upgrade()
+    with store.session() as s:
+        s.add(OutboxTarget(name="nolock", source="12345", url="https://example.org/h"))
+    with store.session(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(OutboxTarget)) == 1
+    store.dispose()
+    assert not Path(str(db) + SUFFIX).exists()
