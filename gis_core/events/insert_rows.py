@@ -66,7 +66,6 @@ class _Recordset:
         self.with_id = with_id
         names = ["id"] if with_id else []
         names += [col.name for _, col in columns]
-        self.names = names
         self.sql = (
             f"INSERT INTO {table.name} ({', '.join(names)}) SELECT"
             f" {', '.join('r.' + n for n in names)}"
