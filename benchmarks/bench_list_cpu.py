@@ -18,14 +18,13 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from statistics import median
 
 import httpx
 import psutil
 from bench_event_list import PG_ADMIN, bench_key, year_db, year_pg
-from serving import free_port, load_note
+from serving import free_port, load_note, wait_ready
 from sqlalchemy import create_engine, text
 
 PATHS = {
@@ -83,13 +82,7 @@ def serve(checkout: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
     cmd = [sys.executable, "-m", "gis_core.cli", "serve", "--port", str(port)]
     proc = subprocess.Popen([*cmd, "--workers", "1", "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    wait_ready(f"{base}/readyz")
     return proc, base
 
 

@@ -28,18 +28,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_ready(url: str, tries: int = 300) -> None:
+    """Poll GET ``url`` until it answers 200 (at most ``tries`` times, 0.2 s apart)."""
+    for _ in range(tries):
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+
+
 @contextmanager
 def running(cmd: list[str], env: dict[str, str], base: str, ready: str) -> Iterator[str]:
     """Start ``cmd``; yield ``base`` once GET ``base + ready`` answers 200; stop it after."""
     server = subprocess.Popen(cmd, env=env)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}{ready}", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_ready(f"{base}{ready}")
         yield base
     finally:
         server.terminate()
