@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -64,6 +65,11 @@ from gis_core.storage.async_pool import open_pool as open_async_pool
 from layers import cluster_points
 from layers.registry import LAYERS
 
+TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+"""FastAPI's native telemetry off (``ApiSettings.telemetry``): no per-request check."""
+_HAS_TELEMETRY = "telemetry" in inspect.signature(FastAPI.__init__).parameters
+"""FastAPI releases before its native telemetry take no ``telemetry`` argument."""
+
 
 def create_app(
     settings: ApiSettings | None = None,
@@ -120,6 +126,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc: api.routers.apidocs, with vendored assets
         redoc_url=None,
+        **({} if settings.telemetry or not _HAS_TELEMETRY else {"telemetry": TELEMETRY_OFF}),
     )
     app.state.settings = settings
     app.state.stream_settings = stream_settings or get_stream_settings()

@@ -6,6 +6,7 @@ import gc
 import sys
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -37,3 +38,15 @@ def test_the_switch_interval_is_set_while_serving_and_restored_after(tmp_path: P
         assert sys.getswitchinterval() == 0.00025
         assert client.get("/healthz").status_code == 200
     assert sys.getswitchinterval() == before
+
+
+def test_fastapi_telemetry_is_off_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off, FastAPI does not ask on every request whether a provider is configured;
+    GRIDGOV_TELEMETRY=1 gives FastAPI's own defaults back (spans, metrics, error logs)."""
+    monkeypatch.delenv("GRIDGOV_TELEMETRY", raising=False)
+    off = create_app(ApiSettings(_env_file=None))
+    assert not any(off._telemetry[k] for k in ("tracing", "metrics", "logs"))
+    assert off._native_telemetry.enabled() is False
+    monkeypatch.setenv("GRIDGOV_TELEMETRY", "1")
+    on = create_app(ApiSettings(_env_file=None))
+    assert all(on._telemetry[k] for k in ("tracing", "metrics", "logs", "operation_spans"))
