@@ -147,7 +147,7 @@ def _row(obj: Any, columns: list[tuple[str, Column[Any]]], now: datetime) -> dic
                 value = now if getattr(fn, "__wrapped__", None) is utcnow else fn(None)
             else:
                 value = default.arg  # type: ignore[attr-defined]
-            setattr(obj, key, value)
+            state[key] = value  # a transient object: no attribute event to fire
         row[col.key] = value
     return row
 

@@ -31,7 +31,7 @@ from gis_core.events.group_commit import GroupCommit
 from gis_core.events.insert_rows import insert_events, insert_rows, pipelined, transient
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
-from gis_core.events.views import event_view, get_event, history_view
+from gis_core.events.views import VIEW_COLUMNS, get_event, history_view, row_views
 from gis_core.spatial.crs import Projector, parse_crs
 from gis_core.spatial.locator import CoordinateError
 from gis_core.storage.models import Attachment, Building, Event, EventHistory
@@ -186,7 +186,11 @@ def group_commit(ctx: EventContext) -> GroupCommit[Prepared, tuple[int, dict[str
 def written_view(item: Prepared, at: Any) -> dict[str, Any]:
     """What `get_event` would read back for an item `persist` just wrote and committed."""
     history, *attachments = item.stored
-    view = event_view(item.event, at)
+    # The objects are transient (built by `transient`, ids and defaults written into
+    # their __dict__ by the Core inserts): read the values there, not through 39
+    # instrumented attributes (a tenth of the writer's CPU per event).
+    state = item.event.__dict__
+    view = row_views([tuple(map(state.get, VIEW_COLUMNS))], at)[0]
     view["history"] = [history_view(history)]
     view["attachments"] = [
         {"kind": a.kind, "url": a.url, "filename": a.filename} for a in attachments
