@@ -32,6 +32,8 @@ from gis_core.standards.codes import ADMIN_CODE_LENGTHS
 from gis_core.storage.protocol import Database
 
 CENTRE_KIND = "district_centre"
+_BOX_SCAN_MAX = 256
+"""Up to this many responsibility layers, `layers_at` tests their boxes in numpy."""
 LAYER_KINDS_ZH = {"main_road": "主干道", "river": "河道", "park": "公园", "market": "农贸市场"}
 _AREA_LABELS = {**{level.value: level.label for level in Level}, "grid": "网格"}
 LEVELS_ZH = {ADMIN_CODE_LENGTHS[name]: label for name, label in _AREA_LABELS.items()}
@@ -128,6 +130,9 @@ class Router:
             self._layer_geoms = np.asarray(self.layers.geometry.values, dtype=object)
             shapely.prepare(self._layer_geoms)
             self._layer_tree: shapely.STRtree | None = shapely.STRtree(self._layer_geoms)
+            # minx, miny, maxx, maxy per layer: a few dozen layers are faster tested by
+            # box in numpy than through the tree, which needs a Point built per report.
+            self._layer_boxes = shapely.bounds(self._layer_geoms).T
         else:
             self.layers = None
             self._layer_tree = None
@@ -187,7 +192,11 @@ class Router:
             return []
         # Boxes from the tree, then the exact test on the layers prepared above: the tree's
         # own predicate prepares the point instead, and tests each polygon unprepared.
-        near = self._layer_tree.query(shapely.Point(lon, lat))
+        if len(self._layer_geoms) <= _BOX_SCAN_MAX:
+            minx, miny, maxx, maxy = self._layer_boxes
+            near = np.flatnonzero((minx <= lon) & (lon <= maxx) & (miny <= lat) & (lat <= maxy))
+        else:
+            near = self._layer_tree.query(shapely.Point(lon, lat))
         if not len(near):
             return []
         hits = near[shapely.intersects_xy(self._layer_geoms[near], lon, lat)]
