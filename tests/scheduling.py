@@ -42,12 +42,32 @@ HEAVY = (
 )
 SPLIT_BY_BACKEND = frozenset({"tests/api/test_schemathesis.py"})
 """Files whose backends share no module fixture: each backend is its own unit of work."""
+CONSOLE_UNIT = "tests/web[console_server]"
+SAME_UNIT = {
+    path: CONSOLE_UNIT
+    for path in (
+        "tests/web/test_field_console.py",
+        "tests/web/test_console.py",
+        "tests/web/test_console_analysis.py",
+        "tests/web/test_console_casework.py",
+        "tests/web/test_cockpit.py",
+        "tests/web/test_interop_browser.py",
+        "tests/web/test_basemap.py",
+        "tests/web/test_outbox_console.py",
+    )
+}
+"""Files sharing session fixtures that are slow to build: one unit, so one worker builds
+them once. The console tests share ``seeded_db`` (the district plus a day of live events,
+~20 s), ``console_server`` and Chromium; split over both workers, each built its own."""
 _BACKEND = re.compile(r"\[(sqlite|postgis)\b")
 
 
 def work_unit(nodeid: str) -> str:
-    """The file of a test id, with its backend for the files split by backend."""
+    """The file of a test id, with its backend for the files split by backend, or the
+    shared unit of the files in SAME_UNIT."""
     path = nodeid.split("::", 1)[0]
+    if path in SAME_UNIT:
+        return SAME_UNIT[path]
     if path in SPLIT_BY_BACKEND:
         match = _BACKEND.search(nodeid)
         if match:
