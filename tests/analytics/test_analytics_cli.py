@@ -32,10 +32,14 @@ from gis_core.events import EventService
 from gis_core.events.loader import reports_from_frame
 from gis_core.paths import SAMPLE_DIR
 from gis_core.sample_data.events.generator import generate_events
-from gis_core.sample_data.seeding import seed_store
 from tests.api.conftest import url_text
+from tests.db_fixtures import sample_db_url
 
 runner = CliRunner()
+
+
+# tests using db_url/store start from a copy of the seeded district (a fresh database each)
+db_url = sample_db_url(components=False, duties=False)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -75,7 +79,6 @@ def _file_events(year_file: Path, grids: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def test_aggregate_from_the_database_in_three_formats(store, db_url, tmp_path):
-    seed_store(store, components=False, duties=False)
     service = EventService(store)
     service.submit_many(list(reports_from_frame(generate_events(n=700, year=2025, seed=9))))
     url = url_text(db_url)

@@ -19,7 +19,7 @@ from gis_core.analytics.vitals import (
 )
 from gis_core.cases.calendar import TZ
 from gis_core.events import EventReport, EventService
-from gis_core.sample_data.seeding import seed_store
+from tests.db_fixtures import sample_db_url
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=TZ)
 
@@ -31,9 +31,12 @@ def _report(service: EventService, when: datetime, n: int, cat: str = "01001") -
                                    lon=117.3, lat=31.8, reported_at=when))
 
 
+# each test: a copy of the district (grids, so reports are routed)
+db_url = sample_db_url(components=False, duties=False)
+
+
 @pytest.fixture
 def service(store) -> EventService:
-    seed_store(store, components=False, duties=False)  # grids, so reports are routed
     return EventService(store)
 
 
@@ -79,7 +82,6 @@ def test_threshold_crossing_raises_one_alert_until_it_rearms(store, service):
 
 def test_class_problem_links_its_events(store):
     service = EventService(store)
-    seed_store(store, components=False, duties=False)
     _report(service, NOW, 3, cat="05003")
     ids = [int(i) for i in store_events(service)["event_id"]]
     p = store.create_class_problem(title="加油站反复异常", event_ids=ids, category_code="05003",

@@ -18,9 +18,9 @@ from gis_core.cases.calendar import TZ
 from gis_core.cli import app as cli_app
 from gis_core.cli import register_commands
 from gis_core.events import EventReport, EventService
-from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.models import Event
+from tests.db_fixtures import sample_db_url
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=TZ)
 WORKERS = 4
@@ -38,10 +38,12 @@ def _alerts(store: Store) -> list[int]:
         return list(s.scalars(select(Event.id).where(Event.source == "vitals")))
 
 
+db_url = sample_db_url(components=False, duties=False)  # each test: a copy of the district
+
+
 @pytest.fixture
 def armed(store) -> Store:
     """A seeded store with one threshold (more than 2 manhole events a day)."""
-    seed_store(store, components=False, duties=False)
     store.upsert_threshold(indicator="events_per_day", op=">", value=2.0, window_days=1,
                            area_code=None, category_code="01001", label="井盖日报警",
                            alert_category="01001", created_by="admin")

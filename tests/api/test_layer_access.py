@@ -11,8 +11,11 @@ from fastapi.testclient import TestClient
 from gis_core.auth import ensure_demo_accounts
 from gis_core.auth.demo_accounts import DEMO_PASSWORD
 from gis_core.events import EventReport, EventService
-from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
+from tests.db_fixtures import sample_db_url
+
+# a copy of the seeded district of its own: the shared seeded store stays eventless
+db_url = sample_db_url(components=False)
 
 
 def token(client: TestClient, username: str) -> dict[str, str]:
@@ -24,7 +27,6 @@ def token(client: TestClient, username: str) -> dict[str, str]:
 def test_events_layer_needs_a_caller_and_follows_jurisdiction(
     store: Store, make_client: Any
 ) -> None:
-    seed_store(store, components=False)  # a fresh store: the shared seeded one stays eventless
     ensure_demo_accounts(store)
     seeded_store = store
     with make_client(store.url) as client:

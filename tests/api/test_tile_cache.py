@@ -12,13 +12,14 @@ from gis_core.auth import ensure_demo_accounts
 from gis_core.auth.demo_accounts import DEMO_KEY
 from gis_core.boundaries.sources import DirectorySource
 from gis_core.paths import SAMPLE_DIR
-from gis_core.sample_data.seeding import LEVEL_FILES, seed_store
+from gis_core.sample_data.seeding import LEVEL_FILES
 from gis_core.storage import Store
 from gis_core.storage.features import FeatureQuery, TimeInterval
 from layers.registry import LAYERS
 from layers.tile_cache import TileCache, cacheable, etag_of
 from tests.api.conftest import ClientFactory
 from tests.api.test_tiles import CENTRE, tile_at, url
+from tests.db_fixtures import sample_db_url
 
 
 class Clock:
@@ -27,6 +28,10 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+# tests using db_url/store start from a copy of the seeded district (a fresh database each)
+db_url = sample_db_url(components=False)
 
 
 def test_the_cache_is_bounded_by_bytes_and_time() -> None:
@@ -74,7 +79,6 @@ def _switch_to_renamed_grids(store: Store, name: str) -> None:
 def test_tiles_come_from_the_cache_until_the_generation_switches(
     store: Store, make_client: ClientFactory
 ) -> None:
-    seed_store(store, components=False)
     ensure_demo_accounts(store)
     tile = tile_at(*CENTRE, 14)
     ogc = f"/collections/grids/tiles/WebMercatorQuad/{tile.z}/{tile.y}/{tile.x}"
@@ -123,7 +127,6 @@ def test_the_cache_can_be_turned_off(
 ) -> None:
     from api.settings import get_scale_settings
 
-    seed_store(store, components=False)
     monkeypatch.setenv("GRIDGOV_TILE_CACHE_MB", "0")
     get_scale_settings.cache_clear()
     try:

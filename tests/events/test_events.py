@@ -13,9 +13,9 @@ import shapely
 from gis_core.cases import TZ, Actor
 from gis_core.cases.workflow import StatusError
 from gis_core.events import Conflict, EventFilter, EventReport, EventService, IntakeRejected
-from gis_core.sample_data.seeding import seed_store
 from gis_core.spatial.crs import from_wgs84
 from gis_core.storage import Store
+from tests.db_fixtures import sample_db_url
 
 DISPATCHER = Actor("d1", "dispatcher")
 VERIFIER = Actor("v1", "verifier")
@@ -25,10 +25,12 @@ def at(day: int, hour: int, minute: int = 0, month: int = 10, year: int = 2025) 
     return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
+db_url = sample_db_url(components=False, duties=False)  # each test: a copy of the district
+
+
 @pytest.fixture
 def service(store: Store) -> EventService:
     """The sample district plus a small hand-made rule table (values checked below)."""
-    seed_store(store, components=False, duties=False)
     grids = store.read_admin_layer("grid")
     grid = grids.iloc[0]
     street, community = grid["street_code"], grid["community_code"]

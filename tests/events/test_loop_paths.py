@@ -9,8 +9,8 @@ import pytest
 from gis_core.cases import TZ, Actor
 from gis_core.cases.workflow import RoleError
 from gis_core.events import EventFilter, EventReport, EventService
-from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
+from tests.db_fixtures import sample_db_url
 
 D = Actor("d1", "dispatcher")
 SUP = Actor("s1", "supervisor")
@@ -21,9 +21,12 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2025, 3, day, hour, minute, tzinfo=TZ)  # March 2025: no holidays
 
 
+# each test: a copy of the district, with the sample units and rules
+db_url = sample_db_url(components=False)
+
+
 @pytest.fixture
 def svc(store: Store) -> EventService:
-    seed_store(store, components=False)  # with the sample units and rules
     return EventService(store)
 
 

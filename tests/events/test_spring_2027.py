@@ -20,8 +20,8 @@ from gis_core.cases import TZ, Actor
 from gis_core.cases import calendar as cal
 from gis_core.cases.schedule import parse_schedule
 from gis_core.events import EventReport, EventService
-from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
+from tests.db_fixtures import sample_db_url
 
 FILE = Path(__file__).parents[1] / "cases" / "data" / "schedule_2027_test.csv"
 D = Actor("d1", "dispatcher")
@@ -31,9 +31,11 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2027, month, day, hour, minute, tzinfo=TZ)
 
 
+db_url = sample_db_url(components=False)  # each test: a copy of the district
+
+
 @pytest.fixture
 def svc(store: Store) -> Iterator[EventService]:
-    seed_store(store, components=False)
     schedule, names = parse_schedule(FILE.read_text(encoding="utf-8"))
     store.save_schedule(schedule, names)
     cal.unload_schedule(2027)  # only the store knows it: the service must install it

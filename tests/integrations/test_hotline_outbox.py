@@ -21,7 +21,11 @@ from gis_core.cases.state import Actor
 from gis_core.integrations import outbox
 from gis_core.integrations.hotline import add_platform, map_categories
 from gis_core.integrations.signing import sign_headers
+from tests.db_fixtures import sample_db_url
 from tests.integrations.helpers import Receiver, free_port, seeded, url_text
+
+# the db_url tests start from a copy of the district (seeded() finds it seeded)
+db_url = sample_db_url(components=False)
 
 SECRET = "s3cret-of-the-12345-platform"
 

@@ -15,6 +15,7 @@ from sqlalchemy import URL, func, select
 from gis_core.cases.calendar import TZ
 from gis_core.integrations.devices import import_file
 from gis_core.storage.models import DeviceAlarm, ReadingReject
+from tests.db_fixtures import sample_db_url
 from tests.integrations.helpers import (
     Publisher,
     consumer_process,
@@ -27,6 +28,9 @@ from tests.integrations.helpers import (
     wait_subscribed,
     write_devices,
 )
+
+# the db_url tests start from a copy of the district (seeded() finds it seeded)
+db_url = sample_db_url(components=False)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
 

@@ -17,6 +17,7 @@ from gis_core.cases.state import Actor
 from gis_core.integrations.devices import import_file
 from gis_core.integrations.mqtt import Broker, Consumer
 from gis_core.storage.models import ReadingReject
+from tests.db_fixtures import sample_db_url
 from tests.integrations.helpers import (
     Publisher,
     consumer_process,
@@ -30,6 +31,9 @@ from tests.integrations.helpers import (
     wait_subscribed,
     write_devices,
 )
+
+# the db_url tests start from a copy of the district (seeded() finds it seeded)
+db_url = sample_db_url(components=False)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
 
