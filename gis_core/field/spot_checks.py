@@ -75,11 +75,12 @@ def save_draw(
     """Store a drawn sample as pending checks (pairs already drawn are kept as they are)."""
     t = SpotCheck.__table__
     with store.connection() as conn:
-        have = set(
-            conn.execute(
+        have = {
+            (area, category)
+            for area, category in conn.execute(
                 select(t.c.area_code, t.c.category_code).where(t.c.period == period)
-            ).tuples()
-        )
+            )
+        }
         fresh = [
             {
                 "period": period,
