@@ -50,7 +50,8 @@ _STATUSES = {s.value: (s.value, s.label, s in OPEN, s in LIGHT_STATUSES) for s i
 
 
 def row_views(rows: Iterable[Sequence[Any]], at: datetime) -> list[dict[str, Any]]:
-    """The views of many rows holding :data:`VIEW_COLUMNS` in that order, built without
+    """The views of many rows holding :data:`VIEW_COLUMNS` in that order (and maybe more
+    after them, ignored), built without
     an attribute lookup, an enum or a call per field (a list page builds 50 to 500 at
     once; a list page's rows are plain rows of just these columns)."""
     names = event_class_names()
@@ -65,7 +66,7 @@ def row_views(rows: Iterable[Sequence[Any]], at: datetime) -> list[dict[str, Any
             filed_at, dispatched_at, deadline_at, handled_at, verified_at, closed_at,
             evaluated_at, limit_value, limit_unit, rework_count, supervise_count,
             urge_count, score, duplicate_of, catalogue_version, reporter_name,
-            reporter_phone,
+            reporter_phone, *_,  # a lean page row's alarm and count (``list_sql._lean``)
         ) = row  # fmt: skip
         value, label, is_open, lit = statuses[status]
         light = None
