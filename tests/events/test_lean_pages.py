@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select, update
 
+from gis_core.cases.calendar import TZ
 from gis_core.cases.vocab import STATUS_VALUES
 from gis_core.events import list_sql
 from gis_core.events.context import current_time
@@ -25,6 +26,7 @@ from gis_core.events.queries import (
     list_in,
 )
 from gis_core.events.service import EventFilter, EventService
+from gis_core.events.views import _iso
 from gis_core.sample_data.events import generate_events
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
@@ -174,3 +176,14 @@ def test_the_overdue_index_covers_the_first_segment(service: EventService) -> No
         finally:
             conn.exec_driver_sql("RESET ALL")
     assert "Index Only Scan using ix_events_open_deadline" in plan, plan
+
+
+def test_iso_writes_what_the_zone_writes() -> None:
+    """Views write times with a fixed offset where the zone keeps one (since 1992), and
+    through the zone's rules elsewhere (China's summer time 1986-1991): the same text."""
+    moment = datetime(1984, 1, 1, tzinfo=UTC)
+    while moment < datetime(2105, 1, 1, tzinfo=UTC):
+        for value in (moment, moment.replace(microsecond=0)):
+            assert _iso(value) == value.astimezone(TZ).isoformat(), value
+        moment += timedelta(hours=17, minutes=29, microseconds=7)
+    assert _iso(None) is None
