@@ -122,24 +122,28 @@ def _page(cols: list[Any], overdue: bool, where: list[Any], order_by: Any) -> Se
     return stmt.limit(LIMIT).offset(OFFSET)
 
 
-def _lean(
-    overdue: bool, where: list[Any], order_by: Any, counted: Any
-) -> dict[bool, Select[Any]]:
-    """A list page's rows in one statement (``routing`` left out), by ``counted``: the
-    page's ids picked first (from an index alone where it covers the order: the overdue
-    segment's, migration 0023), then just those rows, with their device alarm (one
-    event has at most one) and, when ``counted``, the counts filter's overdue count (no
-    statement of its own; a page without rows counts it apart)."""
-    ids = select(Event.id).select_from(_events(overdue)).where(*where).order_by(*order_by)
-    page = ids.limit(LIMIT).offset(OFFSET).subquery("page")
+def _lean(overdue: bool, where: list[Any], order_by: Any, counted: Any) -> dict[bool, Select[Any]]:
+    """A list page's rows in one statement (``routing`` left out), by ``counted``: with
+    their device alarm joined (one event has at most one) and, when ``counted``, the
+    counts filter's overdue count (no statement of its own; a page without rows counts it
+    apart). The overdue segment (``overdue``) picks its page's ids first, from its index
+    alone (migration 0023: it covers the order), then reads just those rows: it used to
+    read and sort every overdue row. The others read their rows in order from an index
+    and stop at the page's end already."""
     alarms = DeviceAlarm.__table__
-    source = Event.__table__.join(page, Event.id == page.c.id).outerjoin(
-        alarms, alarms.c.event_id == Event.id
-    )
+    if overdue:
+        ids = select(Event.id).select_from(_events(True)).where(*where).order_by(*order_by)
+        page = ids.limit(LIMIT).offset(OFFSET).subquery("page")
+        source = Event.__table__.join(page, Event.id == page.c.id)
+    else:
+        source = Event.__table__
+    source = source.outerjoin(alarms, alarms.c.event_id == Event.id)
 
     def build(counted: Any) -> Select[Any]:
         stmt = select(*_UNROUTED, *_ALARM, counted.label("overdue")).select_from(source)
-        return stmt.order_by(*order_by)
+        if overdue:
+            return stmt.order_by(*order_by)
+        return stmt.where(*where).order_by(*order_by).limit(LIMIT).offset(OFFSET)
 
     return {True: build(counted), False: build(null())}
 
