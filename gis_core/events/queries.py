@@ -257,10 +257,10 @@ def lean_page_in(
 ) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
     """:func:`list_in` (without ``routing``) and :func:`counts_in` of ``counts_filter``,
     the same answers in fewer statements (``list_sql._lean``): every page statement
-    brings its rows' device alarms, and the first one that finds rows also the overdue
-    count when ``counts_filter`` is ``flt`` without status and overdue (a list page's
-    counts; any other is counted apart, as is a page without rows). The default page
-    (urgency, page 1) is then one statement after the cached per-status counts."""
+    brings its rows' device alarms and, in 'urgency' order, the first one that finds rows
+    also the overdue count when ``counts_filter`` is ``flt`` without status and overdue
+    (a list page's counts; any other is counted apart, as is a page without rows). The
+    default page (urgency, page 1) is then one statement after the cached counts."""
     sql = _statements(flt)
     counted = fields_key(counts_filter) == sql.counts_key
     total = _total(conn, ctx, flt, at, version, sql)
@@ -281,6 +281,9 @@ def lean_page_in(
             rows += conn.execute(segment.lean[counted and not rows], params).all()
             skip = 0
     else:
+        # Not counted here: on PostgreSQL the count inside this statement cost its
+        # backend ~0.3 ms more than the same count apart (measured; plans alike).
+        counted = False
         params = {"at": at, "page_limit": limit, "page_offset": offset}
         stmt = sql.lean_reported[counted]
         if after is not None:
