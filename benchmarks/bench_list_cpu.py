@@ -9,6 +9,9 @@ PostGIS, of the database's backends.
 
     python benchmarks/bench_list_cpu.py --backend sqlite /work/main /work/wt-branch
         [--requests 400] [--rounds 3] [--concurrency 8]
+
+A checkout written ``PATH=URL`` serves the store at URL instead of the year store (e.g. a
+copy of it migrated by a branch that adds an index, while main serves its own copy).
 """
 
 from __future__ import annotations
@@ -80,7 +83,10 @@ def serve(checkout: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
     env = os.environ | {"PYTHONPATH": checkout, "GRIDGOV_DATABASE_URL": url}
     env["GRIDGOV_EVENT_PAGE_TTL"] = "0"
     cmd = [sys.executable, "-m", "gis_core.cli", "serve", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--workers", "1", "--log-level", "warning"], env=env)
+    # In the checkout: ``python -m`` puts the working directory first on sys.path.
+    proc = subprocess.Popen(
+        [*cmd, "--workers", "1", "--log-level", "warning"], env=env, cwd=checkout
+    )
     base = f"http://127.0.0.1:{port}"
     wait_ready(f"{base}/readyz")
     return proc, base
@@ -95,17 +101,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    url = {"sqlite": year_db, "postgis": year_pg}[args.backend](args.events)
-    key = bench_key(url)
-    servers = {Path(c).name: serve(c, url) for c in args.checkouts}
+    given = [c.partition("=")[::2] for c in args.checkouts]  # (checkout, URL or "")
+    if not all(url for _, url in given):
+        year = {"sqlite": year_db, "postgis": year_pg}[args.backend](args.events)
+        given = [(c, url or year) for c, url in given]
+    stores = {Path(c).name: url for c, url in given}
+    keys = {url: bench_key(url) for url in set(stores.values())}
+    servers = {Path(c).name: serve(c, url) for c, url in given}
     runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
     try:
-        for _, base in servers.values():  # warm-up
+        for label, (_, base) in servers.items():  # warm-up
             for path in PATHS.values():
-                asyncio.run(drive(base, path, key, 50, args.concurrency))
+                asyncio.run(drive(base, path, keys[stores[label]], 50, args.concurrency))
         for _ in range(args.rounds):
             for name, path in PATHS.items():
                 for label, (proc, base) in servers.items():
+                    url, key = stores[label], keys[stores[label]]
                     s0, b0 = tree_cpu(proc.pid), backends_cpu(url)
                     asyncio.run(drive(base, path, key, args.requests, args.concurrency))
                     s1, b1 = tree_cpu(proc.pid), backends_cpu(url)

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import astuple, replace
+from dataclasses import fields, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select, text
@@ -85,8 +86,18 @@ class CountCache(PageCache):
 
 def filter_key(flt: Any) -> tuple[Any, ...]:
     """The cache key of a filter without its ``status`` and ``overdue`` parts."""
-    base = replace(flt, status=(), overdue=None, extra={})
-    return tuple(repr(v) for v in astuple(base))
+    return fields_key(replace(flt, status=(), overdue=None, extra={}))
+
+
+def fields_key(obj: Any) -> tuple[str, ...]:
+    """The repr of every field of a dataclass (a filter's identity in caches); not
+    ``dataclasses.astuple``, whose deep copies cost a computed page ~0.2 ms, three keys."""
+    return tuple([repr(getattr(obj, name)) for name in _field_names(type(obj))])
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 def per_status(
@@ -126,6 +137,7 @@ __all__ = [
     "CountCache",
     "count_where",
     "data_version",
+    "fields_key",
     "filter_key",
     "overdue_clause",
     "per_status",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
 )
 
-from gis_core.events.counts import overdue_clause
+from gis_core.events.counts import fields_key, overdue_clause
 from gis_core.events.views import VIEW_COLUMNS
 from gis_core.storage.index_hints import IndexedBy
 from gis_core.storage.models import DeviceAlarm, Event
@@ -49,6 +49,16 @@ _UNROUTED = [null().label("routing") if c.key == "routing" else c for c in _ROUT
 """The view's columns; without ``routing`` (NULL in its place: a list page leaves it
 out, and decoding its JSON was a tenth of a page's CPU)."""
 
+_ALARM = [
+    DeviceAlarm.event_id.label("alarm_event"),
+    DeviceAlarm.alarm_count,
+    DeviceAlarm.last_alarm_at,
+]
+"""A lean page row's alarm columns (NULL for an event without a storm)."""
+LEAN_TAIL = len(_ALARM) + 1
+"""Columns a lean page row has after :data:`VIEW_COLUMNS`: the alarm's, then ``overdue``
+(the counts filter's overdue count in a page's first statement, else NULL)."""
+
 ALARMS = select(DeviceAlarm.event_id, DeviceAlarm.alarm_count, DeviceAlarm.last_alarm_at).where(
     DeviceAlarm.event_id.in_(bindparam("ids", expanding=True))
 )
@@ -62,6 +72,8 @@ class Segment:
     count: Select[Any]
     rows: dict[bool, Select[Any]]
     """The page select by ``routing`` (with the column or without)."""
+    lean: dict[bool, Select[Any]]
+    """The page as a list page sends it (:func:`_lean`), by ``counted``."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,11 @@ class FilterStatements:
     """How many match and are overdue at ``at``."""
     late: Select[Any]
     """How many match with ``overdue`` set to true (a total asked about overdue)."""
+    lean_reported: dict[bool, Select[Any]]
+    lean_after: dict[bool, Select[Any]]
+    counts_key: tuple[Any, ...]
+    """The key of the counts filter whose overdue count the lean pages carry (the filter
+    without ``status`` and ``overdue``, as a list page's counts ask)."""
 
 
 def _pages(build: Callable[[list[Any]], Select[Any]]) -> dict[bool, Select[Any]]:
@@ -105,8 +122,37 @@ def _page(cols: list[Any], overdue: bool, where: list[Any], order_by: Any) -> Se
     return stmt.limit(LIMIT).offset(OFFSET)
 
 
+def _lean(overdue: bool, where: list[Any], order_by: Any, counted: Any) -> dict[bool, Select[Any]]:
+    """A list page's rows in one statement (``routing`` left out), by ``counted``: with
+    their device alarm joined (one event has at most one) and, when ``counted``, the
+    counts filter's overdue count (no statement of its own; a page without rows counts it
+    apart). The overdue segment (``overdue``) picks its page's ids first, from its index
+    alone (migration 0023: it covers the order), then reads just those rows: it used to
+    read and sort every overdue row. The others read their rows in order from an index
+    and stop at the page's end already."""
+    alarms = DeviceAlarm.__table__
+    if overdue:
+        ids = select(Event.id).select_from(_events(True)).where(*where).order_by(*order_by)
+        page = ids.limit(LIMIT).offset(OFFSET).subquery("page")
+        source = Event.__table__.join(page, Event.id == page.c.id)
+    else:
+        source = Event.__table__
+    source = source.outerjoin(alarms, alarms.c.event_id == Event.id)
+
+    def build(counted: Any) -> Select[Any]:
+        stmt = select(*_UNROUTED, *_ALARM, counted.label("overdue")).select_from(source)
+        if overdue:
+            return stmt.order_by(*order_by)
+        return stmt.where(*where).order_by(*order_by).limit(LIMIT).offset(OFFSET)
+
+    return {True: build(counted), False: build(null())}
+
+
 def _build(flt: Any, conditions: Builder, segments_at: Builder) -> FilterStatements:
     cond = conditions(flt, AT)
+    counts_filter = replace(flt, status=(), overdue=None)
+    base = conditions(counts_filter, AT)
+    counted = _count([*base, overdue_clause(AT)], True).correlate(None).scalar_subquery()
     late = flt.overdue is True  # every statement of the filter reads overdue events
     segments = []
     # The first segment is the overdue one (``queries._urgency_segments``' order).
@@ -116,6 +162,7 @@ def _build(flt: Any, conditions: Builder, segments_at: Builder) -> FilterStateme
             Segment(
                 _count(where, overdue),
                 _pages(lambda cols, w=where, o=order_by, od=overdue: _page(cols, od, w, o)),
+                _lean(overdue, where, order_by, counted),
             )
         )
     newest = (Event.reported_at.desc(), Event.id.desc())
@@ -124,12 +171,15 @@ def _build(flt: Any, conditions: Builder, segments_at: Builder) -> FilterStateme
     )
     return FilterStatements(
         tuple(cond),
-        tuple(conditions(replace(flt, status=(), overdue=None), AT)),
+        tuple(base),
         tuple(segments),
         _pages(lambda cols: _page(cols, late, cond, newest)),
         _pages(lambda cols: _page(cols, late, [*cond, later], newest)),
         _count([*cond, overdue_clause(AT)], True),
         _count(conditions(replace(flt, overdue=True), AT), True),
+        _lean(late, cond, newest, counted),
+        _lean(late, [*cond, later], newest, counted),
+        filter_key(counts_filter),
     )
 
 
@@ -139,7 +189,7 @@ _built: OrderedDict[tuple[Any, ...], FilterStatements] = OrderedDict()
 
 def filter_key(flt: Any) -> tuple[Any, ...]:
     """The filter's identity (as the page cache keys it: the repr of every field)."""
-    return tuple(repr(v) for v in astuple(flt))
+    return fields_key(flt)
 
 
 def statements(flt: Any, conditions: Builder, segments_at: Builder) -> FilterStatements:
@@ -162,4 +212,4 @@ def statements(flt: Any, conditions: Builder, segments_at: Builder) -> FilterSta
     return built
 
 
-__all__ = ["ALARMS", "AT", "FilterStatements", "Segment", "filter_key", "statements"]
+__all__ = ["ALARMS", "AT", "LEAN_TAIL", "FilterStatements", "Segment", "filter_key", "statements"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +23,9 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from gis_core.events.context import EventContext, current_time
-from gis_core.events.counts import data_version
+from gis_core.events.counts import data_version, fields_key
 from gis_core.events.page_cache import PageCache
-from gis_core.events.queries import EventFilter, counts_in, list_in
+from gis_core.events.queries import EventFilter, counts_in, lean_page_in, list_in
 
 
 def page(
@@ -64,6 +63,10 @@ def _page_in(
     routing: bool,
 ) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
     at = now or current_time()
+    if not routing and isinstance(session, Connection):  # as a list page sends it
+        return lean_page_in(
+            session, ctx, flt, counts_filter, at, limit, offset, order, after, version
+        )
     items, total = list_in(session, ctx, flt, at, limit, offset, order, after, version, routing)
     return items, total, counts_in(session, ctx, counts_filter, at, version)
 
@@ -158,7 +161,7 @@ def encoded_page(
 
 
 def _key(flt: EventFilter) -> tuple[Any, ...]:
-    return tuple(repr(v) for v in astuple(flt))
+    return fields_key(flt)
 
 
 __all__ = [

@@ -23,8 +23,8 @@ from gis_core.cases.indicators import indicators as compute_indicators
 from gis_core.cases.vocab import OPEN_VALUES
 from gis_core.events.access import jurisdiction_clause
 from gis_core.events.context import EventContext, current_time
-from gis_core.events.counts import overdue_clause, per_status
-from gis_core.events.list_sql import ALARMS, FilterStatements, statements
+from gis_core.events.counts import fields_key, overdue_clause, per_status
+from gis_core.events.list_sql import ALARMS, LEAN_TAIL, FilterStatements, statements
 from gis_core.events.views import DEVICE_SOURCES, row_views
 from gis_core.storage.models import Event
 
@@ -243,6 +243,64 @@ def list_in(
     return views, int(total)
 
 
+def lean_page_in(
+    conn: Connection,
+    ctx: EventContext,
+    flt: EventFilter,
+    counts_filter: EventFilter,
+    at: datetime,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "urgency",
+    after: str | None = None,
+    version: Any = None,
+) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
+    """:func:`list_in` (without ``routing``) and :func:`counts_in` of ``counts_filter``,
+    the same answers in fewer statements (``list_sql._lean``): every page statement
+    brings its rows' device alarms and, in 'urgency' order, the first one that finds rows
+    also the overdue count when ``counts_filter`` is ``flt`` without status and overdue
+    (a list page's counts; any other is counted apart, as is a page without rows). The
+    default page (urgency, page 1) is then one statement after the cached counts."""
+    sql = _statements(flt)
+    counted = fields_key(counts_filter) == sql.counts_key
+    total = _total(conn, ctx, flt, at, version, sql)
+    if order == "urgency":
+        if after is not None:
+            raise ValueError("a cursor pages the 'reported' order only")
+        rows: list[Any] = []
+        skip = offset
+        for segment in sql.segments:
+            if len(rows) >= limit:
+                break
+            if skip:
+                size = int(conn.execute(segment.count, {"at": at}).scalar() or 0)
+                if size <= skip:
+                    skip -= size
+                    continue
+            params = {"at": at, "page_limit": limit - len(rows), "page_offset": skip}
+            rows += conn.execute(segment.lean[counted and not rows], params).all()
+            skip = 0
+    else:
+        # Not counted here: on PostgreSQL the count inside this statement cost its
+        # backend ~0.3 ms more than the same count apart (measured; plans alike).
+        counted = False
+        params = {"at": at, "page_limit": limit, "page_offset": offset}
+        stmt = sql.lean_reported[counted]
+        if after is not None:
+            params["after_at"], params["after_id"] = decode_cursor(after)
+            stmt = sql.lean_after[counted]
+        rows = conn.execute(stmt, params).all()
+    views = row_views(rows, at)
+    alarm = len(rows[0]) - LEAN_TAIL if rows else 0
+    for view, row in zip(views, rows, strict=True):
+        if row[alarm] is not None and view["source"] in DEVICE_SOURCES:
+            last = row[alarm + 2]
+            view["alarm_count"] = row[alarm + 1]
+            view["last_alarm_at"] = last.astimezone(TZ).isoformat() if last else None
+    overdue = int(rows[0][-1]) if counted and rows else None
+    return views, int(total), counts_in(conn, ctx, counts_filter, at, version, overdue)
+
+
 def _add_alarm_counts(conn: Connection, views: list[dict[str, Any]]) -> None:
     """Device events of a page get ``alarm_count`` and ``last_alarm_at`` (one query), so a
     dispatcher sees a storm's size in the list without opening each event."""
@@ -274,8 +332,10 @@ def counts_in(
     flt: EventFilter,
     at: datetime,
     version: Any = None,
+    overdue: int | None = None,
 ) -> dict[str, int]:
-    """:func:`status_counts` in the caller's session (``version``: its data version)."""
+    """:func:`status_counts` in the caller's session (``version``: its data version;
+    ``overdue``: the overdue count when the caller has it already)."""
     sql = _statements(flt)
     if flt.overdue is None:
         counts = dict(per_status(session, ctx.counts, flt, list(sql.base), version))
@@ -287,7 +347,9 @@ def counts_in(
             {"at": at},
         ).all()
         counts = {str(s): int(n) for s, n in rows}
-    counts["overdue"] = int(_core(session).execute(sql.overdue, {"at": at}).scalar() or 0)
+    if overdue is None:
+        overdue = int(_core(session).execute(sql.overdue, {"at": at}).scalar() or 0)
+    counts["overdue"] = overdue
     return counts
 
 

@@ -124,9 +124,13 @@ class Event(Base):
         Index("ix_events_category_code_reported_at", "category_code", "reported_at"),
         Index("ix_events_updated_at_id", "updated_at", "id"),
         # Migration 0010: the event list's segments, overdue counts and keyset pages.
+        # Migration 0023: covering the first segment's order (its page ids, index only).
         Index(
             "ix_events_open_deadline",
             "deadline_at",
+            "priority",
+            "reported_at",
+            "id",
             sqlite_where=text(OPEN_STATUS_SQL),
             postgresql_where=text(OPEN_STATUS_SQL),
         ),
