@@ -131,7 +131,7 @@ def assign(store: Database, rows: pd.DataFrame, *, replace: bool = False) -> int
     with store.connection() as conn:
         if replace:
             conn.execute(delete(a).where(a.c.member_id.in_({r["member_id"] for r in records})))
-        existing = set(conn.execute(select(a.c.member_id, a.c.area_code)).tuples())
+        existing = {(m, c) for m, c in conn.execute(select(a.c.member_id, a.c.area_code))}
         fresh = {(r["member_id"], r["area_code"]) for r in records} - existing
         if fresh:
             conn.execute(insert(a), [{"member_id": m, "area_code": c} for m, c in sorted(fresh)])
