@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -70,7 +70,14 @@ def year_db(events: int) -> str:
         part = path.with_suffix(".part")
         part.unlink(missing_ok=True)
         print(load_year(f"sqlite:///{part}", events))
-        shutil.move(part, path)
+        # Through SQLite's backup API, not a file move: the built store's WAL (the
+        # background checkpointer's, not yet folded in) stays beside the old name.
+        src, dst = sqlite3.connect(part), sqlite3.connect(path)
+        src.backup(dst)
+        dst.close()
+        src.close()
+        for leftover in part.parent.glob(part.name + "*"):
+            leftover.unlink()
     return prepared(f"sqlite:///{path}")
 
 
