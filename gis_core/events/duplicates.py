@@ -78,7 +78,7 @@ _PER_REPORT_SQL = (
     " CROSS JOIN LATERAL (SELECT id, category_code, lon, lat, reported_at FROM events"
     " WHERE category_code = q.cat AND lat BETWEEN q.lat0 AND q.lat1"
     " AND lon BETWEEN q.lon0 AND q.lon1 AND reported_at BETWEEN q.t0 AND q.t1"
-    f" AND {OPEN_CONDITION.text}) AS e"
+    f" AND {OPEN_CONDITION.text} OFFSET 0) AS e"
 )
 _PER_REPORT = text(_PER_REPORT_SQL + " ORDER BY e.reported_at, e.id").columns(
     _T.c.id, _T.c.category_code, _T.c.lon, _T.c.lat, _T.c.reported_at
@@ -264,13 +264,38 @@ def possible_duplicates(
     metres in ``projector_for(lon)``. ``new_ids`` and ``prefetch``: as in
     :func:`stored_candidates` (left empty, unread, when no event is checked).
     """
-    located = [i for i, e in enumerate(events) if e.lon is not None and e.category_code]
+    located = checked(events)
+    if not located:
+        return {}
+    rows = stored_candidates(session.connection(), events, located, new_ids, prefetch)
+    return match(events, located, rows, projector_for)
+
+
+def checked(events: Sequence[Event]) -> list[int]:
+    """The positions of the events the rule checks (located, with a class)."""
+    return [i for i, e in enumerate(events) if e.lon is not None and e.category_code]
+
+
+def candidates_with_ids(events: Sequence[Event], located: list[int]) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL, psycopg's SQL and parameters: the stored candidates of the reports at
+    ``located`` and ``len(events)`` new event ids (rows with ``new`` true, last), for a
+    writer that sends the statement itself (:mod:`gis_core.storage.pg_script`)."""
+    return _WITH_IDS, {"boxes": _json_boxes(events, located), "n": len(events)}
+
+
+def match(
+    events: Sequence[Event],
+    located: list[int],
+    rows: Sequence[Any],
+    projector_for: Callable[[float], Projector],
+) -> dict[int, list[Ref]]:
+    """:func:`possible_duplicates` once the stored candidates ``rows`` are read (attributes
+    ``id, category_code, lon, lat, reported_at``, by time then id)."""
     if not located:
         return {}
     lon = np.array([events[i].lon for i in located], dtype=float)
     lat = np.array([events[i].lat for i in located], dtype=float)
     when = [events[i].reported_at for i in located]
-    rows = stored_candidates(session.connection(), events, located, new_ids, prefetch)
     projector = projector_for(float(lon.mean()))
     bx, by = projector.to_metres(lon, lat)
     bt = np.array([_micros(t) for t in when], dtype=np.int64)
@@ -319,7 +344,10 @@ __all__ = [
     "DUPLICATE_RADIUS_M",
     "DUPLICATE_WINDOW",
     "Prefetch",
+    "candidates_with_ids",
+    "checked",
     "link",
+    "match",
     "possible_duplicates",
     "stored_candidates",
 ]

@@ -83,7 +83,11 @@ class _Recordset:
     def execute(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """INSERT ``rows`` (parameters by column key, as `_row` makes them, plus ``id``
         when the table's ids are given)."""
-        processors = self.processors(conn.dialect)
+        conn.exec_driver_sql(*self.statement(conn.dialect, rows))
+
+    def statement(self, dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
+        """The INSERT of ``rows`` as psycopg SQL and its one parameter."""
+        processors = self.processors(dialect)
         docs = []
         for row in rows:
             doc: dict[str, Any] = {"id": row["id"]} if self.with_id else {}
@@ -95,8 +99,7 @@ class _Recordset:
                         value = value.hex()
                 doc[col.name] = value
             docs.append(doc)
-        payload = orjson.dumps(docs, default=_not_json).decode()
-        conn.exec_driver_sql(self.sql, {"rows": payload})
+        return self.sql, {"rows": orjson.dumps(docs, default=_not_json).decode()}
 
 
 _RECORDSETS = {
@@ -215,6 +218,28 @@ def pipelined(conn: Connection, enabled: bool = True, commit: bool = False) -> I
             driver.commit()
 
 
+def insert_statements(
+    dialect: Dialect,
+    events: Sequence[Event],
+    ids: Sequence[int],
+    others: Sequence[Sequence[EventHistory | Attachment | OutboxMessage]] = (),
+) -> list[tuple[str, dict[str, str]]]:
+    """PostgreSQL: the INSERTs of ``events`` (with their ``ids``, also set on the objects)
+    and of each list in ``others`` (one kind per list, empty lists left out), as psycopg
+    SQL and parameters, for a writer that sends them itself (see ``insert_events``)."""
+    now = utcnow()
+    rows = [_row(e, _EVENT, now) for e in events]
+    for row, event, event_id in zip(rows, events, ids, strict=True):
+        row["id"] = event.id = event_id
+    found = [_RECORDSETS[Event].statement(dialect, rows)] if rows else []
+    for objects in others:
+        if objects:
+            kind = type(objects[0])
+            kind_rows = [_row(o, _ROWS[kind], now) for o in objects]
+            found.append(_RECORDSETS[kind].statement(dialect, kind_rows))
+    return found
+
+
 def insert_rows(
     conn: Connection, objects: Sequence[EventHistory | Attachment | OutboxMessage]
 ) -> None:
@@ -232,4 +257,4 @@ def insert_rows(
     conn.execute(insert(kind.__table__).inline(), rows)
 
 
-__all__ = ["insert_events", "insert_rows", "pipelined", "transient"]
+__all__ = ["insert_events", "insert_rows", "insert_statements", "pipelined", "transient"]

@@ -119,6 +119,15 @@ def add_notices(
     return messages
 
 
+def new_event_notices(
+    entries: list[EventHistory], events: dict[int, Event], targets: list[Any]
+) -> list[OutboxMessage]:
+    """`add_notices` for first history entries of new ``events`` (by id) whose active
+    targets were read already (:data:`SOURCE_TARGETS_SQL`): no session, no query."""
+    entries = [e for e in entries if e.action in NOTICE_KINDS]
+    return _messages(entries, dict(events), targets) if entries and targets else []
+
+
 def _messages(
     entries: list[EventHistory], events: dict[int, Event | None], targets: list[Any]
 ) -> list[OutboxMessage]:
@@ -145,4 +154,10 @@ def _messages(
     return messages
 
 
-__all__ = ["NOTICE_KINDS", "SOURCE_TARGETS_SQL", "add_notices", "notice_payload"]
+__all__ = [
+    "NOTICE_KINDS",
+    "SOURCE_TARGETS_SQL",
+    "add_notices",
+    "new_event_notices",
+    "notice_payload",
+]
