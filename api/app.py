@@ -102,6 +102,8 @@ def create_app(
         if watcher is not None:
             watcher.listeners.append(app.state.tile_cache.clear)
         app.state.tile_pool = await open_async_pool(store)  # perf-tiles: tiles on the loop
+        if app.state.tile_pool is not None:  # issue 15: intake's batches written on the loop
+            intake.write_on_loop(app.state.events, app.state.tile_pool)
         clustered = [lyr.source for lyr in LAYERS.values() if lyr.cluster_maxzoom is not None]
         cluster_points.warm(store, clustered)  # issue 15: the first low-zoom event tile
         gc.freeze()  # perf-intake2: startup's ~300k objects out of the collector's full scans
@@ -110,6 +112,7 @@ def create_app(
         yield
         sys.setswitchinterval(switch_interval)  # perf-intake3: tests start many apps
         gc.unfreeze()  # perf-intake2: collectable again (tests start many apps in a process)
+        intake.write_on_loop(app.state.events, None)  # issue 15: before its pool closes
         if app.state.tile_pool is not None:  # perf-tiles
             await app.state.tile_pool.close()
         if vitals_ticker is not None:  # issue 11

@@ -26,32 +26,24 @@ from gis_core.cases.state import Actor
 from gis_core.cases.vocab import SOURCE_LABELS, Role
 from gis_core.cases.workflow import open_case
 from gis_core.events.context import EventContext, current_time
-from gis_core.events.duplicates import (
-    Prefetch,
-    candidates_with_ids,
-    checked,
-    link,
-    match,
-    possible_duplicates,
-)
-from gis_core.events.group_commit import GroupCommit
-from gis_core.events.insert_rows import (
-    insert_events,
-    insert_rows,
-    insert_statements,
-    pipelined,
-    transient,
+from gis_core.events.duplicates import Prefetch, link, possible_duplicates
+from gis_core.events.group_commit import GroupCommit, LoopGroupCommit
+from gis_core.events.insert_rows import insert_events, insert_rows, pipelined, transient
+from gis_core.events.intake_write import (
+    Prepared,
+    first_rows,
+    fresh,
+    write_batch,
+    write_batch_async,
+    written_view,
 )
 from gis_core.events.reports import EventReport, IntakeRejected, validate
 from gis_core.events.routing import RoutingDecision
-from gis_core.events.views import VIEW_COLUMNS, get_event, history_view, row_views
+from gis_core.events.views import get_event
 from gis_core.spatial.crs import Projector, parse_crs
 from gis_core.spatial.locator import CoordinateError
-from gis_core.storage import pg_script
-from gis_core.storage.models import Attachment, Building, Event, EventHistory
-from gis_core.storage.outbox import SOURCE_TARGETS_SQL, add_notices, new_event_notices
-from gis_core.storage.pg_script import autocommit_connection
-from gis_core.storage.write_marks import bump as bump_marks
+from gis_core.storage.models import Building, Event
+from gis_core.storage.outbox import SOURCE_TARGETS_SQL, add_notices
 
 _CHUNK = 500  # external ids per IN (...) query
 
@@ -68,22 +60,6 @@ class BatchResult:
     created: list[int] = field(default_factory=list)
     retries: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Prepared:
-    """A report ready to insert: everything decided before touching the database."""
-
-    event: Event
-    history: dict[str, Any]
-    photos: list[str]
-    decision: RoutingDecision
-    stored: list[Any] = field(default_factory=list)
-    """After `persist`: the history row and attachments written with the event."""
-    values: dict[str, Any] = field(default_factory=dict)
-    """The event's constructor values, for a fresh copy when a write is retried."""
-    tried: bool = False
-    """Whether a group-commit write has tried (and so changed) ``event``."""
 
 
 def submit(ctx: EventContext, report: EventReport, *, actor: Actor | None = None) -> SubmitResult:
@@ -114,8 +90,12 @@ async def submit_async(
         begun = begin(ctx, report, actor)
     if isinstance(begun, SubmitResult):
         return begun
+    on_loop = loop_commit(ctx)
     try:
-        event_id, view = await group_commit(ctx).submit_async(begun)
+        if on_loop is not None and on_loop.loop is asyncio.get_running_loop():
+            event_id, view = await on_loop.submit(begun)
+        else:
+            event_id, view = await group_commit(ctx).submit_async(begun)
     except IntegrityError as exc:
         return await asyncio.to_thread(raced, ctx, report, exc)
     assert view["id"] == event_id
@@ -183,46 +163,53 @@ def group_commit(ctx: EventContext) -> GroupCommit[Prepared, tuple[int, dict[str
     if found is None:
 
         def write(items: list[Prepared]) -> list[tuple[int, dict[str, Any]]]:
-            # The first attempt writes the prepared rows; a retry (the batch failed and
-            # rolled back) writes fresh ones, as a rolled-back attempt leaves ids and
-            # duplicate links on the objects it tried. (Copying every row up front cost
-            # a tenth of the writer's CPU.)
-            copies = [replace(p, event=fresh(p), stored=[]) if p.tried else p for p in items]
-            for p in items:
-                p.tried = True
+            copies = _attempt(items)
             if ctx.store.dialect == "postgresql":
-                ids = persist_script(ctx, copies)
+                ids = write_batch(ctx, copies)
             else:
                 with ctx.session() as session:
                     ids = persist(ctx, session, copies, commit=True)
-            at = current_time()
-            return [(i, written_view(c, at)) for i, c in zip(ids, copies, strict=True)]
+            return _answers(ids, copies)
 
         found = ctx.__dict__.setdefault("_group_commit", GroupCommit(write))
     return found
 
 
-def written_view(item: Prepared, at: Any) -> dict[str, Any]:
-    """What `get_event` would read back for an item `persist` just wrote and committed."""
-    history, *attachments = item.stored
-    # The objects are transient (built by `transient`, ids and defaults written into
-    # their __dict__ by the Core inserts): read the values there, not through 39
-    # instrumented attributes (a tenth of the writer's CPU per event).
-    state = item.event.__dict__
-    view = row_views([tuple(map(state.get, VIEW_COLUMNS))], at)[0]
-    view["history"] = [history_view(history)]
-    view["attachments"] = [
-        {"kind": a.kind, "url": a.url, "filename": a.filename} for a in attachments
-    ]
-    return view
+def write_on_loop(ctx: EventContext, pool: Any | None) -> None:
+    """Let `submit_async` callers on the running loop share a writer TASK of this loop
+    (:class:`LoopGroupCommit`) that writes on ``pool`` (a psycopg ``AsyncConnectionPool``
+    of the store's PostgreSQL, autocommit); ``None``: back to the writer thread (the app
+    stopping, its pool closing)."""
+    if pool is None:
+        ctx.__dict__.pop("_loop_commit", None)
+        return
+
+    async def write(items: list[Prepared]) -> list[tuple[int, dict[str, Any]]]:
+        copies = _attempt(items)
+        return _answers(await write_batch_async(ctx, pool, copies), copies)
+
+    ctx.__dict__["_loop_commit"] = LoopGroupCommit(write, asyncio.get_running_loop())
 
 
-def fresh(item: Prepared) -> Event:
-    """An unsaved copy of a prepared event as `prepare` made it (its constructor values)."""
-    values = dict(item.values)
-    if isinstance(values.get("routing"), dict):
-        values["routing"] = dict(values["routing"])
-    return transient(Event, values)
+def loop_commit(ctx: EventContext) -> LoopGroupCommit[Prepared, tuple[int, dict[str, Any]]] | None:
+    """The writer task `write_on_loop` gave the context, if any."""
+    return ctx.__dict__.get("_loop_commit")
+
+
+def _attempt(items: list[Prepared]) -> list[Prepared]:
+    """The items to write: the prepared rows on the first attempt, fresh ones on a retry
+    (the batch failed and rolled back), as a rolled-back attempt leaves ids and duplicate
+    links on the objects it tried. (Copying every row up front cost a tenth of the
+    writer's CPU.)"""
+    copies = [replace(p, event=fresh(p), stored=[]) if p.tried else p for p in items]
+    for p in items:
+        p.tried = True
+    return copies
+
+
+def _answers(ids: list[int], written: list[Prepared]) -> list[tuple[int, dict[str, Any]]]:
+    at = current_time()
+    return [(i, written_view(c, at)) for i, c in zip(ids, written, strict=True)]
 
 
 def find_external(ctx: EventContext, source: str, external_id: str) -> int | None:
@@ -426,60 +413,6 @@ def persist(
     return ids
 
 
-def first_rows(items: list[Prepared], ids: Sequence[int]) -> tuple[list[Any], list[Any]]:
-    """The first history entry and the photos of each new event (kept on its item as
-    ``stored``): (histories, attachments)."""
-    histories = []
-    photos = []
-    for item, event_id in zip(items, ids, strict=True):
-        history = transient(EventHistory, {"event_id": event_id, "seq": 1, **item.history})
-        mine = [
-            transient(Attachment, {"event_id": event_id, "kind": "photo", "url": u})
-            for u in item.photos
-        ]
-        histories.append(history)
-        photos += mine
-        item.stored = [history, *mine]
-    return histories, photos
-
-
-def persist_script(ctx: EventContext, items: list[Prepared]) -> list[int]:
-    """`persist` for the group commit's writer on PostgreSQL, committed, in TWO queries of
-    several statements each (:mod:`gis_core.storage.pg_script`: a psycopg pipeline cost
-    the writer two to three times the CPU for the same round trips): BEGIN, the duplicate
-    candidates with the batch's new ids, the outbox targets of its sources; then every
-    row and the COMMIT. With the ids known before the INSERT, duplicates within the batch
-    are linked on the rows as they go in (no UPDATE)."""
-    engine = ctx.store.engine
-    events = [it.event for it in items]
-    located = checked(events)
-    sources = sorted({e.source for e in events})
-    with autocommit_connection(engine) as conn:
-        _, found, targets = pg_script.run(
-            conn,
-            [
-                ("BEGIN", None),
-                candidates_with_ids(events, located),
-                (SOURCE_TARGETS_SQL, {"sources": sources}),
-            ],
-            engine,
-        )
-        assert found is not None and targets is not None
-        ids = [int(r.id) for r in found if r.new]
-        links = match(events, located, [r for r in found if not r.new], ctx.projector)
-        for i, refs in links.items():
-            link(events[i], [ref if kind == "db" else ids[ref] for kind, ref in refs])
-        histories, photos = first_rows(items, ids)
-        known = dict(zip(ids, events, strict=True))
-        # The ids go on the events first: the notices read them.
-        inserts = insert_statements(engine.dialect, events, ids)
-        notices = new_event_notices(histories, known, targets)
-        inserts += insert_statements(engine.dialect, [], [], [histories, photos, notices])
-        pg_script.run(conn, [*inserts, ("COMMIT", None)], engine)
-    bump_marks("events")  # the list caches of this process see the new events
-    return ids
-
-
 __all__ = [
     "SOURCE_LABELS",
     "BatchResult",
@@ -492,13 +425,14 @@ __all__ = [
     "first_rows",
     "group_commit",
     "known_external",
+    "loop_commit",
     "persist",
-    "persist_script",
     "prepare",
     "resolve_location",
     "submit",
     "submit_async",
     "submit_many",
     "warm",
+    "write_on_loop",
     "written_view",
 ]

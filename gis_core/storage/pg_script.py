@@ -21,8 +21,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
+
+_IDLE = TransactionStatus.IDLE
 
 Statement = tuple[str, Mapping[str, Any] | None]
 """psycopg SQL text (``%(name)s`` placeholders) and its parameters (None: no placeholders)."""
@@ -40,6 +43,8 @@ def autocommit_connection(engine: Engine) -> Iterator[Any]:
         try:
             yield driver
         finally:
+            if not driver.closed and driver.info.transaction_status != _IDLE:
+                _abandon(driver)  # an error between two scripts of one transaction
             if driver.closed:
                 fairy.invalidate()
             else:
@@ -58,10 +63,7 @@ def run(conn: Any, statements: Sequence[Statement], engine: Engine) -> list[list
 
     cursor = ClientCursor(conn, row_factory=namedtuple_row)
     try:
-        script = ";\n".join(
-            text if params is None else cursor.mogrify(text, params) for text, params in statements
-        )
-        cursor.execute(script)
+        cursor.execute(_script(cursor, statements))
         results: list[list[Any] | None] = []
         while True:
             results.append(cursor.fetchall() if cursor.description is not None else None)
@@ -69,14 +71,59 @@ def run(conn: Any, statements: Sequence[Statement], engine: Engine) -> list[list
                 break
     except Error as exc:
         _abandon(conn)
-        raise DBAPIError.instance(
-            "(intake script)", None, exc, Error, hide_parameters=True, dialect=engine.dialect
-        ) from exc
+        raise _as_sqlalchemy(exc, engine) from exc
     finally:
         cursor.close()
+    return _checked(results, statements)
+
+
+async def run_async(
+    conn: Any, statements: Sequence[Statement], engine: Engine
+) -> list[list[Any] | None]:
+    """:func:`run` on a psycopg ``AsyncConnection`` in autocommit mode."""
+    from psycopg import AsyncClientCursor, Error
+    from psycopg.rows import namedtuple_row
+
+    cursor = AsyncClientCursor(conn, row_factory=namedtuple_row)
+    try:
+        await cursor.execute(_script(cursor, statements))
+        results: list[list[Any] | None] = []
+        while True:
+            rows = await cursor.fetchall() if cursor.description is not None else None
+            results.append(rows)
+            if not cursor.nextset():
+                break
+    except Error as exc:
+        if not conn.closed:
+            try:
+                await conn.execute("ROLLBACK")
+            except Error:
+                await conn.close()
+        raise _as_sqlalchemy(exc, engine) from exc
+    finally:
+        await cursor.close()
+    return _checked(results, statements)
+
+
+def _script(cursor: Any, statements: Sequence[Statement]) -> str:
+    """The statements as one query text, parameters bound by libpq's quoting."""
+    return ";\n".join(
+        text if params is None else cursor.mogrify(text, params) for text, params in statements
+    )
+
+
+def _checked(results: list[list[Any] | None], statements: Sequence[Statement]) -> list[Any]:
     if len(results) != len(statements):  # an empty statement or a split literal
         raise RuntimeError(f"script of {len(statements)} statements gave {len(results)} results")
     return results
+
+
+def _as_sqlalchemy(exc: Exception, engine: Engine) -> DBAPIError:
+    from psycopg import Error
+
+    return DBAPIError.instance(
+        "(intake script)", None, exc, Error, hide_parameters=True, dialect=engine.dialect
+    )
 
 
 def _abandon(conn: Any) -> None:
@@ -91,4 +138,4 @@ def _abandon(conn: Any) -> None:
         conn.close()
 
 
-__all__ = ["Statement", "autocommit_connection", "run"]
+__all__ = ["Statement", "autocommit_connection", "run", "run_async"]

@@ -24,7 +24,7 @@ from api.routers.intake_lean import LeanIntakeRoute
 from api.settings import ApiSettings
 from gis_core.auth import Accounts
 from gis_core.auth.ratelimit import Rate
-from gis_core.events.intake import group_commit
+from gis_core.events.intake import group_commit, loop_commit
 from gis_core.sample_data.seeding import seed_store
 from gis_core.storage import Store
 from gis_core.storage.models import ApiKey, Event, EventHistory
@@ -195,7 +195,8 @@ def test_concurrent_posts_are_all_stored_once(apps: Any, lean_calls: list[Any]) 
     plain = [report(description=f"concurrent {i}", lon=INSIDE[0] + i * 1e-4) for i in range(60)]
     keyed = [report(source="iot", external_id=f"lean-c{i}") for i in range(20)]
     jobs = plain + keyed + keyed  # every keyed report sent twice at once: one event each
-    gc = group_commit(lean.app.state.events)  # type: ignore[attr-defined]
+    events = lean.app.state.events  # type: ignore[attr-defined]
+    gc = loop_commit(events) or group_commit(events)  # PostGIS: the loop's writer task
     batches, items = gc.batches, gc.items
 
     def send(body: dict[str, Any]) -> Any:
