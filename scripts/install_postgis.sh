@@ -8,7 +8,8 @@
 #   2. `postgis` not in pg_available_extensions -> install postgresql-<server major>-postgis-3;
 #   3. check that CREATE EXTENSION postgis works (in a scratch database, dropped again).
 # apt-get update runs only when a package has no install candidate (fresh image) or an
-# install fails on stale lists.
+# install fails on stale lists, and never twice: GRIDGOV_APT_UPDATED=1 (scripts/test.sh sets
+# it after its own update) says the lists were refreshed a moment ago.
 #
 # A cluster this script creates or starts for the first time is a throwaway dev/CI server:
 # it gets `trust` for TCP from loopback, so the tests' default URL
@@ -16,7 +17,7 @@
 # Set GRIDGOV_PG_TRUST_LOCAL=0 to keep the packaged (password) authentication. An
 # already running server's authentication is never changed.
 #
-# Environment: PG_MAJOR (default 15), PG_CLUSTER (main), PG_PORT (5432).
+# Environment: PG_MAJOR (default 15), PG_CLUSTER (main), PG_PORT (5432), GRIDGOV_APT_UPDATED.
 # Run as root (CI) or as a user with sudo.
 set -euo pipefail
 
@@ -41,7 +42,7 @@ fi
 
 # -- apt ------------------------------------------------------------------------------------
 
-APT_UPDATED=0
+APT_UPDATED="${GRIDGOV_APT_UPDATED:-0}"
 apt_update() {
     if [ "$APT_UPDATED" -eq 0 ]; then
         log "apt-get update"
@@ -50,9 +51,10 @@ apt_update() {
     fi
 }
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep 'install ok installed' >/dev/null; }
 
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -Eq 'Candidate: [^(]'; }
+# grep reads all: with pipefail, grep -q's early exit fails apt-cache on SIGPIPE (141)
+has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -E 'Candidate: [^(]' >/dev/null; }
 
 apt_install() {
     local missing=() pkg

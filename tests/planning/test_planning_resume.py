@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -23,44 +20,10 @@ from gis_core.events import EventReport, EventService
 from gis_core.planning import drafts, edits, jobs, tasks
 from gis_core.storage import Store
 from gis_core.storage.models import EventHistory
+from tests.planning import killed_child
 from tests.planning.planning_data import C1, X0, Y0, seed
 
-ROOT = Path(__file__).resolve().parents[2]
 LINE = [[X0 + 0.0013, Y0 + 0.0025], [X0 + 0.0013, Y0 + 0.0005]]
-
-CHILD = """
-import sys, time
-from gis_core.planning import activation, checking, jobs, tasks
-from gis_core.storage import Store
-
-url, gen, task, version, flag, where = sys.argv[1:7]
-gen, version = int(gen), int(version)
-store = Store(url)
-
-def hold():
-    open(flag, "w").write("here")
-    time.sleep(300)
-
-if where == "in_transaction":  # stop after the first re-route was written, uncommitted
-    original = activation.reroute_all
-    def reroute_all(session, *a, **k):
-        done = original(session, *a, **k)
-        session.flush()
-        hold()
-        return done
-    activation.reroute_all = reroute_all
-elif where == "after_commit":  # committed; the job's own state not yet written
-    activation.SwitchResult.as_json = lambda self: hold()
-elif where == "checking":
-    original_report = checking.report_for
-    checking.report_for = lambda *a, **k: hold()
-
-params = tasks.job_params(task)
-run = tasks.runner(store, gen, task, params, "user:child")
-job = jobs.submit(store, gen, task, run, actor="user:child", params=params, version=version)
-print(job, flush=True)
-time.sleep(300)
-"""
 
 
 def _draft(store: Store) -> tuple[int, int]:
@@ -76,32 +39,32 @@ def _draft(store: Store) -> tuple[int, int]:
 
 
 def _run_and_kill(store: Store, tmp_path: Path, gen: int, task: str, version: int, where: str):
-    """Start the child, wait until it reached ``where``, SIGKILL it; its job id."""
-    script = tmp_path / "child.py"
-    script.write_text(textwrap.dedent(CHILD))
+    """Start the child (``killed_child``), wait until it reached ``where``, SIGKILL it;
+    its job id."""
     flag = tmp_path / "reached"
+    flag.unlink(missing_ok=True)
     url = store.url.render_as_string(hide_password=False)
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, str(script), url, str(gen), task, str(version), str(flag), where],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
+    ctx = killed_child.context()
+    got, out = ctx.Pipe(duplex=False)
+    child = ctx.Process(
+        target=killed_child.run, args=(url, gen, task, version, str(flag), where, out)
     )
+    child.start()
+    out.close()
     try:
-        job_id = int(child.stdout.readline())
+        assert got.poll(120), "the child never submitted its job"
+        job_id = got.recv()
+        assert isinstance(job_id, int), job_id  # else the child's traceback
         end = time.monotonic() + 120
         while not flag.exists():
-            assert child.poll() is None, child.stderr.read()
+            assert child.is_alive(), f"the child ended with {child.exitcode}"
             assert time.monotonic() < end, "the child never reached the kill point"
             time.sleep(0.05)
     finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-        child.stdout.close()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
+        child.kill()
+        child.join(30)
+        got.close()
+    assert child.exitcode == -signal.SIGKILL
     return job_id
 
 
