@@ -198,6 +198,7 @@ class LoopGroupCommit(Generic[T, R]):
         """Write ``item`` (with whatever else is queued); return once it is committed. A
         cancelled caller (client gone) does not cancel the write."""
         future: asyncio.Future[R] = self.loop.create_future()
+        future.add_done_callback(_retrieved)
         self._queue.append((item, future))
         if self._writer is None:
             self._writer = self.loop.create_task(self._loop())
@@ -241,6 +242,13 @@ class LoopGroupCommit(Generic[T, R]):
             return
         for (_, future), result in zip(batch, results, strict=True):
             _answer(future, result)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark an error as seen: a caller that went away (cancelled) never awaits it, and
+    asyncio would log it as "never retrieved"."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _answer(
